@@ -1,0 +1,142 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"chat/hub"
+	"chat/store"
+	"chat/views"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+func (a *App) handleRegisterForm(c *fiber.Ctx) error {
+	if _, ok := session(c); ok {
+		return c.Redirect("/", fiber.StatusSeeOther)
+	}
+	return render(c, http.StatusOK, views.Auth(views.AuthForm{Register: true}))
+}
+
+func (a *App) handleLoginForm(c *fiber.Ctx) error {
+	if _, ok := session(c); ok {
+		return c.Redirect("/", fiber.StatusSeeOther)
+	}
+	return render(c, http.StatusOK, views.Auth(views.AuthForm{}))
+}
+
+func (a *App) handleRegister(c *fiber.Ctx) error {
+	username := c.FormValue("username")
+	password := c.FormValue("password")
+	form := views.AuthForm{Register: true, Username: username}
+	if msg := validateUsername(username); msg != "" {
+		form.Error = msg
+		return render(c, http.StatusUnprocessableEntity, views.Auth(form))
+	}
+	if msg := validatePassword(password); msg != "" {
+		form.Error = msg
+		return render(c, http.StatusUnprocessableEntity, views.Auth(form))
+	}
+	hash, err := a.hash(c.UserContext(), password)
+	if err != nil {
+		return err
+	}
+	u, err := a.store.CreateUser(c.UserContext(), username, hash)
+	if errors.Is(err, store.ErrConflict) {
+		form.Error = "That username is taken. Choose another."
+		return render(c, http.StatusConflict, views.Auth(form))
+	}
+	if err != nil {
+		return err
+	}
+	a.log.Info("user registered", "user", u.Username, "request_id", c.Locals(localRequestID))
+	return a.startSession(c, u.ID)
+}
+
+func (a *App) handleLogin(c *fiber.Ctx) error {
+	username := c.FormValue("username")
+	password := c.FormValue("password")
+	fail := func() error {
+		return render(c, http.StatusUnauthorized, views.Auth(views.AuthForm{
+			Username: username,
+			Error:    "That username and password do not match an account.",
+		}))
+	}
+	var u store.User
+	var err error
+	if validateUsername(username) == "" && len(password) <= passwordMax*4 {
+		u, err = a.store.FindUserByUsername(c.UserContext(), username)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	hash := u.PasswordHash
+	if u.ID == 0 {
+		hash = a.dummyHash
+	}
+	ok, err := a.check(c.UserContext(), hash, password)
+	if err != nil {
+		return err
+	}
+	if !ok || u.ID == 0 {
+		return fail()
+	}
+	return a.startSession(c, u.ID)
+}
+
+// startSession signs the browser in with a fresh session.
+func (a *App) startSession(c *fiber.Ctx, userID int64) error {
+	// A session cookie the browser already had is ended: every sign-in gets
+	// a new token.
+	if old := c.Cookies(sessionCookie); old != "" {
+		if id, err := a.store.DeleteSession(c.UserContext(), old); err == nil {
+			a.hub.CloseSession(id, hub.ClosePolicy, "signed out")
+		}
+	}
+	token, _, err := a.store.CreateSession(c.UserContext(), userID)
+	if err != nil {
+		return err
+	}
+	setSessionCookie(c, token, store.SessionLifetime)
+	return c.Redirect("/", fiber.StatusSeeOther)
+}
+
+func (a *App) handleLogout(c *fiber.Ctx) error {
+	if token := c.Cookies(sessionCookie); token != "" {
+		id, err := a.store.DeleteSession(c.UserContext(), token)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err == nil {
+			a.hub.CloseSession(id, hub.ClosePolicy, "signed out")
+		}
+	}
+	clearSessionCookie(c)
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
+
+func (a *App) hash(ctx context.Context, password string) (string, error) {
+	if err := a.acquireHashing(ctx); err != nil {
+		return "", err
+	}
+	defer func() { <-a.hashing }()
+	return hashPassword(a.argon, password), nil
+}
+
+func (a *App) check(ctx context.Context, hash, password string) (bool, error) {
+	if err := a.acquireHashing(ctx); err != nil {
+		return false, err
+	}
+	defer func() { <-a.hashing }()
+	return checkPassword(hash, password)
+}
+
+func (a *App) acquireHashing(ctx context.Context) error {
+	select {
+	case a.hashing <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

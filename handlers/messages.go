@@ -1,0 +1,108 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"chat/hub"
+	"chat/store"
+	"chat/views"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// writeEntry runs write, which stores at most one entry of the room, in the
+// room's sequence, and pushes the entry it stored to everyone following the
+// room. The frame is rendered once, inside the sequence, so that entries
+// reach every connection in stored order.
+func (a *App) writeEntry(roomID int64, write func() (store.Message, bool, error)) (store.Message, error) {
+	var msg store.Message
+	_, err := a.hub.Sequence(roomID, func() (hub.Event, error) {
+		m, changed, err := write()
+		if err != nil || !changed {
+			return hub.Event{}, err
+		}
+		msg = m
+		return hub.Event{Seq: m.ID, Data: entryFrame(m)}, nil
+	})
+	return msg, err
+}
+
+// errPostRefused carries the reason a post was refused, for the user.
+type errPostRefused struct {
+	status int
+	reason string
+}
+
+func (e *errPostRefused) Error() string { return e.reason }
+
+// post validates and stores a post by the user and pushes it live: the one
+// path of posts from forms and from sockets.
+func (a *App) post(ctx context.Context, roomID int64, user store.User, raw string) (store.Message, error) {
+	text, problem := cleanPost(raw)
+	if problem != "" {
+		return store.Message{}, &errPostRefused{http.StatusUnprocessableEntity, problem}
+	}
+	if !a.posts.Allow(user.ID, time.Now()) {
+		return store.Message{}, &errPostRefused{http.StatusTooManyRequests, "You are posting too fast. Wait a few seconds."}
+	}
+	msg, err := a.writeEntry(roomID, func() (store.Message, bool, error) {
+		m, err := a.store.CreatePost(ctx, roomID, user.ID, text)
+		return m, err == nil, err
+	})
+	if errors.Is(err, store.ErrNotMember) {
+		return store.Message{}, &errPostRefused{http.StatusForbidden, "Join the room to post in it."}
+	}
+	return msg, err
+}
+
+// handleMessageCreate is the compose form without JavaScript.
+func (a *App) handleMessageCreate(c *fiber.Ctx) error {
+	id, err := roomID(c)
+	if err != nil {
+		return err
+	}
+	s, _ := session(c)
+	raw := c.FormValue("text")
+	_, err = a.post(c.UserContext(), id, s.User, raw)
+	var refused *errPostRefused
+	if errors.As(err, &refused) {
+		if refused.status == http.StatusTooManyRequests {
+			c.Set(fiber.HeaderRetryAfter, "10")
+		}
+		return a.showRoom(c, refused.status, views.ComposeForm{Text: raw, Error: refused.reason})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(views.RoomURL(id), fiber.StatusSeeOther)
+}
+
+// handleMessageList answers a fragment of up to 50 entries older than
+// ?before=, oldest first.
+func (a *App) handleMessageList(c *fiber.Ctx) error {
+	id, err := roomID(c)
+	if err != nil {
+		return err
+	}
+	before, err := strconv.ParseInt(c.Query("before"), 10, 64)
+	if err != nil || before <= 0 {
+		return fiber.NewError(fiber.StatusBadRequest, "before must be the id of an entry: a positive whole number.")
+	}
+	if _, err := a.store.FindRoomByID(c.UserContext(), id); err != nil {
+		return err
+	}
+	msgs, err := a.store.ListMessagesBefore(c.UserContext(), id, before, historyPage)
+	if err != nil {
+		return err
+	}
+	if len(msgs) < historyPage {
+		// Tells the page it holds the room's first entry now.
+		c.Set("X-History-End", "true")
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	return render(c, http.StatusOK, views.MessageList(entries(msgs)))
+}

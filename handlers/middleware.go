@@ -1,0 +1,136 @@
+package handlers
+
+import (
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+const sessionCookie = "chat_session"
+
+// requestLog logs one line per request: id, method, route pattern (never
+// the raw path, which may carry ids or tokens), status and duration.
+func (a *App) requestLog(c *fiber.Ctx) error {
+	start := time.Now()
+	id := newRequestID()
+	c.Locals(localRequestID, id)
+	c.Set("X-Request-Id", id)
+	err := c.Next()
+	status := c.Response().StatusCode()
+	if err != nil {
+		// Let the error handler set the status before the line is written.
+		if herr := c.App().ErrorHandler(c, err); herr != nil {
+			c.Status(fiber.StatusInternalServerError)
+		}
+		status = c.Response().StatusCode()
+	}
+	a.log.Info("request", "request_id", id, "method", c.Method(), "route", routePattern(c),
+		"status", status, "duration", time.Since(start).Round(time.Microsecond))
+	return nil
+}
+
+// securityHeaders forbid framing, sniffing and any script or style that is
+// not one of our files.
+func securityHeaders(c *fiber.Ctx) error {
+	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'")
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set("X-Frame-Options", "DENY")
+	return c.Next()
+}
+
+// crossOrigin refuses a state-changing request sent by another site, by
+// the rule of Go's net/http CrossOriginProtection: Sec-Fetch-Site when the
+// browser sends it, otherwise Origin against Host; a request with neither
+// comes from no browser and passes.
+func crossOrigin(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return c.Next()
+	}
+	if !sameOrigin(c, false) {
+		return fiber.NewError(fiber.StatusForbidden, "This form was sent from another site, so it was refused.")
+	}
+	return c.Next()
+}
+
+// sameOrigin reports whether the request comes from a page of this site.
+// With strict, a request that does not say where it comes from fails.
+func sameOrigin(c *fiber.Ctx, strict bool) bool {
+	switch c.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return true
+	case "":
+	default:
+		return false
+	}
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return !strict
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return strings.EqualFold(u.Host, c.Hostname())
+}
+
+// loadSession puts the session of the request's cookie, if it is live, in
+// the request's locals.
+func (a *App) loadSession(c *fiber.Ctx) error {
+	token := c.Cookies(sessionCookie)
+	if token == "" {
+		return c.Next()
+	}
+	s, err := a.store.FindSession(c.UserContext(), token)
+	if err == nil {
+		c.Locals(localSession, s)
+	}
+	return c.Next()
+}
+
+// requireSession sends the signed-out to the sign-in page (a socket gets
+// 401), but for the pages anyone may see.
+func requireSession(c *fiber.Ctx) error {
+	if _, ok := session(c); ok {
+		return c.Next()
+	}
+	p := c.Path()
+	if p == "/login" || p == "/register" || p == "/healthz" || strings.HasPrefix(p, "/static/") {
+		return c.Next()
+	}
+	if strings.HasSuffix(p, "/ws") || c.Get(fiber.HeaderUpgrade) != "" {
+		return fiber.NewError(fiber.StatusUnauthorized, "Sign in first.")
+	}
+	if isHTMX(c) {
+		c.Set("HX-Redirect", "/login")
+	}
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
+
+func setSessionCookie(c *fiber.Ctx, token string, maxAge time.Duration) {
+	c.Cookie(&fiber.Cookie{
+		Name:     sessionCookie,
+		Value:    token,
+		Path:     "/",
+		MaxAge:   int(maxAge.Seconds()),
+		HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode,
+		Secure:   c.Protocol() == "https",
+	})
+}
+
+func clearSessionCookie(c *fiber.Ctx) {
+	c.Cookie(&fiber.Cookie{
+		Name:     sessionCookie,
+		Value:    "",
+		Path:     "/",
+		MaxAge:   -1,
+		Expires:  time.Unix(1, 0),
+		HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode,
+		Secure:   c.Protocol() == "https",
+	})
+}

@@ -1,0 +1,165 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"chat/store"
+	"chat/views"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// historyPage is how many entries the room page and each history
+// fragment hold.
+const historyPage = 50
+
+func (a *App) roomLinks(c *fiber.Ctx, current int64) ([]views.RoomLink, error) {
+	s, _ := session(c)
+	rooms, err := a.store.ListRooms(c.UserContext(), s.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	links := make([]views.RoomLink, len(rooms))
+	for i, r := range rooms {
+		links[i] = views.RoomLink{ID: r.ID, Name: r.Name, Member: r.Member, Current: r.ID == current}
+	}
+	return links, nil
+}
+
+func (a *App) handleLobby(c *fiber.Ctx) error {
+	links, err := a.roomLinks(c, 0)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Lobby(views.LobbyPage{Viewer: viewer(c), Rooms: links}))
+}
+
+func (a *App) handleRoomCreate(c *fiber.Ctx) error {
+	s, _ := session(c)
+	raw := c.FormValue("name")
+	name, problem := cleanRoomName(raw)
+	status := http.StatusUnprocessableEntity
+	if problem == "" {
+		room, _, err := a.store.CreateRoom(c.UserContext(), name, s.User.ID)
+		switch {
+		case err == nil:
+			// No one can be following a room that did not exist: its first
+			// join entry is only in its history.
+			return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
+		case errors.Is(err, store.ErrConflict):
+			problem, status = "A room with that name exists already.", http.StatusConflict
+		default:
+			return err
+		}
+	}
+	links, err := a.roomLinks(c, 0)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.Lobby(views.LobbyPage{Viewer: viewer(c), Rooms: links, Name: raw, Error: problem}))
+}
+
+// roomID parses the :id of the path; anything but a positive integer is a
+// room that does not exist.
+func roomID(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fiber.ErrNotFound
+	}
+	return id, nil
+}
+
+func (a *App) handleRoomShow(c *fiber.Ctx) error {
+	return a.showRoom(c, http.StatusOK, views.ComposeForm{})
+}
+
+// showRoom renders the room page, with the compose form as given (a
+// refused post comes back with its text and the reason).
+func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) error {
+	id, err := roomID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	s, _ := session(c)
+	room, err := a.store.FindRoomByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	msgs, err := a.store.ListLatestMessages(ctx, id, historyPage+1)
+	if err != nil {
+		return err
+	}
+	hasOlder := len(msgs) > historyPage
+	if hasOlder {
+		msgs = msgs[1:]
+	}
+	members, err := a.store.ListMembers(ctx, id)
+	if err != nil {
+		return err
+	}
+	isMember, err := a.store.IsMember(ctx, id, s.User.ID)
+	if err != nil {
+		return err
+	}
+	links, err := a.roomLinks(c, id)
+	if err != nil {
+		return err
+	}
+	compose.RoomID = id
+	return render(c, status, views.Room(views.RoomPage{
+		Viewer:   viewer(c),
+		RoomID:   id,
+		RoomName: room.Name,
+		Rooms:    links,
+		Entries:  entries(msgs),
+		HasOlder: hasOlder,
+		Members:  members,
+		Member:   isMember,
+		Compose:  compose,
+	}))
+}
+
+func (a *App) handleRoomJoin(c *fiber.Ctx) error {
+	id, err := roomID(c)
+	if err != nil {
+		return err
+	}
+	s, _ := session(c)
+	_, err = a.writeEntry(id, func() (store.Message, bool, error) {
+		return a.store.JoinRoom(c.UserContext(), id, s.User.ID)
+	})
+	if err != nil {
+		return err
+	}
+	return c.Redirect(views.RoomURL(id), fiber.StatusSeeOther)
+}
+
+func (a *App) handleRoomLeave(c *fiber.Ctx) error {
+	id, err := roomID(c)
+	if err != nil {
+		return err
+	}
+	s, _ := session(c)
+	_, err = a.writeEntry(id, func() (store.Message, bool, error) {
+		return a.store.LeaveRoom(c.UserContext(), id, s.User.ID)
+	})
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/", fiber.StatusSeeOther)
+}
+
+func entry(m store.Message) views.Entry {
+	return views.Entry{ID: m.ID, Kind: m.Kind, Author: m.Author, Text: m.Text, Time: m.CreatedAt}
+}
+
+func entries(msgs []store.Message) []views.Entry {
+	out := make([]views.Entry, len(msgs))
+	for i, m := range msgs {
+		out[i] = entry(m)
+	}
+	return out
+}

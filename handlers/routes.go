@@ -1,0 +1,53 @@
+package handlers
+
+import (
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+)
+
+// routes lists every route of the chat.
+func (a *App) routes(app *fiber.App) {
+	app.Use(a.requestLog)
+	app.Use(recover.New())
+	app.Use(securityHeaders)
+	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
+	app.Use(crossOrigin)
+	app.Use(a.loadSession)
+	app.Use(requireSession)
+
+	app.Get("/healthz", a.handleHealth)
+	app.Get("/static/:version/:name", handleStatic)
+
+	app.Get("/register", a.handleRegisterForm)
+	app.Post("/register", a.handleRegister)
+	app.Get("/login", a.handleLoginForm)
+	app.Post("/login", a.handleLogin)
+	app.Post("/logout", a.handleLogout)
+
+	app.Get("/", a.handleLobby)
+	app.Post("/rooms", a.handleRoomCreate)
+	app.Get("/rooms/:id", a.handleRoomShow)
+	app.Post("/rooms/:id/join", a.handleRoomJoin)
+	app.Post("/rooms/:id/leave", a.handleRoomLeave)
+	app.Get("/rooms/:id/messages", a.handleMessageList)
+	app.Post("/rooms/:id/messages", a.handleMessageCreate)
+	app.Get("/rooms/:id/ws", a.handleWSUpgrade, websocket.New(a.serveWS, websocket.Config{
+		ReadBufferSize:  4 << 10,
+		WriteBufferSize: 4 << 10,
+		RecoverHandler:  a.recoverWS,
+	}))
+
+	app.Get("/users/:username/avatar", a.handleAvatar)
+	app.Get("/viewer.css", handleViewerCSS)
+
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+func (a *App) handleHealth(c *fiber.Ctx) error {
+	if err := a.store.Ping(c.UserContext()); err != nil {
+		return fiber.NewError(fiber.StatusServiceUnavailable, "database unavailable")
+	}
+	return c.SendString("ok")
+}

@@ -1,0 +1,92 @@
+package handlers
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits of what users type; the contract fixes them.
+const (
+	usernameMin = 3
+	usernameMax = 32
+	passwordMin = 8
+	passwordMax = 256
+	roomNameMax = 64
+	postMax     = 4000
+)
+
+// validateUsername returns what is wrong with a username, or "".
+func validateUsername(name string) string {
+	if len(name) < usernameMin || len(name) > usernameMax {
+		return "A username is 3 to 32 characters long."
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
+		if !ok {
+			return "A username may hold only letters A to Z, digits, and _ . -"
+		}
+	}
+	return ""
+}
+
+// validatePassword returns what is wrong with a new password, or "".
+func validatePassword(pw string) string {
+	if !utf8.ValidString(pw) {
+		return "That password holds bytes that are not text."
+	}
+	n := utf8.RuneCountInString(pw)
+	if n < passwordMin {
+		return "A password needs at least 8 characters."
+	}
+	if n > passwordMax {
+		return "A password may have at most 256 characters."
+	}
+	return ""
+}
+
+// cleanRoomName trims a room name and returns what is wrong with it, or "".
+func cleanRoomName(raw string) (string, string) {
+	if !utf8.ValidString(raw) {
+		return "", "A room name must be text."
+	}
+	name := strings.TrimSpace(raw)
+	n := utf8.RuneCountInString(name)
+	if n == 0 {
+		return name, "A room needs a name."
+	}
+	if n > roomNameMax {
+		return name, "A room name may have at most 64 characters."
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return name, "A room name cannot hold line breaks or control characters."
+		}
+	}
+	return name, ""
+}
+
+// cleanPost normalises a post's line breaks and trims it, and returns what
+// is wrong with it, or "". Line breaks and tabs are kept; other control
+// characters are refused.
+func cleanPost(raw string) (string, string) {
+	if !utf8.ValidString(raw) {
+		return "", "The message is not valid text."
+	}
+	text := strings.ReplaceAll(raw, "\r\n", "\n")
+	text = strings.ReplaceAll(text, "\r", "\n")
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return "", "The message is empty."
+	}
+	if utf8.RuneCountInString(text) > postMax {
+		return "", "The message is too long: at most 4000 characters."
+	}
+	for _, r := range text {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			return "", "The message holds control characters that cannot be shown."
+		}
+	}
+	return text, ""
+}

@@ -1,0 +1,314 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"chat/hub"
+	"chat/store"
+	"chat/views"
+
+	fws "github.com/fasthttp/websocket"
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+)
+
+const (
+	wsReadLimit  = 64 << 10
+	wsPingEvery  = 30 * time.Second
+	wsPongWait   = 60 * time.Second
+	wsWriteWait  = 10 * time.Second
+	wsCloseGrace = time.Second
+	// wsReplayMax is how far behind a reconnecting page may be and still
+	// get every missed entry; further behind, it gets the latest window.
+	wsReplayMax   = 300
+	wsReplayBatch = 100
+	typingEvery   = 2 * time.Second
+)
+
+// wsParams is what a socket needs from its upgrade request, copied out of
+// the request before the upgrade.
+type wsParams struct {
+	roomID   int64
+	roomName string
+	user     store.User
+	session  string
+	after    int64 // -1: no replay
+}
+
+const localWS = "ws"
+
+// handleWSUpgrade authorises a socket before upgrading: a session (401, by
+// requireSession), an Origin of this site (403), a room that exists (404).
+func (a *App) handleWSUpgrade(c *fiber.Ctx) error {
+	if !websocket.IsWebSocketUpgrade(c) {
+		return fiber.NewError(fiber.StatusUpgradeRequired, "This address takes WebSocket connections.")
+	}
+	s, ok := session(c)
+	if !ok {
+		return fiber.ErrUnauthorized
+	}
+	if !wsOriginOK(c) {
+		return fiber.NewError(fiber.StatusForbidden, "WebSocket connections are taken from this site's pages only.")
+	}
+	id, err := roomID(c)
+	if err != nil {
+		return err
+	}
+	room, err := a.store.FindRoomByID(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	p := wsParams{roomID: id, roomName: room.Name, user: s.User, session: s.ID, after: -1}
+	if q := c.Query("after"); q != "" {
+		after, err := strconv.ParseInt(q, 10, 64)
+		if err != nil || after < 0 {
+			return fiber.NewError(fiber.StatusBadRequest, "after must be the id of an entry: a whole number.")
+		}
+		p.after = after
+	}
+	c.Locals(localWS, p)
+	return c.Next()
+}
+
+// wsOriginOK: a socket's Origin must name this site. Browsers always send
+// one with a WebSocket handshake.
+func wsOriginOK(c *fiber.Ctx) bool {
+	u, err := url.Parse(c.Get(fiber.HeaderOrigin))
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, c.Hostname())
+}
+
+// serveWS runs one socket: this goroutine reads, one writer goroutine
+// writes. It returns only after the writer has exited and the hub has
+// forgotten the connection, since the library hands the connection to
+// someone else once it returns.
+func (a *App) serveWS(conn *websocket.Conn) {
+	p := conn.Locals(localWS).(wsParams)
+	sub, err := a.hub.Subscribe(p.roomID, p.user.Username, p.session)
+	if err != nil {
+		closeNow(conn, hub.CloseServiceReboot, "server restarting")
+		return
+	}
+	a.log.Info("socket open", "room", p.roomID, "user", p.user.Username)
+	readerDone := make(chan struct{})
+	writerDone := make(chan struct{})
+	go a.writeLoop(conn, sub, p, readerDone, writerDone)
+	reason := "client"
+	defer func() {
+		close(readerDone)
+		<-writerDone
+		a.hub.Unsubscribe(sub)
+		select {
+		case <-sub.Closing():
+			_, reason = sub.CloseCode()
+		default:
+		}
+		a.log.Info("socket closed", "room", p.roomID, "user", p.user.Username, "reason", reason)
+	}()
+	reason = a.readLoop(conn, sub, p)
+}
+
+func (a *App) readLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams) string {
+	conn.SetReadLimit(wsReadLimit)
+	conn.SetReadDeadline(time.Now().Add(wsPongWait))
+	conn.SetPongHandler(func(string) error {
+		return conn.SetReadDeadline(time.Now().Add(wsPongWait))
+	})
+	var lastTyping time.Time
+	for {
+		mt, data, err := conn.ReadMessage()
+		if err != nil {
+			if errors.Is(err, fws.ErrReadLimit) {
+				// The library has sent 1009; let the client's reply arrive
+				// so that it sees the code, not a reset connection.
+				linger(conn)
+				return "too big"
+			}
+			var ce *fws.CloseError
+			if errors.As(err, &ce) {
+				return "client"
+			}
+			return "gone"
+		}
+		select {
+		case <-sub.Closing():
+			// Closing: nothing more is taken; wait for the client's close.
+			continue
+		default:
+		}
+		conn.SetReadDeadline(time.Now().Add(wsPongWait))
+		if mt == websocket.TextMessage && !utf8.Valid(data) {
+			sub.Close(websocket.CloseInvalidFramePayloadData, "text is not UTF-8")
+			continue
+		}
+		a.handleFrame(sub, p, data, &lastTyping)
+	}
+}
+
+// wsFrame is what the page sends: htmx-ext-ws sends the compose form's
+// fields and HEADERS; app.js sends {"typing": true}. Other fields are
+// ignored.
+type wsFrame struct {
+	Text   *string `json:"text"`
+	Typing bool    `json:"typing"`
+}
+
+func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *time.Time) {
+	var f wsFrame
+	if err := json.Unmarshal(data, &f); err != nil {
+		a.hub.Send(sub, hub.Event{Data: renderBytes(views.ComposeError("That message could not be read. Reload the page and try again."))})
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if f.Text == nil && f.Typing {
+		now := time.Now()
+		if now.Sub(*lastTyping) < typingEvery {
+			return
+		}
+		*lastTyping = now
+		if ok, err := a.store.IsMember(ctx, p.roomID, p.user.ID); err == nil && ok {
+			a.hub.Publish(p.roomID, hub.Event{Data: renderBytes(views.Typing(p.user.Username))})
+		}
+		return
+	}
+	text := ""
+	if f.Text != nil {
+		text = *f.Text
+	}
+	_, err := a.post(ctx, p.roomID, p.user, text)
+	var refused *errPostRefused
+	switch {
+	case errors.As(err, &refused):
+		a.hub.Send(sub, hub.Event{Data: renderBytes(views.ComposeError(refused.reason))})
+	case err != nil:
+		a.log.Error("socket post failed", "room", p.roomID, "user", p.user.Username, "err", err)
+		a.hub.Send(sub, hub.Event{Data: renderBytes(views.ComposeError("The message could not be stored. Try again."))})
+	default:
+		a.hub.Send(sub, hub.Event{Data: renderBytes(views.ComposeReset(p.roomID))})
+	}
+}
+
+func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDone <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	// On the way out for any reason but the reader's, wake the reader.
+	wake := true
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("socket writer panic", "room", p.roomID, "panic", r)
+		}
+		if wake {
+			conn.SetReadDeadline(time.Unix(1, 0))
+		}
+	}()
+	write := func(b []byte) error {
+		conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+		return conn.WriteMessage(websocket.TextMessage, b)
+	}
+	var replayed int64
+	if p.after >= 0 {
+		var err error
+		replayed, err = a.replay(p, write)
+		if err != nil {
+			return
+		}
+	}
+	ping := time.NewTicker(wsPingEvery)
+	defer ping.Stop()
+	for {
+		select {
+		case ev := <-sub.Queue():
+			if ev.Seq != 0 && ev.Seq <= replayed {
+				continue
+			}
+			if err := write(ev.Data); err != nil {
+				return
+			}
+		case <-ping.C:
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
+				return
+			}
+		case <-sub.Closing():
+			code, reason := sub.CloseCode()
+			conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(wsCloseGrace))
+			// Give the client a moment to answer the close, which the
+			// reader takes; then the reader gives up.
+			conn.SetReadDeadline(time.Now().Add(wsCloseGrace))
+			wake = false
+			return
+		case <-readerDone:
+			wake = false
+			return
+		}
+	}
+}
+
+// replay sends the entries newer than p.after, oldest first, and returns
+// the id of the newest sent. A page too far behind gets the latest window
+// in place of its history.
+func (a *App) replay(p wsParams, write func([]byte) error) (int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	msgs, err := a.store.ListMessagesAfter(ctx, p.roomID, p.after, wsReplayMax+1)
+	if err != nil {
+		a.log.Error("socket replay failed", "room", p.roomID, "err", err)
+		return 0, err
+	}
+	if len(msgs) > wsReplayMax {
+		latest, err := a.store.ListLatestMessages(ctx, p.roomID, historyPage+1)
+		if err != nil {
+			a.log.Error("socket replay failed", "room", p.roomID, "err", err)
+			return 0, err
+		}
+		hasOlder := len(latest) > historyPage
+		if hasOlder {
+			latest = latest[1:]
+		}
+		var last int64
+		if len(latest) > 0 {
+			last = latest[len(latest)-1].ID
+		}
+		return last, write(renderBytes(views.HistoryReset(p.roomID, p.roomName, entries(latest), hasOlder)))
+	}
+	var last int64
+	for start := 0; start < len(msgs); start += wsReplayBatch {
+		batch := msgs[start:min(start+wsReplayBatch, len(msgs))]
+		if err := write(renderBytes(views.EntriesPush(entries(batch)))); err != nil {
+			return 0, err
+		}
+		last = batch[len(batch)-1].ID
+	}
+	return last, nil
+}
+
+// closeNow sends a close frame from the handler's own goroutine, when no
+// writer runs, and waits briefly for the answer.
+func closeNow(conn *websocket.Conn, code int, reason string) {
+	conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(wsCloseGrace))
+	linger(conn)
+}
+
+// linger reads and drops what the client still sends, for a moment, so
+// that its close frame is taken before the connection is dropped: closing
+// a socket with unread data resets it, and the browser then reports 1006.
+func linger(conn *websocket.Conn) {
+	nc := conn.UnderlyingConn()
+	nc.SetReadDeadline(time.Now().Add(wsCloseGrace))
+	io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
+}
+
+// recoverWS turns a panic in a socket handler into a log line and close
+// code 1011, without telling the client anything of it.
+func (a *App) recoverWS(conn *websocket.Conn) {
+	if r := recover(); r != nil {
+		a.log.Error("socket handler panic", "panic", r)
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInternalServerErr, ""), time.Now().Add(wsCloseGrace))
+	}
+}

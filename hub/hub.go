@@ -1,0 +1,346 @@
+// Package hub fans events out to the connections of each room. It carries
+// bytes rendered once per event and knows nothing of templates, SQL or
+// HTTP: whoever publishes has already rendered, and each connection's own
+// writer drains its queue.
+package hub
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"sync"
+)
+
+// Close codes the hub asks connections to close with.
+const (
+	CloseGoingAway     = 1001
+	ClosePolicy        = 1008
+	CloseServiceReboot = 1012
+	CloseTryAgainLater = 1013
+)
+
+// ErrClosed is returned by Subscribe once the hub is shutting down.
+var ErrClosed = errors.New("hub: closed")
+
+// Event is what one connection is sent: bytes rendered once and shared by
+// every receiver, never modified after publishing.
+type Event struct {
+	// Seq is the id of the room entry the event carries, or 0 for events
+	// that are no entry (presence, typing, errors). A connection that
+	// replayed history up to some id skips entries it already has.
+	Seq  int64
+	Data []byte
+}
+
+// Presence renders the parts of a room's presence list.
+type Presence interface {
+	// List is the whole list, sent to a connection when it subscribes.
+	List(roomID int64, users []string) []byte
+	// Joined adds one user to the list everywhere.
+	Joined(roomID int64, user string) []byte
+	// Left removes one user from the list everywhere.
+	Left(roomID int64, user string) []byte
+}
+
+// Config sets up a hub.
+type Config struct {
+	// QueueLen bounds the events waiting for one connection's writer; a
+	// connection whose queue is full is closed with 1013.
+	QueueLen int
+	Presence Presence
+}
+
+// Hub is the set of rooms with connections. Its methods are safe for
+// concurrent use.
+type Hub struct {
+	cfg    Config
+	mu     sync.Mutex
+	rooms  map[int64]*room
+	closed bool
+	// live counts subscribed connections, for Wait.
+	live sync.WaitGroup
+}
+
+type room struct {
+	id int64
+	// seq orders the room's entries: Sequence holds it while an entry is
+	// stored and published, so connections get entries in stored order.
+	seq sync.Mutex
+	// mu guards subs and users, and is held while an event is queued to
+	// every subscriber so that all of them see events in one order.
+	mu    sync.Mutex
+	subs  map[*Sub]struct{}
+	users map[string]int
+	// refs counts subscribers and sequencers; an unused room is dropped.
+	refs int
+}
+
+// New makes a hub.
+func New(cfg Config) *Hub {
+	if cfg.QueueLen <= 0 {
+		cfg.QueueLen = 256
+	}
+	return &Hub{cfg: cfg, rooms: make(map[int64]*room)}
+}
+
+// Sub is one connection to one room.
+type Sub struct {
+	room    *room
+	User    string
+	Session string
+
+	queue   chan Event
+	closing chan struct{}
+	once    sync.Once
+	code    int
+	reason  string
+}
+
+// Queue is the connection's events, in the order the room published them.
+func (s *Sub) Queue() <-chan Event { return s.queue }
+
+// Closing is closed when the connection is asked to close.
+func (s *Sub) Closing() <-chan struct{} { return s.closing }
+
+// CloseCode is the WebSocket close code and reason the connection was asked
+// to close with; read it after Closing is closed.
+func (s *Sub) CloseCode() (int, string) { return s.code, s.reason }
+
+// Close asks the connection to close with the code; the first call wins.
+func (s *Sub) Close(code int, reason string) {
+	s.once.Do(func() {
+		s.code, s.reason = code, reason
+		close(s.closing)
+	})
+}
+
+// acquire takes a reference to the room, making it if need be. A
+// subscriber's reference is counted for Wait too.
+func (h *Hub) acquire(roomID int64, subscriber bool) (*room, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
+	if subscriber {
+		h.live.Add(1)
+	}
+	r := h.rooms[roomID]
+	if r == nil {
+		r = &room{id: roomID, subs: make(map[*Sub]struct{}), users: make(map[string]int)}
+		h.rooms[roomID] = r
+	}
+	r.refs++
+	return r, nil
+}
+
+func (h *Hub) release(r *room) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r.refs--
+	if r.refs == 0 && h.rooms[r.id] == r {
+		delete(h.rooms, r.id)
+	}
+}
+
+func (h *Hub) lookup(roomID int64) *room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rooms[roomID]
+}
+
+// Subscribe adds a connection of the user to the room. Events published
+// from then on reach its queue; the first event queued is the room's
+// presence list, which includes the user.
+func (h *Hub) Subscribe(roomID int64, user, session string) (*Sub, error) {
+	r, err := h.acquire(roomID, true)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sub{
+		room:    r,
+		User:    user,
+		Session: session,
+		queue:   make(chan Event, h.cfg.QueueLen),
+		closing: make(chan struct{}),
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.subs[s] = struct{}{}
+	r.users[user]++
+	if h.cfg.Presence != nil {
+		s.queue <- Event{Data: h.cfg.Presence.List(roomID, r.onlineLocked())}
+		if r.users[user] == 1 {
+			r.publishLocked(Event{Data: h.cfg.Presence.Joined(roomID, user)}, s)
+		}
+	}
+	return s, nil
+}
+
+// Unsubscribe removes the connection from its room. It is safe to call
+// more than once.
+func (h *Hub) Unsubscribe(s *Sub) {
+	r := s.room
+	r.mu.Lock()
+	if _, ok := r.subs[s]; !ok {
+		r.mu.Unlock()
+		return
+	}
+	delete(r.subs, s)
+	r.users[s.User]--
+	if r.users[s.User] == 0 {
+		delete(r.users, s.User)
+		if h.cfg.Presence != nil {
+			r.publishLocked(Event{Data: h.cfg.Presence.Left(r.id, s.User)}, nil)
+		}
+	}
+	r.mu.Unlock()
+	h.release(r)
+	h.live.Done()
+}
+
+// Publish queues the event to every connection of the room.
+func (h *Hub) Publish(roomID int64, ev Event) {
+	r := h.lookup(roomID)
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.publishLocked(ev, nil)
+	r.mu.Unlock()
+}
+
+// Sequence runs store, which writes one entry of the room, while no other
+// Sequence of the same room runs, and publishes the event it returns before
+// letting the next one in: connections get a room's entries in the order
+// they were stored. An error from store, or an event with no data,
+// publishes nothing.
+func (h *Hub) Sequence(roomID int64, store func() (Event, error)) (Event, error) {
+	r, err := h.acquire(roomID, false)
+	if err != nil {
+		// Shutting down: still store, there is no one to tell.
+		return store()
+	}
+	defer h.release(r)
+	r.seq.Lock()
+	defer r.seq.Unlock()
+	ev, err := store()
+	if err != nil || ev.Data == nil {
+		return ev, err
+	}
+	r.mu.Lock()
+	r.publishLocked(ev, nil)
+	r.mu.Unlock()
+	return ev, nil
+}
+
+// Send queues the event to one connection alone.
+func (h *Hub) Send(s *Sub, ev Event) {
+	s.room.mu.Lock()
+	s.deliverLocked(ev)
+	s.room.mu.Unlock()
+}
+
+func (r *room) publishLocked(ev Event, skip *Sub) {
+	for s := range r.subs {
+		if s != skip {
+			s.deliverLocked(ev)
+		}
+	}
+}
+
+// deliverLocked never blocks: a connection that cannot keep up is asked to
+// close rather than slow the room down.
+func (s *Sub) deliverLocked(ev Event) {
+	select {
+	case s.queue <- ev:
+	default:
+		s.Close(CloseTryAgainLater, "too slow")
+	}
+}
+
+func (r *room) onlineLocked() []string {
+	users := make([]string, 0, len(r.users))
+	for u := range r.users {
+		users = append(users, u)
+	}
+	sort.Strings(users)
+	return users
+}
+
+// Online lists the users connected to the room, by name.
+func (h *Hub) Online(roomID int64) []string {
+	r := h.lookup(roomID)
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.onlineLocked()
+}
+
+// CloseSession asks every connection of a session to close, and returns
+// how many there were.
+func (h *Hub) CloseSession(session string, code int, reason string) int {
+	return h.closeWhere(func(s *Sub) bool { return s.Session == session }, code, reason)
+}
+
+// Shutdown refuses new subscribers and asks every connection to close.
+func (h *Hub) Shutdown(code int, reason string) int {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	return h.closeWhere(func(*Sub) bool { return true }, code, reason)
+}
+
+// Wait blocks until every connection has unsubscribed, or ctx ends. Call
+// it after Shutdown.
+func (h *Hub) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		h.live.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Conns counts the connections of every room.
+func (h *Hub) Conns() int {
+	n := 0
+	for _, r := range h.snapshot() {
+		r.mu.Lock()
+		n += len(r.subs)
+		r.mu.Unlock()
+	}
+	return n
+}
+
+func (h *Hub) snapshot() []*room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	return rooms
+}
+
+func (h *Hub) closeWhere(match func(*Sub) bool, code int, reason string) int {
+	n := 0
+	for _, r := range h.snapshot() {
+		r.mu.Lock()
+		for s := range r.subs {
+			if match(s) {
+				s.Close(code, reason)
+				n++
+			}
+		}
+		r.mu.Unlock()
+	}
+	return n
+}

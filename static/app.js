@@ -1,0 +1,303 @@
+// The chat's page behaviour, on top of htmx and its ws extension: resuming
+// a room's socket where the page left off, loading older entries, following
+// the conversation, typing signals and the compose field's keys. No build.
+(function () {
+  "use strict";
+
+  var KEEP_ENTRIES = 400;   // entries kept in the page while following live
+  var TYPING_EVERY = 2000;  // ms between typing signals sent
+  var TYPING_SHOWN = 5000;  // ms a typing mark stays without a new signal
+
+  var socket = null;        // the room's current WebSocket
+  var lastTypingSent = 0;
+
+  function messages() { return document.getElementById("messages"); }
+  function scroller() { return document.getElementById("scroller"); }
+
+  function entryId(el) {
+    var m = /^msg-(\d+)$/.exec(el && el.id || "");
+    return m ? parseInt(m[1], 10) : 0;
+  }
+
+  function lastEntryId() {
+    var list = messages();
+    if (!list) return 0;
+    for (var el = list.lastElementChild; el; el = el.previousElementSibling) {
+      var id = entryId(el);
+      if (id) return id;
+    }
+    return 0;
+  }
+
+  function firstEntryId() {
+    var list = messages();
+    if (!list) return 0;
+    for (var el = list.firstElementChild; el; el = el.nextElementSibling) {
+      var id = entryId(el);
+      if (id) return id;
+    }
+    return 0;
+  }
+
+  // Every (re)connect asks for the entries after the last one the page
+  // holds, so that nothing posted while it was away is missed.
+  function installSocketFactory() {
+    var make = htmx.createWebSocket;
+    htmx.createWebSocket = function (url) {
+      var u = new URL(url, location.href);
+      u.searchParams.set("after", String(lastEntryId()));
+      socket = make(u.toString());
+      return socket;
+    };
+  }
+
+  // ---- Following the conversation -------------------------------------
+
+  var atBottom = true;
+
+  function nearBottom(sc) { return sc.scrollHeight - sc.scrollTop - sc.clientHeight < 80; }
+
+  function scrollToBottom() {
+    var sc = scroller();
+    if (sc) sc.scrollTop = sc.scrollHeight;
+    atBottom = true;
+    var jump = document.getElementById("jump");
+    if (jump) jump.hidden = true;
+  }
+
+  function onScroll() {
+    var sc = scroller();
+    if (!sc) return;
+    atBottom = nearBottom(sc);
+    if (atBottom) {
+      var jump = document.getElementById("jump");
+      if (jump) jump.hidden = true;
+    }
+  }
+
+  // Entries appended live: follow them at the bottom, else offer a jump.
+  function entriesAdded(nodes) {
+    var sc = scroller();
+    var mineAdded = false;
+    nodes.forEach(function (n) {
+      if (n.nodeType !== 1) return;
+      localTimes(n);
+      var author = n.getAttribute("data-author");
+      if (author) clearTyping(author);
+      if (author && author === document.body.getAttribute("data-viewer")) mineAdded = true;
+    });
+    if (!sc) return;
+    if (atBottom || mineAdded) {
+      scrollToBottom();
+      trim();
+    } else {
+      var jump = document.getElementById("jump");
+      if (jump) jump.hidden = false;
+    }
+  }
+
+  // Keep the page bounded in a long session: drop the oldest entries while
+  // the reader is at the bottom, and let scrolling up load them again.
+  function trim() {
+    var list = messages();
+    if (!list || list.children.length <= KEEP_ENTRIES) return;
+    while (list.children.length > KEEP_ENTRIES) list.removeChild(list.firstElementChild);
+    var top = document.getElementById("history-more");
+    if (top && !top.hasAttribute("hx-get")) {
+      var room = document.querySelector("[data-room]");
+      var more = document.createElement("div");
+      more.id = "history-more";
+      more.className = "history-more";
+      more.textContent = "Loading older messages…";
+      more.setAttribute("hx-get", "/rooms/" + room.getAttribute("data-room") + "/messages");
+      more.setAttribute("hx-trigger", "intersect root:#scroller");
+      more.setAttribute("hx-target", "#messages");
+      more.setAttribute("hx-swap", "afterbegin show:none");
+      more.setAttribute("hx-sync", "this:drop");
+      top.replaceWith(more);
+      htmx.process(more);
+    }
+  }
+
+  // ---- Older entries ---------------------------------------------------
+
+  var keepFromBottom = null;
+
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (e.detail.elt && e.detail.elt.id === "history-more") {
+      var first = firstEntryId();
+      if (!first) { e.preventDefault(); return; }
+      e.detail.parameters.before = String(first);
+    }
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.requestConfig && e.detail.requestConfig.elt && e.detail.requestConfig.elt.id === "history-more") {
+      var sc = scroller();
+      keepFromBottom = sc ? sc.scrollHeight - sc.scrollTop : null;
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var cfg = e.detail.requestConfig;
+    if (!cfg || !cfg.elt || cfg.elt.id !== "history-more") return;
+    var sc = scroller();
+    if (sc && keepFromBottom !== null) sc.scrollTop = sc.scrollHeight - keepFromBottom;
+    keepFromBottom = null;
+    localTimes(messages());
+    var xhr = e.detail.xhr;
+    if (xhr && xhr.getResponseHeader("X-History-End") === "true") {
+      var start = document.createElement("p");
+      start.id = "history-more";
+      start.className = "history-start";
+      start.textContent = "This is the start of the room.";
+      cfg.elt.replaceWith(start);
+    }
+  });
+
+  // ---- Typing ------------------------------------------------------------
+
+  function clearTyping(user) {
+    document.querySelectorAll("#typing .typing-user").forEach(function (el) {
+      if (el.getAttribute("data-user") === user) el.remove();
+    });
+  }
+
+  function typingAdded(el) {
+    var user = el.getAttribute("data-user");
+    document.querySelectorAll("#typing .typing-user").forEach(function (other) {
+      if (other !== el && other.getAttribute("data-user") === user) other.remove();
+    });
+    setTimeout(function () { el.remove(); }, TYPING_SHOWN);
+  }
+
+  function sendTyping() {
+    var now = Date.now();
+    if (now - lastTypingSent < TYPING_EVERY) return;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    lastTypingSent = now;
+    socket.send(JSON.stringify({ typing: true }));
+  }
+
+  // ---- Times in the reader's own zone -----------------------------------
+
+  var timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+  var longFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+
+  function localTimes(root) {
+    if (!root || !root.querySelectorAll) return;
+    var list = root.matches && root.matches("time[datetime]") ? [root] : root.querySelectorAll("time[datetime]");
+    list.forEach(function (t) {
+      if (t.hasAttribute("data-local")) return;
+      var d = new Date(t.getAttribute("datetime"));
+      if (isNaN(d)) return;
+      t.textContent = timeFormat.format(d);
+      t.title = longFormat.format(d);
+      t.setAttribute("data-local", "");
+    });
+  }
+
+  // ---- The compose field --------------------------------------------------
+
+  var composeHadFocus = false;
+
+  function grow(area) {
+    area.style.height = "auto";
+    area.style.height = Math.min(area.scrollHeight + 2, 192) + "px";
+  }
+
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (!(t instanceof HTMLTextAreaElement) || t.name !== "text" || !t.form || t.form.id !== "compose") return;
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      if (t.value.trim() !== "") t.form.requestSubmit();
+    }
+  });
+
+  document.addEventListener("input", function (e) {
+    var t = e.target;
+    if (!(t instanceof HTMLTextAreaElement) || !t.form || t.form.id !== "compose") return;
+    grow(t);
+    if (t.value.trim() !== "") sendTyping();
+  });
+
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "compose") {
+      composeHadFocus = document.activeElement && document.activeElement.form && document.activeElement.form.id === "compose";
+    }
+  });
+
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    if (!e.detail.target) return;
+    if (e.detail.target.id === "compose" || e.detail.target.id === "messages") {
+      var area = document.querySelector("#compose textarea");
+      if (area && composeHadFocus) area.focus();
+      if (e.detail.target.id === "messages") { localTimes(messages()); scrollToBottom(); }
+    }
+  });
+
+  // ---- The connection ------------------------------------------------------
+
+  function banner(show) {
+    var b = document.getElementById("offline");
+    if (show && !b) {
+      b = document.createElement("div");
+      b.id = "offline";
+      b.className = "offline-banner";
+      b.setAttribute("role", "status");
+      b.textContent = "Connection lost. Reconnecting…";
+      var conv = document.querySelector(".conversation");
+      if (conv) conv.prepend(b);
+    } else if (!show && b) {
+      b.remove();
+    }
+  }
+
+  document.addEventListener("htmx:wsOpen", function () { banner(false); });
+  document.addEventListener("htmx:wsClose", function (e) {
+    var code = e.detail && e.detail.event && e.detail.event.code;
+    if (code === 1008) {
+      // Signed out elsewhere: this page's session is gone.
+      location.assign("/login");
+      return;
+    }
+    banner(true);
+  });
+
+  // ---- Start -------------------------------------------------------------
+
+  // Before htmx opens the room's socket, which it does when the document
+  // is ready: this script runs after htmx's, and before that moment.
+  installSocketFactory();
+
+  function start() {
+    var sc = scroller();
+    if (sc) {
+      sc.addEventListener("scroll", onScroll, { passive: true });
+      scrollToBottom();
+    }
+    localTimes(document.body);
+    var jump = document.getElementById("jump");
+    if (jump) jump.addEventListener("click", scrollToBottom);
+    var area = document.querySelector("#compose textarea");
+    if (area) grow(area);
+
+    var observer = new MutationObserver(function (records) {
+      var appended = [];
+      records.forEach(function (r) {
+        if (r.target.id === "messages" && r.nextSibling === null) {
+          // Added at the end: live entries (older ones go at the start).
+          r.addedNodes.forEach(function (n) { if (n.nodeType === 1) appended.push(n); });
+        } else if (r.target.id === "typing") {
+          r.addedNodes.forEach(function (n) { if (n.nodeType === 1 && n.classList.contains("typing-user")) typingAdded(n); });
+        }
+      });
+      if (appended.length) entriesAdded(appended);
+    });
+    observer.observe(document.body, { childList: true, subtree: true });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,12 @@
+package store
+
+import "errors"
+
+var (
+	// ErrNotFound means the row asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a uniqueness rule refused the write (a taken name).
+	ErrConflict = errors.New("conflict")
+	// ErrNotMember means the user is not a member of the room written to.
+	ErrNotMember = errors.New("not a member")
+)

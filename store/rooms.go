@@ -1,0 +1,212 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Room is a named conversation.
+type Room struct {
+	ID        int64
+	Name      string
+	CreatedBy int64
+	CreatedAt time.Time
+}
+
+var folder = cases.Fold()
+
+// RoomNameKey is what makes two room names the same: equal after Unicode
+// normalisation and case folding ("Café" and "CAFÉ" are one room).
+func RoomNameKey(name string) string {
+	return folder.String(norm.NFC.String(name))
+}
+
+// CreateRoom makes a room whose first member is its creator, and returns the
+// room and the creator's join entry. A name taken in any case gives
+// ErrConflict.
+func (s *Store) CreateRoom(ctx context.Context, name string, userID int64) (Room, Message, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return Room{}, Message{}, fmt.Errorf("store: create room: %w", err)
+	}
+	defer tx.Rollback()
+	now := s.now()
+	res, err := tx.ExecContext(ctx, "INSERT INTO rooms (name, name_key, created_by, created_at) VALUES (?, ?, ?, ?)",
+		name, RoomNameKey(name), userID, now.UnixMilli())
+	if isUniqueViolation(err) {
+		return Room{}, Message{}, fmt.Errorf("store: create room %q: %w", name, ErrConflict)
+	}
+	if err != nil {
+		return Room{}, Message{}, fmt.Errorf("store: create room: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return Room{}, Message{}, fmt.Errorf("store: create room: %w", err)
+	}
+	msg, _, err := s.join(ctx, tx, id, userID)
+	if err != nil {
+		return Room{}, Message{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Room{}, Message{}, fmt.Errorf("store: create room: %w", err)
+	}
+	return Room{ID: id, Name: name, CreatedBy: userID, CreatedAt: fromMillis(now.UnixMilli())}, msg, nil
+}
+
+// FindRoomByID finds a room by id.
+func (s *Store) FindRoomByID(ctx context.Context, id int64) (Room, error) {
+	var r Room
+	var created int64
+	err := s.read.QueryRowContext(ctx, "SELECT id, name, created_by, created_at FROM rooms WHERE id = ?", id).
+		Scan(&r.ID, &r.Name, &r.CreatedBy, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Room{}, fmt.Errorf("store: find room %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Room{}, fmt.Errorf("store: find room %d: %w", id, err)
+	}
+	r.CreatedAt = fromMillis(created)
+	return r, nil
+}
+
+// RoomListing is a room as the room list shows it to one user.
+type RoomListing struct {
+	Room
+	Member bool
+}
+
+// ListRooms lists every room by name, marking those the user is a member of.
+func (s *Store) ListRooms(ctx context.Context, userID int64) ([]RoomListing, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT r.id, r.name, r.created_by, r.created_at, m.user_id IS NOT NULL
+		FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?
+		ORDER BY r.name_key, r.id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list rooms: %w", err)
+	}
+	defer rows.Close()
+	var out []RoomListing
+	for rows.Next() {
+		var r RoomListing
+		var created int64
+		if err := rows.Scan(&r.ID, &r.Name, &r.CreatedBy, &created, &r.Member); err != nil {
+			return nil, fmt.Errorf("store: list rooms: %w", err)
+		}
+		r.CreatedAt = fromMillis(created)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list rooms: %w", err)
+	}
+	return out, nil
+}
+
+// IsMember reports whether the user is a member of the room.
+func (s *Store) IsMember(ctx context.Context, roomID, userID int64) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM memberships WHERE room_id = ? AND user_id = ?", roomID, userID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: is member: %w", err)
+	}
+	return n > 0, nil
+}
+
+// ListMembers lists the usernames of a room's members, by name.
+func (s *Store) ListMembers(ctx context.Context, roomID int64) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT u.username FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.room_id = ? ORDER BY u.username COLLATE NOCASE`, roomID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("store: list members: %w", err)
+		}
+		out = append(out, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
+	return out, nil
+}
+
+// JoinRoom makes the user a member and records a join entry. It reports
+// changed=false, and records nothing, when the user was a member already.
+func (s *Store) JoinRoom(ctx context.Context, roomID, userID int64) (msg Message, changed bool, err error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("store: join room: %w", err)
+	}
+	defer tx.Rollback()
+	if err := roomExists(ctx, tx, roomID); err != nil {
+		return Message{}, false, err
+	}
+	msg, changed, err = s.join(ctx, tx, roomID, userID)
+	if err != nil || !changed {
+		return Message{}, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Message{}, false, fmt.Errorf("store: join room: %w", err)
+	}
+	return msg, true, nil
+}
+
+// LeaveRoom ends the user's membership and records a leave entry. It
+// reports changed=false, and records nothing, when the user was no member.
+func (s *Store) LeaveRoom(ctx context.Context, roomID, userID int64) (msg Message, changed bool, err error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("store: leave room: %w", err)
+	}
+	defer tx.Rollback()
+	if err := roomExists(ctx, tx, roomID); err != nil {
+		return Message{}, false, err
+	}
+	res, err := tx.ExecContext(ctx, "DELETE FROM memberships WHERE room_id = ? AND user_id = ?", roomID, userID)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("store: leave room: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Message{}, false, nil
+	}
+	msg, err = s.insertEntry(ctx, tx, roomID, userID, KindLeave, "")
+	if err != nil {
+		return Message{}, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Message{}, false, fmt.Errorf("store: leave room: %w", err)
+	}
+	return msg, true, nil
+}
+
+func (s *Store) join(ctx context.Context, tx *sql.Tx, roomID, userID int64) (Message, bool, error) {
+	res, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO memberships (room_id, user_id, created_at) VALUES (?, ?, ?)",
+		roomID, userID, s.now().UnixMilli())
+	if err != nil {
+		return Message{}, false, fmt.Errorf("store: join room %d: %w", roomID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Message{}, false, nil
+	}
+	msg, err := s.insertEntry(ctx, tx, roomID, userID, KindJoin, "")
+	return msg, err == nil, err
+}
+
+func roomExists(ctx context.Context, tx *sql.Tx, roomID int64) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM rooms WHERE id = ?", roomID).Scan(&n); err != nil {
+		return fmt.Errorf("store: find room %d: %w", roomID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: find room %d: %w", roomID, ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// User is an account.
+type User struct {
+	ID           int64
+	Username     string
+	PasswordHash string
+	IsAdmin      bool
+	CreatedAt    time.Time
+}
+
+// CreateUser adds an account. The first account ever made is an admin.
+// A username taken in any letter case gives ErrConflict.
+func (s *Store) CreateUser(ctx context.Context, username, passwordHash string) (User, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return User{}, fmt.Errorf("store: create user: %w", err)
+	}
+	defer tx.Rollback()
+	now := s.now()
+	res, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, is_admin, created_at)
+		VALUES (?, ?, NOT EXISTS (SELECT 1 FROM users), ?)`, username, passwordHash, now.UnixMilli())
+	if isUniqueViolation(err) {
+		return User{}, fmt.Errorf("store: create user %q: %w", username, ErrConflict)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("store: create user: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return User{}, fmt.Errorf("store: create user: %w", err)
+	}
+	u, err := findUser(ctx, tx, "id = ?", id)
+	if err != nil {
+		return User{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return User{}, fmt.Errorf("store: create user: %w", err)
+	}
+	return u, nil
+}
+
+// FindUserByUsername finds an account by name, in any letter case.
+func (s *Store) FindUserByUsername(ctx context.Context, username string) (User, error) {
+	return findUser(ctx, s.read, "username = ?", username)
+}
+
+// FindUserByID finds an account by id.
+func (s *Store) FindUserByID(ctx context.Context, id int64) (User, error) {
+	return findUser(ctx, s.read, "id = ?", id)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func findUser(ctx context.Context, q querier, where string, arg any) (User, error) {
+	var u User
+	var created int64
+	err := q.QueryRowContext(ctx, "SELECT id, username, password_hash, is_admin, created_at FROM users WHERE "+where, arg).
+		Scan(&u.ID, &u.Username, &u.PasswordHash, &u.IsAdmin, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, fmt.Errorf("store: find user %v: %w", arg, ErrNotFound)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("store: find user %v: %w", arg, err)
+	}
+	u.CreatedAt = fromMillis(created)
+	return u, nil
+}

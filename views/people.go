@@ -1,0 +1,55 @@
+package views
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"unicode"
+)
+
+// Initials are what a generated avatar shows: the first letter of the
+// first two parts of the name ("ada_lovelace" is AL), or its first letter.
+func Initials(username string) string {
+	parts := strings.FieldsFunc(username, func(r rune) bool { return r == '_' || r == '.' || r == '-' })
+	if len(parts) == 0 {
+		return "?"
+	}
+	out := []rune{unicode.ToUpper([]rune(parts[0])[0])}
+	if len(parts) > 1 {
+		out = append(out, unicode.ToUpper([]rune(parts[1])[0]))
+	}
+	return string(out)
+}
+
+// AvatarColor is a colour of the user's own, the same on every page and
+// dark enough for white initials: a hue from a hash of the name in any
+// letter case.
+func AvatarColor(username string) string {
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(username)))
+	sum := h.Sum32()
+	hue := sum % 360
+	sat := 45 + (sum>>9)%25
+	return fmt.Sprintf("hsl(%d %d%% 40%%)", hue, sat)
+}
+
+// ViewerCSS is the stylesheet of one signed-in user: it sets their own
+// entries apart. Entries are rendered once for everyone; only this file
+// knows who is looking. Usernames hold only [A-Za-z0-9_.-], which need no
+// escaping inside a quoted CSS string.
+func ViewerCSS(username string) string {
+	if username == "" {
+		return "/* signed out */\n"
+	}
+	me := fmt.Sprintf(`body[data-viewer=%q]`, username)
+	mine := fmt.Sprintf(`[data-author=%q]`, username)
+	var b strings.Builder
+	fmt.Fprintf(&b, "/* Entries of %s */\n", username)
+	fmt.Fprintf(&b, "%s .entry-post%s { flex-direction: row-reverse; }\n", me, mine)
+	fmt.Fprintf(&b, "%s .entry-post%s .bubble { background: var(--mine-bg); color: var(--mine-fg); border-color: var(--mine-bg); border-radius: 16px 4px 16px 16px; }\n", me, mine)
+	fmt.Fprintf(&b, "%s .entry-post%s .meta { flex-direction: row-reverse; }\n", me, mine)
+	fmt.Fprintf(&b, "%s .entry-post%s .author { display: none; }\n", me, mine)
+	fmt.Fprintf(&b, "%s .entry-post%s time { color: var(--mine-meta); }\n", me, mine)
+	fmt.Fprintf(&b, "%s .typing-user[data-user=%q] { display: none; }\n", me, username)
+	return b.String()
+}
