@@ -1,0 +1,321 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"chat/store"
+)
+
+func openStore(t *testing.T) (*store.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "chat.db")
+	s, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func mustUser(t *testing.T, s *store.Store, name string) store.User {
+	t.Helper()
+	u, err := s.CreateUser(context.Background(), name, "$argon2id$x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestOpen(t *testing.T) {
+	t.Run("MigratesOnceAndKeepsData", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "chat.db")
+		ctx := context.Background()
+		s, err := store.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateUser(ctx, "alice", "h"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("write-ahead log left after close: %v", err)
+		}
+		s, err = store.Open(ctx, path)
+		if err != nil {
+			t.Fatalf("second open: %v", err)
+		}
+		defer s.Close()
+		if _, err := s.FindUserByUsername(ctx, "alice"); err != nil {
+			t.Errorf("user lost across reopen: %v", err)
+		}
+	})
+	t.Run("ErrEmptyPath", func(t *testing.T) {
+		if _, err := store.Open(context.Background(), ""); err == nil {
+			t.Error("opened an empty path")
+		}
+	})
+}
+
+func TestCreateUser(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	t.Run("OK", func(t *testing.T) {
+		u, err := s.CreateUser(ctx, "Alice", "hash")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.ID == 0 || u.Username != "Alice" || u.PasswordHash != "hash" {
+			t.Errorf("got %+v", u)
+		}
+		if !u.IsAdmin {
+			t.Error("the first account is not an admin")
+		}
+		got, err := s.FindUserByUsername(ctx, "aLiCe")
+		if err != nil || got.ID != u.ID {
+			t.Errorf("find in other case: %+v, %v", got, err)
+		}
+	})
+	t.Run("SecondIsNoAdmin", func(t *testing.T) {
+		u := mustUser(t, s, "bob")
+		if u.IsAdmin {
+			t.Error("second account is an admin")
+		}
+	})
+	t.Run("ErrNameTaken", func(t *testing.T) {
+		_, err := s.CreateUser(ctx, "ALICE", "other")
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("got %v, want ErrConflict", err)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		if _, err := s.FindUserByUsername(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("got %v", err)
+		}
+		if _, err := s.FindUserByID(ctx, 999); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("got %v", err)
+		}
+	})
+}
+
+func TestSessions(t *testing.T) {
+	s, path := openStore(t)
+	ctx := context.Background()
+	u := mustUser(t, s, "alice")
+	token, sess, err := s.CreateSession(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OK", func(t *testing.T) {
+		got, err := s.FindSession(ctx, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.User.ID != u.ID || got.ID != sess.ID || got.ID == "" {
+			t.Errorf("got %+v", got)
+		}
+	})
+	t.Run("TokenIsNotStored", func(t *testing.T) {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wal, _ := os.ReadFile(path + "-wal")
+		if strings.Contains(string(raw)+string(wal), token) {
+			t.Error("the session token is in the database file")
+		}
+	})
+	t.Run("FreshTokenEachTime", func(t *testing.T) {
+		other, _, err := s.CreateSession(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other == token {
+			t.Error("two sessions share a token")
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		for _, tok := range []string{"", "nope", token + "x"} {
+			if _, err := s.FindSession(ctx, tok); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("FindSession(%q) = %v", tok, err)
+			}
+		}
+	})
+	t.Run("Delete", func(t *testing.T) {
+		id, err := s.DeleteSession(ctx, token)
+		if err != nil || id != sess.ID {
+			t.Fatalf("delete: %q, %v", id, err)
+		}
+		if _, err := s.FindSession(ctx, token); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("deleted session still found: %v", err)
+		}
+		if _, err := s.DeleteSession(ctx, token); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("second delete: %v", err)
+		}
+	})
+}
+
+func TestRooms(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	alice := mustUser(t, s, "alice")
+	bob := mustUser(t, s, "bob")
+
+	room, joined, err := s.CreateRoom(ctx, "Café ☕", alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("CreatorIsMember", func(t *testing.T) {
+		if joined.Kind != store.KindJoin || joined.Author != "alice" || joined.RoomID != room.ID {
+			t.Errorf("join entry %+v", joined)
+		}
+		ok, err := s.IsMember(ctx, room.ID, alice.ID)
+		if err != nil || !ok {
+			t.Errorf("creator member: %v, %v", ok, err)
+		}
+	})
+	t.Run("ErrNameTaken", func(t *testing.T) {
+		for _, name := range []string{"Café ☕", "CAFÉ ☕", "cafe\u0301 ☕"} {
+			if _, _, err := s.CreateRoom(ctx, name, bob.ID); !errors.Is(err, store.ErrConflict) {
+				t.Errorf("CreateRoom(%q) = %v, want ErrConflict", name, err)
+			}
+		}
+	})
+	t.Run("ListMarksMembership", func(t *testing.T) {
+		if _, _, err := s.CreateRoom(ctx, "announcements", bob.ID); err != nil {
+			t.Fatal(err)
+		}
+		rooms, err := s.ListRooms(ctx, alice.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rooms) != 2 || rooms[0].Name != "announcements" || rooms[0].Member || !rooms[1].Member {
+			t.Errorf("rooms %+v", rooms)
+		}
+	})
+	t.Run("JoinAndLeaveOnce", func(t *testing.T) {
+		m, changed, err := s.JoinRoom(ctx, room.ID, bob.ID)
+		if err != nil || !changed || m.Kind != store.KindJoin || m.Author != "bob" {
+			t.Fatalf("join: %+v %v %v", m, changed, err)
+		}
+		if _, changed, err := s.JoinRoom(ctx, room.ID, bob.ID); err != nil || changed {
+			t.Errorf("second join changed=%v err=%v", changed, err)
+		}
+		members, _ := s.ListMembers(ctx, room.ID)
+		if strings.Join(members, ",") != "alice,bob" {
+			t.Errorf("members %v", members)
+		}
+		m, changed, err = s.LeaveRoom(ctx, room.ID, bob.ID)
+		if err != nil || !changed || m.Kind != store.KindLeave {
+			t.Fatalf("leave: %+v %v %v", m, changed, err)
+		}
+		if _, changed, err := s.LeaveRoom(ctx, room.ID, bob.ID); err != nil || changed {
+			t.Errorf("second leave changed=%v err=%v", changed, err)
+		}
+		msgs, _ := s.ListLatestMessages(ctx, room.ID, 50)
+		var kinds []string
+		for _, m := range msgs {
+			kinds = append(kinds, m.Kind+":"+m.Author)
+		}
+		if got := strings.Join(kinds, " "); got != "join:alice join:bob leave:bob" {
+			t.Errorf("history %q", got)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		if _, err := s.FindRoomByID(ctx, 999); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("find: %v", err)
+		}
+		if _, _, err := s.JoinRoom(ctx, 999, bob.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("join: %v", err)
+		}
+		if _, _, err := s.LeaveRoom(ctx, 999, bob.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("leave: %v", err)
+		}
+	})
+}
+
+func TestMessages(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	alice := mustUser(t, s, "alice")
+	bob := mustUser(t, s, "bob")
+	room, first, err := s.CreateRoom(ctx, "general", alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := s.CreateRoom(ctx, "other", alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("ErrNotMember", func(t *testing.T) {
+		if _, err := s.CreatePost(ctx, room.ID, bob.ID, "hi"); !errors.Is(err, store.ErrNotMember) {
+			t.Errorf("got %v", err)
+		}
+		if _, err := s.CreatePost(ctx, 999, bob.ID, "hi"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unknown room: %v", err)
+		}
+	})
+
+	ids := []int64{first.ID}
+	for i := range 120 {
+		m, err := s.CreatePost(ctx, room.ID, alice.ID, fmt.Sprintf("post %d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.ID <= ids[len(ids)-1] || m.Kind != store.KindPost || m.Author != "alice" || m.Text != fmt.Sprintf("post %d", i) {
+			t.Fatalf("post %d: %+v", i, m)
+		}
+		ids = append(ids, m.ID)
+		// Entries of another room in between must not show in this one.
+		if _, err := s.CreatePost(ctx, other.ID, alice.ID, "elsewhere"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(t *testing.T, got []store.Message, want []int64) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("got %d entries, want %d", len(got), len(want))
+		}
+		for i := range got {
+			if got[i].ID != want[i] || got[i].RoomID != room.ID {
+				t.Fatalf("entry %d: id %d room %d, want id %d", i, got[i].ID, got[i].RoomID, want[i])
+			}
+		}
+	}
+	t.Run("Latest", func(t *testing.T) {
+		got, err := s.ListLatestMessages(ctx, room.ID, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, got, ids[len(ids)-50:])
+	})
+	t.Run("Before", func(t *testing.T) {
+		got, err := s.ListMessagesBefore(ctx, room.ID, ids[len(ids)-50], 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, got, ids[len(ids)-100:len(ids)-50])
+		got, _ = s.ListMessagesBefore(ctx, room.ID, ids[21], 50)
+		check(t, got, ids[:21])
+		got, _ = s.ListMessagesBefore(ctx, room.ID, ids[0], 50)
+		check(t, got, nil)
+	})
+	t.Run("After", func(t *testing.T) {
+		got, err := s.ListMessagesAfter(ctx, room.ID, ids[100], 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, got, ids[101:])
+		got, _ = s.ListMessagesAfter(ctx, room.ID, 0, 5)
+		check(t, got, ids[:5])
+	})
+}
