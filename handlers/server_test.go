@@ -53,7 +53,9 @@ type serverOption func(*handlers.Deps)
 
 func withPostLimit(n int) serverOption { return func(d *handlers.Deps) { d.PostLimit = n } }
 
-func withQueueLen(n int) serverOption { return func(d *handlers.Deps) { d.Hub = hub.New(hub.Config{QueueLen: n, Presence: handlers.PresenceFrames()}) } }
+func withQueueLen(n int) serverOption {
+	return func(d *handlers.Deps) { d.Hub = hub.New(hub.Config{QueueLen: n, Presence: handlers.PresenceFrames()}) }
+}
 
 // newServer serves the chat on 127.0.0.1:0 with a fresh database file.
 func newServer(t *testing.T, opts ...serverOption) *testServer {
