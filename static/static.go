@@ -12,7 +12,7 @@ import (
 	"sync"
 )
 
-//go:embed *.js *.css *.LICENSE
+//go:embed *.js *.css *.svg *.LICENSE
 var files embed.FS
 
 // FS is the embedded files.

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds Debian's Chromium. CI installs it; elsewhere the
+// browser test is skipped without it.
+func chromiumPath(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is not installed; .ci/run installs it")
+	}
+	t.Skip("chromium is not installed")
+	return ""
+}
+
+// pageErrors collects what a page reports as an error: exceptions, console
+// errors, and the browser's own (a refused Content-Security-Policy, say).
+type pageErrors struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (p *pageErrors) listen(ctx context.Context, who string) {
+	chromedp.ListenTarget(ctx, func(ev any) {
+		var msg string
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			msg = e.ExceptionDetails.Error()
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.APITypeError {
+				msg = fmt.Sprint(e.Args)
+			}
+		case *log.EventEntryAdded:
+			if e.Entry.Level == log.LevelError {
+				msg = e.Entry.Text
+			}
+		}
+		if msg != "" {
+			p.mu.Lock()
+			p.errs = append(p.errs, who+": "+msg)
+			p.mu.Unlock()
+		}
+	})
+}
+
+func (p *pageErrors) take() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	errs := p.errs
+	p.errs = nil
+	return errs
+}
+
+func newBrowser(t *testing.T) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	)
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	return alloc
+}
+
+// person is one user in a browser of their own: own process, profile and
+// cookies.
+type person struct {
+	t    *testing.T
+	name string
+	ctx  context.Context
+}
+
+func newPerson(t *testing.T, name string, errs *pageErrors) *person {
+	ctx, cancel := chromedp.NewContext(newBrowser(t))
+	t.Cleanup(cancel)
+	errs.listen(ctx, name)
+	if err := chromedp.Run(ctx, log.Enable()); err != nil {
+		t.Fatal(err)
+	}
+	return &person{t: t, name: name, ctx: ctx}
+}
+
+func (p *person) do(timeout time.Duration, actions ...chromedp.Action) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, timeout)
+	defer cancel()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		var url, html string
+		chromedp.Run(p.ctx, chromedp.Location(&url), chromedp.OuterHTML("body", &html, chromedp.ByQuery))
+		p.t.Fatalf("%s at %s: %v\n%.3000s", p.name, url, err, html)
+	}
+}
+
+func (p *person) shot(name string) {
+	dir := os.Getenv("CHAT_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	var png []byte
+	if err := chromedp.Run(p.ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
+		p.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+}
+
+func (p *person) register(base string) {
+	p.do(15*time.Second,
+		chromedp.Navigate(base+"/register"),
+		chromedp.SendKeys(`input[name=username]`, p.name, chromedp.ByQuery),
+		chromedp.SendKeys(`input[name=password]`, "password-"+p.name, chromedp.ByQuery),
+		chromedp.Submit(`input[name=password]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`form[action="/rooms"]`, chromedp.ByQuery),
+	)
+}
+
+// Two people in two browser contexts: live posts, presence, typing, own
+// posts styled apart, and a server restart that the pages ride out.
+func TestBrowserChat(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "chat.db")
+	srv := start(t, dbPath, "-post-limit", "0")
+	base := srv.base
+	errs := &pageErrors{}
+	alice := newPerson(t, "alice", errs)
+	bob := newPerson(t, "bob", errs)
+
+	alice.register(base)
+	alice.shot("1-lobby-empty")
+	var roomURL string
+	alice.do(10*time.Second,
+		chromedp.SendKeys(`input[name=name]`, "Tea & biscuits ☕", chromedp.ByQuery),
+		chromedp.Submit(`input[name=name]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#compose textarea`, chromedp.ByQuery),
+		chromedp.Location(&roomURL),
+	)
+	bob.register(base)
+	bob.do(10*time.Second,
+		chromedp.Click(`a[href^="/rooms/"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`form[action$="/join"] button`, chromedp.ByQuery),
+		chromedp.Click(`form[action$="/join"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#compose textarea`, chromedp.ByQuery),
+	)
+	// Presence: each sees the other online, live.
+	alice.do(5*time.Second, chromedp.WaitVisible(`#presence [data-user="bob"]`, chromedp.ByQuery))
+	bob.do(5*time.Second, chromedp.WaitVisible(`#presence [data-user="alice"]`, chromedp.ByQuery))
+	// Bob's join reached Alice's page live.
+	alice.do(5*time.Second, chromedp.WaitVisible(`#messages [data-kind="join"][data-author="bob"]`, chromedp.ByQuery))
+
+	// Alice types: Bob sees it.
+	alice.do(5*time.Second, chromedp.SendKeys(`#compose textarea`, "Hello Bob, <b>tea</b>?", chromedp.ByQuery))
+	bob.do(5*time.Second, chromedp.WaitVisible(`#typing .typing-user[data-user="alice"]`, chromedp.ByQuery))
+	var typing string
+	bob.do(time.Second, chromedp.Text(`#typing`, &typing, chromedp.ByQuery))
+	if !strings.Contains(typing, "alice is typing") {
+		t.Errorf("bob sees %q", typing)
+	}
+
+	// Enter sends; Bob sees the post within 2 s, without a reload; Alice's
+	// field is cleared once the post is stored.
+	alice.do(5*time.Second, chromedp.SendKeys(`#compose textarea`, "\r", chromedp.ByQuery))
+	bob.do(2*time.Second, chromedp.WaitVisible(`#messages [data-kind="post"][data-author="alice"]`, chromedp.ByQuery))
+	var text string
+	bob.do(time.Second, chromedp.Text(`#messages [data-kind="post"][data-author="alice"] .text`, &text, chromedp.ByQuery))
+	if text != "Hello Bob, <b>tea</b>?" {
+		t.Errorf("bob reads %q", text)
+	}
+	alice.do(5*time.Second, chromedp.WaitVisible(`#messages [data-kind="post"][data-author="alice"]`, chromedp.ByQuery))
+	var field string
+	alice.do(5*time.Second, chromedp.Poll(`document.querySelector("#compose textarea").value === ""`, nil), chromedp.Value(`#compose textarea`, &field, chromedp.ByQuery))
+	if field != "" {
+		t.Errorf("alice's field holds %q after sending", field)
+	}
+	// The typing mark goes when her post arrives.
+	bob.do(5*time.Second, chromedp.WaitNotPresent(`#typing .typing-user[data-user="alice"]`, chromedp.ByQuery))
+
+	// Shift+Enter makes a new line; Bob answers with two lines.
+	bob.do(5*time.Second,
+		chromedp.SendKeys(`#compose textarea`, "Yes please", chromedp.ByQuery),
+		chromedp.KeyEvent("\r", chromedp.KeyModifiers(getShift())),
+		chromedp.SendKeys(`#compose textarea`, "milk, no sugar\r", chromedp.ByQuery),
+	)
+	alice.do(3*time.Second, chromedp.WaitVisible(`#messages [data-kind="post"][data-author="bob"]`, chromedp.ByQuery))
+	alice.do(time.Second, chromedp.Text(`#messages [data-kind="post"][data-author="bob"] .text`, &text, chromedp.ByQuery))
+	if text != "Yes please\nmilk, no sugar" {
+		t.Errorf("alice reads %q", text)
+	}
+
+	// One markup for everyone, styled per viewer: her own post is laid out
+	// apart on her page and not on Bob's.
+	var mine, theirs string
+	alice.do(time.Second, chromedp.Evaluate(`getComputedStyle(document.querySelector('[data-kind="post"][data-author="alice"]')).flexDirection`, &mine))
+	bob.do(time.Second, chromedp.Evaluate(`getComputedStyle(document.querySelector('[data-kind="post"][data-author="alice"]')).flexDirection`, &theirs))
+	if mine != "row-reverse" || theirs != "row" {
+		t.Errorf("alice's post: %q on her page, %q on bob's", mine, theirs)
+	}
+	alice.shot("2-room-alice")
+	bob.shot("3-room-bob")
+	if e := errs.take(); len(e) > 0 {
+		t.Errorf("page errors: %q", e)
+	}
+
+	// Restart the server on the same address: the pages get 1012,
+	// reconnect by themselves, and posting still works both ways.
+	addr := strings.TrimPrefix(base, "http://")
+	if err, _ := srv.shutdown(t); err != nil {
+		t.Fatal(err)
+	}
+	alice.do(5*time.Second, chromedp.WaitVisible(`#offline`, chromedp.ByQuery))
+	alice.shot("4-room-offline")
+	start(t, dbPath, "-addr", addr, "-post-limit", "0")
+	alice.do(15*time.Second, chromedp.WaitNotPresent(`#offline`, chromedp.ByQuery), chromedp.WaitVisible(`#presence [data-user="bob"]`, chromedp.ByQuery))
+	bob.do(15*time.Second, chromedp.WaitNotPresent(`#offline`, chromedp.ByQuery), chromedp.WaitVisible(`#presence [data-user="alice"]`, chromedp.ByQuery))
+	bob.do(5*time.Second, chromedp.SendKeys(`#compose textarea`, "back again\r", chromedp.ByQuery))
+	alice.do(5*time.Second, chromedp.WaitVisible(`//ol[@id="messages"]/li[@data-kind="post"]/div/p[text()="back again"]`, chromedp.BySearch))
+	var count int
+	alice.do(time.Second, chromedp.Evaluate(`document.querySelectorAll('#messages [data-kind="post"]').length`, &count))
+	if count != 3 {
+		t.Errorf("alice holds %d posts after the restart, want 3 (no duplicates)", count)
+	}
+}
+
+func getShift() input.Modifier { return input.ModifierShift }

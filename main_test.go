@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	fws "github.com/fasthttp/websocket"
+)
+
+// logTap collects what run logs, and finds the address it listens on.
+type logTap struct {
+	mu   sync.Mutex
+	buf  strings.Builder
+	addr chan string
+}
+
+var listenRE = regexp.MustCompile(`url=http://(\S+)`)
+
+func (l *logTap) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf.Write(p)
+	if m := listenRE.FindSubmatch(p); m != nil {
+		select {
+		case l.addr <- string(m[1]):
+		default:
+		}
+	}
+	return len(p), nil
+}
+
+func (l *logTap) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+type running struct {
+	base    string
+	logs    *logTap
+	stop    context.CancelFunc
+	done    chan error
+	stopped bool
+}
+
+// start runs the chat as main does, on a port of its own, and waits until
+// /healthz answers.
+func start(t *testing.T, dbPath string, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &logTap{addr: make(chan string, 1)}
+	r := &running{logs: logs, stop: cancel, done: make(chan error, 1)}
+	env := map[string]string{"CHAT_ADDR": "127.0.0.1:0", "CHAT_DB": dbPath}
+	go func() { r.done <- run(ctx, args, func(k string) string { return env[k] }, logs) }()
+	select {
+	case addr := <-logs.addr:
+		r.base = "http://" + addr
+	case err := <-r.done:
+		t.Fatalf("run ended at start: %v\n%s", err, logs)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("run did not listen\n%s", logs)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		res, err := http.Get(r.base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("healthz never answered: %v", err)
+		}
+	}
+	t.Cleanup(func() {
+		if r.stopped {
+			return
+		}
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(15 * time.Second):
+		}
+	})
+	return r
+}
+
+// shutdown stops the server as SIGTERM would, and returns run's result
+// and how long it took.
+func (r *running) shutdown(t *testing.T) (error, time.Duration) {
+	t.Helper()
+	began := time.Now()
+	r.stopped = true
+	r.stop()
+	select {
+	case err := <-r.done:
+		return err, time.Since(began)
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return after the stop")
+		return nil, 0
+	}
+}
+
+func browser(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar}
+}
+
+func postForm(t *testing.T, c *http.Client, u string, form url.Values) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res
+}
+
+func getBody(t *testing.T, c *http.Client, u string) (int, string) {
+	t.Helper()
+	res, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// The chat keeps everything across a restart, stops within the time a
+// supervisor allows with exit status 0, and leaves a clean database file.
+func TestRunRestartKeepsEverything(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "chat.db")
+	r := start(t, dbPath)
+	c := browser(t)
+	if res := postForm(t, c, r.base+"/register", url.Values{"username": {"alice"}, "password": {"hunter2hunter2"}}); res.StatusCode != http.StatusOK {
+		t.Fatalf("register: %d", res.StatusCode)
+	}
+	res := postForm(t, c, r.base+"/rooms", url.Values{"name": {"general"}})
+	roomURL := res.Request.URL.String()
+	postForm(t, c, roomURL+"/messages", url.Values{"text": {"remember me"}})
+
+	// A socket open at shutdown is told 1012, to come back by itself.
+	u, _ := url.Parse(r.base)
+	h := http.Header{"Origin": {r.base}}
+	for _, ck := range c.Jar.Cookies(u) {
+		h.Add("Cookie", ck.Name+"="+ck.Value)
+	}
+	ws, _, err := fws.DefaultDialer.Dial("ws"+strings.TrimPrefix(roomURL, "http")+"/ws", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.SetReadDeadline(time.Now().Add(time.Second))
+	ws.ReadMessage() // the presence list: subscribed
+
+	closed := make(chan int, 1)
+	go func() {
+		ws.SetReadDeadline(time.Now().Add(15 * time.Second))
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				var ce *fws.CloseError
+				if errors.As(err, &ce) {
+					closed <- ce.Code
+				} else {
+					closed <- 1006
+				}
+				return
+			}
+		}
+	}()
+	err, took := r.shutdown(t)
+	if err != nil {
+		t.Fatalf("run returned %v", err)
+	}
+	t.Logf("shutdown took %v", took)
+	if took > 10*time.Second {
+		t.Errorf("shutdown took %v", took)
+	}
+	if code := <-closed; code != 1012 {
+		t.Errorf("socket closed with %d, want 1012", code)
+	}
+	if _, err := os.Stat(dbPath + "-wal"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("write-ahead log left behind: %v", err)
+	}
+	if !strings.Contains(r.logs.String(), "stopped") {
+		t.Error("no clean stop logged")
+	}
+	if strings.Contains(r.logs.String(), "hunter2") {
+		t.Error("a password reached the logs")
+	}
+
+	r2 := start(t, dbPath)
+	roomURL2 := strings.Replace(roomURL, r.base, r2.base, 1)
+	// The session lives in the database: the same cookie still works.
+	c2 := browser(t)
+	u2, _ := url.Parse(r2.base)
+	c2.Jar.SetCookies(u2, c.Jar.Cookies(u))
+	status, body := getBody(t, c2, roomURL2)
+	if status != http.StatusOK || !strings.Contains(body, "remember me") {
+		t.Errorf("after restart: %d, post kept: %v", status, strings.Contains(body, "remember me"))
+	}
+}
+
+func TestRunFlags(t *testing.T) {
+	for _, args := range [][]string{{"-post-limit", "-1"}, {"-post-limit", "x"}, {"-nope"}} {
+		err := run(context.Background(), args, func(string) string { return "" }, io.Discard)
+		var u usageError
+		if !errors.As(err, &u) {
+			t.Errorf("run %v: %v, want a usage error", args, err)
+		}
+	}
+	err := run(context.Background(), nil, func(k string) string {
+		return map[string]string{"CHAT_POST_LIMIT": "many"}[k]
+	}, io.Discard)
+	var u usageError
+	if !errors.As(err, &u) {
+		t.Errorf("bad CHAT_POST_LIMIT: %v", err)
+	}
+}
