@@ -1,0 +1,211 @@
+package hub_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"chat/hub"
+)
+
+// names renders presence as plain text, to see what the hub sends.
+type names struct{}
+
+func (names) List(_ int64, users []string) []byte { return []byte("list:" + strings.Join(users, ",")) }
+func (names) Joined(_ int64, u string) []byte     { return []byte("joined:" + u) }
+func (names) Left(_ int64, u string) []byte       { return []byte("left:" + u) }
+
+func drain(s *hub.Sub) []string {
+	var out []string
+	for {
+		select {
+		case ev := <-s.Queue():
+			out = append(out, string(ev.Data))
+		default:
+			return out
+		}
+	}
+}
+
+func TestPresence(t *testing.T) {
+	h := hub.New(hub.Config{Presence: names{}})
+	a1, _ := h.Subscribe(1, "alice", "s1")
+	if got := drain(a1); strings.Join(got, " ") != "list:alice" {
+		t.Errorf("alice's first events %q", got)
+	}
+	b, _ := h.Subscribe(1, "bob", "s2")
+	a2, _ := h.Subscribe(1, "alice", "s3")
+	if got := drain(a1); strings.Join(got, " ") != "joined:bob" {
+		t.Errorf("alice saw %q; a second tab of hers announces nothing", got)
+	}
+	if got := drain(b); strings.Join(got, " ") != "list:alice,bob" {
+		t.Errorf("bob saw %q", got)
+	}
+	if got := drain(a2); strings.Join(got, " ") != "list:alice,bob" {
+		t.Errorf("alice's second tab saw %q", got)
+	}
+	h.Unsubscribe(a1)
+	if got := drain(b); len(got) != 0 {
+		t.Errorf("closing one of two tabs: bob saw %q", got)
+	}
+	h.Unsubscribe(a2)
+	h.Unsubscribe(a2) // twice is harmless
+	if got := drain(b); strings.Join(got, " ") != "left:alice" {
+		t.Errorf("bob saw %q", got)
+	}
+	if got := h.Online(1); strings.Join(got, ",") != "bob" {
+		t.Errorf("online %v", got)
+	}
+}
+
+func TestPublishReachesTheRoomOnly(t *testing.T) {
+	h := hub.New(hub.Config{})
+	in1, _ := h.Subscribe(1, "a", "s")
+	in2, _ := h.Subscribe(1, "b", "s")
+	out, _ := h.Subscribe(2, "c", "s")
+	h.Publish(1, hub.Event{Seq: 5, Data: []byte("hello")})
+	h.Publish(3, hub.Event{Data: []byte("nobody")})
+	for _, s := range []*hub.Sub{in1, in2} {
+		if got := drain(s); len(got) != 1 || got[0] != "hello" {
+			t.Errorf("room member got %q", got)
+		}
+	}
+	if got := drain(out); len(got) != 0 {
+		t.Errorf("other room got %q", got)
+	}
+}
+
+// A full queue closes that connection with 1013 and never blocks the
+// publisher or the others.
+func TestSlowSubscriberIsClosed(t *testing.T) {
+	h := hub.New(hub.Config{QueueLen: 4})
+	slow, _ := h.Subscribe(1, "slow", "s")
+	fast, _ := h.Subscribe(1, "fast", "s")
+	got := 0
+	for i := range 100 {
+		h.Publish(1, hub.Event{Seq: int64(i + 1), Data: []byte("x")})
+		got += len(drain(fast))
+	}
+	if got != 100 {
+		t.Errorf("fast got %d of 100", got)
+	}
+	select {
+	case <-slow.Closing():
+		if code, _ := slow.CloseCode(); code != hub.CloseTryAgainLater {
+			t.Errorf("code %d", code)
+		}
+	default:
+		t.Error("slow subscriber not asked to close")
+	}
+	select {
+	case <-fast.Closing():
+		t.Error("fast subscriber closed")
+	default:
+	}
+}
+
+// Entries stored through Sequence reach every subscriber in the order
+// they were stored, however many write at once.
+func TestSequenceKeepsStoredOrder(t *testing.T) {
+	h := hub.New(hub.Config{QueueLen: 10000})
+	subs := make([]*hub.Sub, 3)
+	for i := range subs {
+		subs[i], _ = h.Subscribe(1, fmt.Sprint("u", i), "s")
+	}
+	var mu sync.Mutex
+	var next int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				h.Sequence(1, func() (hub.Event, error) {
+					mu.Lock()
+					next++
+					id := next
+					mu.Unlock()
+					return hub.Event{Seq: id, Data: []byte(fmt.Sprint(id))}, nil
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	for i, s := range subs {
+		var prev int64
+		n := 0
+		for {
+			select {
+			case ev := <-s.Queue():
+				if ev.Seq != prev+1 {
+					t.Fatalf("subscriber %d: %d after %d", i, ev.Seq, prev)
+				}
+				prev = ev.Seq
+				n++
+				continue
+			default:
+			}
+			break
+		}
+		if n != 1600 {
+			t.Errorf("subscriber %d got %d of 1600", i, n)
+		}
+	}
+	// A failed or empty write publishes nothing.
+	h.Sequence(1, func() (hub.Event, error) { return hub.Event{Seq: 9999, Data: []byte("x")}, errors.New("refused") })
+	h.Sequence(1, func() (hub.Event, error) { return hub.Event{}, nil })
+	if got := drain(subs[0]); len(got) != 0 {
+		t.Errorf("published %q", got)
+	}
+}
+
+func TestCloseSessionAndShutdown(t *testing.T) {
+	h := hub.New(hub.Config{})
+	a, _ := h.Subscribe(1, "alice", "s1")
+	a2, _ := h.Subscribe(2, "alice", "s1")
+	other, _ := h.Subscribe(1, "alice", "s2")
+	if n := h.CloseSession("s1", hub.ClosePolicy, "signed out"); n != 2 {
+		t.Errorf("closed %d", n)
+	}
+	for _, s := range []*hub.Sub{a, a2} {
+		select {
+		case <-s.Closing():
+			if code, _ := s.CloseCode(); code != hub.ClosePolicy {
+				t.Errorf("code %d", code)
+			}
+		default:
+			t.Error("session socket left open")
+		}
+	}
+	select {
+	case <-other.Closing():
+		t.Error("another session's socket closed")
+	default:
+	}
+
+	h.Shutdown(hub.CloseServiceReboot, "restart")
+	if code, _ := other.CloseCode(); code != hub.CloseServiceReboot {
+		t.Errorf("shutdown code %d", code)
+	}
+	if _, err := h.Subscribe(1, "late", "s3"); !errors.Is(err, hub.ErrClosed) {
+		t.Errorf("subscribe after shutdown: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := h.Wait(ctx); err == nil {
+		t.Error("Wait returned with connections subscribed")
+	}
+	for _, s := range []*hub.Sub{a, a2, other} {
+		h.Unsubscribe(s)
+	}
+	if err := h.Wait(context.Background()); err != nil {
+		t.Error(err)
+	}
+	if h.Conns() != 0 {
+		t.Errorf("%d connections left", h.Conns())
+	}
+}

@@ -1,0 +1,126 @@
+package views_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"chat/views"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
+)
+
+func render(t *testing.T, c templ.Component) (*goquery.Document, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := c.Render(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(buf.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, buf.String()
+}
+
+var when = time.Date(2026, 11, 22, 9, 5, 0, 0, time.UTC)
+
+func TestMessageItem(t *testing.T) {
+	t.Run("Post", func(t *testing.T) {
+		doc, html := render(t, views.MessageItem(views.Entry{ID: 42, Kind: "post", Author: "alice", Text: "<script>alert(1)</script>\nline two", Time: when}))
+		li := doc.Find("#" + views.MessageID(42))
+		if li.Length() != 1 {
+			t.Fatalf("no element with id msg-42 in %s", html)
+		}
+		if li.AttrOr("data-kind", "") != "post" || li.AttrOr("data-author", "") != "alice" {
+			t.Errorf("attributes: %s", html)
+		}
+		if doc.Find("script").Length() != 0 || !strings.Contains(html, "&lt;script&gt;") {
+			t.Errorf("text not escaped: %s", html)
+		}
+		if got := li.Find(".text").Text(); got != "<script>alert(1)</script>\nline two" {
+			t.Errorf("text %q", got)
+		}
+		if dt := li.Find("time").AttrOr("datetime", ""); dt != "2026-11-22T09:05:00Z" {
+			t.Errorf("datetime %q", dt)
+		}
+		if src := li.Find("img.avatar").AttrOr("src", ""); src != "/users/alice/avatar" {
+			t.Errorf("avatar %q", src)
+		}
+		if li.Find(".author").Text() != "alice" {
+			t.Error("no author name")
+		}
+	})
+	t.Run("JoinAndLeave", func(t *testing.T) {
+		for kind, says := range map[string]string{"join": "joined", "leave": "left"} {
+			doc, html := render(t, views.MessageItem(views.Entry{ID: 7, Kind: kind, Author: "bob", Time: when}))
+			li := doc.Find("#msg-7")
+			if li.AttrOr("data-kind", "") != kind || li.AttrOr("data-author", "") != "bob" || !strings.Contains(li.Text(), "bob") || !strings.Contains(li.Text(), says) {
+				t.Errorf("%s: %s", kind, html)
+			}
+		}
+	})
+}
+
+// The live push carries exactly the markup of the history.
+func TestEntryPushIsTheSameMarkup(t *testing.T) {
+	e := views.Entry{ID: 9, Kind: "post", Author: "carol", Text: "hi & bye", Time: when}
+	_, item := render(t, views.MessageItem(e))
+	doc, push := render(t, views.EntryPush(e))
+	if !strings.Contains(push, item) {
+		t.Errorf("push %q does not hold the item %q", push, item)
+	}
+	if doc.Find(`[hx-swap-oob="beforeend:#messages"] > #msg-9`).Length() != 1 {
+		t.Errorf("push is not an append to #messages: %s", push)
+	}
+	_, list := render(t, views.MessageList([]views.Entry{e}))
+	if list != item {
+		t.Errorf("history fragment %q differs from the item %q", list, item)
+	}
+}
+
+func TestPresenceFrames(t *testing.T) {
+	doc, _ := render(t, views.PresenceList([]string{"alice", "bob"}))
+	if doc.Find(`ul#presence[hx-swap-oob=true] [data-user]`).Length() != 2 {
+		t.Error("presence list")
+	}
+	doc, _ = render(t, views.PresenceJoined("carol"))
+	if doc.Find(`[hx-swap-oob="beforeend:#presence"] [data-user=carol]`).Length() != 1 {
+		t.Error("presence joined")
+	}
+	doc, _ = render(t, views.PresenceLeft("carol"))
+	if doc.Find(`#presence-carol[hx-swap-oob=delete]`).Length() != 1 {
+		t.Error("presence left")
+	}
+}
+
+func TestAvatar(t *testing.T) {
+	for name, want := range map[string]string{"alice": "A", "ada_lovelace": "AL", "j.r.r": "JR", "x-9": "X9", "__a": "A"} {
+		if got := views.Initials(name); got != want {
+			t.Errorf("Initials(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if views.AvatarColor("Alice") != views.AvatarColor("alice") {
+		t.Error("colour depends on letter case")
+	}
+	if views.AvatarColor("alice") == views.AvatarColor("bob") {
+		t.Error("alice and bob share a colour")
+	}
+	_, svg := render(t, views.Avatar("ada_lovelace"))
+	if !strings.HasPrefix(svg, "<svg") || !strings.Contains(svg, ">AL</text>") {
+		t.Errorf("svg %s", svg)
+	}
+}
+
+func TestViewerCSS(t *testing.T) {
+	css := views.ViewerCSS("alice")
+	if !strings.Contains(css, `body[data-viewer="alice"] .entry-post[data-author="alice"]`) {
+		t.Errorf("css %s", css)
+	}
+	if strings.Contains(css, "bob") {
+		t.Error("css names another user")
+	}
+}
