@@ -58,7 +58,7 @@ func withQueueLen(n int) serverOption {
 }
 
 // newServer serves the chat on 127.0.0.1:0 with a fresh database file.
-func newServer(t *testing.T, opts ...serverOption) *testServer {
+func newServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
 	if err != nil {
@@ -93,13 +93,13 @@ func newServer(t *testing.T, opts ...serverOption) *testServer {
 
 // client is one browser: its own cookie jar, redirects not followed.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *testServer
 	name string
 	http *http.Client
 }
 
-func (s *testServer) anon(t *testing.T) *client {
+func (s *testServer) anon(t testing.TB) *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{t: t, srv: s, http: &http.Client{
 		Jar:           jar,
@@ -108,7 +108,7 @@ func (s *testServer) anon(t *testing.T) *client {
 }
 
 // register signs up a user and returns their signed-in browser.
-func (s *testServer) register(t *testing.T, name string) *client {
+func (s *testServer) register(t testing.TB, name string) *client {
 	t.Helper()
 	c := s.anon(t)
 	res := c.post("/register", url.Values{"username": {name}, "password": {"password-" + name}})
@@ -125,7 +125,7 @@ type response struct {
 	Body       string
 }
 
-func (r response) doc(t *testing.T) *goquery.Document {
+func (r response) doc(t testing.TB) *goquery.Document {
 	t.Helper()
 	d, err := goquery.NewDocumentFromReader(strings.NewReader(r.Body))
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 
 // wsClient is one open socket; a goroutine reads its frames into a channel.
 type wsClient struct {
-	t      *testing.T
+	t      testing.TB
 	conn   *fws.Conn
 	frames chan string
 	closed chan int // the close code the server sent, once
@@ -150,7 +150,7 @@ func (w *wsClient) entriesUntil(n int, timeout time.Duration) []string {
 	return out
 }
 
-func entriesOf(t *testing.T, frame string) []string {
+func entriesOf(t testing.TB, frame string) []string {
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(frame))
 	if err != nil {
 		t.Fatal(err)
