@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
@@ -71,6 +73,21 @@ func (p *pageErrors) take() []string {
 }
 
 func newBrowser(t *testing.T) context.Context {
+	// The profile is removed after the browser has gone (cleanups run last
+	// first); Chromium's helpers may still write in it as it exits, which
+	// t.TempDir would report as a failure.
+	profile, err := os.MkdirTemp("", "chat-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox,
@@ -80,7 +97,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 800),
 	)
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -247,3 +264,90 @@ func TestBrowserChat(t *testing.T) {
 }
 
 func getShift() input.Modifier { return input.ModifierShift }
+
+// Scrolling up loads older entries until the room's first; scrolled up, a
+// new entry offers a jump instead of moving the view; a phone-sized window
+// stacks the layout; the page reads well in a dark theme.
+func TestBrowserHistoryAndLayout(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "chat.db")
+	srv := start(t, dbPath, "-post-limit", "0")
+	base := srv.base
+	errs := &pageErrors{}
+
+	// Bob fills a room over plain HTTP.
+	bob := browser(t)
+	postForm(t, bob, base+"/register", url.Values{"username": {"bob"}, "password": {"password-bob"}})
+	res := postForm(t, bob, base+"/rooms", url.Values{"name": {"history"}})
+	roomURL := res.Request.URL.String()
+	for i := range 130 {
+		postForm(t, bob, roomURL+"/messages", url.Values{"text": {fmt.Sprintf("entry number %d", i)}})
+	}
+
+	alice := newPerson(t, "alice", errs)
+	alice.register(base)
+	count := func() int {
+		var n int
+		alice.do(time.Second, chromedp.Evaluate(`document.querySelectorAll('#messages > [id^="msg-"]').length`, &n))
+		return n
+	}
+	alice.do(10*time.Second, chromedp.Navigate(roomURL), chromedp.WaitVisible(`#messages`, chromedp.ByQuery))
+	if n := count(); n != 50 {
+		t.Fatalf("room opens with %d entries, want 50", n)
+	}
+	var atBottom bool
+	alice.do(5*time.Second, chromedp.Poll(`(() => { const s = document.getElementById("scroller"); return s.scrollHeight - s.scrollTop - s.clientHeight < 5 })()`, &atBottom))
+	// Scroll to the top, twice: 50 more each time, then the start.
+	for _, want := range []int{100, 131} {
+		alice.do(10*time.Second,
+			chromedp.Evaluate(`document.getElementById("scroller").scrollTop = 0`, nil),
+			chromedp.Poll(fmt.Sprintf(`document.querySelectorAll('#messages > [id^="msg-"]').length >= %d`, want), nil),
+		)
+	}
+	alice.do(5*time.Second, chromedp.WaitVisible(`p#history-more.history-start`, chromedp.ByQuery))
+	if n := count(); n != 131 {
+		t.Errorf("after scrolling back: %d entries, want 131", n)
+	}
+	var first, last string
+	alice.do(time.Second,
+		chromedp.Text(`#messages > :nth-child(2) .text`, &first, chromedp.ByQuery),
+		chromedp.Text(`#messages > :last-child .text`, &last, chromedp.ByQuery),
+	)
+	if first != "entry number 0" || last != "entry number 129" {
+		t.Errorf("history runs from %q to %q", first, last)
+	}
+
+	// Scrolled up, a new entry shows the jump button and leaves the view.
+	alice.do(5*time.Second, chromedp.Evaluate(`document.getElementById("scroller").scrollTop = 0`, nil), chromedp.Sleep(200*time.Millisecond))
+	postForm(t, bob, roomURL+"/messages", url.Values{"text": {"while you were reading"}})
+	alice.do(5*time.Second, chromedp.WaitVisible(`#jump`, chromedp.ByQuery))
+	var top float64
+	alice.do(time.Second, chromedp.Evaluate(`document.getElementById("scroller").scrollTop`, &top))
+	if top > 50 {
+		t.Errorf("the view moved to %v while scrolled up", top)
+	}
+	alice.do(5*time.Second, chromedp.Click(`#jump`, chromedp.ByQuery), chromedp.WaitNotVisible(`#jump`, chromedp.ByQuery))
+
+	alice.shot("5-history")
+	// A phone: rooms above the conversation, everything within the width.
+	alice.do(5*time.Second, chromedp.EmulateViewport(390, 780), chromedp.Sleep(200*time.Millisecond))
+	var overflow bool
+	alice.do(time.Second, chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth`, &overflow))
+	if overflow {
+		t.Error("the page is wider than a phone")
+	}
+	alice.shot("6-phone")
+	alice.do(5*time.Second, chromedp.EmulateViewport(1280, 800), emulateDark(), chromedp.Sleep(200*time.Millisecond))
+	var bg string
+	alice.do(time.Second, chromedp.Evaluate(`getComputedStyle(document.body).backgroundColor`, &bg))
+	if bg == "rgb(244, 245, 247)" {
+		t.Errorf("dark theme keeps the light background %s", bg)
+	}
+	alice.shot("7-dark")
+	if e := errs.take(); len(e) > 0 {
+		t.Errorf("page errors: %q", e)
+	}
+}
+
+func emulateDark() chromedp.Action {
+	return emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}})
+}

@@ -229,11 +229,17 @@
   });
 
   document.addEventListener("htmx:oobAfterSwap", function (e) {
-    if (!e.detail.target) return;
-    if (e.detail.target.id === "compose" || e.detail.target.id === "messages") {
+    var target = e.detail.target;
+    if (!target) return;
+    if (target.id === "compose") {
       var area = document.querySelector("#compose textarea");
       if (area && composeHadFocus) area.focus();
-      if (e.detail.target.id === "messages") { localTimes(messages()); scrollToBottom(); }
+    }
+    // The whole history was replaced (the page had fallen far behind): the
+    // old list is gone from the page, a new one stands in its place.
+    if (target.id === "messages" && !document.body.contains(target)) {
+      localTimes(messages());
+      scrollToBottom();
     }
   });
 
