@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -41,7 +42,19 @@ type wsParams struct {
 	user     store.User
 	session  string
 	after    int64 // -1: no replay
+
+	// The connection is subscribed before the upgrade is answered, so
+	// that nothing published after the handshake can miss it. Whoever
+	// sets claimed first owns sub: the socket handler, or giveUp if the
+	// handler never runs.
+	sub     *hub.Sub
+	claimed *atomic.Bool
+	giveUp  *time.Timer
 }
+
+// wsClaimWait is how long a subscription made before the upgrade waits for
+// its socket handler before it is dropped.
+const wsClaimWait = 30 * time.Second
 
 const localWS = "ws"
 
@@ -74,8 +87,25 @@ func (a *App) handleWSUpgrade(c *fiber.Ctx) error {
 		}
 		p.after = after
 	}
+	sub, err := a.hub.Subscribe(p.roomID, p.user.Username, p.session)
+	if err != nil {
+		return fiber.NewError(fiber.StatusServiceUnavailable, "The server is restarting. Try again in a moment.")
+	}
+	p.sub = sub
+	p.claimed = new(atomic.Bool)
+	release := func() {
+		if p.claimed.CompareAndSwap(false, true) {
+			a.hub.Unsubscribe(sub)
+		}
+	}
+	p.giveUp = time.AfterFunc(wsClaimWait, release)
 	c.Locals(localWS, p)
-	return c.Next()
+	if err := c.Next(); err != nil {
+		p.giveUp.Stop()
+		release()
+		return err
+	}
+	return nil
 }
 
 // wsOriginOK: a socket's Origin must name this site. Browsers always send
@@ -91,11 +121,12 @@ func wsOriginOK(c *fiber.Ctx) bool {
 // someone else once it returns.
 func (a *App) serveWS(conn *websocket.Conn) {
 	p := conn.Locals(localWS).(wsParams)
-	sub, err := a.hub.Subscribe(p.roomID, p.user.Username, p.session)
-	if err != nil {
-		closeNow(conn, hub.CloseServiceReboot, "server restarting")
+	p.giveUp.Stop()
+	if !p.claimed.CompareAndSwap(false, true) {
+		closeNow(conn, hub.CloseTryAgainLater, "too slow to start")
 		return
 	}
+	sub := p.sub
 	a.log.Info("socket open", "room", p.roomID, "user", p.user.Username)
 	readerDone := make(chan struct{})
 	writerDone := make(chan struct{})

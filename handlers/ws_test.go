@@ -658,3 +658,29 @@ func TestWSHTTPChangesPushed(t *testing.T) {
 		t.Error("leave not pushed")
 	}
 }
+
+// A socket is subscribed before its handshake is answered: a post made the
+// moment the dial returns reaches it, with no replay asked for.
+func TestWSSubscribedAtHandshake(t *testing.T) {
+	srv := newServer(t, withPostLimit(0))
+	alice := srv.register(t, "alice")
+	room := alice.createRoom("general")
+	bob := srv.register(t, "bob")
+	bob.post(room+"/join", nil)
+	for i := range 30 {
+		ws := alice.dial(room, -1)
+		if n := srv.Hub.Conns(); n != 1 {
+			t.Fatalf("round %d: the handshake is answered, the hub holds %d connections", i, n)
+		}
+		text := fmt.Sprintf("right away %d", i)
+		bob.post(room+"/messages", url.Values{"text": {text}})
+		got := ws.entriesUntil(1, 5*time.Second)
+		if len(got) != 1 || !strings.HasSuffix(got[0], text) {
+			t.Fatalf("round %d: got %v", i, got)
+		}
+		ws.conn.Close()
+		for srv.Hub.Conns() != 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
