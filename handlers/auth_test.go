@@ -299,3 +299,40 @@ func TestCrossOrigin(t *testing.T) {
 		t.Errorf("post from no browser: %d", res.StatusCode)
 	}
 }
+
+// Nothing a user types gives a server error.
+func TestNoServerErrorFromInput(t *testing.T) {
+	srv := newServer(t)
+	alice := srv.register(t, "alice")
+	room := alice.createRoom("general")
+	nasty := []string{"\xff\xfe", "a\x00b", strings.Repeat("𝓍", 5000), "%zz", "\u202e\u0000", "<svg onload=alert(1)>", "  \r\n  "}
+	for _, v := range nasty {
+		for _, f := range []struct {
+			c    *client
+			path string
+			form url.Values
+		}{
+			{srv.anon(t), "/register", url.Values{"username": {v}, "password": {v}}},
+			{srv.anon(t), "/login", url.Values{"username": {v}, "password": {v}}},
+			{alice, "/rooms", url.Values{"name": {v}}},
+			{alice, room + "/messages", url.Values{"text": {v}}},
+		} {
+			res := f.c.post(f.path, f.form)
+			if res.StatusCode >= 500 {
+				t.Errorf("POST %s with %q: %d", f.path, v, res.StatusCode)
+			}
+		}
+		for _, path := range []string{"/rooms/" + url.PathEscape(v), room + "/messages?before=" + url.QueryEscape(v), "/users/" + url.PathEscape(v) + "/avatar"} {
+			if res := alice.get(path); res.StatusCode >= 500 {
+				t.Errorf("GET %s: %d", path, res.StatusCode)
+			}
+		}
+	}
+	res := alice.post(room+"/messages", url.Values{"text": {strings.Repeat("a", 300<<10)}})
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized body: %d", res.StatusCode)
+	}
+	if strings.Contains(srv.Logs.String(), "password-alice") || strings.Contains(srv.Logs.String(), alice.cookie("chat_session").Value) {
+		t.Error("a password or session token reached the logs")
+	}
+}
