@@ -348,6 +348,16 @@ func TestBrowserHistoryAndLayout(t *testing.T) {
 	}
 	alice.do(5*time.Second, chromedp.Click(`#jump`, chromedp.ByQuery), chromedp.WaitNotVisible(`#jump`, chromedp.ByQuery))
 
+	// A long live session keeps the page bounded: the oldest entries go
+	// while she follows at the bottom, and scrolling up can load them back.
+	for i := range 420 {
+		postForm(t, bob, roomURL+"/messages", url.Values{"text": {fmt.Sprintf("live %d", i)}})
+	}
+	alice.do(10*time.Second, chromedp.WaitVisible(`//p[text()="live 419"]`, chromedp.BySearch))
+	if n := count(); n > 400 {
+		t.Errorf("the page holds %d entries, want at most 400", n)
+	}
+	alice.do(5*time.Second, chromedp.WaitReady(`div#history-more[hx-get]`, chromedp.ByQuery))
 	alice.shot("5-history")
 	// A phone: rooms above the conversation, everything within the width.
 	alice.do(5*time.Second, chromedp.EmulateViewport(390, 780), chromedp.Sleep(200*time.Millisecond))

@@ -119,6 +119,27 @@
     }
   }
 
+  // Consecutive posts by one author within a few minutes read as one
+  // group: only the first shows the avatar and name.
+  var GROUP_WITHIN = 5 * 60 * 1000;
+
+  function regroup() {
+    var list = messages();
+    if (!list) return;
+    var prev = null;
+    for (var el = list.firstElementChild; el; el = el.nextElementSibling) {
+      var cont = false;
+      if (prev && el.getAttribute("data-kind") === "post" && prev.getAttribute("data-kind") === "post" &&
+          el.getAttribute("data-author") === prev.getAttribute("data-author")) {
+        var a = prev.querySelector("time"), b = el.querySelector("time");
+        cont = a && b && (new Date(b.getAttribute("datetime")) - new Date(a.getAttribute("datetime"))) < GROUP_WITHIN;
+      }
+      if (cont) el.setAttribute("data-cont", "");
+      else el.removeAttribute("data-cont");
+      prev = el;
+    }
+  }
+
   // ---- Older entries ---------------------------------------------------
 
   var keepFromBottom = null;
@@ -181,7 +202,7 @@
 
   // ---- Times in the reader's own zone -----------------------------------
 
-  var timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+  var timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
   var longFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
 
   function localTimes(root) {
@@ -284,6 +305,7 @@
       scrollToBottom();
     }
     localTimes(document.body);
+    regroup();
     var jump = document.getElementById("jump");
     if (jump) jump.addEventListener("click", scrollToBottom);
     var area = document.querySelector("#compose textarea");
@@ -300,6 +322,7 @@
         }
       });
       if (appended.length) entriesAdded(appended);
+      if (records.some(function (r) { return r.target.id === "messages" || r.target.id === "scroller"; })) regroup();
     });
     observer.observe(document.body, { childList: true, subtree: true });
   }

@@ -50,6 +50,7 @@ func ViewerCSS(username string) string {
 	fmt.Fprintf(&b, "%s .entry-post%s .meta { flex-direction: row-reverse; }\n", me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s .author { display: none; }\n", me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s time { color: var(--mine-meta); }\n", me, mine)
+	fmt.Fprintf(&b, "%s .entry-post%s[data-cont] time { left: auto; right: 0; }\n", me, mine)
 	fmt.Fprintf(&b, "%s .typing-user[data-user=%q] { display: none; }\n", me, username)
 	return b.String()
 }
