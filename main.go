@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -47,41 +46,40 @@ const shutdownTimeout = 8 * time.Second
 // closed with 1012 so that pages reconnect by themselves, requests under
 // way finish, and the database is closed.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	addr := fs.String("addr", envOr(getenv, "CHAT_ADDR", ":8080"), "address to listen on (CHAT_ADDR)")
-	dbPath := fs.String("db", envOr(getenv, "CHAT_DB", "chat.db"), "SQLite database file (CHAT_DB)")
-	postLimitDefault, err := strconv.Atoi(envOr(getenv, "CHAT_POST_LIMIT", "30"))
-	if err != nil || postLimitDefault < 0 {
-		return usageError{fmt.Errorf("CHAT_POST_LIMIT must be a whole number, 0 or more")}
+	if len(args) > 0 && args[0] == "backup" {
+		return backup(ctx, args[1:], getenv, stdout)
 	}
-	postLimit := fs.Int("post-limit", postLimitDefault, "posts a user may make per 10 seconds, 0 for no limit (CHAT_POST_LIMIT)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if *postLimit < 0 {
-		return usageError{fmt.Errorf("-post-limit must be 0 or more")}
+	cfg, err := parseConfig(args, getenv, stdout)
+	if err != nil {
+		return err
 	}
 
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
 
-	db, err := store.Open(ctx, *dbPath)
+	db, err := store.Open(ctx, cfg.db, store.WithSessionIdle(cfg.sessionIdle))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
-	h := hub.New(hub.Config{Presence: handlers.PresenceFrames()})
-	app := handlers.NewApp(handlers.Deps{Store: db, Hub: h, Logger: logger, PostLimit: *postLimit})
+	h := hub.New(hub.Config{Presence: handlers.PresenceFrames(), MaxPerUser: cfg.maxSockets})
+	app := handlers.NewApp(handlers.Deps{
+		Store:          db,
+		Hub:            h,
+		Logger:         logger,
+		PostLimit:      cfg.postLimit,
+		RoomLimit:      cfg.roomLimit,
+		LoginLimit:     cfg.loginLimit,
+		BodyLimit:      cfg.bodyLimit,
+		SessionIdle:    cfg.sessionIdle,
+		TrustedProxies: cfg.trustedProxies,
+	})
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
-	logger.Info("listening", "url", "http://"+ln.Addr().String(), "db", *dbPath)
+	logger.Info("listening", "url", "http://"+ln.Addr().String(), "db", cfg.db)
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
@@ -111,9 +109,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return nil
 }
 
-func envOr(getenv func(string) string, key, fallback string) string {
-	if v := getenv(key); v != "" {
-		return v
+// backup writes a consistent copy of the database, live or not, to a new
+// file: chat backup [-db FILE] DEST.
+func backup(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("chat backup", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	def := "chat.db"
+	if v := getenv("CHAT_DB"); v != "" {
+		def = v
 	}
-	return fallback
+	dbPath := fs.String("db", def, "SQLite database file to copy (CHAT_DB)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() != 1 {
+		return usageError{errors.New("usage: chat backup [-db FILE] DEST")}
+	}
+	db, err := store.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Backup(ctx, fs.Arg(0)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backed up %s to %s\n", *dbPath, fs.Arg(0))
+	return nil
 }

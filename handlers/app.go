@@ -9,6 +9,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"chat/hub"
@@ -27,18 +29,44 @@ type Deps struct {
 	// PostLimit is how many posts a user may make per 10 seconds; 0 turns
 	// the limit off.
 	PostLimit int
+	// RoomLimit is how many rooms a user may create per hour; 0 turns the
+	// limit off.
+	RoomLimit int
+	// LoginLimit is how many failed logins a username, and a client
+	// address, may have in 15 minutes before the next gets 429; 0 turns
+	// the limit off.
+	LoginLimit int
+	// BodyLimit bounds a request body, in bytes; 0 means 256 KiB.
+	BodyLimit int
+	// SessionIdle is how long a session lives unused (the cookie's age).
+	SessionIdle time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed; no one else's are.
+	TrustedProxies []netip.Prefix
 	// Argon2 is the cost of password hashes; zero means DefaultArgon2.
 	Argon2 Argon2Params
+	// WriteTimeout bounds one write to a socket; a peer that takes longer
+	// to take a frame is dropped. 0 means 10 s.
+	WriteTimeout time.Duration
+	// Clock tells the time to the rate limits; nil means time.Now.
+	Clock func() time.Time
 }
 
 // App holds the handlers' shared state.
 type App struct {
-	store     *store.Store
-	hub       *hub.Hub
-	log       *slog.Logger
-	posts     *rateLimiter
-	argon     Argon2Params
-	dummyHash string
+	store        *store.Store
+	hub          *hub.Hub
+	log          *slog.Logger
+	posts        *rateLimiter[int64]
+	rooms        *rateLimiter[int64]
+	loginNames   *rateLimiter[string]
+	loginAddrs   *rateLimiter[string]
+	proxies      []netip.Prefix
+	sessionIdle  time.Duration
+	argon        Argon2Params
+	now          func() time.Time
+	writeTimeout time.Duration
+	dummyHash    string
 	// hashing bounds the password hashes computed at once: each takes
 	// 19 MiB, and a burst of logins must not take the machine's memory.
 	hashing chan struct{}
@@ -47,12 +75,35 @@ type App struct {
 // NewApp builds the Fiber application serving the chat.
 func NewApp(d Deps) *fiber.App {
 	a := &App{
-		store:   d.Store,
-		hub:     d.Hub,
-		log:     d.Logger,
-		posts:   newRateLimiter(d.PostLimit, 10*time.Second),
-		argon:   d.Argon2,
-		hashing: make(chan struct{}, 4),
+		store:        d.Store,
+		hub:          d.Hub,
+		log:          d.Logger,
+		posts:        newRateLimiter[int64](d.PostLimit, 10*time.Second),
+		rooms:        newRateLimiter[int64](d.RoomLimit, time.Hour),
+		loginNames:   newRateLimiter[string](d.LoginLimit, loginWindow),
+		loginAddrs:   newRateLimiter[string](d.LoginLimit, loginWindow),
+		proxies:      d.TrustedProxies,
+		sessionIdle:  d.SessionIdle,
+		argon:        d.Argon2,
+		now:          d.Clock,
+		writeTimeout: d.WriteTimeout,
+		hashing:      make(chan struct{}, 4),
+	}
+	if a.writeTimeout <= 0 {
+		a.writeTimeout = wsWriteWait
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.sessionIdle <= 0 {
+		a.sessionIdle = store.DefaultSessionIdle
+	}
+	if d.BodyLimit <= 0 {
+		d.BodyLimit = 256 << 10
+	}
+	proxies := make([]string, len(d.TrustedProxies))
+	for i, p := range d.TrustedProxies {
+		proxies[i] = p.String()
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -68,11 +119,15 @@ func NewApp(d Deps) *fiber.App {
 		AppName:               "chat",
 		DisableStartupMessage: true,
 		ErrorHandler:          a.handleError,
-		BodyLimit:             256 << 10,
-		ReadBufferSize:        16 << 10,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
+		BodyLimit:             d.BodyLimit,
+		// X-Forwarded-Proto (behind TLS: Secure cookies) is believed from
+		// the trusted proxies only.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          proxies,
+		ReadBufferSize:          16 << 10,
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            30 * time.Second,
+		IdleTimeout:             2 * time.Minute,
 	})
 	a.routes(app)
 	return app
@@ -92,6 +147,42 @@ func session(c *fiber.Ctx) (store.Session, bool) {
 func viewer(c *fiber.Ctx) views.Viewer {
 	s, _ := session(c)
 	return views.Viewer{Username: s.User.Username}
+}
+
+// clientIP is the address of the client: the peer, or, when the peer is a
+// trusted proxy, the last address in X-Forwarded-For that is not one (the
+// ones before it are whatever the client chose to send).
+func (a *App) clientIP(c *fiber.Ctx) string {
+	peer, ok := netip.AddrFromSlice(c.Context().RemoteIP())
+	if !ok {
+		return c.Context().RemoteIP().String()
+	}
+	peer = peer.Unmap()
+	if !a.trusted(peer) {
+		return peer.String()
+	}
+	hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		hop = hop.Unmap()
+		if !a.trusted(hop) {
+			return hop.String()
+		}
+		peer = hop
+	}
+	return peer.String()
+}
+
+func (a *App) trusted(addr netip.Addr) bool {
+	for _, p := range a.proxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 func newRequestID() string {

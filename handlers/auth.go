@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"chat/hub"
 	"chat/store"
@@ -54,10 +57,31 @@ func (a *App) handleRegister(c *fiber.Ctx) error {
 	return a.startSession(c, u.ID)
 }
 
+// loginWindow is the span over which failed logins are counted.
+const loginWindow = 15 * time.Minute
+
 func (a *App) handleLogin(c *fiber.Ctx) error {
 	username := c.FormValue("username")
 	password := c.FormValue("password")
+	// Fiber's values live only as long as the request: the key outlives it.
+	nameKey := strings.Clone(strings.ToLower(username))
+	addrKey := a.clientIP(c)
+	now := a.now()
+	// Too many failures for this name or from this address: refused before
+	// any password is checked. The refusal lasts until the oldest counted
+	// failure is 15 minutes old, so an attacker cannot lock anyone out for
+	// longer than they keep failing.
+	if wait := max(a.loginNames.Wait(nameKey, now), a.loginAddrs.Wait(addrKey, now)); wait > 0 {
+		a.log.Warn("login throttled", "user", username, "addr", addrKey, "request_id", c.Locals(localRequestID))
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
+		return render(c, http.StatusTooManyRequests, views.Auth(views.AuthForm{
+			Username: username,
+			Error:    "Too many failed sign-ins. Wait a few minutes, then try again.",
+		}))
+	}
 	fail := func() error {
+		a.loginNames.Add(nameKey, now)
+		a.loginAddrs.Add(addrKey, now)
 		return render(c, http.StatusUnauthorized, views.Auth(views.AuthForm{
 			Username: username,
 			Error:    "That username and password do not match an account.",
@@ -82,6 +106,7 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 	if !ok || u.ID == 0 {
 		return fail()
 	}
+	a.loginNames.Reset(nameKey)
 	return a.startSession(c, u.ID)
 }
 
@@ -98,7 +123,7 @@ func (a *App) startSession(c *fiber.Ctx, userID int64) error {
 	if err != nil {
 		return err
 	}
-	setSessionCookie(c, token, store.SessionLifetime)
+	setSessionCookie(c, token, a.sessionIdle)
 	return c.Redirect("/", fiber.StatusSeeOther)
 }
 

@@ -43,10 +43,15 @@ func TestRegister(t *testing.T) {
 	})
 
 	t.Run("SecureBehindTLS", func(t *testing.T) {
-		c := srv.anon(t)
-		res := c.post("/register", url.Values{"username": {"tls_user"}, "password": {"password12"}}, "X-Forwarded-Proto", "https")
+		proxied := newServer(t, withTrustedProxies("127.0.0.0/8"))
+		res := proxied.anon(t).post("/register", url.Values{"username": {"tls_user"}, "password": {"password12"}}, "X-Forwarded-Proto", "https")
 		if !strings.Contains(strings.ToLower(res.Header.Get("Set-Cookie")), "secure") {
-			t.Errorf("cookie behind TLS is not Secure: %q", res.Header.Get("Set-Cookie"))
+			t.Errorf("cookie behind a TLS proxy is not Secure: %q", res.Header.Get("Set-Cookie"))
+		}
+		// From no trusted proxy, the header is anyone's word.
+		res = srv.anon(t).post("/register", url.Values{"username": {"tls_user2"}, "password": {"password12"}}, "X-Forwarded-Proto", "https")
+		if strings.Contains(strings.ToLower(res.Header.Get("Set-Cookie")), "secure") {
+			t.Errorf("X-Forwarded-Proto believed from an untrusted peer: %q", res.Header.Get("Set-Cookie"))
 		}
 	})
 
@@ -328,9 +333,22 @@ func TestNoServerErrorFromInput(t *testing.T) {
 			}
 		}
 	}
-	res := alice.post(room+"/messages", url.Values{"text": {strings.Repeat("a", 300<<10)}})
-	if res.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Errorf("oversized body: %d", res.StatusCode)
+	// An oversized body is answered 413 before it is read; the client may
+	// see that answer, or the connection closed under its feet.
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+room+"/messages", strings.NewReader("text="+strings.Repeat("a", 300<<10)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if res, err := alice.http.Do(req); err == nil {
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("oversized body: %d", res.StatusCode)
+		}
+	} else if !strings.Contains(err.Error(), "reset by peer") && !strings.Contains(err.Error(), "broken pipe") {
+		t.Errorf("oversized body: %v", err)
+	}
+	// Of all that, two posts were fit to store ("%zz" and the <svg> text);
+	// the rest was refused.
+	if msgs, _ := srv.Store.ListLatestMessages(context.Background(), 1, 100); len(msgs) != 3 {
+		t.Errorf("%d posts stored, want 2", len(msgs)-1)
 	}
 	if strings.Contains(srv.Logs.String(), "password-alice") || strings.Contains(srv.Logs.String(), alice.cookie("chat_session").Value) {
 		t.Error("a password or session token reached the logs")

@@ -7,51 +7,88 @@ import (
 
 // rateLimiter allows each key at most limit events in any window: a sliding
 // log of the last limit event times per key.
-type rateLimiter struct {
+type rateLimiter[K comparable] struct {
 	limit  int
 	window time.Duration
 
 	mu    sync.Mutex
-	hits  map[int64][]time.Time
+	hits  map[K][]time.Time
 	calls int
 }
 
-func newRateLimiter(limit int, window time.Duration) *rateLimiter {
-	return &rateLimiter{limit: limit, window: window, hits: make(map[int64][]time.Time)}
+func newRateLimiter[K comparable](limit int, window time.Duration) *rateLimiter[K] {
+	return &rateLimiter[K]{limit: limit, window: window, hits: make(map[K][]time.Time)}
 }
 
 // Allow records an event for key and reports whether it is within the
-// limit. A limit of 0 or less allows everything.
-func (l *rateLimiter) Allow(key int64, now time.Time) bool {
-	if l == nil || l.limit <= 0 {
+// limit; an event over the limit is not recorded. A limit of 0 or less
+// allows everything.
+func (l *rateLimiter[K]) Allow(key K, now time.Time) bool {
+	if l.limit <= 0 {
 		return true
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.calls++
-	if l.calls%4096 == 0 {
-		l.sweepLocked(now)
-	}
-	log := l.hits[key]
-	cut := 0
-	for cut < len(log) && now.Sub(log[cut]) >= l.window {
-		cut++
-	}
-	log = log[cut:]
+	log := l.liveLocked(key, now)
 	if len(log) >= l.limit {
-		l.hits[key] = log
 		return false
 	}
 	l.hits[key] = append(log, now)
 	return true
 }
 
-// sweepLocked forgets keys with no event inside the window, so that the
-// map holds only recent posters.
-func (l *rateLimiter) sweepLocked(now time.Time) {
-	for k, log := range l.hits {
-		if len(log) == 0 || now.Sub(log[len(log)-1]) >= l.window {
-			delete(l.hits, k)
+// Wait reports how long until key may have another event: 0 when it may
+// now. It records nothing.
+func (l *rateLimiter[K]) Wait(key K, now time.Time) time.Duration {
+	if l.limit <= 0 {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	log := l.liveLocked(key, now)
+	if len(log) < l.limit {
+		return 0
+	}
+	return log[len(log)-l.limit].Add(l.window).Sub(now)
+}
+
+// Add records an event for key, over the limit or not (the log keeps only
+// the last limit events).
+func (l *rateLimiter[K]) Add(key K, now time.Time) {
+	if l.limit <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	log := append(l.liveLocked(key, now), now)
+	if len(log) > l.limit {
+		log = log[len(log)-l.limit:]
+	}
+	l.hits[key] = log
+}
+
+// Reset forgets the events of key.
+func (l *rateLimiter[K]) Reset(key K) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.hits, key)
+}
+
+// liveLocked drops the key's events older than the window, and now and
+// then forgets idle keys so that the map holds only recent ones.
+func (l *rateLimiter[K]) liveLocked(key K, now time.Time) []time.Time {
+	l.calls++
+	if l.calls%4096 == 0 {
+		for k, log := range l.hits {
+			if len(log) == 0 || now.Sub(log[len(log)-1]) >= l.window {
+				delete(l.hits, k)
+			}
 		}
 	}
+	log := l.hits[key]
+	cut := 0
+	for cut < len(log) && now.Sub(log[cut]) >= l.window {
+		cut++
+	}
+	return log[cut:]
 }

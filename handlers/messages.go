@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
 	"chat/hub"
 	"chat/store"
@@ -46,7 +45,7 @@ func (a *App) post(ctx context.Context, roomID int64, user store.User, raw strin
 	if problem != "" {
 		return store.Message{}, &errPostRefused{http.StatusUnprocessableEntity, problem}
 	}
-	if !a.posts.Allow(user.ID, time.Now()) {
+	if !a.posts.Allow(user.ID, a.now()) {
 		return store.Message{}, &errPostRefused{http.StatusTooManyRequests, "You are posting too fast. Wait a few seconds."}
 	}
 	msg, err := a.writeEntry(roomID, func() (store.Message, bool, error) {

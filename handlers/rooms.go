@@ -41,10 +41,15 @@ func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 	raw := c.FormValue("name")
 	name, problem := cleanRoomName(raw)
 	status := http.StatusUnprocessableEntity
+	if problem == "" && a.rooms.Wait(s.User.ID, a.now()) > 0 {
+		problem, status = "You have created many rooms in the last hour. Try again later.", http.StatusTooManyRequests
+		c.Set(fiber.HeaderRetryAfter, "600")
+	}
 	if problem == "" {
 		room, _, err := a.store.CreateRoom(c.UserContext(), name, s.User.ID)
 		switch {
 		case err == nil:
+			a.rooms.Add(s.User.ID, a.now())
 			// No one can be following a room that did not exist: its first
 			// join entry is only in its history.
 			return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)

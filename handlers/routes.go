@@ -25,6 +25,8 @@ func (a *App) routes(app *fiber.App) {
 	app.Get("/login", a.handleLoginForm)
 	app.Post("/login", a.handleLogin)
 	app.Post("/logout", a.handleLogout)
+	app.Get("/account/password", a.handleAccountForm)
+	app.Post("/account/password", a.handlePasswordChange)
 
 	app.Get("/", a.handleLobby)
 	app.Post("/rooms", a.handleRoomCreate)

@@ -7,11 +7,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"chat/handlers"
 	"chat/hub"
@@ -52,6 +54,46 @@ func (b *syncBuffer) String() string {
 type serverOption func(*handlers.Deps)
 
 func withPostLimit(n int) serverOption { return func(d *handlers.Deps) { d.PostLimit = n } }
+
+func withTrustedProxies(p ...string) serverOption {
+	return func(d *handlers.Deps) {
+		for _, s := range p {
+			d.TrustedProxies = append(d.TrustedProxies, netip.MustParsePrefix(s))
+		}
+	}
+}
+
+func withLoginLimit(n int) serverOption { return func(d *handlers.Deps) { d.LoginLimit = n } }
+
+func withRoomLimit(n int) serverOption { return func(d *handlers.Deps) { d.RoomLimit = n } }
+
+func withBodyLimit(n int) serverOption { return func(d *handlers.Deps) { d.BodyLimit = n } }
+
+func withMaxSockets(n int) serverOption {
+	return func(d *handlers.Deps) {
+		d.Hub = hub.New(hub.Config{MaxPerUser: n, Presence: handlers.PresenceFrames()})
+	}
+}
+
+// clock is a time the test moves by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func withClock(c *clock) serverOption { return func(d *handlers.Deps) { d.Clock = c.Now } }
 
 func withQueueLen(n int) serverOption {
 	return func(d *handlers.Deps) { d.Hub = hub.New(hub.Config{QueueLen: n, Presence: handlers.PresenceFrames()}) }

@@ -25,7 +25,7 @@ const (
 	wsReadLimit  = 64 << 10
 	wsPingEvery  = 30 * time.Second
 	wsPongWait   = 60 * time.Second
-	wsWriteWait  = 10 * time.Second
+	wsWriteWait  = 10 * time.Second // the default of Deps.WriteTimeout
 	wsCloseGrace = time.Second
 	// wsReplayMax is how far behind a reconnecting page may be and still
 	// get every missed entry; further behind, it gets the latest window.
@@ -88,6 +88,9 @@ func (a *App) handleWSUpgrade(c *fiber.Ctx) error {
 		p.after = after
 	}
 	sub, err := a.hub.Subscribe(p.roomID, p.user.Username, p.session)
+	if errors.Is(err, hub.ErrTooMany) {
+		return fiber.NewError(fiber.StatusTooManyRequests, "You have too many chat tabs open. Close one, then reload.")
+	}
 	if err != nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "The server is restarting. Try again in a moment.")
 	}
@@ -240,7 +243,7 @@ func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDo
 		}
 	}()
 	write := func(b []byte) error {
-		conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+		conn.SetWriteDeadline(time.Now().Add(a.writeTimeout))
 		return conn.WriteMessage(websocket.TextMessage, b)
 	}
 	var replayed int64
@@ -263,7 +266,7 @@ func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDo
 				return
 			}
 		case <-ping.C:
-			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(a.writeTimeout)); err != nil {
 				return
 			}
 		case <-sub.Closing():

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"chat/handlers"
+
 	"github.com/PuerkitoBio/goquery"
 	fws "github.com/fasthttp/websocket"
 )
@@ -436,7 +438,9 @@ func TestWSCloseCodes(t *testing.T) {
 // A client that never reads is closed with 1013 once its queue fills; the
 // others keep getting every entry.
 func TestWSSlowConsumer(t *testing.T) {
-	srv := newServer(t, withPostLimit(0), withQueueLen(64))
+	// A long write timeout: the stuck client reads only after the flood,
+	// and must find the close frame still waiting behind the data.
+	srv := newServer(t, withPostLimit(0), withQueueLen(64), func(d *handlers.Deps) { d.WriteTimeout = 2 * time.Minute })
 	alice := srv.register(t, "alice")
 	room := alice.createRoom("general")
 	bob := srv.register(t, "bob")

@@ -22,6 +22,10 @@ const (
 // ErrClosed is returned by Subscribe once the hub is shutting down.
 var ErrClosed = errors.New("hub: closed")
 
+// ErrTooMany is returned by Subscribe when the user holds as many
+// connections as Config.MaxPerUser allows.
+var ErrTooMany = errors.New("hub: too many connections")
+
 // Event is what one connection is sent: bytes rendered once and shared by
 // every receiver, never modified after publishing.
 type Event struct {
@@ -48,6 +52,9 @@ type Config struct {
 	// connection whose queue is full is closed with 1013.
 	QueueLen int
 	Presence Presence
+	// MaxPerUser bounds the connections one user may hold across all
+	// rooms; 0 means no bound.
+	MaxPerUser int
 }
 
 // Hub is the set of rooms with connections. Its methods are safe for
@@ -57,6 +64,8 @@ type Hub struct {
 	mu     sync.Mutex
 	rooms  map[int64]*room
 	closed bool
+	// perUser counts each user's connections, across rooms.
+	perUser map[string]int
 	// live counts subscribed connections, for Wait.
 	live sync.WaitGroup
 }
@@ -80,7 +89,7 @@ func New(cfg Config) *Hub {
 	if cfg.QueueLen <= 0 {
 		cfg.QueueLen = 256
 	}
-	return &Hub{cfg: cfg, rooms: make(map[int64]*room)}
+	return &Hub{cfg: cfg, rooms: make(map[int64]*room), perUser: make(map[string]int)}
 }
 
 // Sub is one connection to one room.
@@ -115,14 +124,19 @@ func (s *Sub) Close(code int, reason string) {
 }
 
 // acquire takes a reference to the room, making it if need be. A
-// subscriber's reference is counted for Wait too.
-func (h *Hub) acquire(roomID int64, subscriber bool) (*room, error) {
+// subscriber (a user other than "") is counted for Wait and against the
+// user's bound.
+func (h *Hub) acquire(roomID int64, user string) (*room, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return nil, ErrClosed
 	}
-	if subscriber {
+	if user != "" {
+		if h.cfg.MaxPerUser > 0 && h.perUser[user] >= h.cfg.MaxPerUser {
+			return nil, ErrTooMany
+		}
+		h.perUser[user]++
 		h.live.Add(1)
 	}
 	r := h.rooms[roomID]
@@ -134,9 +148,14 @@ func (h *Hub) acquire(roomID int64, subscriber bool) (*room, error) {
 	return r, nil
 }
 
-func (h *Hub) release(r *room) {
+func (h *Hub) release(r *room, user string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if user != "" {
+		if h.perUser[user]--; h.perUser[user] <= 0 {
+			delete(h.perUser, user)
+		}
+	}
 	r.refs--
 	if r.refs == 0 && h.rooms[r.id] == r {
 		delete(h.rooms, r.id)
@@ -153,7 +172,7 @@ func (h *Hub) lookup(roomID int64) *room {
 // from then on reach its queue; the first event queued is the room's
 // presence list, which includes the user.
 func (h *Hub) Subscribe(roomID int64, user, session string) (*Sub, error) {
-	r, err := h.acquire(roomID, true)
+	r, err := h.acquire(roomID, user)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +214,7 @@ func (h *Hub) Unsubscribe(s *Sub) {
 		}
 	}
 	r.mu.Unlock()
-	h.release(r)
+	h.release(r, s.User)
 	h.live.Done()
 }
 
@@ -216,12 +235,12 @@ func (h *Hub) Publish(roomID int64, ev Event) {
 // they were stored. An error from store, or an event with no data,
 // publishes nothing.
 func (h *Hub) Sequence(roomID int64, store func() (Event, error)) (Event, error) {
-	r, err := h.acquire(roomID, false)
+	r, err := h.acquire(roomID, "")
 	if err != nil {
 		// Shutting down: still store, there is no one to tell.
 		return store()
 	}
-	defer h.release(r)
+	defer h.release(r, "")
 	r.seq.Lock()
 	defer r.seq.Unlock()
 	ev, err := store()

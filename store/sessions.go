@@ -21,8 +21,9 @@ type Session struct {
 	User User
 }
 
-// SessionLifetime is how long a session lives without being used.
-const SessionLifetime = 30 * 24 * time.Hour
+// DefaultSessionIdle is how long a session lives without being used,
+// unless WithSessionIdle says otherwise.
+const DefaultSessionIdle = 30 * 24 * time.Hour
 
 // sessionTouchEvery bounds the writes that keep a session alive to one a
 // minute, however many requests it makes.
@@ -67,7 +68,7 @@ func (s *Store) FindSession(ctx context.Context, token string) (Session, error) 
 	var created, lastSeen int64
 	err := s.read.QueryRowContext(ctx, `SELECT u.id, u.username, u.password_hash, u.is_admin, u.created_at, s.last_seen_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ? AND s.last_seen_at > ?`, hash, now.Add(-SessionLifetime).UnixMilli()).
+		WHERE s.token_hash = ? AND s.last_seen_at > ?`, hash, now.Add(-s.sessionIdle).UnixMilli()).
 		Scan(&u.ID, &u.Username, &u.PasswordHash, &u.IsAdmin, &created, &lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, fmt.Errorf("store: find session: %w", ErrNotFound)
@@ -96,4 +97,53 @@ func (s *Store) DeleteSession(ctx context.Context, token string) (string, error)
 		return "", fmt.Errorf("store: delete session: %w", ErrNotFound)
 	}
 	return sessionID(hash), nil
+}
+
+// ChangePassword sets the user's password hash and, in the same
+// transaction, ends every session of the user but keep (a session id). It
+// returns the ids of the sessions it ended.
+func (s *Store) ChangePassword(ctx context.Context, userID int64, passwordHash, keep string) ([]string, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: change password: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, "UPDATE users SET password_hash = ? WHERE id = ?", passwordHash, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: change password: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, fmt.Errorf("store: change password of %d: %w", userID, ErrNotFound)
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT token_hash FROM sessions WHERE user_id = ?", userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: change password: %w", err)
+	}
+	var hashes [][]byte
+	for rows.Next() {
+		var h []byte
+		if err := rows.Scan(&h); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: change password: %w", err)
+		}
+		hashes = append(hashes, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: change password: %w", err)
+	}
+	var ended []string
+	for _, h := range hashes {
+		if sessionID(h) == keep {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", h); err != nil {
+			return nil, fmt.Errorf("store: change password: %w", err)
+		}
+		ended = append(ended, sessionID(h))
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: change password: %w", err)
+	}
+	return ended, nil
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"sort"
 	"strconv"
@@ -28,14 +29,25 @@ var migrations embed.FS
 
 // Store is the chat's database. Its methods are safe for concurrent use.
 type Store struct {
-	write *sql.DB
-	read  *sql.DB
-	now   func() time.Time
+	write       *sql.DB
+	read        *sql.DB
+	now         func() time.Time
+	sessionIdle time.Duration
 }
+
+// Option sets up a Store.
+type Option func(*Store)
+
+// WithSessionIdle sets how long a session lives without being used; the
+// default is DefaultSessionIdle.
+func WithSessionIdle(d time.Duration) Option { return func(s *Store) { s.sessionIdle = d } }
+
+// WithClock sets the store's clock, for tests of what time changes.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
 // Open opens (creating it if need be) the database file at path and applies
 // every migration not applied yet.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("store: empty database path")
 	}
@@ -48,7 +60,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	s := &Store{write: write, now: time.Now}
+	s := &Store{write: write, now: time.Now, sessionIdle: DefaultSessionIdle}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.migrate(ctx); err != nil {
 		write.Close()
 		return nil, err
@@ -91,6 +106,33 @@ func (s *Store) Close() error {
 	}
 	errs = append(errs, s.write.Close())
 	return errors.Join(errs...)
+}
+
+// Backup writes a consistent copy of the database to a new file at dest,
+// while the chat goes on using it: a read transaction's snapshot.
+func (s *Store) Backup(ctx context.Context, dest string) error {
+	if _, err := os.Stat(dest); err == nil {
+		return fmt.Errorf("store: backup: %s exists already", dest)
+	}
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
+		return fmt.Errorf("store: backup to %s: %w", dest, err)
+	}
+	return nil
+}
+
+// IntegrityCheck runs SQLite's integrity check and returns its verdict,
+// "ok" for a sound file.
+func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	var verdict string
+	if err := s.read.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&verdict); err != nil {
+		return "", fmt.Errorf("store: integrity check: %w", err)
+	}
+	return verdict, nil
 }
 
 // Ping reports whether the database answers.

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is what the flags and their environment variables set.
+type config struct {
+	addr           string
+	db             string
+	postLimit      int
+	roomLimit      int
+	loginLimit     int
+	maxSockets     int
+	bodyLimit      int
+	sessionIdle    time.Duration
+	trustedProxies []netip.Prefix
+}
+
+// parseConfig reads the flags; each falls back to an environment variable,
+// then to a default that is safe for a real single-machine deployment.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.SetOutput(out)
+	str := func(name, env, def, usage string) *string {
+		if v := getenv(env); v != "" {
+			def = v
+		}
+		return fs.String(name, def, usage+" ("+env+")")
+	}
+	addr := str("addr", "CHAT_ADDR", ":8080", "address to listen on")
+	db := str("db", "CHAT_DB", "chat.db", "SQLite database file")
+	postLimit := str("post-limit", "CHAT_POST_LIMIT", "30", "posts a user may make per 10 seconds, 0 for no limit")
+	roomLimit := str("room-limit", "CHAT_ROOM_LIMIT", "10", "rooms a user may create per hour, 0 for no limit")
+	loginLimit := str("login-limit", "CHAT_LOGIN_LIMIT", "10", "failed logins per username and per client address in 15 minutes before 429, 0 for no limit")
+	maxSockets := str("max-sockets", "CHAT_MAX_SOCKETS", "16", "WebSocket connections one user may hold at once")
+	bodyLimit := str("body-limit", "CHAT_BODY_LIMIT", "262144", "largest request body in bytes (at least 65536)")
+	sessionIdle := str("session-idle", "CHAT_SESSION_IDLE", "720h", "how long a session lives unused")
+	proxies := str("trusted-proxies", "CHAT_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return config{}, err
+		}
+		return config{}, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return config{}, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	c := config{addr: *addr, db: *db}
+	var errs []error
+	num := func(name, v string, min int) int {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < min {
+			errs = append(errs, fmt.Errorf("-%s must be a whole number, %d or more: %q", name, min, v))
+		}
+		return n
+	}
+	c.postLimit = num("post-limit", *postLimit, 0)
+	c.roomLimit = num("room-limit", *roomLimit, 0)
+	c.loginLimit = num("login-limit", *loginLimit, 0)
+	c.maxSockets = num("max-sockets", *maxSockets, 1)
+	c.bodyLimit = num("body-limit", *bodyLimit, 64<<10)
+	d, err := time.ParseDuration(*sessionIdle)
+	if err != nil || d < time.Minute {
+		errs = append(errs, fmt.Errorf("-session-idle must be a duration of a minute or more: %q", *sessionIdle))
+	}
+	c.sessionIdle = d
+	for _, p := range strings.Split(*proxies, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				errs = append(errs, fmt.Errorf("-trusted-proxies: %q is no address or CIDR range", p))
+				continue
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.trustedProxies = append(c.trustedProxies, prefix.Masked())
+	}
+	if c.addr == "" || c.db == "" {
+		errs = append(errs, errors.New("-addr and -db may not be empty"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return config{}, usageError{err}
+	}
+	return c, nil
+}

@@ -1,0 +1,47 @@
+package handlers
+
+import (
+	"net/http"
+
+	"chat/hub"
+	"chat/views"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+func (a *App) handleAccountForm(c *fiber.Ctx) error {
+	return render(c, http.StatusOK, views.Account(views.AccountPage{Viewer: viewer(c), Done: c.Query("changed") == "1"}))
+}
+
+// handlePasswordChange sets a new password and signs out every other
+// session of the user, closing their sockets; this one stays.
+func (a *App) handlePasswordChange(c *fiber.Ctx) error {
+	s, _ := session(c)
+	page := views.AccountPage{Viewer: viewer(c)}
+	ok, err := a.check(c.UserContext(), s.User.PasswordHash, c.FormValue("current_password"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		page.Error = "The current password is not right."
+		return render(c, http.StatusUnauthorized, views.Account(page))
+	}
+	next := c.FormValue("new_password")
+	if msg := validatePassword(next); msg != "" {
+		page.Error = msg
+		return render(c, http.StatusUnprocessableEntity, views.Account(page))
+	}
+	hash, err := a.hash(c.UserContext(), next)
+	if err != nil {
+		return err
+	}
+	ended, err := a.store.ChangePassword(c.UserContext(), s.User.ID, hash, s.ID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ended {
+		a.hub.CloseSession(id, hub.ClosePolicy, "signed out")
+	}
+	a.log.Info("password changed", "user", s.User.Username, "sessions_ended", len(ended), "request_id", c.Locals(localRequestID))
+	return c.Redirect("/account/password?changed=1", fiber.StatusSeeOther)
+}
