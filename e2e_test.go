@@ -214,7 +214,7 @@ func TestBrowserChat(t *testing.T) {
 
 	// Enter sends; Bob sees the post within 2 s, without a reload; Alice's
 	// field is cleared once the post is stored.
-	alice.do(5*time.Second, chromedp.SendKeys(`#compose textarea`, "\r", chromedp.ByQuery))
+	alice.do(5*time.Second, pressEnter(false))
 	bob.do(2*time.Second, chromedp.WaitVisible(`#messages [data-kind="post"][data-author="alice"]`, chromedp.ByQuery))
 	var text string
 	bob.do(time.Second, chromedp.Text(`#messages [data-kind="post"][data-author="alice"] .text`, &text, chromedp.ByQuery))
@@ -233,8 +233,9 @@ func TestBrowserChat(t *testing.T) {
 	// Shift+Enter makes a new line; Bob answers with two lines.
 	bob.do(5*time.Second,
 		chromedp.SendKeys(`#compose textarea`, "Yes please", chromedp.ByQuery),
-		chromedp.KeyEvent("\r", chromedp.KeyModifiers(getShift())),
-		chromedp.SendKeys(`#compose textarea`, "milk, no sugar\r", chromedp.ByQuery),
+		pressEnter(true),
+		chromedp.SendKeys(`#compose textarea`, "milk, no sugar", chromedp.ByQuery),
+		pressEnter(false),
 	)
 	alice.do(3*time.Second, chromedp.WaitVisible(`#messages [data-kind="post"][data-author="bob"]`, chromedp.ByQuery))
 	alice.do(time.Second, chromedp.Text(`#messages [data-kind="post"][data-author="bob"] .text`, &text, chromedp.ByQuery))
@@ -263,6 +264,14 @@ func TestBrowserChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	alice.do(5*time.Second, chromedp.WaitVisible(`#offline`, chromedp.ByQuery))
+	// Alice sends while the server is down: the send waits, marked pending.
+	alice.do(5*time.Second, chromedp.SendKeys(`#compose textarea`, "sent while offline", chromedp.ByQuery), pressEnter(false),
+		chromedp.WaitVisible(`#compose[data-pending]`, chromedp.ByQuery))
+	var status string
+	alice.do(time.Second, chromedp.Text(`#compose .compose-status`, &status, chromedp.ByQuery))
+	if !strings.Contains(status, "Waiting") {
+		t.Errorf("pending send says %q", status)
+	}
 	alice.shot("4-room-offline")
 	start(t, dbPath, "-addr", addr, "-post-limit", "0")
 	// Carol posts the moment the server is back, before the pages have
@@ -270,12 +279,19 @@ func TestBrowserChat(t *testing.T) {
 	postForm(t, carol, roomURL+"/messages", url.Values{"text": {"posted during reconnect"}})
 	alice.do(15*time.Second, chromedp.WaitNotPresent(`#offline`, chromedp.ByQuery), chromedp.WaitVisible(`#presence [data-user="bob"]`, chromedp.ByQuery))
 	bob.do(15*time.Second, chromedp.WaitNotPresent(`#offline`, chromedp.ByQuery), chromedp.WaitVisible(`#presence [data-user="alice"]`, chromedp.ByQuery))
-	bob.do(5*time.Second, chromedp.SendKeys(`#compose textarea`, "back again\r", chromedp.ByQuery))
+	bob.do(5*time.Second, chromedp.SendKeys(`#compose textarea`, "back again", chromedp.ByQuery), pressEnter(false))
 	alice.do(5*time.Second, chromedp.WaitVisible(`//ol[@id="messages"]/li[@data-kind="post"]/div/p[text()="back again"]`, chromedp.BySearch))
 	var count int
 	alice.do(time.Second, chromedp.Evaluate(`document.querySelectorAll('#messages [data-kind="post"]').length`, &count))
-	if count != 4 {
-		t.Errorf("alice holds %d posts after the restart, want 4 (no duplicates)", count)
+	if count != 5 {
+		t.Errorf("alice holds %d posts after the restart, want 5 (no duplicates)", count)
+	}
+	// Her offline send landed once, and her form is clear and settled.
+	alice.do(5*time.Second, chromedp.WaitNotPresent(`#compose[data-pending]`, chromedp.ByQuery))
+	bob.do(5*time.Second, chromedp.WaitVisible(`//ol[@id="messages"]/li/div/p[text()="sent while offline"]`, chromedp.BySearch))
+	bob.do(time.Second, chromedp.Evaluate(`[...document.querySelectorAll('#messages .text')].filter(e => e.textContent === "sent while offline").length`, &count))
+	if count != 1 {
+		t.Errorf("bob holds the offline send %d times, want 1", count)
 	}
 	bob.do(5*time.Second, chromedp.WaitVisible(`//ol[@id="messages"]/li[@data-kind="post"]/div/p[text()="back again"]`, chromedp.BySearch))
 	bob.do(time.Second, chromedp.Evaluate(`[...document.querySelectorAll('#messages .text')].filter(e => e.textContent === "posted during reconnect").length`, &count))
@@ -284,7 +300,24 @@ func TestBrowserChat(t *testing.T) {
 	}
 }
 
-func getShift() input.Modifier { return input.ModifierShift }
+// pressEnter presses Enter in the focused element as a person does: a key
+// down whose text the page may prevent (chromedp's "\r" types the line
+// break whatever the page says), then a key up.
+func pressEnter(shift bool) chromedp.Action {
+	var mods input.Modifier
+	if shift {
+		mods = input.ModifierShift
+	}
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		down := input.DispatchKeyEvent(input.KeyDown).WithKey("Enter").WithCode("Enter").
+			WithWindowsVirtualKeyCode(13).WithNativeVirtualKeyCode(13).WithText("\r").WithUnmodifiedText("\r").WithModifiers(mods)
+		if err := down.Do(ctx); err != nil {
+			return err
+		}
+		return input.DispatchKeyEvent(input.KeyUp).WithKey("Enter").WithCode("Enter").
+			WithWindowsVirtualKeyCode(13).WithNativeVirtualKeyCode(13).WithModifiers(mods).Do(ctx)
+	})
+}
 
 // Scrolling up loads older entries until the room's first; scrolled up, a
 // new entry offers a jump instead of moving the view; a phone-sized window

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"chat/store"
 
 	fws "github.com/fasthttp/websocket"
 )
@@ -217,7 +221,12 @@ func TestRunRestartKeepsEverything(t *testing.T) {
 }
 
 func TestRunFlags(t *testing.T) {
-	for _, args := range [][]string{{"-post-limit", "-1"}, {"-post-limit", "x"}, {"-nope"}} {
+	for _, args := range [][]string{
+		{"-post-limit", "-1"}, {"-post-limit", "x"}, {"-nope"}, {"-max-sockets", "0"},
+		{"-body-limit", "1000"}, {"-session-idle", "soon"}, {"-session-idle", "1s"},
+		{"-trusted-proxies", "10.0.0.0/8,not-an-ip"}, {"-room-limit", "-2"}, {"-login-limit", "lots"},
+		{"stray"}, {"backup"}, {"backup", "a", "b"},
+	} {
 		err := run(context.Background(), args, func(string) string { return "" }, io.Discard)
 		var u usageError
 		if !errors.As(err, &u) {
@@ -230,5 +239,98 @@ func TestRunFlags(t *testing.T) {
 	var u usageError
 	if !errors.As(err, &u) {
 		t.Errorf("bad CHAT_POST_LIMIT: %v", err)
+	}
+}
+
+// A backup taken while the chat runs and takes posts is a sound database
+// holding what was stored before it, and the chat runs from it.
+func TestBackupWhileRunning(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "chat.db")
+	r := start(t, dbPath, "-post-limit", "0")
+	c := browser(t)
+	postForm(t, c, r.base+"/register", url.Values{"username": {"alice"}, "password": {"password-alice"}})
+	res := postForm(t, c, r.base+"/rooms", url.Values{"name": {"general"}})
+	roomURL := res.Request.URL.String()
+	for i := range 20 {
+		postForm(t, c, roomURL+"/messages", url.Values{"text": {fmt.Sprintf("before %d", i)}})
+	}
+	// Keep posting while the backup runs.
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			postForm(t, c, roomURL+"/messages", url.Values{"text": {fmt.Sprintf("during %d", i)}})
+		}
+	}()
+	dest := filepath.Join(dir, "backup.db")
+	var out strings.Builder
+	err := run(context.Background(), []string{"backup", "-db", dbPath, dest}, func(string) string { return "" }, &out)
+	close(stop)
+	<-done
+	if err != nil {
+		t.Fatalf("backup: %v", err)
+	}
+	if err := run(context.Background(), []string{"backup", "-db", dbPath, dest}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("a backup overwrote an existing file")
+	}
+
+	// Restore: the chat runs from the copy, with every post made before.
+	restored := filepath.Join(dir, "restored.db")
+	b, _ := os.ReadFile(dest)
+	os.WriteFile(restored, b, 0o600)
+	db, err := store.Open(context.Background(), restored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdict, err := db.IntegrityCheck(context.Background())
+	if err != nil || verdict != "ok" {
+		t.Errorf("integrity: %q %v", verdict, err)
+	}
+	msgs, _ := db.ListLatestMessages(context.Background(), 1, 1000)
+	db.Close()
+	var before int
+	for _, m := range msgs {
+		if strings.HasPrefix(m.Text, "before ") {
+			before++
+		}
+	}
+	if before != 20 {
+		t.Errorf("the backup holds %d of the 20 posts made before it", before)
+	}
+	r2 := start(t, restored)
+	c2 := browser(t)
+	postForm(t, c2, r2.base+"/login", url.Values{"username": {"alice"}, "password": {"password-alice"}})
+	if status, body := getBody(t, c2, strings.Replace(roomURL, r.base, r2.base, 1)); status != http.StatusOK || !strings.Contains(body, "before 19") {
+		t.Errorf("restored chat: %d", status)
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	env := map[string]string{"CHAT_POST_LIMIT": "5", "CHAT_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1", "CHAT_SESSION_IDLE": "2h"}
+	cfg, err := parseConfig([]string{"-post-limit", "7"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.postLimit != 7 || cfg.sessionIdle != 2*time.Hour || cfg.maxSockets != 16 || cfg.bodyLimit != 256<<10 || cfg.addr != ":8080" || cfg.db != "chat.db" {
+		t.Errorf("config %+v", cfg)
+	}
+	if len(cfg.trustedProxies) != 2 || cfg.trustedProxies[1].String() != "192.0.2.1/32" {
+		t.Errorf("proxies %v", cfg.trustedProxies)
+	}
+	var help strings.Builder
+	if _, err := parseConfig([]string{"-h"}, func(string) string { return "" }, &help); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: %v", err)
+	}
+	for _, f := range []string{"-addr", "CHAT_ADDR", "-db", "CHAT_DB", "-post-limit", "CHAT_POST_LIMIT", "-trusted-proxies"} {
+		if !strings.Contains(help.String(), f) {
+			t.Errorf("-h does not mention %s", f)
+		}
 	}
 }

@@ -21,10 +21,10 @@ func (a *App) writeEntry(roomID int64, write func() (store.Message, bool, error)
 	var msg store.Message
 	_, err := a.hub.Sequence(roomID, func() (hub.Event, error) {
 		m, changed, err := write()
+		msg = m
 		if err != nil || !changed {
 			return hub.Event{}, err
 		}
-		msg = m
 		return hub.Event{Seq: m.ID, Data: entryFrame(m)}, nil
 	})
 	return msg, err
@@ -39,9 +39,13 @@ type errPostRefused struct {
 func (e *errPostRefused) Error() string { return e.reason }
 
 // post validates and stores a post by the user and pushes it live: the one
-// path of posts from forms and from sockets.
-func (a *App) post(ctx context.Context, roomID int64, user store.User, raw string) (store.Message, error) {
+// path of posts from forms and from sockets. A clientID the user sent
+// before stores and pushes nothing again, and answers as if it had.
+func (a *App) post(ctx context.Context, roomID int64, user store.User, raw, clientID string) (store.Message, error) {
 	text, problem := cleanPost(raw)
+	if problem == "" && !validClientID(clientID) {
+		problem = "That message could not be read. Reload the page and try again."
+	}
 	if problem != "" {
 		return store.Message{}, &errPostRefused{http.StatusUnprocessableEntity, problem}
 	}
@@ -49,8 +53,7 @@ func (a *App) post(ctx context.Context, roomID int64, user store.User, raw strin
 		return store.Message{}, &errPostRefused{http.StatusTooManyRequests, "You are posting too fast. Wait a few seconds."}
 	}
 	msg, err := a.writeEntry(roomID, func() (store.Message, bool, error) {
-		m, err := a.store.CreatePost(ctx, roomID, user.ID, text)
-		return m, err == nil, err
+		return a.store.CreatePost(ctx, roomID, user.ID, text, clientID)
 	})
 	if errors.Is(err, store.ErrNotMember) {
 		return store.Message{}, &errPostRefused{http.StatusForbidden, "Join the room to post in it."}
@@ -66,13 +69,13 @@ func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 	}
 	s, _ := session(c)
 	raw := c.FormValue("text")
-	_, err = a.post(c.UserContext(), id, s.User, raw)
+	_, err = a.post(c.UserContext(), id, s.User, raw, c.FormValue("client_id"))
 	var refused *errPostRefused
 	if errors.As(err, &refused) {
 		if refused.status == http.StatusTooManyRequests {
 			c.Set(fiber.HeaderRetryAfter, "10")
 		}
-		return a.showRoom(c, refused.status, views.ComposeForm{Text: raw, Error: refused.reason})
+		return a.showRoom(c, refused.status, views.ComposeForm{Text: raw, ClientID: c.FormValue("client_id"), Error: refused.reason})
 	}
 	if err != nil {
 		return err

@@ -158,7 +158,7 @@ func (a *App) handleRoomLeave(c *fiber.Ctx) error {
 }
 
 func entry(m store.Message) views.Entry {
-	return views.Entry{ID: m.ID, Kind: m.Kind, Author: m.Author, Text: m.Text, Time: m.CreatedAt}
+	return views.Entry{ID: m.ID, Kind: m.Kind, Author: m.Author, Text: m.Text, Time: m.CreatedAt, ClientID: m.ClientID}
 }
 
 func entries(msgs []store.Message) []views.Entry {

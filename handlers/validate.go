@@ -90,3 +90,21 @@ func cleanPost(raw string) (string, string) {
 	}
 	return text, ""
 }
+
+// validClientID: the id a page gives a post is empty (none) or 8 to 64
+// characters of A-Z a-z 0-9 _ -.
+func validClientID(id string) bool {
+	if id == "" {
+		return true
+	}
+	if len(id) < 8 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

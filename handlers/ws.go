@@ -190,8 +190,9 @@ func (a *App) readLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams) string {
 // fields and HEADERS; app.js sends {"typing": true}. Other fields are
 // ignored.
 type wsFrame struct {
-	Text   *string `json:"text"`
-	Typing bool    `json:"typing"`
+	Text     *string `json:"text"`
+	ClientID string  `json:"client_id"`
+	Typing   bool    `json:"typing"`
 }
 
 func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *time.Time) {
@@ -217,7 +218,7 @@ func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *tim
 	if f.Text != nil {
 		text = *f.Text
 	}
-	_, err := a.post(ctx, p.roomID, p.user, text)
+	_, err := a.post(ctx, p.roomID, p.user, text, f.ClientID)
 	var refused *errPostRefused
 	switch {
 	case errors.As(err, &refused):

@@ -688,3 +688,47 @@ func TestWSSubscribedAtHandshake(t *testing.T) {
 		}
 	}
 }
+
+// A send replayed with the same client id (after a dropped connection, a
+// double press) lands once; its sender is told it landed each time.
+func TestWSClientIDLandsOnce(t *testing.T) {
+	srv := newServer(t)
+	alice := srv.register(t, "alice")
+	room := alice.createRoom("general")
+	bob := srv.register(t, "bob")
+	watcher := bob.dial(room, -1).settle()
+	ws := alice.dial(room, -1).settle()
+
+	for range 2 {
+		ws.send(map[string]any{"text": "only once", "client_id": "k3y-0123456789"})
+		ws.next("form#compose[hx-swap-oob]", 5*time.Second)
+	}
+	// From a new connection too, as after a reconnect.
+	ws2 := alice.dial(room, -1).settle()
+	ws2.send(map[string]any{"text": "only once", "client_id": "k3y-0123456789"})
+	ws2.next("form#compose[hx-swap-oob]", 5*time.Second)
+
+	got := watcher.entries(300 * time.Millisecond)
+	if len(got) != 1 {
+		t.Errorf("watcher got %v, want the post once", got)
+	}
+	msgs, _ := srv.Store.ListLatestMessages(context.Background(), 1, 10)
+	if len(msgs) != 2 || msgs[1].ClientID != "k3y-0123456789" {
+		t.Errorf("stored %+v", msgs)
+	}
+	page := alice.get(room).doc(t)
+	if page.Find(`[data-client-id="k3y-0123456789"]`).Length() != 1 {
+		t.Error("the entry does not carry its client id")
+	}
+	// The same id through the plain form lands nowhere new either.
+	alice.post(room+"/messages", url.Values{"text": {"only once"}, "client_id": {"k3y-0123456789"}})
+	if msgs, _ := srv.Store.ListLatestMessages(context.Background(), 1, 10); len(msgs) != 2 {
+		t.Errorf("form replay stored again: %d entries", len(msgs))
+	}
+	for _, bad := range []string{"short", strings.Repeat("x", 65), "has space12", "<script>1234"} {
+		ws.send(map[string]any{"text": "hi", "client_id": bad})
+		if e := ws.next("[data-kind=error]", 5*time.Second); !strings.Contains(e.Text(), "could not be read") {
+			t.Errorf("client id %q: %q", bad, e.Text())
+		}
+	}
+}

@@ -243,9 +243,78 @@
     if (t.value.trim() !== "") sendTyping();
   });
 
+  // ---- Sends that survive a dropped connection ---------------------------
+  //
+  // Each draft gets an id of the page's making, sent with it: a send that
+  // is repeated (after a reconnect, or a double press) lands once. The form
+  // shows the send as pending until the server says it is stored (a fresh
+  // form), or refused (an error, with a retry).
+
+  function newClientId() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
+  }
+
+  function setPending(form, status) {
+    var out = form.querySelector(".compose-status");
+    if (status) form.setAttribute("data-pending", "");
+    else form.removeAttribute("data-pending");
+    if (out) out.textContent = status || "";
+  }
+
+  document.addEventListener("htmx:wsConfigSend", function (e) {
+    var form = e.target;
+    if (!form || form.id !== "compose") return;
+    var hidden = form.querySelector('input[name="client_id"]');
+    if (hidden && !hidden.value) hidden.value = newClientId();
+    if (hidden) e.detail.parameters.client_id = hidden.value;
+    var area = form.querySelector("textarea");
+    form.setAttribute("data-pending-text", area ? area.value : "");
+    var open = socket && socket.readyState === WebSocket.OPEN;
+    form.setAttribute("data-sent", open ? "open" : "queued");
+    setPending(form, open ? "Sending…" : "Waiting for the connection…");
+  });
+
+  document.addEventListener("input", function (e) {
+    var form = e.target.form;
+    if (!form || form.id !== "compose" || !form.hasAttribute("data-pending")) return;
+    // An edited draft is another post: it gets an id of its own.
+    if (e.target.value !== form.getAttribute("data-pending-text")) {
+      var hidden = form.querySelector('input[name="client_id"]');
+      if (hidden) hidden.value = newClientId();
+    }
+  });
+
+  // A send that went out on a socket that then dropped may or may not have
+  // landed: send it again, with its id, when the socket is back.
+  document.addEventListener("htmx:wsOpen", function () {
+    var form = document.getElementById("compose");
+    if (form && form.hasAttribute("data-pending") && form.getAttribute("data-sent") === "open") {
+      form.requestSubmit();
+    }
+  });
+
   document.addEventListener("htmx:oobBeforeSwap", function (e) {
-    if (e.detail.target && e.detail.target.id === "compose") {
+    var target = e.detail.target;
+    if (!target) return;
+    if (target.id === "compose") {
       composeHadFocus = document.activeElement && document.activeElement.form && document.activeElement.form.id === "compose";
+      // The post is stored. If the field holds a new draft by now, keep it
+      // rather than clear it with the fresh form.
+      var area = target.querySelector("textarea");
+      if (area && area.value !== "" && area.value !== target.getAttribute("data-pending-text")) {
+        e.detail.shouldSwap = false;
+        setPending(target, "");
+        var hidden = target.querySelector('input[name="client_id"]');
+        if (hidden) hidden.value = "";
+        var err = document.getElementById("compose-error");
+        if (err) { err.hidden = true; err.textContent = ""; }
+      }
+    }
+    if (target.id === "compose-error") {
+      var form = document.getElementById("compose");
+      if (form) setPending(form, "");
     }
   });
 

@@ -25,43 +25,56 @@ type Message struct {
 	Kind      string
 	Text      string
 	CreatedAt time.Time
+	// ClientID is the id the sender's page gave a post, or "".
+	ClientID string
 }
 
 // CreatePost stores a post by a member of the room. A user who is not a
-// member gives ErrNotMember, an unknown room ErrNotFound.
-func (s *Store) CreatePost(ctx context.Context, roomID, userID int64, text string) (Message, error) {
+// member gives ErrNotMember, an unknown room ErrNotFound. A clientID the
+// user has given a post before stores nothing: it returns that post, with
+// created false.
+func (s *Store) CreatePost(ctx context.Context, roomID, userID int64, text, clientID string) (msg Message, created bool, err error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return Message{}, fmt.Errorf("store: create post: %w", err)
+		return Message{}, false, fmt.Errorf("store: create post: %w", err)
 	}
 	defer tx.Rollback()
+	if clientID != "" {
+		msgs, err := s.listMessages(ctx, tx, selectMessages+"WHERE m.user_id = ? AND m.client_id = ?", userID, clientID)
+		if err != nil {
+			return Message{}, false, err
+		}
+		if len(msgs) > 0 {
+			return msgs[0], false, nil
+		}
+	}
 	var member int
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM memberships WHERE room_id = ? AND user_id = ?", roomID, userID).Scan(&member); err != nil {
-		return Message{}, fmt.Errorf("store: create post: %w", err)
+		return Message{}, false, fmt.Errorf("store: create post: %w", err)
 	}
 	if member == 0 {
 		if err := roomExists(ctx, tx, roomID); err != nil {
-			return Message{}, err
+			return Message{}, false, err
 		}
-		return Message{}, fmt.Errorf("store: create post in room %d: %w", roomID, ErrNotMember)
+		return Message{}, false, fmt.Errorf("store: create post in room %d: %w", roomID, ErrNotMember)
 	}
-	msg, err := s.insertEntry(ctx, tx, roomID, userID, KindPost, text)
+	msg, err = s.insertEntry(ctx, tx, roomID, userID, KindPost, text, clientID)
 	if err != nil {
-		return Message{}, err
+		return Message{}, false, err
 	}
 	if err := tx.Commit(); err != nil {
-		return Message{}, fmt.Errorf("store: create post: %w", err)
+		return Message{}, false, fmt.Errorf("store: create post: %w", err)
 	}
-	return msg, nil
+	return msg, true, nil
 }
 
-func (s *Store) insertEntry(ctx context.Context, tx *sql.Tx, roomID, userID int64, kind, text string) (Message, error) {
+func (s *Store) insertEntry(ctx context.Context, tx *sql.Tx, roomID, userID int64, kind, text, clientID string) (Message, error) {
 	now := s.now().UnixMilli()
 	var m Message
 	var created int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO messages (room_id, user_id, kind, body, created_at) VALUES (?, ?, ?, ?, ?)
-		RETURNING id, room_id, user_id, (SELECT username FROM users WHERE id = user_id), kind, body, created_at`,
-		roomID, userID, kind, text, now).Scan(&m.ID, &m.RoomID, &m.UserID, &m.Author, &m.Kind, &m.Text, &created)
+	err := tx.QueryRowContext(ctx, `INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))
+		RETURNING id, room_id, user_id, (SELECT username FROM users WHERE id = user_id), kind, body, created_at, COALESCE(client_id, '')`,
+		roomID, userID, kind, text, now, clientID).Scan(&m.ID, &m.RoomID, &m.UserID, &m.Author, &m.Kind, &m.Text, &created, &m.ClientID)
 	if err != nil {
 		return Message{}, fmt.Errorf("store: insert %s entry: %w", kind, err)
 	}
@@ -69,13 +82,13 @@ func (s *Store) insertEntry(ctx context.Context, tx *sql.Tx, roomID, userID int6
 	return m, nil
 }
 
-const selectMessages = `SELECT m.id, m.room_id, m.user_id, u.username, m.kind, m.body, m.created_at
+const selectMessages = `SELECT m.id, m.room_id, m.user_id, u.username, m.kind, m.body, m.created_at, COALESCE(m.client_id, '')
 	FROM messages m JOIN users u ON u.id = m.user_id `
 
 // ListLatestMessages returns the room's latest entries, up to limit, oldest
 // first.
 func (s *Store) ListLatestMessages(ctx context.Context, roomID int64, limit int) ([]Message, error) {
-	msgs, err := s.listMessages(ctx, selectMessages+"WHERE m.room_id = ? ORDER BY m.id DESC LIMIT ?", roomID, limit)
+	msgs, err := s.listMessages(ctx, s.read, selectMessages+"WHERE m.room_id = ? ORDER BY m.id DESC LIMIT ?", roomID, limit)
 	slices.Reverse(msgs)
 	return msgs, err
 }
@@ -83,7 +96,7 @@ func (s *Store) ListLatestMessages(ctx context.Context, roomID int64, limit int)
 // ListMessagesBefore returns up to limit entries of the room older than the
 // entry beforeID, oldest first.
 func (s *Store) ListMessagesBefore(ctx context.Context, roomID, beforeID int64, limit int) ([]Message, error) {
-	msgs, err := s.listMessages(ctx, selectMessages+"WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?", roomID, beforeID, limit)
+	msgs, err := s.listMessages(ctx, s.read, selectMessages+"WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?", roomID, beforeID, limit)
 	slices.Reverse(msgs)
 	return msgs, err
 }
@@ -91,11 +104,11 @@ func (s *Store) ListMessagesBefore(ctx context.Context, roomID, beforeID int64, 
 // ListMessagesAfter returns up to limit entries of the room newer than the
 // entry afterID, oldest first.
 func (s *Store) ListMessagesAfter(ctx context.Context, roomID, afterID int64, limit int) ([]Message, error) {
-	return s.listMessages(ctx, selectMessages+"WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?", roomID, afterID, limit)
+	return s.listMessages(ctx, s.read, selectMessages+"WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?", roomID, afterID, limit)
 }
 
-func (s *Store) listMessages(ctx context.Context, query string, args ...any) ([]Message, error) {
-	rows, err := s.read.QueryContext(ctx, query, args...)
+func (s *Store) listMessages(ctx context.Context, q querier, query string, args ...any) ([]Message, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list messages: %w", err)
 	}
@@ -104,7 +117,7 @@ func (s *Store) listMessages(ctx context.Context, query string, args ...any) ([]
 	for rows.Next() {
 		var m Message
 		var created int64
-		if err := rows.Scan(&m.ID, &m.RoomID, &m.UserID, &m.Author, &m.Kind, &m.Text, &created); err != nil {
+		if err := rows.Scan(&m.ID, &m.RoomID, &m.UserID, &m.Author, &m.Kind, &m.Text, &created, &m.ClientID); err != nil {
 			return nil, fmt.Errorf("store: list messages: %w", err)
 		}
 		m.CreatedAt = fromMillis(created)

@@ -177,7 +177,7 @@ func (s *Store) LeaveRoom(ctx context.Context, roomID, userID int64) (msg Messag
 	if n, _ := res.RowsAffected(); n == 0 {
 		return Message{}, false, nil
 	}
-	msg, err = s.insertEntry(ctx, tx, roomID, userID, KindLeave, "")
+	msg, err = s.insertEntry(ctx, tx, roomID, userID, KindLeave, "", "")
 	if err != nil {
 		return Message{}, false, err
 	}
@@ -196,7 +196,7 @@ func (s *Store) join(ctx context.Context, tx *sql.Tx, roomID, userID int64) (Mes
 	if n, _ := res.RowsAffected(); n == 0 {
 		return Message{}, false, nil
 	}
-	msg, err := s.insertEntry(ctx, tx, roomID, userID, KindJoin, "")
+	msg, err := s.insertEntry(ctx, tx, roomID, userID, KindJoin, "", "")
 	return msg, err == nil, err
 }
 

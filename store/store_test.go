@@ -257,17 +257,17 @@ func TestMessages(t *testing.T) {
 	}
 
 	t.Run("ErrNotMember", func(t *testing.T) {
-		if _, err := s.CreatePost(ctx, room.ID, bob.ID, "hi"); !errors.Is(err, store.ErrNotMember) {
+		if _, _, err := s.CreatePost(ctx, room.ID, bob.ID, "hi", ""); !errors.Is(err, store.ErrNotMember) {
 			t.Errorf("got %v", err)
 		}
-		if _, err := s.CreatePost(ctx, 999, bob.ID, "hi"); !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := s.CreatePost(ctx, 999, bob.ID, "hi", ""); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("unknown room: %v", err)
 		}
 	})
 
 	ids := []int64{first.ID}
 	for i := range 120 {
-		m, err := s.CreatePost(ctx, room.ID, alice.ID, fmt.Sprintf("post %d", i))
+		m, _, err := s.CreatePost(ctx, room.ID, alice.ID, fmt.Sprintf("post %d", i), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +276,7 @@ func TestMessages(t *testing.T) {
 		}
 		ids = append(ids, m.ID)
 		// Entries of another room in between must not show in this one.
-		if _, err := s.CreatePost(ctx, other.ID, alice.ID, "elsewhere"); err != nil {
+		if _, _, err := s.CreatePost(ctx, other.ID, alice.ID, "elsewhere", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -318,4 +318,35 @@ func TestMessages(t *testing.T) {
 		got, _ = s.ListMessagesAfter(ctx, room.ID, 0, 5)
 		check(t, got, ids[:5])
 	})
+}
+
+func TestCreatePostClientID(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	alice := mustUser(t, s, "alice")
+	bob := mustUser(t, s, "bob")
+	room, _, _ := s.CreateRoom(ctx, "general", alice.ID)
+	s.JoinRoom(ctx, room.ID, bob.ID)
+
+	first, created, err := s.CreatePost(ctx, room.ID, alice.ID, "once", "c-123456789")
+	if err != nil || !created || first.ClientID != "c-123456789" {
+		t.Fatalf("first: %+v %v %v", first, created, err)
+	}
+	again, created, err := s.CreatePost(ctx, room.ID, alice.ID, "once", "c-123456789")
+	if err != nil || created || again.ID != first.ID || again.Text != "once" {
+		t.Errorf("replayed send: %+v created=%v err=%v", again, created, err)
+	}
+	// Another user's ids are theirs; no id never dedupes.
+	if _, created, _ := s.CreatePost(ctx, room.ID, bob.ID, "mine", "c-123456789"); !created {
+		t.Error("bob's post with alice's id was not stored")
+	}
+	for range 2 {
+		if _, created, _ := s.CreatePost(ctx, room.ID, alice.ID, "same words", ""); !created {
+			t.Error("a post without id was taken for a replay")
+		}
+	}
+	msgs, _ := s.ListLatestMessages(ctx, room.ID, 50)
+	if len(msgs) != 6 {
+		t.Errorf("%d entries, want 2 joins and 4 posts", len(msgs))
+	}
 }

@@ -19,6 +19,9 @@ type Entry struct {
 	Author string
 	Text   string
 	Time   time.Time
+	// ClientID is the id the sender's page gave a post, so that the page
+	// knows its send has landed; "" for none.
+	ClientID string
 }
 
 // RoomLink is a room in the room list.
@@ -31,9 +34,10 @@ type RoomLink struct {
 
 // ComposeForm is the form that posts to a room.
 type ComposeForm struct {
-	RoomID int64
-	Text   string
-	Error  string
+	RoomID   int64
+	Text     string
+	ClientID string
+	Error    string
 }
 
 // RoomPage is everything the room page shows.
