@@ -74,6 +74,11 @@ type App struct {
 
 // NewApp builds the Fiber application serving the chat.
 func NewApp(d Deps) *fiber.App {
+	_, app := newApp(d)
+	return app
+}
+
+func newApp(d Deps) (*App, *fiber.App) {
 	a := &App{
 		store:        d.Store,
 		hub:          d.Hub,
@@ -130,7 +135,7 @@ func NewApp(d Deps) *fiber.App {
 		IdleTimeout:             2 * time.Minute,
 	})
 	a.routes(app)
-	return app
+	return a, app
 }
 
 // Locals keys.
