@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"chat/store"
+
+	fws "github.com/fasthttp/websocket"
+)
+
+// TestCrashSafety kills the built chat with SIGKILL at random moments while
+// several clients post, restarts it on the same database, and checks that
+// the file is sound and holds every post the server acknowledged (pushed
+// back to its sender) exactly once, and nothing that was never sent.
+func TestCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "chat")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	dbPath := filepath.Join(dir, "chat.db")
+
+	type proc struct {
+		cmd  *exec.Cmd
+		base string
+	}
+	launch := func() proc {
+		cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-db", dbPath, "-post-limit", "0")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		found := make(chan string, 1)
+		go func() {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+					select {
+					case found <- m[1]:
+					default:
+					}
+				}
+			}
+		}()
+		select {
+		case addr := <-found:
+			return proc{cmd: cmd, base: "http://" + addr}
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			t.Fatal("the chat did not start")
+			return proc{}
+		}
+	}
+
+	// Set up: three members of one room, their sessions kept in the file.
+	p := launch()
+	names := []string{"ann", "ben", "cat"}
+	cookies := make([]string, len(names))
+	var roomPath string
+	for i, name := range names {
+		c := browser(t)
+		postForm(t, c, p.base+"/register", url.Values{"username": {name}, "password": {"password-" + name}})
+		if i == 0 {
+			res := postForm(t, c, p.base+"/rooms", url.Values{"name": {"crash"}})
+			roomPath = res.Request.URL.Path
+		} else {
+			postForm(t, c, p.base+roomPath+"/join", nil)
+		}
+		u, _ := url.Parse(p.base)
+		for _, ck := range c.Jar.Cookies(u) {
+			if ck.Name == "chat_session" {
+				cookies[i] = "chat_session=" + ck.Value
+			}
+		}
+	}
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+
+	textRE := regexp.MustCompile(`<p class="text">(r\d+-\w+-\d+)</p>`)
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	sent := map[string]bool{}
+	const rounds = 6
+	for round := range rounds {
+		p := launch()
+		var wg sync.WaitGroup
+		ctx, cancel := context.WithCancel(context.Background())
+		for i, name := range names {
+			h := http.Header{"Origin": {p.base}, "Cookie": {cookies[i]}}
+			conn, _, err := fws.DefaultDialer.Dial("ws"+strings.TrimPrefix(p.base, "http")+roomPath+"/ws", h)
+			if err != nil {
+				t.Fatalf("round %d: dial: %v", round, err)
+			}
+			wg.Add(2)
+			go func() { // read: what comes back as an entry is acknowledged
+				defer wg.Done()
+				for {
+					_, data, err := conn.ReadMessage()
+					if err != nil {
+						return
+					}
+					for _, m := range textRE.FindAllStringSubmatch(string(data), -1) {
+						if strings.Contains(m[1], "-"+name+"-") {
+							mu.Lock()
+							acked[m[1]] = true
+							mu.Unlock()
+						}
+					}
+				}
+			}()
+			go func() { // write posts until the process dies
+				defer wg.Done()
+				defer conn.Close()
+				for n := 0; ctx.Err() == nil; n++ {
+					text := fmt.Sprintf("r%d-%s-%d", round, name, n)
+					mu.Lock()
+					sent[text] = true
+					mu.Unlock()
+					if err := conn.WriteMessage(fws.TextMessage, []byte(fmt.Sprintf(`{"text":%q,"client_id":"id-%s"}`, text, text))); err != nil {
+						return
+					}
+					time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
+				}
+			}()
+		}
+		time.Sleep(time.Duration(150+rand.IntN(500)) * time.Millisecond)
+		p.cmd.Process.Kill() // SIGKILL: no shutdown at all
+		p.cmd.Wait()
+		cancel()
+		wg.Wait()
+	}
+
+	db, err := store.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatalf("reopen after the crashes: %v", err)
+	}
+	defer db.Close()
+	if verdict, err := db.IntegrityCheck(context.Background()); err != nil || verdict != "ok" {
+		t.Fatalf("integrity check: %q %v", verdict, err)
+	}
+	var all []store.Message
+	for after := int64(0); ; {
+		page, err := db.ListMessagesAfter(context.Background(), 1, after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		all = append(all, page...)
+		after = page[len(page)-1].ID
+	}
+	seen := map[string]int{}
+	for _, m := range all {
+		if m.Kind != store.KindPost {
+			continue
+		}
+		seen[m.Text]++
+		if !sent[m.Text] {
+			t.Errorf("stored %q, which no one sent", m.Text)
+		}
+	}
+	missing, doubled := 0, 0
+	for text := range acked {
+		if seen[text] == 0 {
+			missing++
+		}
+	}
+	for text, n := range seen {
+		if n > 1 {
+			doubled++
+			t.Errorf("%q stored %d times", text, n)
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%d acknowledged posts lost", missing)
+	}
+	if len(acked) == 0 {
+		t.Fatal("no post was acknowledged: the test proved nothing")
+	}
+	t.Logf("%d rounds: %d posts sent, %d acknowledged, %d stored, none lost or doubled", rounds, len(sent), len(acked), len(seen))
+}
