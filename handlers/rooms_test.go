@@ -418,7 +418,18 @@ func TestStaticAndHealth(t *testing.T) {
 	}
 	res := c.get("/login")
 	csp := res.Header.Get("Content-Security-Policy")
-	if !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") || res.Header.Get("X-Content-Type-Options") != "nosniff" {
+	for _, want := range []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("Content-Security-Policy %q lacks %s", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+		t.Errorf("Content-Security-Policy %q allows inline code", csp)
+	}
+	if res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("Referrer-Policy") != "same-origin" || res.Header.Get("X-Frame-Options") != "DENY" {
 		t.Errorf("headers: %v", res.Header)
+	}
+	if !strings.Contains(res.Body, `"allowEval":false`) || !strings.Contains(res.Body, `"allowScriptTags":false`) || !strings.Contains(res.Body, `"includeIndicatorStyles":false`) {
+		t.Error("htmx is not configured to run under the policy")
 	}
 }

@@ -344,8 +344,13 @@ func TestWSBadInput(t *testing.T) {
 			sender.post(fmt.Sprintf("ok %d", i))
 		}
 		sender.post("one too many")
-		if e := sender.next("[data-kind=error]", 5*time.Second); !strings.Contains(e.Text(), "too fast") {
+		e := sender.next("[data-kind=error]", 5*time.Second)
+		if !strings.Contains(e.Text(), "too fast") {
 			t.Errorf("error says %q", e.Text())
+		}
+		// The refused send can be sent again: the form's own button.
+		if e.Find(`button[type=submit]`).Length() != 1 || e.AttrOr("id", "") != "compose-error" {
+			t.Error("the error offers no retry inside the compose form")
 		}
 	})
 	// The others saw the three good posts and nothing else; the sender's
