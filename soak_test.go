@@ -122,8 +122,12 @@ func TestSoak(t *testing.T) {
 		c.Close()
 	}
 	wg.Wait()
+	sockets = nil // the clients' buffers are no part of what the server keeps
 	endRSS, endG := settle()
-	t.Logf("after everyone left: RSS %d KiB, %d goroutines (baseline %d KiB, %d)", endRSS, endG, baseRSS, baseG)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("after everyone left: RSS %d KiB, %d goroutines (baseline %d KiB, %d); Go heap in use %d KiB, held but free %d KiB, stacks %d KiB",
+		endRSS, endG, baseRSS, baseG, ms.HeapInuse>>10, (ms.HeapIdle-ms.HeapReleased)>>10, ms.StackInuse>>10)
 	if endG > baseG+10 {
 		t.Errorf("goroutines did not come back: %d, baseline %d", endG, baseG)
 	}
