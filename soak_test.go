@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,6 +125,12 @@ func TestSoak(t *testing.T) {
 	wg.Wait()
 	sockets = nil // the clients' buffers are no part of what the server keeps
 	endRSS, endG := settle()
+	if path := os.Getenv("CHAT_SOAK_HEAPPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	t.Logf("after everyone left: RSS %d KiB, %d goroutines (baseline %d KiB, %d); Go heap in use %d KiB, held but free %d KiB, stacks %d KiB",
