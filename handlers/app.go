@@ -55,6 +55,7 @@ type Deps struct {
 // App holds the handlers' shared state.
 type App struct {
 	store        *store.Store
+	writer       *entryWriter
 	hub          *hub.Hub
 	log          *slog.Logger
 	posts        *rateLimiter[int64]
@@ -133,6 +134,13 @@ func newApp(d Deps) (*App, *fiber.App) {
 		ReadTimeout:             30 * time.Second,
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             2 * time.Minute,
+	})
+	a.writer = newEntryWriter(d.Store, d.Hub)
+	// After the last request: writes taken are finished before the
+	// database is closed.
+	app.Hooks().OnShutdown(func() error {
+		a.writer.Close()
+		return nil
 	})
 	a.routes(app)
 	return a, app

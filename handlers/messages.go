@@ -6,27 +6,17 @@ import (
 	"net/http"
 	"strconv"
 
-	"chat/hub"
 	"chat/store"
 	"chat/views"
 
 	"github.com/gofiber/fiber/v2"
 )
 
-// writeEntry runs write, which stores at most one entry of the room, in the
-// room's sequence, and pushes the entry it stored to everyone following the
-// room. The frame is rendered once, inside the sequence, so that entries
-// reach every connection in stored order.
-func (a *App) writeEntry(roomID int64, write func() (store.Message, bool, error)) (store.Message, error) {
-	var msg store.Message
-	_, err := a.hub.Sequence(roomID, func() (hub.Event, error) {
-		m, changed, err := write()
-		msg = m
-		if err != nil || !changed {
-			return hub.Event{}, err
-		}
-		return hub.Event{Seq: m.ID, Data: entryFrame(m)}, nil
-	})
+// writeEntry stores at most one entry of the room through write, in the
+// writer's next group commit, and pushes the entry it stored to everyone
+// following the room.
+func (a *App) writeEntry(ctx context.Context, roomID int64, write func(ctx context.Context, b *store.Batch) (store.Message, bool, error)) (store.Message, error) {
+	msg, _, err := a.writer.Write(ctx, roomID, write)
 	return msg, err
 }
 
@@ -52,8 +42,8 @@ func (a *App) post(ctx context.Context, roomID int64, user store.User, raw, clie
 	if !a.posts.Allow(user.ID, a.now()) {
 		return store.Message{}, &errPostRefused{http.StatusTooManyRequests, "You are posting too fast. Wait a few seconds."}
 	}
-	msg, err := a.writeEntry(roomID, func() (store.Message, bool, error) {
-		return a.store.CreatePost(ctx, roomID, user.ID, text, clientID)
+	msg, err := a.writeEntry(ctx, roomID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+		return b.CreatePost(ctx, roomID, user.ID, text, clientID)
 	})
 	if errors.Is(err, store.ErrNotMember) {
 		return store.Message{}, &errPostRefused{http.StatusForbidden, "Join the room to post in it."}

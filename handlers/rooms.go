@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -133,8 +134,8 @@ func (a *App) handleRoomJoin(c *fiber.Ctx) error {
 		return err
 	}
 	s, _ := session(c)
-	_, err = a.writeEntry(id, func() (store.Message, bool, error) {
-		return a.store.JoinRoom(c.UserContext(), id, s.User.ID)
+	_, err = a.writeEntry(c.UserContext(), id, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+		return b.JoinRoom(ctx, id, s.User.ID)
 	})
 	if err != nil {
 		return err
@@ -148,8 +149,8 @@ func (a *App) handleRoomLeave(c *fiber.Ctx) error {
 		return err
 	}
 	s, _ := session(c)
-	_, err = a.writeEntry(id, func() (store.Message, bool, error) {
-		return a.store.LeaveRoom(c.UserContext(), id, s.User.ID)
+	_, err = a.writeEntry(c.UserContext(), id, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+		return b.LeaveRoom(ctx, id, s.User.ID)
 	})
 	if err != nil {
 		return err

@@ -72,15 +72,12 @@ type Hub struct {
 
 type room struct {
 	id int64
-	// seq orders the room's entries: Sequence holds it while an entry is
-	// stored and published, so connections get entries in stored order.
-	seq sync.Mutex
 	// mu guards subs and users, and is held while an event is queued to
 	// every subscriber so that all of them see events in one order.
 	mu    sync.Mutex
 	subs  map[*Sub]struct{}
 	users map[string]int
-	// refs counts subscribers and sequencers; an unused room is dropped.
+	// refs counts subscribers; an unused room is dropped.
 	refs int
 }
 
@@ -227,30 +224,6 @@ func (h *Hub) Publish(roomID int64, ev Event) {
 	r.mu.Lock()
 	r.publishLocked(ev, nil)
 	r.mu.Unlock()
-}
-
-// Sequence runs store, which writes one entry of the room, while no other
-// Sequence of the same room runs, and publishes the event it returns before
-// letting the next one in: connections get a room's entries in the order
-// they were stored. An error from store, or an event with no data,
-// publishes nothing.
-func (h *Hub) Sequence(roomID int64, store func() (Event, error)) (Event, error) {
-	r, err := h.acquire(roomID, "")
-	if err != nil {
-		// Shutting down: still store, there is no one to tell.
-		return store()
-	}
-	defer h.release(r, "")
-	r.seq.Lock()
-	defer r.seq.Unlock()
-	ev, err := store()
-	if err != nil || ev.Data == nil {
-		return ev, err
-	}
-	r.mu.Lock()
-	r.publishLocked(ev, nil)
-	r.mu.Unlock()
-	return ev, nil
 }
 
 // Send queues the event to one connection alone.

@@ -3,9 +3,7 @@ package hub_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -105,61 +103,6 @@ func TestSlowSubscriberIsClosed(t *testing.T) {
 	case <-fast.Closing():
 		t.Error("fast subscriber closed")
 	default:
-	}
-}
-
-// Entries stored through Sequence reach every subscriber in the order
-// they were stored, however many write at once.
-func TestSequenceKeepsStoredOrder(t *testing.T) {
-	h := hub.New(hub.Config{QueueLen: 10000})
-	subs := make([]*hub.Sub, 3)
-	for i := range subs {
-		subs[i], _ = h.Subscribe(1, fmt.Sprint("u", i), "s")
-	}
-	var mu sync.Mutex
-	var next int64
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 200 {
-				h.Sequence(1, func() (hub.Event, error) {
-					mu.Lock()
-					next++
-					id := next
-					mu.Unlock()
-					return hub.Event{Seq: id, Data: []byte(fmt.Sprint(id))}, nil
-				})
-			}
-		}()
-	}
-	wg.Wait()
-	for i, s := range subs {
-		var prev int64
-		n := 0
-		for {
-			select {
-			case ev := <-s.Queue():
-				if ev.Seq != prev+1 {
-					t.Fatalf("subscriber %d: %d after %d", i, ev.Seq, prev)
-				}
-				prev = ev.Seq
-				n++
-				continue
-			default:
-			}
-			break
-		}
-		if n != 1600 {
-			t.Errorf("subscriber %d got %d of 1600", i, n)
-		}
-	}
-	// A failed or empty write publishes nothing.
-	h.Sequence(1, func() (hub.Event, error) { return hub.Event{Seq: 9999, Data: []byte("x")}, errors.New("refused") })
-	h.Sequence(1, func() (hub.Event, error) { return hub.Event{}, nil })
-	if got := drain(subs[0]); len(got) != 0 {
-		t.Errorf("published %q", got)
 	}
 }
 

@@ -34,11 +34,14 @@ type Message struct {
 // user has given a post before stores nothing: it returns that post, with
 // created false.
 func (s *Store) CreatePost(ctx context.Context, roomID, userID int64, text, clientID string) (msg Message, created bool, err error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return Message{}, false, fmt.Errorf("store: create post: %w", err)
-	}
-	defer tx.Rollback()
+	err = s.WriteBatch(ctx, func(b *Batch) error {
+		msg, created, err = b.CreatePost(ctx, roomID, userID, text, clientID)
+		return err
+	})
+	return msg, created, err
+}
+
+func (s *Store) createPost(ctx context.Context, tx *sql.Tx, roomID, userID int64, text, clientID string) (Message, bool, error) {
 	if clientID != "" {
 		msgs, err := s.listMessages(ctx, tx, selectMessages+"WHERE m.user_id = ? AND m.client_id = ?", userID, clientID)
 		if err != nil {
@@ -58,12 +61,9 @@ func (s *Store) CreatePost(ctx context.Context, roomID, userID int64, text, clie
 		}
 		return Message{}, false, fmt.Errorf("store: create post in room %d: %w", roomID, ErrNotMember)
 	}
-	msg, err = s.insertEntry(ctx, tx, roomID, userID, KindPost, text, clientID)
+	msg, err := s.insertEntry(ctx, tx, roomID, userID, KindPost, text, clientID)
 	if err != nil {
 		return Message{}, false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return Message{}, false, fmt.Errorf("store: create post: %w", err)
 	}
 	return msg, true, nil
 }

@@ -141,32 +141,31 @@ func (s *Store) ListMembers(ctx context.Context, roomID int64) ([]string, error)
 // JoinRoom makes the user a member and records a join entry. It reports
 // changed=false, and records nothing, when the user was a member already.
 func (s *Store) JoinRoom(ctx context.Context, roomID, userID int64) (msg Message, changed bool, err error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return Message{}, false, fmt.Errorf("store: join room: %w", err)
-	}
-	defer tx.Rollback()
-	if err := roomExists(ctx, tx, roomID); err != nil {
-		return Message{}, false, err
-	}
-	msg, changed, err = s.join(ctx, tx, roomID, userID)
-	if err != nil || !changed {
-		return Message{}, false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return Message{}, false, fmt.Errorf("store: join room: %w", err)
-	}
-	return msg, true, nil
+	err = s.WriteBatch(ctx, func(b *Batch) error {
+		msg, changed, err = b.JoinRoom(ctx, roomID, userID)
+		return err
+	})
+	return msg, changed, err
 }
 
 // LeaveRoom ends the user's membership and records a leave entry. It
 // reports changed=false, and records nothing, when the user was no member.
 func (s *Store) LeaveRoom(ctx context.Context, roomID, userID int64) (msg Message, changed bool, err error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return Message{}, false, fmt.Errorf("store: leave room: %w", err)
+	err = s.WriteBatch(ctx, func(b *Batch) error {
+		msg, changed, err = b.LeaveRoom(ctx, roomID, userID)
+		return err
+	})
+	return msg, changed, err
+}
+
+func (s *Store) joinRoom(ctx context.Context, tx *sql.Tx, roomID, userID int64) (Message, bool, error) {
+	if err := roomExists(ctx, tx, roomID); err != nil {
+		return Message{}, false, err
 	}
-	defer tx.Rollback()
+	return s.join(ctx, tx, roomID, userID)
+}
+
+func (s *Store) leaveRoom(ctx context.Context, tx *sql.Tx, roomID, userID int64) (Message, bool, error) {
 	if err := roomExists(ctx, tx, roomID); err != nil {
 		return Message{}, false, err
 	}
@@ -177,14 +176,8 @@ func (s *Store) LeaveRoom(ctx context.Context, roomID, userID int64) (msg Messag
 	if n, _ := res.RowsAffected(); n == 0 {
 		return Message{}, false, nil
 	}
-	msg, err = s.insertEntry(ctx, tx, roomID, userID, KindLeave, "", "")
-	if err != nil {
-		return Message{}, false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return Message{}, false, fmt.Errorf("store: leave room: %w", err)
-	}
-	return msg, true, nil
+	msg, err := s.insertEntry(ctx, tx, roomID, userID, KindLeave, "", "")
+	return msg, err == nil, err
 }
 
 func (s *Store) join(ctx context.Context, tx *sql.Tx, roomID, userID int64) (Message, bool, error) {

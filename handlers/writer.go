@@ -1,0 +1,139 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"chat/hub"
+	"chat/store"
+)
+
+// errShuttingDown refuses writes once the server is stopping.
+var errShuttingDown = errors.New("the server is shutting down")
+
+// entryWriter stores the rooms' entries through one goroutine. It takes
+// every write waiting, commits them in one transaction (a group commit:
+// one wait for the disk for the lot), and then, in the order they were
+// stored, pushes each entry to its room and answers its writer. Nothing is
+// pushed or answered before it is on disk, and every room's connections
+// get its entries in stored order.
+type entryWriter struct {
+	store    *store.Store
+	hub      *hub.Hub
+	reqs     chan *writeReq
+	stop     chan struct{}
+	done     chan struct{}
+	maxBatch int
+
+	// commits and writes count transactions and the writes in them.
+	commits, writes atomic.Int64
+}
+
+// writeReq is one write waiting for the writer.
+type writeReq struct {
+	ctx    context.Context
+	roomID int64
+	write  func(ctx context.Context, b *store.Batch) (store.Message, bool, error)
+
+	msg     store.Message
+	changed bool
+	err     error
+	done    chan struct{}
+}
+
+func newEntryWriter(s *store.Store, h *hub.Hub) *entryWriter {
+	w := &entryWriter{
+		store:    s,
+		hub:      h,
+		reqs:     make(chan *writeReq, 4096),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		maxBatch: 1024,
+	}
+	go w.run()
+	return w
+}
+
+// Write stores one entry of the room through write and, once it is on
+// disk, pushes it live; it reports the entry and whether write stored one.
+func (w *entryWriter) Write(ctx context.Context, roomID int64, write func(ctx context.Context, b *store.Batch) (store.Message, bool, error)) (store.Message, bool, error) {
+	req := &writeReq{ctx: ctx, roomID: roomID, write: write, done: make(chan struct{})}
+	select {
+	case <-w.stop:
+		return store.Message{}, false, errShuttingDown
+	default:
+	}
+	select {
+	case w.reqs <- req:
+	case <-w.stop:
+		return store.Message{}, false, errShuttingDown
+	case <-ctx.Done():
+		return store.Message{}, false, ctx.Err()
+	}
+	// Taken: the writer answers it, whatever happens.
+	<-req.done
+	return req.msg, req.changed, req.err
+}
+
+// Close stops taking writes, finishes those taken, and waits for the
+// writer to end.
+func (w *entryWriter) Close() {
+	select {
+	case <-w.stop:
+	default:
+		close(w.stop)
+	}
+	<-w.done
+}
+
+func (w *entryWriter) run() {
+	defer close(w.done)
+	batch := make([]*writeReq, 0, w.maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case req := <-w.reqs:
+			batch = append(batch, req)
+		case <-w.stop:
+			// Finish what was taken before the stop.
+			for {
+				select {
+				case req := <-w.reqs:
+					w.commit([]*writeReq{req})
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < w.maxBatch {
+			select {
+			case req := <-w.reqs:
+				batch = append(batch, req)
+			default:
+				break fill
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+func (w *entryWriter) commit(batch []*writeReq) {
+	w.commits.Add(1)
+	w.writes.Add(int64(len(batch)))
+	err := w.store.WriteBatch(context.Background(), func(b *store.Batch) error {
+		for _, r := range batch {
+			r.msg, r.changed, r.err = r.write(r.ctx, b)
+		}
+		return nil
+	})
+	for _, r := range batch {
+		if err != nil {
+			r.msg, r.changed, r.err = store.Message{}, false, err
+		} else if r.err == nil && r.changed {
+			w.hub.Publish(r.roomID, hub.Event{Seq: r.msg.ID, Data: entryFrame(r.msg)})
+		}
+		close(r.done)
+	}
+}

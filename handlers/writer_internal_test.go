@@ -1,0 +1,91 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"chat/hub"
+	"chat/store"
+)
+
+// Writes from many goroutines are committed together, pushed in the order
+// stored, and answered only once stored.
+func TestEntryWriterGroupsAndOrders(t *testing.T) {
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h := hub.New(hub.Config{QueueLen: 10000})
+	w := newEntryWriter(db, h)
+	ctx := context.Background()
+	u, _ := db.CreateUser(ctx, "alice", "x")
+	room, _, _ := db.CreateRoom(ctx, "general", u.ID)
+	sub, _ := h.Subscribe(room.ID, "watcher", "s")
+
+	const writers, each = 16, 100
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked := map[int64]bool{}
+	for g := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				m, created, err := w.Write(ctx, room.ID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+					return b.CreatePost(ctx, room.ID, u.ID, fmt.Sprintf("%d-%d", g, i), "")
+				})
+				if err != nil || !created {
+					t.Errorf("write: %v %v", created, err)
+					return
+				}
+				// Answered: it is in the database already.
+				if got, _ := db.ListMessagesAfter(ctx, room.ID, m.ID-1, 1); len(got) != 1 || got[0].ID != m.ID {
+					t.Errorf("answered before stored: %d", m.ID)
+				}
+				mu.Lock()
+				acked[m.ID] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	// A write refused inside a batch leaves the rest of the batch standing.
+	_, _, err = w.Write(ctx, room.ID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+		return b.CreatePost(ctx, room.ID, 999, "no such member", "")
+	})
+	if err == nil {
+		t.Error("a non-member's post was stored")
+	}
+	w.Close()
+	if _, _, err := w.Write(ctx, room.ID, nil); err != errShuttingDown {
+		t.Errorf("write after close: %v", err)
+	}
+
+	var prev int64
+	n := 0
+	for len(sub.Queue()) > 0 {
+		ev := <-sub.Queue()
+		if ev.Seq == 0 {
+			continue
+		}
+		if ev.Seq <= prev {
+			t.Fatalf("pushed %d after %d", ev.Seq, prev)
+		}
+		if !acked[ev.Seq] {
+			t.Fatalf("pushed %d, which no writer was told of", ev.Seq)
+		}
+		prev = ev.Seq
+		n++
+	}
+	if n != writers*each {
+		t.Errorf("pushed %d of %d", n, writers*each)
+	}
+	if c, wr := w.commits.Load(), w.writes.Load(); c >= wr {
+		t.Errorf("%d writes in %d commits: none shared a commit", wr, c)
+	}
+	t.Logf("%d writes in %d commits", w.writes.Load(), w.commits.Load())
+}
