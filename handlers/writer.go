@@ -19,9 +19,13 @@ var errShuttingDown = errors.New("the server is shutting down")
 // pushed or answered before it is on disk, and every room's connections
 // get its entries in stored order.
 type entryWriter struct {
-	store    *store.Store
-	hub      *hub.Hub
-	reqs     chan *writeReq
+	store *store.Store
+	hub   *hub.Hub
+	reqs  chan *writeReq
+	// stored carries committed batches, in order, to the goroutine that
+	// renders, pushes and answers them, while the next batch commits.
+	stored   chan []*writeReq
+	pushed   chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
 	maxBatch int
@@ -47,11 +51,14 @@ func newEntryWriter(s *store.Store, h *hub.Hub) *entryWriter {
 		store:    s,
 		hub:      h,
 		reqs:     make(chan *writeReq, 4096),
+		stored:   make(chan []*writeReq, 4),
+		pushed:   make(chan struct{}),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 		maxBatch: 1024,
 	}
 	go w.run()
+	go w.push()
 	return w
 }
 
@@ -88,10 +95,13 @@ func (w *entryWriter) Close() {
 }
 
 func (w *entryWriter) run() {
-	defer close(w.done)
-	batch := make([]*writeReq, 0, w.maxBatch)
+	defer func() {
+		close(w.stored)
+		<-w.pushed
+		close(w.done)
+	}()
 	for {
-		batch = batch[:0]
+		batch := make([]*writeReq, 0, 16)
 		select {
 		case req := <-w.reqs:
 			batch = append(batch, req)
@@ -128,12 +138,24 @@ func (w *entryWriter) commit(batch []*writeReq) {
 		}
 		return nil
 	})
-	for _, r := range batch {
-		if err != nil {
+	if err != nil {
+		for _, r := range batch {
 			r.msg, r.changed, r.err = store.Message{}, false, err
-		} else if r.err == nil && r.changed {
-			w.hub.Publish(r.roomID, hub.Event{Seq: r.msg.ID, Data: entryFrame(r.msg)})
 		}
-		close(r.done)
+	}
+	w.stored <- batch
+}
+
+// push renders and pushes the entries of each committed batch in the
+// order stored, then answers their writers.
+func (w *entryWriter) push() {
+	defer close(w.pushed)
+	for batch := range w.stored {
+		for _, r := range batch {
+			if r.err == nil && r.changed {
+				w.hub.Publish(r.roomID, hub.Event{Seq: r.msg.ID, Data: entryFrame(r.msg)})
+			}
+			close(r.done)
+		}
 	}
 }

@@ -89,3 +89,33 @@ func TestEntryWriterGroupsAndOrders(t *testing.T) {
 	}
 	t.Logf("%d writes in %d commits", w.writes.Load(), w.commits.Load())
 }
+
+// BenchmarkEntryWriter stores posts from many senders at once through the
+// group commit, each durable (synchronous=FULL) before it is answered.
+func BenchmarkEntryWriter(b *testing.B) {
+	db, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "chat.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	h := hub.New(hub.Config{})
+	w := newEntryWriter(db, h)
+	defer w.Close()
+	ctx := context.Background()
+	u, _ := db.CreateUser(ctx, "alice", "x")
+	room, _, _ := db.CreateRoom(ctx, "general", u.ID)
+	b.SetParallelism(128) // senders per core
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, _, err := w.Write(ctx, room.ID, func(ctx context.Context, bt *store.Batch) (store.Message, bool, error) {
+				return bt.CreatePost(ctx, room.ID, u.ID, "a post of a usual length, with some words in it", "")
+			}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "posts/s")
+	b.ReportMetric(float64(w.writes.Load())/float64(w.commits.Load()), "posts/commit")
+}

@@ -43,7 +43,11 @@ func (s *Store) CreatePost(ctx context.Context, roomID, userID int64, text, clie
 
 func (s *Store) createPost(ctx context.Context, tx *sql.Tx, roomID, userID int64, text, clientID string) (Message, bool, error) {
 	if clientID != "" {
-		msgs, err := s.listMessages(ctx, tx, selectMessages+"WHERE m.user_id = ? AND m.client_id = ?", userID, clientID)
+		rows, err := tx.StmtContext(ctx, s.stmts.findClientID).QueryContext(ctx, userID, clientID)
+		if err != nil {
+			return Message{}, false, fmt.Errorf("store: create post: %w", err)
+		}
+		msgs, err := scanMessages(rows)
 		if err != nil {
 			return Message{}, false, err
 		}
@@ -51,20 +55,26 @@ func (s *Store) createPost(ctx context.Context, tx *sql.Tx, roomID, userID int64
 			return msgs[0], false, nil
 		}
 	}
-	var member int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM memberships WHERE room_id = ? AND user_id = ?", roomID, userID).Scan(&member); err != nil {
+	now := s.now().UnixMilli()
+	res, err := tx.StmtContext(ctx, s.stmts.insertPost).ExecContext(ctx, roomID, userID, text, now, clientID)
+	if err != nil {
 		return Message{}, false, fmt.Errorf("store: create post: %w", err)
 	}
-	if member == 0 {
+	if n, _ := res.RowsAffected(); n == 0 {
 		if err := roomExists(ctx, tx, roomID); err != nil {
 			return Message{}, false, err
 		}
 		return Message{}, false, fmt.Errorf("store: create post in room %d: %w", roomID, ErrNotMember)
 	}
-	msg, err := s.insertEntry(ctx, tx, roomID, userID, KindPost, text, clientID)
+	id, err := res.LastInsertId()
+	if err != nil {
+		return Message{}, false, fmt.Errorf("store: create post: %w", err)
+	}
+	author, err := s.username(ctx, tx, userID)
 	if err != nil {
 		return Message{}, false, err
 	}
+	msg := Message{ID: id, RoomID: roomID, UserID: userID, Author: author, Kind: KindPost, Text: text, CreatedAt: fromMillis(now), ClientID: clientID}
 	return msg, true, nil
 }
 
@@ -72,14 +82,25 @@ func (s *Store) insertEntry(ctx context.Context, tx *sql.Tx, roomID, userID int6
 	now := s.now().UnixMilli()
 	var m Message
 	var created int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))
-		RETURNING id, room_id, user_id, (SELECT username FROM users WHERE id = user_id), kind, body, created_at, COALESCE(client_id, '')`,
-		roomID, userID, kind, text, now, clientID).Scan(&m.ID, &m.RoomID, &m.UserID, &m.Author, &m.Kind, &m.Text, &created, &m.ClientID)
+	err := tx.StmtContext(ctx, s.stmts.insertEntry).QueryRowContext(ctx, roomID, userID, kind, text, now, clientID).Scan(&m.ID, &m.RoomID, &m.UserID, &m.Author, &m.Kind, &m.Text, &created, &m.ClientID)
 	if err != nil {
 		return Message{}, fmt.Errorf("store: insert %s entry: %w", kind, err)
 	}
 	m.CreatedAt = fromMillis(created)
 	return m, nil
+}
+
+// username is the name of a user, from the cache or the database.
+func (s *Store) username(ctx context.Context, tx *sql.Tx, userID int64) (string, error) {
+	if name, ok := s.usernames.Load(userID); ok {
+		return name.(string), nil
+	}
+	var name string
+	if err := tx.StmtContext(ctx, s.stmts.username).QueryRowContext(ctx, userID).Scan(&name); err != nil {
+		return "", fmt.Errorf("store: find user %d: %w", userID, err)
+	}
+	s.usernames.Store(userID, name)
+	return name, nil
 }
 
 const selectMessages = `SELECT m.id, m.room_id, m.user_id, u.username, m.kind, m.body, m.created_at, COALESCE(m.client_id, '')
@@ -112,6 +133,10 @@ func (s *Store) listMessages(ctx context.Context, q querier, query string, args 
 	if err != nil {
 		return nil, fmt.Errorf("store: list messages: %w", err)
 	}
+	return scanMessages(rows)
+}
+
+func scanMessages(rows *sql.Rows) ([]Message, error) {
 	defer rows.Close()
 	var out []Message
 	for rows.Next() {

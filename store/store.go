@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -29,7 +30,13 @@ var migrations embed.FS
 
 // Store is the chat's database. Its methods are safe for concurrent use.
 type Store struct {
-	write       *sql.DB
+	write *sql.DB
+	// stmts are the hot writes, prepared once on the write connection.
+	stmts struct {
+		insertEntry, insertPost, findClientID, username *sql.Stmt
+	}
+	// usernames caches the names of authors by id (a name never changes).
+	usernames sync.Map
 	read        *sql.DB
 	now         func() time.Time
 	sessionIdle time.Duration
@@ -69,6 +76,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 
+	if err := s.prepare(ctx); err != nil {
+		write.Close()
+		return nil, err
+	}
+
 	read, err := sql.Open("sqlite3", dsn(path, "deferred")+"&_query_only=true")
 	if err != nil {
 		write.Close()
@@ -83,6 +95,30 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.stmts.insertEntry, `INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))
+			RETURNING id, room_id, user_id, (SELECT username FROM users WHERE id = user_id), kind, body, created_at, COALESCE(client_id, '')`},
+		// A post of a member, in one statement: no row comes back for
+		// anyone else.
+		{&s.stmts.insertPost, `INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id)
+			SELECT ?1, ?2, 'post', ?3, ?4, NULLIF(?5, '')
+			WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = ?1 AND user_id = ?2)`},
+		{&s.stmts.username, "SELECT username FROM users WHERE id = ?"},
+		{&s.stmts.findClientID, selectMessages + "WHERE m.user_id = ? AND m.client_id = ?"},
+	} {
+		stmt, err := s.write.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("store: prepare: %w", err)
+		}
+		*p.stmt = stmt
+	}
+	return nil
 }
 
 // dsn puts the pragmas in the connection string so that every pooled

@@ -12,7 +12,7 @@ import (
 	"chat/store"
 )
 
-func openStore(t *testing.T) (*store.Store, string) {
+func openStore(t testing.TB) (*store.Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "chat.db")
 	s, err := store.Open(context.Background(), path)
