@@ -36,7 +36,7 @@ type Store struct {
 		insertEntry, insertPost, findClientID, username *sql.Stmt
 	}
 	// usernames caches the names of authors by id (a name never changes).
-	usernames sync.Map
+	usernames   sync.Map
 	read        *sql.DB
 	now         func() time.Time
 	sessionIdle time.Duration
