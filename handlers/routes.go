@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"sync"
+
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
@@ -36,8 +38,11 @@ func (a *App) routes(app *fiber.App) {
 	app.Get("/rooms/:id/messages", a.handleMessageList)
 	app.Post("/rooms/:id/messages", a.handleMessageCreate)
 	app.Get("/rooms/:id/ws", a.handleWSUpgrade, websocket.New(a.serveWS, websocket.Config{
-		ReadBufferSize:  4 << 10,
-		WriteBufferSize: 4 << 10,
+		// Client frames are small; a read buffer is held by every idle
+		// connection. Write buffers are lent from a pool while writing.
+		ReadBufferSize:  2 << 10,
+		WriteBufferSize: 16 << 10,
+		WriteBufferPool: &sync.Pool{},
 		RecoverHandler:  a.recoverWS,
 	}))
 

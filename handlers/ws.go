@@ -31,6 +31,8 @@ const (
 	// get every missed entry; further behind, it gets the latest window.
 	wsReplayMax   = 300
 	wsReplayBatch = 100
+	// wsFrameMax bounds the events put in one frame, in bytes.
+	wsFrameMax = 64 << 10
 	typingEvery   = 2 * time.Second
 )
 
@@ -257,15 +259,46 @@ func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDo
 	}
 	ping := time.NewTicker(wsPingEvery)
 	defer ping.Stop()
+	var batch []hub.Event
+	writeBatch := func(batch []hub.Event, replayed int64) error {
+		var w io.WriteCloser
+		for _, ev := range batch {
+			if ev.Seq != 0 && ev.Seq <= replayed {
+				continue // the replay sent it already
+			}
+			if w == nil {
+				conn.SetWriteDeadline(time.Now().Add(a.writeTimeout))
+				var err error
+				if w, err = conn.NextWriter(websocket.TextMessage); err != nil {
+					return err
+				}
+			}
+			if _, err := w.Write(ev.Data); err != nil {
+				return err
+			}
+		}
+		if w == nil {
+			return nil
+		}
+		return w.Close()
+	}
 	for {
 		select {
 		case ev := <-sub.Queue():
-			if ev.Seq != 0 && ev.Seq <= replayed {
-				continue
+			// What else is queued by now goes in the same frame: htmx swaps
+			// every element of a frame, in order. A busy room then costs a
+			// write per batch rather than per event; a quiet one waits for
+			// nothing.
+			batch = append(batch[:0], ev)
+			for size := len(ev.Data); size < wsFrameMax && len(sub.Queue()) > 0; {
+				next := <-sub.Queue()
+				batch = append(batch, next)
+				size += len(next.Data)
 			}
-			if err := write(ev.Data); err != nil {
+			if err := writeBatch(batch, replayed); err != nil {
 				return
 			}
+			clear(batch)
 		case <-ping.C:
 			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(a.writeTimeout)); err != nil {
 				return

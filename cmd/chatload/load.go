@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	fws "github.com/fasthttp/websocket"
+)
+
+// loadResult is what a load run measured.
+type loadResult struct {
+	URL              string  `json:"url"`
+	Users            int     `json:"users"`
+	Rooms            int     `json:"rooms"`
+	Conns            int     `json:"conns"`
+	Senders          int     `json:"senders"`
+	Rate             float64 `json:"rate"`
+	Duration         string  `json:"duration"`
+	ConnectionsHeld  int     `json:"connections_held"`
+	PostsSent        int     `json:"posts_sent"`
+	Expected         int     `json:"deliveries_expected"`
+	Received         int     `json:"deliveries_received"`
+	Missing          int     `json:"deliveries_missing"`
+	Duplicated       int     `json:"deliveries_duplicated"`
+	P50ms            float64 `json:"latency_p50_ms"`
+	P90ms            float64 `json:"latency_p90_ms"`
+	P99ms            float64 `json:"latency_p99_ms"`
+	MaxMs            float64 `json:"latency_max_ms"`
+	DeliveriesPerSec float64 `json:"deliveries_per_second"`
+	RSSBeforeKiB     int64   `json:"rss_before_kib"`
+	RSSConnectedKiB  int64   `json:"rss_connected_kib"`
+	KiBPerConn       float64 `json:"kib_per_connection"`
+	RSSEndKiB        int64   `json:"rss_end_kib"`
+}
+
+// client is one connection and what its reader saw.
+type client struct {
+	conn    *fws.Conn
+	room    int
+	writeMu sync.Mutex
+	seen    seen
+	lat     []time.Duration
+	done    chan struct{}
+}
+
+// read takes frames until the connection ends, recording this tool's
+// posts: the first arrival of each with its latency, and repeats.
+func (c *client) read(received *atomic.Int64) {
+	defer close(c.done)
+	for {
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		posts(data, func(n int, sent int64) {
+			if c.seen.mark(n) {
+				c.lat = append(c.lat, now.Sub(time.Unix(0, sent)))
+				received.Add(1)
+			}
+		})
+	}
+}
+
+func (c *client) post(n int) error {
+	text := "cl " + strconv.Itoa(n) + " " + strconv.FormatInt(time.Now().UnixNano(), 10)
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return c.conn.WriteMessage(fws.TextMessage, []byte(`{"text":"`+text+`"}`))
+}
+
+func connect(ctx context.Context, o options, users []user, rooms []string, n int, received *atomic.Int64, out io.Writer) ([]*client, error) {
+	clients := make([]*client, n)
+	errs := make(chan error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				room := i % len(rooms)
+				conn, err := dial(o.url, rooms[room], users[i%len(users)].Cookie)
+				if err != nil {
+					errs <- fmt.Errorf("connection %d: %w", i, err)
+					return
+				}
+				c := &client{conn: conn, room: room, done: make(chan struct{})}
+				clients[i] = c
+				go c.read(received)
+				if o.dialEvery > 0 {
+					time.Sleep(o.dialEvery)
+				}
+			}
+		}()
+	}
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	for {
+		select {
+		case <-finished:
+			close(errs)
+			var held []*client
+			for _, c := range clients {
+				if c != nil {
+					held = append(held, c)
+				}
+			}
+			return held, <-errs
+		case <-tick.C:
+			fmt.Fprintf(out, "connecting: %d of %d\n", min(int(next.Load()), n), n)
+		}
+	}
+}
+
+func runLoad(ctx context.Context, o options, out io.Writer) error {
+	if o.senders > o.conns || o.senders < 1 || o.rate <= 0 || o.rooms < 1 || o.users < 1 {
+		return fmt.Errorf("need 1 <= -senders <= -conns, -rate > 0, -rooms >= 1, -users >= 1")
+	}
+	users, rooms, err := setUp(ctx, o, o.rooms, out)
+	if err != nil {
+		return err
+	}
+	res := loadResult{URL: o.url, Users: o.users, Rooms: o.rooms, Conns: o.conns, Senders: o.senders, Rate: o.rate, Duration: o.duration.String()}
+	res.RSSBeforeKiB = rssKiB(o.pid)
+	var received atomic.Int64
+	clients, err := connect(ctx, o, users, rooms, o.conns, &received, out)
+	res.ConnectionsHeld = len(clients)
+	if err != nil {
+		fmt.Fprintln(out, "connecting stopped:", err)
+	}
+	if len(clients) < o.senders {
+		return fmt.Errorf("only %d connections held", len(clients))
+	}
+	time.Sleep(time.Second)
+	res.RSSConnectedKiB = rssKiB(o.pid)
+	if res.RSSBeforeKiB > 0 && len(clients) > 0 {
+		res.KiBPerConn = float64(res.RSSConnectedKiB-res.RSSBeforeKiB) / float64(len(clients))
+	}
+	connsIn := make([]int, len(rooms))
+	for _, c := range clients {
+		connsIn[c.room]++
+	}
+
+	// Post at a fixed total rate, round robin over the senders.
+	var postRoom []int
+	start := time.Now()
+	progress := time.NewTicker(5 * time.Second)
+	defer progress.Stop()
+	stopAt := start.Add(o.duration)
+	for n := 0; ; n++ {
+		at := start.Add(time.Duration(float64(n) / o.rate * float64(time.Second)))
+		if at.After(stopAt) || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Until(at))
+		select {
+		case <-progress.C:
+			fmt.Fprintf(out, "%4.0fs: %d posts sent, %d deliveries received\n", time.Since(start).Seconds(), n, received.Load())
+		default:
+		}
+		s := clients[n%o.senders]
+		postRoom = append(postRoom, s.room)
+		if err := s.post(n); err != nil {
+			fmt.Fprintf(out, "post %d: %v\n", n, err)
+		}
+	}
+	res.PostsSent = len(postRoom)
+	expect := 0
+	for _, r := range postRoom {
+		expect += connsIn[r]
+	}
+	// Let what is on its way arrive.
+	last, quiet := received.Load(), time.Now()
+	for received.Load() < int64(expect) && time.Since(quiet) < 3*time.Second {
+		time.Sleep(100 * time.Millisecond)
+		if n := received.Load(); n != last {
+			last, quiet = n, time.Now()
+		}
+	}
+	elapsed := time.Since(start)
+	res.RSSEndKiB = rssKiB(o.pid)
+	for _, c := range clients {
+		c.conn.Close()
+	}
+	var seens []*seen
+	var connRoom []int
+	var lat []time.Duration
+	for _, c := range clients {
+		<-c.done
+		seens = append(seens, &c.seen)
+		connRoom = append(connRoom, c.room)
+		lat = append(lat, c.lat...)
+	}
+	res.Expected, res.Received, res.Missing, res.Duplicated = tally(seens, connRoom, postRoom)
+	q := summarize(lat)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	res.P50ms, res.P90ms, res.P99ms, res.MaxMs = ms(q.P50), ms(q.P90), ms(q.P99), ms(q.Max)
+	res.DeliveriesPerSec = float64(res.Received) / elapsed.Seconds()
+
+	t := newTable(out)
+	fmt.Fprintf(t, "connections held\t%d\n", res.ConnectionsHeld)
+	fmt.Fprintf(t, "posts sent\t%d (%.0f/s for %v)\n", res.PostsSent, o.rate, o.duration)
+	fmt.Fprintf(t, "deliveries expected\t%d\n", res.Expected)
+	fmt.Fprintf(t, "deliveries received\t%d\n", res.Received)
+	fmt.Fprintf(t, "deliveries missing\t%d\n", res.Missing)
+	fmt.Fprintf(t, "deliveries duplicated\t%d\n", res.Duplicated)
+	fmt.Fprintf(t, "latency p50 / p90 / p99 / max\t%.1f / %.1f / %.1f / %.1f ms\n", res.P50ms, res.P90ms, res.P99ms, res.MaxMs)
+	fmt.Fprintf(t, "deliveries per second\t%.0f\n", res.DeliveriesPerSec)
+	if o.pid > 0 {
+		fmt.Fprintf(t, "server RSS before / connected / end\t%d / %d / %d KiB\n", res.RSSBeforeKiB, res.RSSConnectedKiB, res.RSSEndKiB)
+		fmt.Fprintf(t, "server RSS per connection\t%.1f KiB\n", res.KiBPerConn)
+	}
+	t.Flush()
+	return writeJSON(o.jsonOut, res)
+}

@@ -1,0 +1,318 @@
+// Command chatload measures a running chat: it signs up users as a browser
+// would, opens WebSocket connections to rooms, posts at a fixed rate and
+// counts and times every delivery. It starts no server of its own.
+//
+//	go run ./cmd/chatload -url http://127.0.0.1:8080 -conns 1000 -rate 100 -duration 60s -pid $(pidof chat)
+//	go run ./cmd/chatload -url http://127.0.0.1:8080 -mode broadcast -max 20000
+//
+// The chat under load wants its per-user limits out of the way, for
+// example: chat -post-limit 0 -room-limit 0 -max-sockets 100000.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	fws "github.com/fasthttp/websocket"
+)
+
+type options struct {
+	url       string
+	mode      string
+	users     int
+	rooms     int
+	conns     int
+	senders   int
+	rate      float64
+	duration  time.Duration
+	pid       int
+	jsonOut   string
+	step      int
+	max       int
+	p95       time.Duration
+	samples   int
+	dialEvery time.Duration
+	accounts  string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.url, "url", "http://127.0.0.1:8080", "the running chat")
+	flag.StringVar(&o.mode, "mode", "load", "load: fixed-rate posting; broadcast: add clients in steps until broadcasts get slow")
+	flag.IntVar(&o.users, "users", 100, "users to sign up")
+	flag.IntVar(&o.rooms, "rooms", 1, "rooms to spread the connections over")
+	flag.IntVar(&o.conns, "conns", 1000, "WebSocket connections")
+	flag.IntVar(&o.senders, "senders", 10, "connections that post")
+	flag.Float64Var(&o.rate, "rate", 100, "posts per second, all senders together")
+	flag.DurationVar(&o.duration, "duration", 60*time.Second, "how long to post")
+	flag.IntVar(&o.pid, "pid", 0, "the chat's process id, to read its memory from /proc")
+	flag.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file (- for standard output)")
+	flag.IntVar(&o.step, "step", 1000, "broadcast: clients added at each step")
+	flag.IntVar(&o.max, "max", 20000, "broadcast: the most clients to try")
+	flag.DurationVar(&o.p95, "p95", 500*time.Millisecond, "broadcast: the round trip a step's p95 must stay under")
+	flag.IntVar(&o.samples, "samples", 20, "broadcast: broadcasts timed at each step")
+	flag.DurationVar(&o.dialEvery, "dial-every", 0, "pause between two connections opened")
+	flag.StringVar(&o.accounts, "accounts", "", "a file of users and rooms to reuse (made on the first run): measure a freshly started chat without the sign-ups' memory")
+	flag.Parse()
+	raiseFileLimit()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch o.mode {
+	case "load":
+		err = runLoad(ctx, o, os.Stdout)
+	case "broadcast":
+		err = runBroadcast(ctx, o, os.Stdout)
+	default:
+		err = fmt.Errorf("unknown -mode %q", o.mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chatload:", err)
+		os.Exit(1)
+	}
+}
+
+// raiseFileLimit lets this process hold as many sockets as the system lets
+// it.
+func raiseFileLimit() {
+	var l syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && l.Cur < l.Max {
+		l.Cur = l.Max
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+	}
+}
+
+// user is one signed-up account.
+type user struct {
+	Name   string `json:"name"`
+	Cookie string `json:"cookie"`
+}
+
+// accounts are the users and rooms of a run, kept for the next.
+type accounts struct {
+	Users []user   `json:"users"`
+	Rooms []string `json:"rooms"`
+}
+
+// setUp signs users up and makes rooms, or reads them from o.accounts.
+func setUp(ctx context.Context, o options, rooms int, out io.Writer) ([]user, []string, error) {
+	if o.accounts != "" {
+		if b, err := os.ReadFile(o.accounts); err == nil {
+			var a accounts
+			if err := json.Unmarshal(b, &a); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", o.accounts, err)
+			}
+			if len(a.Users) < o.users || len(a.Rooms) < rooms {
+				return nil, nil, fmt.Errorf("%s holds %d users and %d rooms; remove it to make %d and %d", o.accounts, len(a.Users), len(a.Rooms), o.users, rooms)
+			}
+			return a.Users[:o.users], a.Rooms[:rooms], nil
+		}
+	}
+	fmt.Fprintf(out, "signing up %d users\n", o.users)
+	users, err := signUp(ctx, o.url, o.users)
+	if err != nil {
+		return nil, nil, err
+	}
+	roomPaths, err := makeRooms(o.url, users, rooms)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.accounts != "" {
+		b, _ := json.Marshal(accounts{Users: users, Rooms: roomPaths})
+		if err := os.WriteFile(o.accounts, b, 0o600); err != nil {
+			return nil, nil, err
+		}
+	}
+	return users, roomPaths, nil
+}
+
+// signUp registers n users with names of this run, as a browser posts the
+// form, and returns their session cookies.
+func signUp(ctx context.Context, base string, n int) ([]user, error) {
+	run := strconv.FormatInt(time.Now().Unix()%100000, 36) + strconv.Itoa(rand.IntN(1000))
+	users := make([]user, n)
+	errs := make(chan error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				name := fmt.Sprintf("cl%s_%d", run, i)
+				cookie, err := postForm(base, "/register", "", url.Values{"username": {name}, "password": {"chatload-" + name}})
+				if err != nil {
+					errs <- fmt.Errorf("sign up %s: %w", name, err)
+					return
+				}
+				users[i] = user{Name: name, Cookie: cookie}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return users, <-errs
+}
+
+// postForm posts a form as a page of the chat would and returns the
+// session cookie it was given (or had).
+func postForm(base, path, cookie string, form url.Values) (string, error) {
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		return "", fmt.Errorf("%s answered %d", path, res.StatusCode)
+	}
+	for _, c := range res.Cookies() {
+		if c.Name == "chat_session" {
+			return c.Name + "=" + c.Value, nil
+		}
+	}
+	return cookie, nil
+}
+
+// makeRooms creates n rooms of this run and puts every user in each; it
+// returns the rooms' paths.
+func makeRooms(base string, users []user, n int) ([]string, error) {
+	var rooms []string
+	for i := range n {
+		jar, _ := cookiejar.New(nil)
+		client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		form := url.Values{"name": {fmt.Sprintf("load %s %d", users[0].Name, i)}}
+		req, _ := http.NewRequest(http.MethodPost, base+"/rooms", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", base)
+		req.Header.Set("Cookie", users[0].Cookie)
+		res, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther {
+			return nil, fmt.Errorf("create room: %d (run the chat with -room-limit 0)", res.StatusCode)
+		}
+		rooms = append(rooms, res.Header.Get("Location"))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(users)*len(rooms))
+	sem := make(chan struct{}, 16)
+	for _, u := range users[1:] {
+		for _, r := range rooms {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				if _, err := postForm(base, r+"/join", u.Cookie, nil); err != nil {
+					errs <- err
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	return rooms, <-errs
+}
+
+func dial(base, room, cookie string) (*fws.Conn, error) {
+	h := http.Header{"Origin": {base}, "Cookie": {cookie}}
+	d := fws.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 2048, WriteBufferSize: 1024}
+	c, res, err := d.Dial("ws"+strings.TrimPrefix(base, "http")+room+"/ws", h)
+	if err != nil && res != nil {
+		return nil, fmt.Errorf("%w (status %d)", err, res.StatusCode)
+	}
+	return c, err
+}
+
+// rssKiB reads a process's resident memory from /proc, or -1.
+func rssKiB(pid int) int64 {
+	if pid <= 0 {
+		return -1
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return -1
+}
+
+// posts finds the posts of this tool in a frame, "cl <number> <send time
+// in unix nanoseconds>", and calls found for each.
+func posts(frame []byte, found func(n int, sent int64)) {
+	const mark = `<p class="text">cl `
+	for {
+		i := bytes.Index(frame, []byte(mark))
+		if i < 0 {
+			return
+		}
+		frame = frame[i+len(mark):]
+		end := bytes.IndexByte(frame, '<')
+		if end < 0 {
+			return
+		}
+		num, at, ok := bytes.Cut(frame[:end], []byte(" "))
+		if !ok {
+			continue
+		}
+		n, err1 := strconv.Atoi(string(num))
+		sent, err2 := strconv.ParseInt(string(at), 10, 64)
+		if err1 == nil && err2 == nil {
+			found(n, sent)
+		}
+	}
+}
+
+func writeJSON(path string, v any) error {
+	if path == "" {
+		return nil
+	}
+	b, _ := json.MarshalIndent(v, "", "  ")
+	if path == "-" {
+		_, err := os.Stdout.Write(append(b, '\n'))
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
+
+var errStopped = errors.New("stopped")
