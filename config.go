@@ -22,6 +22,7 @@ type config struct {
 	bodyLimit      int
 	sessionIdle    time.Duration
 	trustedProxies []netip.Prefix
+	pprofAddr      string
 }
 
 // parseConfig reads the flags; each falls back to an environment variable,
@@ -43,6 +44,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	maxSockets := str("max-sockets", "CHAT_MAX_SOCKETS", "16", "WebSocket connections one user may hold at once")
 	bodyLimit := str("body-limit", "CHAT_BODY_LIMIT", "262144", "largest request body in bytes (at least 65536)")
 	sessionIdle := str("session-idle", "CHAT_SESSION_IDLE", "720h", "how long a session lives unused")
+	pprofAddr := str("pprof-addr", "CHAT_PPROF_ADDR", "", "address to serve net/http/pprof on, apart from the chat; empty: off")
 	proxies := str("trusted-proxies", "CHAT_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -53,7 +55,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if fs.NArg() > 0 {
 		return config{}, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
-	c := config{addr: *addr, db: *db}
+	c := config{addr: *addr, db: *db, pprofAddr: *pprofAddr}
 	var errs []error
 	num := func(name, v string, min int) int {
 		n, err := strconv.Atoi(v)

@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -55,6 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
+	files := raiseFileLimit()
 
 	db, err := store.Open(ctx, cfg.db, store.WithSessionIdle(cfg.sessionIdle))
 	if err != nil {
@@ -75,11 +78,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		TrustedProxies: cfg.trustedProxies,
 	})
 
+	if cfg.pprofAddr != "" {
+		stopProfiles, err := serveProfiles(cfg.pprofAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopProfiles()
+	}
+
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
-	logger.Info("listening", "url", "http://"+ln.Addr().String(), "db", cfg.db)
+	logger.Info("listening", "url", "http://"+ln.Addr().String(), "db", cfg.db, "open_files", files)
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
@@ -107,6 +118,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// serveProfiles serves Go's profiles on an address of their own, never on
+// the chat's.
+func serveProfiles(addr string, logger *slog.Logger) (func(), error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pprof: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	logger.Info("profiles", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { srv.Close() }, nil
 }
 
 // backup writes a consistent copy of the database, live or not, to a new

@@ -130,7 +130,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 		// the trusted proxies only.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          proxies,
-		ReadBufferSize:          16 << 10,
+		ReadBufferSize:          4 << 10,
 		ReadTimeout:             30 * time.Second,
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             2 * time.Minute,

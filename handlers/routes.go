@@ -40,7 +40,7 @@ func (a *App) routes(app *fiber.App) {
 	app.Get("/rooms/:id/ws", a.handleWSUpgrade, websocket.New(a.serveWS, websocket.Config{
 		// Client frames are small; a read buffer is held by every idle
 		// connection. Write buffers are lent from a pool while writing.
-		ReadBufferSize:  2 << 10,
+		ReadBufferSize:  512,
 		WriteBufferSize: 16 << 10,
 		WriteBufferPool: &sync.Pool{},
 		RecoverHandler:  a.recoverWS,

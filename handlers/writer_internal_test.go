@@ -67,8 +67,7 @@ func TestEntryWriterGroupsAndOrders(t *testing.T) {
 
 	var prev int64
 	n := 0
-	for len(sub.Queue()) > 0 {
-		ev := <-sub.Queue()
+	for _, ev := range sub.Take(nil) {
 		if ev.Seq == 0 {
 			continue
 		}

@@ -284,21 +284,27 @@ func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDo
 	}
 	for {
 		select {
-		case ev := <-sub.Queue():
-			// What else is queued by now goes in the same frame: htmx swaps
-			// every element of a frame, in order. A busy room then costs a
-			// write per batch rather than per event; a quiet one waits for
-			// nothing.
-			batch = append(batch[:0], ev)
-			for size := len(ev.Data); size < wsFrameMax && len(sub.Queue()) > 0; {
-				next := <-sub.Queue()
-				batch = append(batch, next)
-				size += len(next.Data)
-			}
-			if err := writeBatch(batch, replayed); err != nil {
-				return
+		case <-sub.Ready():
+			// Everything queued by now goes out in as few frames as fit:
+			// htmx swaps every element of a frame, in order. A busy room
+			// then costs a write per batch rather than per event; a quiet
+			// one waits for nothing.
+			batch = sub.Take(batch[:0])
+			for start := 0; start < len(batch); {
+				end, size := start, 0
+				for end < len(batch) && (end == start || size+len(batch[end].Data) <= wsFrameMax) {
+					size += len(batch[end].Data)
+					end++
+				}
+				if err := writeBatch(batch[start:end], replayed); err != nil {
+					return
+				}
+				start = end
 			}
 			clear(batch)
+			if cap(batch) > 256 {
+				batch = nil
+			}
 		case <-ping.C:
 			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(a.writeTimeout)); err != nil {
 				return

@@ -23,9 +23,7 @@ func BenchmarkPublish(b *testing.B) {
 		if n++; n == 1000 {
 			b.StopTimer()
 			for _, s := range subs {
-				for len(s.Queue()) > 0 {
-					<-s.Queue()
-				}
+				s.Take(nil)
 			}
 			n = 0
 			b.StartTimer()

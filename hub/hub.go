@@ -95,15 +95,44 @@ type Sub struct {
 	User    string
 	Session string
 
-	queue   chan Event
+	// pending holds the events not yet taken, in order; it grows when
+	// events come and is let go when a burst is over, so that an idle
+	// connection holds no queue at all.
+	qmu     sync.Mutex
+	pending []Event
+	max     int
+	ready   chan struct{}
+
 	closing chan struct{}
 	once    sync.Once
 	code    int
 	reason  string
 }
 
-// Queue is the connection's events, in the order the room published them.
-func (s *Sub) Queue() <-chan Event { return s.queue }
+// Ready receives when events are waiting to be taken.
+func (s *Sub) Ready() <-chan struct{} { return s.ready }
+
+// Take appends every waiting event, in the order the room published them,
+// to buf and returns it.
+func (s *Sub) Take(buf []Event) []Event {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	buf = append(buf, s.pending...)
+	clear(s.pending)
+	if cap(s.pending) > 64 {
+		s.pending = nil
+	} else {
+		s.pending = s.pending[:0]
+	}
+	return buf
+}
+
+// Waiting counts the events not yet taken.
+func (s *Sub) Waiting() int {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	return len(s.pending)
+}
 
 // Closing is closed when the connection is asked to close.
 func (s *Sub) Closing() <-chan struct{} { return s.closing }
@@ -177,7 +206,8 @@ func (h *Hub) Subscribe(roomID int64, user, session string) (*Sub, error) {
 		room:    r,
 		User:    user,
 		Session: session,
-		queue:   make(chan Event, h.cfg.QueueLen),
+		max:     h.cfg.QueueLen,
+		ready:   make(chan struct{}, 1),
 		closing: make(chan struct{}),
 	}
 	r.mu.Lock()
@@ -185,7 +215,7 @@ func (h *Hub) Subscribe(roomID int64, user, session string) (*Sub, error) {
 	r.subs[s] = struct{}{}
 	r.users[user]++
 	if h.cfg.Presence != nil {
-		s.queue <- Event{Data: h.cfg.Presence.List(roomID, r.onlineLocked())}
+		s.deliverLocked(Event{Data: h.cfg.Presence.List(roomID, r.onlineLocked())})
 		if r.users[user] == 1 {
 			r.publishLocked(Event{Data: h.cfg.Presence.Joined(roomID, user)}, s)
 		}
@@ -244,10 +274,17 @@ func (r *room) publishLocked(ev Event, skip *Sub) {
 // deliverLocked never blocks: a connection that cannot keep up is asked to
 // close rather than slow the room down.
 func (s *Sub) deliverLocked(ev Event) {
-	select {
-	case s.queue <- ev:
-	default:
+	s.qmu.Lock()
+	if len(s.pending) >= s.max {
+		s.qmu.Unlock()
 		s.Close(CloseTryAgainLater, "too slow")
+		return
+	}
+	s.pending = append(s.pending, ev)
+	s.qmu.Unlock()
+	select {
+	case s.ready <- struct{}{}:
+	default:
 	}
 }
 

@@ -19,14 +19,10 @@ func (names) Left(_ int64, u string) []byte       { return []byte("left:" + u) }
 
 func drain(s *hub.Sub) []string {
 	var out []string
-	for {
-		select {
-		case ev := <-s.Queue():
-			out = append(out, string(ev.Data))
-		default:
-			return out
-		}
+	for _, ev := range s.Take(nil) {
+		out = append(out, string(ev.Data))
 	}
+	return out
 }
 
 func TestPresence(t *testing.T) {

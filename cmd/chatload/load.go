@@ -144,7 +144,8 @@ func runLoad(ctx context.Context, o options, out io.Writer) error {
 	if len(clients) < o.senders {
 		return fmt.Errorf("only %d connections held", len(clients))
 	}
-	time.Sleep(time.Second)
+	// Let the greetings of the last connections go out before measuring.
+	time.Sleep(5 * time.Second)
 	res.RSSConnectedKiB = rssKiB(o.pid)
 	if res.RSSBeforeKiB > 0 && len(clients) > 0 {
 		res.KiBPerConn = float64(res.RSSConnectedKiB-res.RSSBeforeKiB) / float64(len(clients))
