@@ -77,6 +77,9 @@ type room struct {
 	mu    sync.Mutex
 	subs  map[*Sub]struct{}
 	users map[string]int
+	// list is the rendered presence list, shared by every connection that
+	// joins until someone arrives or leaves; nil when it must be rendered.
+	list []byte
 	// refs counts subscribers; an unused room is dropped.
 	refs int
 }
@@ -214,8 +217,14 @@ func (h *Hub) Subscribe(roomID int64, user, session string) (*Sub, error) {
 	defer r.mu.Unlock()
 	r.subs[s] = struct{}{}
 	r.users[user]++
+	if r.users[user] == 1 {
+		r.list = nil
+	}
 	if h.cfg.Presence != nil {
-		s.deliverLocked(Event{Data: h.cfg.Presence.List(roomID, r.onlineLocked())})
+		if r.list == nil {
+			r.list = h.cfg.Presence.List(roomID, r.onlineLocked())
+		}
+		s.deliverLocked(Event{Data: r.list})
 		if r.users[user] == 1 {
 			r.publishLocked(Event{Data: h.cfg.Presence.Joined(roomID, user)}, s)
 		}
@@ -235,6 +244,7 @@ func (h *Hub) Unsubscribe(s *Sub) {
 	delete(r.subs, s)
 	r.users[s.User]--
 	if r.users[s.User] == 0 {
+		r.list = nil
 		delete(r.users, s.User)
 		if h.cfg.Presence != nil {
 			r.publishLocked(Event{Data: h.cfg.Presence.Left(r.id, s.User)}, nil)
