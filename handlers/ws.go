@@ -32,8 +32,8 @@ const (
 	wsReplayMax   = 300
 	wsReplayBatch = 100
 	// wsFrameMax bounds the events put in one frame, in bytes.
-	wsFrameMax = 64 << 10
-	typingEvery   = 2 * time.Second
+	wsFrameMax  = 64 << 10
+	typingEvery = 2 * time.Second
 )
 
 // wsParams is what a socket needs from its upgrade request, copied out of

@@ -58,7 +58,7 @@ func tally(conns []*seen, connRoom []int, postRoom []int) (expected, received, m
 // quantiles are the percentiles of a set of durations.
 type quantiles struct {
 	P50, P90, P95, P99, Max time.Duration
-	Count               int
+	Count                   int
 }
 
 // summarize sorts ds and reads its percentiles, by the nearest-rank rule.
