@@ -77,50 +77,39 @@ func (c *client) post(n int) error {
 
 func connect(ctx context.Context, o options, users []user, rooms []string, n int, received *atomic.Int64, out io.Writer) ([]*client, error) {
 	clients := make([]*client, n)
-	errs := make(chan error, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				room := i % len(rooms)
-				conn, err := dial(o.url, rooms[room], users[i%len(users)].Cookie)
-				if err != nil {
-					errs <- fmt.Errorf("connection %d: %w", i, err)
-					return
-				}
-				c := &client{conn: conn, room: room, done: make(chan struct{})}
-				clients[i] = c
-				go c.read(received)
-				if o.dialEvery > 0 {
-					time.Sleep(o.dialEvery)
-				}
+	var opened atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		done <- parallel(ctx, n, 32, func(i int) error {
+			room := i % len(rooms)
+			conn, err := dial(o.url, rooms[room], users[i%len(users)].Cookie)
+			if err != nil {
+				return fmt.Errorf("connection %d: %w", i, err)
 			}
-		}()
-	}
+			c := &client{conn: conn, room: room, done: make(chan struct{})}
+			clients[i] = c
+			opened.Add(1)
+			go c.read(received)
+			if o.dialEvery > 0 {
+				time.Sleep(o.dialEvery)
+			}
+			return nil
+		})
+	}()
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
-	finished := make(chan struct{})
-	go func() { wg.Wait(); close(finished) }()
 	for {
 		select {
-		case <-finished:
-			close(errs)
+		case err := <-done:
 			var held []*client
 			for _, c := range clients {
 				if c != nil {
 					held = append(held, c)
 				}
 			}
-			return held, <-errs
+			return held, err
 		case <-tick.C:
-			fmt.Fprintf(out, "connecting: %d of %d\n", min(int(next.Load()), n), n)
+			fmt.Fprintf(out, "connecting: %d of %d\n", opened.Load(), n)
 		}
 	}
 }

@@ -153,31 +153,45 @@ func setUp(ctx context.Context, o options, rooms int, out io.Writer) ([]user, []
 func signUp(ctx context.Context, base string, n int) ([]user, error) {
 	run := strconv.FormatInt(time.Now().Unix()%100000, 36) + strconv.Itoa(rand.IntN(1000))
 	users := make([]user, n)
-	errs := make(chan error, n)
+	err := parallel(ctx, n, 8, func(i int) error {
+		name := fmt.Sprintf("cl%s_%d", run, i)
+		cookie, err := postForm(base, "/register", "", url.Values{"username": {name}, "password": {"chatload-" + name}})
+		if err != nil {
+			return fmt.Errorf("sign up %s: %w", name, err)
+		}
+		users[i] = user{Name: name, Cookie: cookie}
+		return nil
+	})
+	return users, err
+}
+
+// parallel runs do(0) to do(n-1) on a number of workers, and stops at the
+// first error, which it returns.
+func parallel(ctx context.Context, n, workers int, do func(i int) error) error {
 	var next atomic.Int64
+	var failed atomic.Pointer[error]
 	var wg sync.WaitGroup
-	for range 8 {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
+			for failed.Load() == nil && ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
+				if i >= n {
 					return
 				}
-				name := fmt.Sprintf("cl%s_%d", run, i)
-				cookie, err := postForm(base, "/register", "", url.Values{"username": {name}, "password": {"chatload-" + name}})
-				if err != nil {
-					errs <- fmt.Errorf("sign up %s: %w", name, err)
+				if err := do(i); err != nil {
+					failed.CompareAndSwap(nil, &err)
 					return
 				}
-				users[i] = user{Name: name, Cookie: cookie}
 			}
 		}()
 	}
 	wg.Wait()
-	close(errs)
-	return users, <-errs
+	if err := failed.Load(); err != nil {
+		return *err
+	}
+	return ctx.Err()
 }
 
 // postForm posts a form as a page of the chat would and returns the
