@@ -134,7 +134,11 @@ func runLoad(ctx context.Context, o options, out io.Writer) error {
 		return fmt.Errorf("only %d connections held", len(clients))
 	}
 	// Let the greetings of the last connections go out before measuring.
-	time.Sleep(5 * time.Second)
+	if o.pid > 0 {
+		time.Sleep(5 * time.Second)
+	} else {
+		time.Sleep(500 * time.Millisecond)
+	}
 	res.RSSConnectedKiB = rssKiB(o.pid)
 	if res.RSSBeforeKiB > 0 && len(clients) > 0 {
 		res.KiBPerConn = float64(res.RSSConnectedKiB-res.RSSBeforeKiB) / float64(len(clients))
