@@ -48,6 +48,10 @@ type Deps struct {
 	// WriteTimeout bounds one write to a socket; a peer that takes longer
 	// to take a frame is dropped. 0 means 10 s.
 	WriteTimeout time.Duration
+	// PingEvery is how often a socket is pinged, and PeerTimeout how long
+	// a peer may stay silent (no frame, no pong) before it is dropped;
+	// 0 means 30 s and 60 s.
+	PingEvery, PeerTimeout time.Duration
 	// Clock tells the time to the rate limits; nil means time.Now.
 	Clock func() time.Time
 }
@@ -67,6 +71,8 @@ type App struct {
 	argon        Argon2Params
 	now          func() time.Time
 	writeTimeout time.Duration
+	pingEvery    time.Duration
+	peerTimeout  time.Duration
 	dummyHash    string
 	// hashing bounds the password hashes computed at once: each takes
 	// 19 MiB, and a burst of logins must not take the machine's memory.
@@ -93,7 +99,15 @@ func newApp(d Deps) (*App, *fiber.App) {
 		argon:        d.Argon2,
 		now:          d.Clock,
 		writeTimeout: d.WriteTimeout,
+		pingEvery:    d.PingEvery,
+		peerTimeout:  d.PeerTimeout,
 		hashing:      make(chan struct{}, 4),
+	}
+	if a.pingEvery <= 0 {
+		a.pingEvery = wsPingEvery
+	}
+	if a.peerTimeout <= 0 {
+		a.peerTimeout = wsPongWait
 	}
 	if a.writeTimeout <= 0 {
 		a.writeTimeout = wsWriteWait

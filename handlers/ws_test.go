@@ -737,3 +737,47 @@ func TestWSClientIDLandsOnce(t *testing.T) {
 		}
 	}
 }
+
+// The server pings; a peer that answers stays, one that falls silent is
+// dropped once the silence outlasts the timeout.
+func TestWSPingAndSilentPeer(t *testing.T) {
+	srv := newServer(t, func(d *handlers.Deps) { d.PingEvery = 100 * time.Millisecond; d.PeerTimeout = 500 * time.Millisecond })
+	alice := srv.register(t, "alice")
+	room := alice.createRoom("general")
+	h := http.Header{"Origin": {srv.URL}, "Cookie": {"chat_session=" + alice.cookie("chat_session").Value}}
+
+	// Answers pings (the client library does, while it reads).
+	live := alice.dial(room, -1).settle()
+	pinged := make(chan struct{}, 1)
+	live.conn.SetPingHandler(func(data string) error {
+		select {
+		case pinged <- struct{}{}:
+		default:
+		}
+		return live.conn.WriteControl(fws.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	// Reads nothing, so answers nothing.
+	silent, _, err := fws.DefaultDialer.Dial("ws://"+srv.Host+room+"/ws", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	select {
+	case <-pinged:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no ping from the server")
+	}
+	for deadline := time.Now().Add(5 * time.Second); srv.Hub.Conns() != 1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the silent peer was not dropped: %d connections", srv.Hub.Conns())
+		}
+	}
+	time.Sleep(time.Second) // twice the timeout: the answering one stays
+	if srv.Hub.Conns() != 1 {
+		t.Error("the answering peer was dropped")
+	}
+	alice.post(room+"/messages", url.Values{"text": {"still here"}})
+	if got := live.entriesUntil(1, 5*time.Second); len(got) != 1 {
+		t.Errorf("live peer got %v", got)
+	}
+}
