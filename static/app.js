@@ -336,6 +336,9 @@
   // ---- The connection ------------------------------------------------------
 
   function banner(show) {
+    // Who is online is not known while the connection is down.
+    var room = document.querySelector(".room");
+    if (room) room.toggleAttribute("data-offline", !!show);
     var b = document.getElementById("offline");
     if (show && !b) {
       b = document.createElement("div");
