@@ -52,6 +52,11 @@ type Deps struct {
 	// a peer may stay silent (no frame, no pong) before it is dropped;
 	// 0 means 30 s and 60 s.
 	PingEvery, PeerTimeout time.Duration
+	// Metrics are recorded here; nil makes a registry of the app's own.
+	Metrics *Metrics
+	// MetricsElsewhere keeps /metrics off the chat's address (it is then
+	// served on an address of its own by whoever has Metrics).
+	MetricsElsewhere bool
 	// Clock tells the time to the rate limits; nil means time.Now.
 	Clock func() time.Time
 }
@@ -60,6 +65,7 @@ type Deps struct {
 type App struct {
 	store        *store.Store
 	writer       *entryWriter
+	metrics      *Metrics
 	hub          *hub.Hub
 	log          *slog.Logger
 	posts        *rateLimiter[int64]
@@ -149,14 +155,18 @@ func newApp(d Deps) (*App, *fiber.App) {
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             2 * time.Minute,
 	})
-	a.writer = newEntryWriter(d.Store, d.Hub)
+	a.metrics = d.Metrics
+	if a.metrics == nil {
+		a.metrics = NewMetrics(d.Hub)
+	}
+	a.writer = newEntryWriter(d.Store, d.Hub, a.metrics)
 	// After the last request: writes taken are finished before the
 	// database is closed.
 	app.Hooks().OnShutdown(func() error {
 		a.writer.Close()
 		return nil
 	})
-	a.routes(app)
+	a.routes(app, !d.MetricsElsewhere)
 	return a, app
 }
 

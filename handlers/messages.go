@@ -32,23 +32,35 @@ func (e *errPostRefused) Error() string { return e.reason }
 // path of posts from forms and from sockets. A clientID the user sent
 // before stores and pushes nothing again, and answers as if it had.
 func (a *App) post(ctx context.Context, roomID int64, user store.User, raw, clientID string) (store.Message, error) {
+	msg, created, err := a.storePost(ctx, roomID, user, raw, clientID)
+	var refused *errPostRefused
+	switch {
+	case errors.As(err, &refused):
+		a.metrics.posts.WithLabelValues("rejected").Inc()
+	case err == nil && created:
+		a.metrics.posts.WithLabelValues("stored").Inc()
+	}
+	return msg, err
+}
+
+func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw, clientID string) (store.Message, bool, error) {
 	text, problem := cleanPost(raw)
 	if problem == "" && !validClientID(clientID) {
 		problem = "That message could not be read. Reload the page and try again."
 	}
 	if problem != "" {
-		return store.Message{}, &errPostRefused{http.StatusUnprocessableEntity, problem}
+		return store.Message{}, false, &errPostRefused{http.StatusUnprocessableEntity, problem}
 	}
 	if !a.posts.Allow(user.ID, a.now()) {
-		return store.Message{}, &errPostRefused{http.StatusTooManyRequests, "You are posting too fast. Wait a few seconds."}
+		return store.Message{}, false, &errPostRefused{http.StatusTooManyRequests, "You are posting too fast. Wait a few seconds."}
 	}
-	msg, err := a.writeEntry(ctx, roomID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+	msg, created, err := a.writer.Write(ctx, roomID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
 		return b.CreatePost(ctx, roomID, user.ID, text, clientID)
 	})
 	if errors.Is(err, store.ErrNotMember) {
-		return store.Message{}, &errPostRefused{http.StatusForbidden, "Join the room to post in it."}
+		return store.Message{}, false, &errPostRefused{http.StatusForbidden, "Join the room to post in it."}
 	}
-	return msg, err
+	return msg, created, err
 }
 
 // handleMessageCreate is the compose form without JavaScript.

@@ -26,8 +26,11 @@ func (a *App) requestLog(c *fiber.Ctx) error {
 		}
 		status = c.Response().StatusCode()
 	}
-	a.log.Info("request", "request_id", id, "method", c.Method(), "route", routePattern(c),
-		"status", status, "duration", time.Since(start).Round(time.Microsecond))
+	took := time.Since(start)
+	route := routePattern(c)
+	a.metrics.request(route, status, took)
+	a.log.Info("request", "request_id", id, "method", c.Method(), "route", route,
+		"status", status, "duration", took.Round(time.Microsecond))
 	return nil
 }
 

@@ -5,12 +5,13 @@ import (
 
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 )
 
 // routes lists every route of the chat.
-func (a *App) routes(app *fiber.App) {
+func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Use(a.requestLog)
 	app.Use(recover.New())
 	app.Use(securityHeaders)
@@ -46,6 +47,11 @@ func (a *App) routes(app *fiber.App) {
 		RecoverHandler:  a.recoverWS,
 	}))
 
+	if metrics {
+		// Signed in, like every page but the few the contract opens; a
+		// scraper wants -metrics-addr.
+		app.Get("/metrics", adaptor.HTTPHandler(a.metrics.Handler()))
+	}
 	app.Get("/users/:username/avatar", a.handleAvatar)
 	app.Get("/viewer.css", handleViewerCSS)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"chat/hub"
 	"chat/store"
@@ -19,9 +20,10 @@ var errShuttingDown = errors.New("the server is shutting down")
 // pushed or answered before it is on disk, and every room's connections
 // get its entries in stored order.
 type entryWriter struct {
-	store *store.Store
-	hub   *hub.Hub
-	reqs  chan *writeReq
+	store   *store.Store
+	hub     *hub.Hub
+	metrics *Metrics
+	reqs    chan *writeReq
 	// stored carries committed batches, in order, to the goroutine that
 	// renders, pushes and answers them, while the next batch commits.
 	stored   chan []*writeReq
@@ -44,12 +46,15 @@ type writeReq struct {
 	changed bool
 	err     error
 	done    chan struct{}
+
+	accepted, durable time.Time
 }
 
-func newEntryWriter(s *store.Store, h *hub.Hub) *entryWriter {
+func newEntryWriter(s *store.Store, h *hub.Hub, m *Metrics) *entryWriter {
 	w := &entryWriter{
 		store:    s,
 		hub:      h,
+		metrics:  m,
 		reqs:     make(chan *writeReq, 4096),
 		stored:   make(chan []*writeReq, 4),
 		pushed:   make(chan struct{}),
@@ -65,7 +70,7 @@ func newEntryWriter(s *store.Store, h *hub.Hub) *entryWriter {
 // Write stores one entry of the room through write and, once it is on
 // disk, pushes it live; it reports the entry and whether write stored one.
 func (w *entryWriter) Write(ctx context.Context, roomID int64, write func(ctx context.Context, b *store.Batch) (store.Message, bool, error)) (store.Message, bool, error) {
-	req := &writeReq{ctx: ctx, roomID: roomID, write: write, done: make(chan struct{})}
+	req := &writeReq{ctx: ctx, roomID: roomID, write: write, done: make(chan struct{}), accepted: time.Now()}
 	select {
 	case <-w.stop:
 		return store.Message{}, false, errShuttingDown
@@ -138,9 +143,14 @@ func (w *entryWriter) commit(batch []*writeReq) {
 		}
 		return nil
 	})
-	if err != nil {
-		for _, r := range batch {
+	durable := time.Now()
+	for _, r := range batch {
+		if err != nil {
 			r.msg, r.changed, r.err = store.Message{}, false, err
+		}
+		if r.err == nil && r.changed && r.msg.Kind == store.KindPost {
+			r.durable = durable
+			w.metrics.postStore.Observe(durable.Sub(r.accepted).Seconds())
 		}
 	}
 	w.stored <- batch
@@ -153,7 +163,11 @@ func (w *entryWriter) push() {
 	for batch := range w.stored {
 		for _, r := range batch {
 			if r.err == nil && r.changed {
-				w.hub.Publish(r.roomID, hub.Event{Seq: r.msg.ID, Data: entryFrame(r.msg)})
+				n := w.hub.Publish(r.roomID, hub.Event{Seq: r.msg.ID, Data: entryFrame(r.msg)})
+				w.metrics.deliveries.Add(float64(n))
+				if !r.durable.IsZero() {
+					w.metrics.postDelivery.Observe(time.Since(r.durable).Seconds())
+				}
 			}
 			close(r.done)
 		}

@@ -20,7 +20,7 @@ func TestEntryWriterGroupsAndOrders(t *testing.T) {
 	}
 	defer db.Close()
 	h := hub.New(hub.Config{QueueLen: 10000})
-	w := newEntryWriter(db, h)
+	w := newEntryWriter(db, h, NewMetrics(h))
 	ctx := context.Background()
 	u, _ := db.CreateUser(ctx, "alice", "x")
 	room, _, _ := db.CreateRoom(ctx, "general", u.ID)
@@ -98,7 +98,7 @@ func BenchmarkEntryWriter(b *testing.B) {
 	}
 	defer db.Close()
 	h := hub.New(hub.Config{})
-	w := newEntryWriter(db, h)
+	w := newEntryWriter(db, h, NewMetrics(h))
 	defer w.Close()
 	ctx := context.Background()
 	u, _ := db.CreateUser(ctx, "alice", "x")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -23,8 +24,8 @@ import (
 
 const (
 	wsReadLimit  = 64 << 10
-	wsPingEvery  = 30 * time.Second
-	wsPongWait   = 60 * time.Second
+	wsPingEvery  = 30 * time.Second // the default of Deps.PingEvery
+	wsPongWait   = 60 * time.Second // the default of Deps.PeerTimeout
 	wsWriteWait  = 10 * time.Second // the default of Deps.WriteTimeout
 	wsCloseGrace = time.Second
 	// wsReplayMax is how far behind a reconnecting page may be and still
@@ -143,9 +144,11 @@ func (a *App) serveWS(conn *websocket.Conn) {
 		a.hub.Unsubscribe(sub)
 		select {
 		case <-sub.Closing():
-			_, reason = sub.CloseCode()
+			code, _ := sub.CloseCode()
+			reason = closeReason(code)
 		default:
 		}
+		a.metrics.wsClosed.WithLabelValues(reason).Inc()
 		a.log.Info("socket closed", "room", p.roomID, "user", p.user.Username, "reason", reason)
 	}()
 	reason = a.readLoop(conn, sub, p)
@@ -153,9 +156,9 @@ func (a *App) serveWS(conn *websocket.Conn) {
 
 func (a *App) readLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams) string {
 	conn.SetReadLimit(wsReadLimit)
-	conn.SetReadDeadline(time.Now().Add(wsPongWait))
+	conn.SetReadDeadline(time.Now().Add(a.peerTimeout))
 	conn.SetPongHandler(func(string) error {
-		return conn.SetReadDeadline(time.Now().Add(wsPongWait))
+		return conn.SetReadDeadline(time.Now().Add(a.peerTimeout))
 	})
 	var lastTyping time.Time
 	for {
@@ -165,13 +168,17 @@ func (a *App) readLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams) string {
 				// The library has sent 1009; let the client's reply arrive
 				// so that it sees the code, not a reset connection.
 				linger(conn)
-				return "too big"
+				return "protocol"
 			}
 			var ce *fws.CloseError
 			if errors.As(err, &ce) {
 				return "client"
 			}
-			return "gone"
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return "idle"
+			}
+			return "client"
 		}
 		select {
 		case <-sub.Closing():
@@ -179,7 +186,7 @@ func (a *App) readLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams) string {
 			continue
 		default:
 		}
-		conn.SetReadDeadline(time.Now().Add(wsPongWait))
+		conn.SetReadDeadline(time.Now().Add(a.peerTimeout))
 		if mt == websocket.TextMessage && !utf8.Valid(data) {
 			sub.Close(websocket.CloseInvalidFramePayloadData, "text is not UTF-8")
 			continue
@@ -257,7 +264,7 @@ func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDo
 			return
 		}
 	}
-	ping := time.NewTicker(wsPingEvery)
+	ping := time.NewTicker(a.pingEvery)
 	defer ping.Stop()
 	var batch []hub.Event
 	writeBatch := func(batch []hub.Event, replayed int64) error {
@@ -360,6 +367,21 @@ func (a *App) replay(p wsParams, write func([]byte) error) (int64, error) {
 		last = batch[len(batch)-1].ID
 	}
 	return last, nil
+}
+
+// closeReason names, for logs and metrics, why the server closed a socket.
+func closeReason(code int) string {
+	switch code {
+	case hub.CloseTryAgainLater:
+		return "slow"
+	case hub.CloseServiceReboot:
+		return "shutdown"
+	case hub.ClosePolicy:
+		return "logout"
+	case websocket.CloseInvalidFramePayloadData, websocket.CloseMessageTooBig:
+		return "protocol"
+	}
+	return "error"
 }
 
 // closeNow sends a close frame from the handler's own goroutine, when no

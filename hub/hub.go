@@ -255,15 +255,24 @@ func (h *Hub) Unsubscribe(s *Sub) {
 	h.live.Done()
 }
 
-// Publish queues the event to every connection of the room.
-func (h *Hub) Publish(roomID int64, ev Event) {
+// Publish queues the event to every connection of the room, and returns
+// how many it was queued to.
+func (h *Hub) Publish(roomID int64, ev Event) int {
 	r := h.lookup(roomID)
 	if r == nil {
-		return
+		return 0
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.publishLocked(ev, nil)
-	r.mu.Unlock()
+	return len(r.subs)
+}
+
+// Rooms counts the rooms with at least one connection.
+func (h *Hub) Rooms() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.rooms)
 }
 
 // Send queues the event to one connection alone.

@@ -1,0 +1,84 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"chat/hub"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the chat's Prometheus metrics, in a registry of their own.
+type Metrics struct {
+	reg              *prometheus.Registry
+	posts            *prometheus.CounterVec
+	deliveries       prometheus.Counter
+	wsClosed         *prometheus.CounterVec
+	postStore        prometheus.Histogram
+	postDelivery     prometheus.Histogram
+	httpRequests     *prometheus.CounterVec
+	httpRequestTimes *prometheus.HistogramVec
+}
+
+// NewMetrics makes the chat's metrics, with Go's runtime and process
+// collectors, reading connection counts from the hub.
+func NewMetrics(h *hub.Hub) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.posts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "chat_posts_total", Help: "Posts received, by outcome: stored, or rejected (invalid, over a limit, not a member).",
+	}, []string{"outcome"})
+	m.deliveries = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "chat_deliveries_total", Help: "Room entries queued to connections.",
+	})
+	m.wsClosed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "chat_ws_closed_total", Help: "WebSocket connections closed, by reason: slow, idle, shutdown, logout, client, protocol, error.",
+	}, []string{"reason"})
+	m.postStore = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "chat_post_store_seconds", Help: "From a post accepted to it being durable.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+	})
+	m.postDelivery = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "chat_post_delivery_seconds", Help: "From a post durable to it being queued to the last connection of its room.",
+		Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16),
+	})
+	m.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "chat_http_requests_total", Help: "HTTP requests, by route pattern and status.",
+	}, []string{"route", "status"})
+	m.httpRequestTimes = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "chat_http_request_seconds", Help: "HTTP request durations, by route pattern and status.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
+	}, []string{"route", "status"})
+	m.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.posts, m.deliveries, m.wsClosed, m.postStore, m.postDelivery, m.httpRequests, m.httpRequestTimes,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "chat_ws_connections", Help: "Open WebSocket connections."},
+			func() float64 { return float64(h.Conns()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "chat_rooms_active", Help: "Rooms with at least one connection."},
+			func() float64 { return float64(h.Rooms()) }),
+	)
+	// Counters start at zero for every outcome and reason, so that a
+	// dashboard sees them before the first event.
+	for _, o := range []string{"stored", "rejected"} {
+		m.posts.WithLabelValues(o)
+	}
+	for _, r := range []string{"slow", "idle", "shutdown", "logout", "client", "protocol", "error"} {
+		m.wsClosed.WithLabelValues(r)
+	}
+	return m
+}
+
+// Handler serves the metrics in Prometheus' text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+func (m *Metrics) request(route string, status int, took time.Duration) {
+	s := strconv.Itoa(status)
+	m.httpRequests.WithLabelValues(route, s).Inc()
+	m.httpRequestTimes.WithLabelValues(route, s).Observe(took.Seconds())
+}
