@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -23,6 +24,9 @@ type config struct {
 	sessionIdle    time.Duration
 	trustedProxies []netip.Prefix
 	pprofAddr      string
+	metricsAddr    string
+	logFormat      string
+	logLevel       slog.Level
 }
 
 // parseConfig reads the flags; each falls back to an environment variable,
@@ -44,6 +48,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	maxSockets := str("max-sockets", "CHAT_MAX_SOCKETS", "16", "WebSocket connections one user may hold at once")
 	bodyLimit := str("body-limit", "CHAT_BODY_LIMIT", "262144", "largest request body in bytes (at least 65536)")
 	sessionIdle := str("session-idle", "CHAT_SESSION_IDLE", "720h", "how long a session lives unused")
+	metricsAddr := str("metrics-addr", "CHAT_METRICS_ADDR", "", "address to serve /metrics on, apart from the chat; empty: /metrics on the chat's address, for signed-in users")
+	logFormat := str("log-format", "CHAT_LOG_FORMAT", "text", "log format: text or json")
+	logLevel := str("log-level", "CHAT_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	pprofAddr := str("pprof-addr", "CHAT_PPROF_ADDR", "", "address to serve net/http/pprof on, apart from the chat; empty: off")
 	proxies := str("trusted-proxies", "CHAT_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed")
 	if err := fs.Parse(args); err != nil {
@@ -55,7 +62,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if fs.NArg() > 0 {
 		return config{}, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
-	c := config{addr: *addr, db: *db, pprofAddr: *pprofAddr}
+	c := config{addr: *addr, db: *db, pprofAddr: *pprofAddr, metricsAddr: *metricsAddr, logFormat: *logFormat}
 	var errs []error
 	num := func(name, v string, min int) int {
 		n, err := strconv.Atoi(v)
@@ -89,6 +96,12 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 			prefix = netip.PrefixFrom(addr, addr.BitLen())
 		}
 		c.trustedProxies = append(c.trustedProxies, prefix.Masked())
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		errs = append(errs, fmt.Errorf("-log-format must be text or json: %q", c.logFormat))
+	}
+	if err := c.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("-log-level must be debug, info, warn or error: %q", *logLevel))
 	}
 	if c.addr == "" || c.db == "" {
 		errs = append(errs, errors.New("-addr and -db may not be empty"))

@@ -56,7 +56,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
-	logger := slog.New(slog.NewTextHandler(stdout, nil))
+	logOpts := &slog.HandlerOptions{Level: cfg.logLevel}
+	var logger *slog.Logger
+	if cfg.logFormat == "json" {
+		logger = slog.New(slog.NewJSONHandler(stdout, logOpts))
+	} else {
+		logger = slog.New(slog.NewTextHandler(stdout, logOpts))
+	}
 	files := raiseFileLimit()
 
 	db, err := store.Open(ctx, cfg.db, store.WithSessionIdle(cfg.sessionIdle))
@@ -66,24 +72,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer db.Close()
 
 	h := hub.New(hub.Config{Presence: handlers.PresenceFrames(), MaxPerUser: cfg.maxSockets})
-	app := handlers.NewApp(handlers.Deps{
-		Store:          db,
-		Hub:            h,
-		Logger:         logger,
-		PostLimit:      cfg.postLimit,
-		RoomLimit:      cfg.roomLimit,
-		LoginLimit:     cfg.loginLimit,
-		BodyLimit:      cfg.bodyLimit,
-		SessionIdle:    cfg.sessionIdle,
-		TrustedProxies: cfg.trustedProxies,
-	})
-
-	if cfg.pprofAddr != "" {
-		stopProfiles, err := serveProfiles(cfg.pprofAddr, logger)
+	metrics := handlers.NewMetrics(h)
+	if cfg.metricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", metrics.Handler())
+		stop, err := serveHTTP(cfg.metricsAddr, "metrics", "/metrics", mux, logger)
 		if err != nil {
 			return err
 		}
-		defer stopProfiles()
+		defer stop()
+	}
+	app := handlers.NewApp(handlers.Deps{
+		Metrics:          metrics,
+		MetricsElsewhere: cfg.metricsAddr != "",
+		Store:            db,
+		Hub:              h,
+		Logger:           logger,
+		PostLimit:        cfg.postLimit,
+		RoomLimit:        cfg.roomLimit,
+		LoginLimit:       cfg.loginLimit,
+		BodyLimit:        cfg.bodyLimit,
+		SessionIdle:      cfg.sessionIdle,
+		TrustedProxies:   cfg.trustedProxies,
+	})
+
+	if cfg.pprofAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		stop, err := serveHTTP(cfg.pprofAddr, "profiles", "/debug/pprof/", mux, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -120,22 +144,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return nil
 }
 
-// serveProfiles serves Go's profiles on an address of their own, never on
-// the chat's.
-func serveProfiles(addr string, logger *slog.Logger) (func(), error) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+// serveHTTP serves a handler on an address of its own, apart from the
+// chat's, and returns how to stop it.
+func serveHTTP(addr, what, path string, h http.Handler, logger *slog.Logger) (func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("pprof: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	logger.Info("profiles", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	logger.Info("serving "+what, "url", "http://"+ln.Addr().String()+path)
 	return func() { srv.Close() }, nil
 }
 

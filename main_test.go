@@ -29,7 +29,8 @@ type logTap struct {
 	addr chan string
 }
 
-var listenRE = regexp.MustCompile(`url=http://(\S+)`)
+// listenRE finds the chat's address in its first log line, text or JSON.
+var listenRE = regexp.MustCompile(`"?msg"?[=:]"?listening"?.*?"?url"?[=:]"?http://([^"\s]+)`)
 
 func (l *logTap) Write(p []byte) (int, error) {
 	l.mu.Lock()
@@ -331,6 +332,35 @@ func TestParseConfig(t *testing.T) {
 	for _, f := range []string{"-addr", "CHAT_ADDR", "-db", "CHAT_DB", "-post-limit", "CHAT_POST_LIMIT", "-trusted-proxies"} {
 		if !strings.Contains(help.String(), f) {
 			t.Errorf("-h does not mention %s", f)
+		}
+	}
+}
+
+// With -metrics-addr the metrics are served there, for anyone, and not on
+// the chat's address; -log-format json logs JSON lines.
+func TestRunMetricsAddrAndJSONLogs(t *testing.T) {
+	r := start(t, filepath.Join(t.TempDir(), "chat.db"), "-metrics-addr", "127.0.0.1:0", "-log-format", "json", "-log-level", "info")
+	m := regexp.MustCompile(`"msg":"serving metrics","url":"(http://[^"]+)"`).FindStringSubmatch(r.logs.String())
+	if m == nil {
+		t.Fatalf("no metrics address logged:\n%s", r.logs)
+	}
+	status, body := getBody(t, http.DefaultClient, m[1])
+	if status != http.StatusOK || !strings.Contains(body, "chat_ws_connections 0") || !strings.Contains(body, `chat_http_requests_total{route="/healthz",status="200"}`) {
+		t.Errorf("metrics address: %d\n%.500s", status, body)
+	}
+	c := browser(t)
+	postForm(t, c, r.base+"/register", url.Values{"username": {"alice"}, "password": {"password-alice"}})
+	res, err := c.Get(r.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics on the chat's address with -metrics-addr: %d, want 404", res.StatusCode)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(r.logs.String()), "\n") {
+		if !strings.HasPrefix(line, "{") || !strings.HasSuffix(line, "}") {
+			t.Fatalf("not a JSON line: %q", line)
 		}
 	}
 }
