@@ -328,8 +328,20 @@ func TestNoServerErrorFromInput(t *testing.T) {
 			}
 		}
 		for _, path := range []string{"/rooms/" + url.PathEscape(v), room + "/messages?before=" + url.QueryEscape(v), "/users/" + url.PathEscape(v) + "/avatar"} {
-			if res := alice.get(path); res.StatusCode >= 500 {
-				t.Errorf("GET %s: %d", path, res.StatusCode)
+			// A request line longer than the server reads (4 KiB of
+			// headers) is refused with 431 and the connection closed; the
+			// client may see either.
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+			res, err := alice.http.Do(req)
+			if err != nil {
+				if len(path) < 4<<10 || !strings.Contains(err.Error(), "reset by peer") && !strings.Contains(err.Error(), "broken pipe") && !strings.Contains(err.Error(), "EOF") {
+					t.Errorf("GET %.80s: %v", path, err)
+				}
+				continue
+			}
+			res.Body.Close()
+			if res.StatusCode >= 500 {
+				t.Errorf("GET %.80s: %d", path, res.StatusCode)
 			}
 		}
 	}
