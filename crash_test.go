@@ -38,6 +38,23 @@ func TestCrashSafety(t *testing.T) {
 	}
 	dbPath := filepath.Join(dir, "chat.db")
 
+	// The binary's own answers to its flags: -h lists them all with their
+	// environment variables; a bad value stops it with status 2.
+	help, err := exec.Command(bin, "-h").CombinedOutput()
+	if err != nil {
+		t.Errorf("-h: %v", err)
+	}
+	for _, want := range []string{"-addr", "CHAT_ADDR", "-db", "CHAT_DB", "-post-limit", "CHAT_POST_LIMIT", "-metrics-addr", "-log-format", "-pprof-addr", "-trusted-proxies"} {
+		if !strings.Contains(string(help), want) {
+			t.Errorf("-h does not mention %s", want)
+		}
+	}
+	bad := exec.Command(bin, "-post-limit", "lots", "-db", dbPath)
+	out, err := bad.CombinedOutput()
+	if code := bad.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(out), "-post-limit") {
+		t.Errorf("a bad flag: exit %d, %q (%v)", code, out, err)
+	}
+
 	type proc struct {
 		cmd  *exec.Cmd
 		base string
