@@ -339,7 +339,15 @@ func TestParseConfig(t *testing.T) {
 // With -metrics-addr the metrics are served there, for anyone, and not on
 // the chat's address; -log-format json logs JSON lines.
 func TestRunMetricsAddrAndJSONLogs(t *testing.T) {
-	r := start(t, filepath.Join(t.TempDir(), "chat.db"), "-metrics-addr", "127.0.0.1:0", "-log-format", "json", "-log-level", "info")
+	r := start(t, filepath.Join(t.TempDir(), "chat.db"), "-metrics-addr", "127.0.0.1:0", "-log-format", "json", "-log-level", "info", "-pprof-addr", "127.0.0.1:0")
+	if p := regexp.MustCompile(`"msg":"serving profiles","url":"(http://[^"]+)"`).FindStringSubmatch(r.logs.String()); p == nil {
+		t.Error("no profiles address logged")
+	} else if status, body := getBody(t, http.DefaultClient, p[1]); status != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("profiles: %d", status)
+	}
+	if status, _ := getBody(t, http.DefaultClient, r.base+"/debug/pprof/"); status == http.StatusOK {
+		t.Error("profiles on the chat's own address")
+	}
 	m := regexp.MustCompile(`"msg":"serving metrics","url":"(http://[^"]+)"`).FindStringSubmatch(r.logs.String())
 	if m == nil {
 		t.Fatalf("no metrics address logged:\n%s", r.logs)
