@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"time"
+
+	"chat/store"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -88,8 +91,12 @@ func (a *App) loadSession(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	s, err := a.store.FindSession(c.UserContext(), token)
-	if err == nil {
+	switch {
+	case err == nil:
 		c.Locals(localSession, s)
+	case !errors.Is(err, store.ErrNotFound):
+		// The database failing is no reason to treat anyone as signed out.
+		return err
 	}
 	return c.Next()
 }

@@ -433,3 +433,28 @@ func TestStaticAndHealth(t *testing.T) {
 		t.Error("htmx is not configured to run under the policy")
 	}
 }
+
+// A server fault answers the house-style 500 page (a fragment to htmx),
+// tells the user nothing of the cause, and is logged once with the
+// request id.
+func TestServerErrorPage(t *testing.T) {
+	srv := newServer(t)
+	alice := srv.register(t, "alice")
+	srv.Store.Close() // the database goes away under the server
+	res := alice.get("/")
+	if res.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("got %d", res.StatusCode)
+	}
+	doc := res.doc(t)
+	if doc.Find(".card h1").Length() != 1 || !strings.Contains(res.Body, "Something went wrong") || strings.Contains(res.Body, "sql") {
+		t.Errorf("500 page: %s", res.Body)
+	}
+	frag := alice.get("/", "HX-Request", "true")
+	if frag.StatusCode != http.StatusInternalServerError || strings.Contains(frag.Body, "<html") || !strings.Contains(frag.Body, `data-kind="error"`) {
+		t.Errorf("500 fragment to htmx: %d %s", frag.StatusCode, frag.Body)
+	}
+	id := res.Header.Get("X-Request-Id")
+	if n := strings.Count(srv.Logs.String(), "request_id="+id); n != 2 || !strings.Contains(srv.Logs.String(), "request failed") {
+		t.Errorf("request %s logged %d times (want the failure and the request line)", id, n)
+	}
+}
