@@ -52,7 +52,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	logFormat := str("log-format", "CHAT_LOG_FORMAT", "text", "log format: text or json")
 	logLevel := str("log-level", "CHAT_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	pprofAddr := str("pprof-addr", "CHAT_PPROF_ADDR", "", "address to serve net/http/pprof on, apart from the chat; empty: off")
-	proxies := str("trusted-proxies", "CHAT_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed")
+	proxies := str("trusted-proxies", "CHAT_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return config{}, err

@@ -40,8 +40,8 @@ type Deps struct {
 	BodyLimit int
 	// SessionIdle is how long a session lives unused (the cookie's age).
 	SessionIdle time.Duration
-	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
-	// X-Forwarded-Proto are believed; no one else's are.
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (the client address); no one else's is.
 	TrustedProxies []netip.Prefix
 	// Argon2 is the cost of password hashes; zero means DefaultArgon2.
 	Argon2 Argon2Params
@@ -146,8 +146,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 		DisableStartupMessage: true,
 		ErrorHandler:          a.handleError,
 		BodyLimit:             d.BodyLimit,
-		// X-Forwarded-Proto (behind TLS: Secure cookies) is believed from
-		// the trusted proxies only.
+		// Fiber reads forwarded headers from the trusted proxies only.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          proxies,
 		ReadBufferSize:          4 << 10,

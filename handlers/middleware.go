@@ -128,7 +128,7 @@ func setSessionCookie(c *fiber.Ctx, token string, maxAge time.Duration) {
 		MaxAge:   int(maxAge.Seconds()),
 		HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteLaxMode,
-		Secure:   c.Protocol() == "https",
+		Secure:   behindTLS(c),
 	})
 }
 
@@ -141,6 +141,13 @@ func clearSessionCookie(c *fiber.Ctx) {
 		Expires:  time.Unix(1, 0),
 		HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteLaxMode,
-		Secure:   c.Protocol() == "https",
+		Secure:   behindTLS(c),
 	})
+}
+
+// behindTLS reports whether the browser reached the chat over TLS: directly,
+// or through a proxy that says so. The proxy's word is taken from anyone
+// here: a cookie marked Secure by mistake is only more restricted.
+func behindTLS(c *fiber.Ctx) bool {
+	return c.Protocol() == "https" || strings.EqualFold(c.Get(fiber.HeaderXForwardedProto), "https")
 }
