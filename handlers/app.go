@@ -250,6 +250,8 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 		status = http.StatusNotFound
 	case errors.Is(err, store.ErrNotMember):
 		status, msg = http.StatusForbidden, "Join the room first."
+	case errors.Is(err, errShuttingDown):
+		status, msg = http.StatusServiceUnavailable, "The server is restarting. Nothing was stored; send it again in a moment."
 	case errors.Is(err, context.Canceled):
 		status = 499
 	}
