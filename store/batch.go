@@ -64,3 +64,19 @@ func (b *Batch) JoinRoom(ctx context.Context, roomID, userID int64) (Message, bo
 func (b *Batch) LeaveRoom(ctx context.Context, roomID, userID int64) (Message, bool, error) {
 	return b.item(ctx, func() (Message, bool, error) { return b.s.leaveRoom(ctx, b.tx, roomID, userID) })
 }
+
+// EditPost is Store.EditPost inside the batch.
+func (b *Batch) EditPost(ctx context.Context, id, userID int64, text string) (Message, bool, error) {
+	return b.item(ctx, func() (Message, bool, error) { return b.s.editPost(ctx, b.tx, id, userID, text) })
+}
+
+// DeletePost is Store.DeletePost inside the batch.
+func (b *Batch) DeletePost(ctx context.Context, id, userID int64, admin bool) (Message, bool, error) {
+	return b.item(ctx, func() (Message, bool, error) { return b.s.deletePost(ctx, b.tx, id, userID, admin) })
+}
+
+// ToggleBoost is Store.ToggleBoost inside the batch; it always changes the
+// post.
+func (b *Batch) ToggleBoost(ctx context.Context, id, userID int64, emoji string) (Message, bool, error) {
+	return b.item(ctx, func() (Message, bool, error) { return b.s.toggleBoost(ctx, b.tx, id, userID, emoji) })
+}

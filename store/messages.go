@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -27,7 +29,27 @@ type Message struct {
 	CreatedAt time.Time
 	// ClientID is the id the sender's page gave a post, or "".
 	ClientID string
+	// Rev is the room's change counter at the entry's last edit, delete or
+	// reaction; 0 if it never changed.
+	Rev      int64
+	EditedAt time.Time // zero if never edited
+	Deleted  bool
+	Mentions []Mention
+	Boosts   []Boost
 }
+
+// Boost is one reaction to a post and the users who gave it, in the order
+// they did.
+type Boost struct {
+	Emoji string
+	Users []string
+}
+
+// Limits of reactions.
+const (
+	BoostMax         = 16 // characters of one reaction
+	boostsPerMessage = 20 // different reactions to one post
+)
 
 // CreatePost stores a post by a member of the room. A user who is not a
 // member gives ErrNotMember, an unknown room ErrNotFound. A clientID the
@@ -55,8 +77,12 @@ func (s *Store) createPost(ctx context.Context, tx *sql.Tx, roomID, userID int64
 			return msgs[0], false, nil
 		}
 	}
+	mentions, err := s.findMentions(ctx, tx, text)
+	if err != nil {
+		return Message{}, false, err
+	}
 	now := s.now().UnixMilli()
-	res, err := tx.StmtContext(ctx, s.stmts.insertPost).ExecContext(ctx, roomID, userID, text, now, clientID)
+	res, err := tx.StmtContext(ctx, s.stmts.insertPost).ExecContext(ctx, roomID, userID, text, now, clientID, encodeMentions(mentions))
 	if err != nil {
 		return Message{}, false, fmt.Errorf("store: create post: %w", err)
 	}
@@ -70,24 +96,31 @@ func (s *Store) createPost(ctx context.Context, tx *sql.Tx, roomID, userID int64
 	if err != nil {
 		return Message{}, false, fmt.Errorf("store: create post: %w", err)
 	}
+	if _, err := tx.StmtContext(ctx, s.stmts.indexPost).ExecContext(ctx, id, searchTokens(text)); err != nil {
+		return Message{}, false, fmt.Errorf("store: index post: %w", err)
+	}
 	author, err := s.username(ctx, tx, userID)
 	if err != nil {
 		return Message{}, false, err
 	}
-	msg := Message{ID: id, RoomID: roomID, UserID: userID, Author: author, Kind: KindPost, Text: text, CreatedAt: fromMillis(now), ClientID: clientID}
+	msg := Message{ID: id, RoomID: roomID, UserID: userID, Author: author, Kind: KindPost, Text: text, CreatedAt: fromMillis(now), ClientID: clientID, Mentions: mentions}
 	return msg, true, nil
 }
 
 func (s *Store) insertEntry(ctx context.Context, tx *sql.Tx, roomID, userID int64, kind, text, clientID string) (Message, error) {
 	now := s.now().UnixMilli()
-	var m Message
-	var created int64
-	err := tx.StmtContext(ctx, s.stmts.insertEntry).QueryRowContext(ctx, roomID, userID, kind, text, now, clientID).Scan(&m.ID, &m.RoomID, &m.UserID, &m.Author, &m.Kind, &m.Text, &created, &m.ClientID)
+	rows, err := tx.StmtContext(ctx, s.stmts.insertEntry).QueryContext(ctx, roomID, userID, kind, text, now, clientID)
 	if err != nil {
 		return Message{}, fmt.Errorf("store: insert %s entry: %w", kind, err)
 	}
-	m.CreatedAt = fromMillis(created)
-	return m, nil
+	msgs, err := scanMessages(rows)
+	if err != nil {
+		return Message{}, fmt.Errorf("store: insert %s entry: %w", kind, err)
+	}
+	if len(msgs) != 1 {
+		return Message{}, fmt.Errorf("store: insert %s entry: no row returned", kind)
+	}
+	return msgs[0], nil
 }
 
 // username is the name of a user, from the cache or the database.
@@ -103,8 +136,48 @@ func (s *Store) username(ctx context.Context, tx *sql.Tx, userID int64) (string,
 	return name, nil
 }
 
-const selectMessages = `SELECT m.id, m.room_id, m.user_id, u.username, m.kind, m.body, m.created_at, COALESCE(m.client_id, '')
-	FROM messages m JOIN users u ON u.id = m.user_id `
+// messageColumns are what scanMessage reads, in its order.
+const messageColumns = `m.id, m.room_id, m.user_id, u.username, m.kind, m.body, m.created_at, COALESCE(m.client_id, ''),
+	m.rev, COALESCE(m.edited_at, 0), m.deleted_at IS NOT NULL, m.mentions`
+
+const selectMessages = `SELECT ` + messageColumns + ` FROM messages m JOIN users u ON u.id = m.user_id `
+
+// selectMessagesRoom also reads the room's name, after the entry's columns.
+const selectMessagesRoom = `SELECT ` + messageColumns + `, r.name FROM messages m JOIN users u ON u.id = m.user_id JOIN rooms r ON r.id = m.room_id `
+
+// readableRoom is the rule of who may read a room, with the reader's id as
+// its one parameter: every room is open to every signed-in user.
+const readableRoom = `? IS NOT NULL`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanMessage(row scanner, m *Message, extra ...any) error {
+	var created, edited int64
+	var mentions string
+	dest := append([]any{&m.ID, &m.RoomID, &m.UserID, &m.Author, &m.Kind, &m.Text, &created, &m.ClientID,
+		&m.Rev, &edited, &m.Deleted, &mentions}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	m.CreatedAt = fromMillis(created)
+	if edited != 0 {
+		m.EditedAt = fromMillis(edited)
+	}
+	m.Mentions = decodeMentions(mentions)
+	return nil
+}
+
+// FindMessage finds an entry by id, with its reactions.
+func (s *Store) FindMessage(ctx context.Context, id int64) (Message, error) {
+	msgs, err := s.listMessages(ctx, s.read, selectMessages+"WHERE m.id = ?", id)
+	if err != nil {
+		return Message{}, err
+	}
+	if len(msgs) == 0 {
+		return Message{}, fmt.Errorf("store: find message %d: %w", id, ErrNotFound)
+	}
+	return msgs[0], nil
+}
 
 // ListLatestMessages returns the room's latest entries, up to limit, oldest
 // first.
@@ -128,12 +201,36 @@ func (s *Store) ListMessagesAfter(ctx context.Context, roomID, afterID int64, li
 	return s.listMessages(ctx, s.read, selectMessages+"WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?", roomID, afterID, limit)
 }
 
+// ListChangedMessages returns up to limit entries of the room, up to the
+// entry uptoID, that changed (an edit, a delete, a reaction) after the
+// room's change counter was sinceRev, in the order they last changed.
+func (s *Store) ListChangedMessages(ctx context.Context, roomID, sinceRev, uptoID int64, limit int) ([]Message, error) {
+	return s.listMessages(ctx, s.read, selectMessages+"WHERE m.room_id = ? AND m.rev > ? AND m.id <= ? ORDER BY m.rev LIMIT ?", roomID, sinceRev, uptoID, limit)
+}
+
+// RoomRev is the room's change counter: the rev of its latest change.
+func (s *Store) RoomRev(ctx context.Context, roomID int64) (int64, error) {
+	var rev int64
+	err := s.read.QueryRowContext(ctx, "SELECT COALESCE(MAX(rev), 0) FROM messages WHERE room_id = ? AND rev > 0", roomID).Scan(&rev)
+	if err != nil {
+		return 0, fmt.Errorf("store: room rev: %w", err)
+	}
+	return rev, nil
+}
+
 func (s *Store) listMessages(ctx context.Context, q querier, query string, args ...any) ([]Message, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list messages: %w", err)
 	}
-	return scanMessages(rows)
+	msgs, err := scanMessages(rows)
+	if err != nil {
+		return nil, err
+	}
+	if err := attachBoosts(ctx, q, msgs); err != nil {
+		return nil, err
+	}
+	return msgs, nil
 }
 
 func scanMessages(rows *sql.Rows) ([]Message, error) {
@@ -141,15 +238,217 @@ func scanMessages(rows *sql.Rows) ([]Message, error) {
 	var out []Message
 	for rows.Next() {
 		var m Message
-		var created int64
-		if err := rows.Scan(&m.ID, &m.RoomID, &m.UserID, &m.Author, &m.Kind, &m.Text, &created, &m.ClientID); err != nil {
+		if err := scanMessage(rows, &m); err != nil {
 			return nil, fmt.Errorf("store: list messages: %w", err)
 		}
-		m.CreatedAt = fromMillis(created)
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: list messages: %w", err)
 	}
 	return out, nil
+}
+
+// attachBoosts reads the reactions of the posts among msgs that have
+// changed at least once (a post never changed has none).
+func attachBoosts(ctx context.Context, q querier, msgs []Message) error {
+	var ids []any
+	at := make(map[int64]int)
+	for i, m := range msgs {
+		if m.Rev > 0 && m.Kind == KindPost && !m.Deleted {
+			ids = append(ids, m.ID)
+			at[m.ID] = i
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT b.message_id, b.emoji, u.username FROM reactions b JOIN users u ON u.id = b.user_id
+		WHERE b.message_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY b.message_id, b.created_at, u.username`, ids...)
+	if err != nil {
+		return fmt.Errorf("store: list reactions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var emoji, user string
+		if err := rows.Scan(&id, &emoji, &user); err != nil {
+			return fmt.Errorf("store: list reactions: %w", err)
+		}
+		m := &msgs[at[id]]
+		k := slices.IndexFunc(m.Boosts, func(b Boost) bool { return b.Emoji == emoji })
+		if k < 0 {
+			m.Boosts = append(m.Boosts, Boost{Emoji: emoji})
+			k = len(m.Boosts) - 1
+		}
+		m.Boosts[k].Users = append(m.Boosts[k].Users, user)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: list reactions: %w", err)
+	}
+	return nil
+}
+
+// ErrForbidden means the user may not make that change.
+var ErrForbidden = errors.New("forbidden")
+
+// ErrDeleted means the post was deleted.
+var ErrDeleted = errors.New("deleted")
+
+// findPost reads the post id inside the transaction, for a change.
+func (s *Store) findPost(ctx context.Context, tx *sql.Tx, id int64) (Message, error) {
+	msgs, err := s.listMessages(ctx, tx, selectMessages+"WHERE m.id = ?", id)
+	if err != nil {
+		return Message{}, err
+	}
+	if len(msgs) == 0 {
+		return Message{}, fmt.Errorf("store: find message %d: %w", id, ErrNotFound)
+	}
+	return msgs[0], nil
+}
+
+// bump gives the entry the room's next change counter.
+func (s *Store) bump(ctx context.Context, tx *sql.Tx, m Message) error {
+	_, err := tx.ExecContext(ctx, `UPDATE messages SET rev = 1 + (SELECT COALESCE(MAX(rev), 0) FROM messages WHERE room_id = ?1 AND rev > 0)
+		WHERE id = ?2`, m.RoomID, m.ID)
+	if err != nil {
+		return fmt.Errorf("store: change message %d: %w", m.ID, err)
+	}
+	return nil
+}
+
+// EditPost replaces the text of a post by its author. Another user's post,
+// or an entry that is no post, gives ErrForbidden; a deleted post
+// ErrDeleted. The same text again changes nothing (changed false).
+func (s *Store) EditPost(ctx context.Context, id, userID int64, text string) (msg Message, changed bool, err error) {
+	err = s.WriteBatch(ctx, func(b *Batch) error {
+		msg, changed, err = b.EditPost(ctx, id, userID, text)
+		return err
+	})
+	return msg, changed, err
+}
+
+func (s *Store) editPost(ctx context.Context, tx *sql.Tx, id, userID int64, text string) (Message, bool, error) {
+	m, err := s.findPost(ctx, tx, id)
+	if err != nil {
+		return Message{}, false, err
+	}
+	if m.Kind != KindPost || m.UserID != userID {
+		return Message{}, false, fmt.Errorf("store: edit message %d: %w", id, ErrForbidden)
+	}
+	if m.Deleted {
+		return Message{}, false, fmt.Errorf("store: edit message %d: %w", id, ErrDeleted)
+	}
+	if m.Text == text {
+		return m, false, nil
+	}
+	mentions, err := s.findMentions(ctx, tx, text)
+	if err != nil {
+		return Message{}, false, err
+	}
+	// The index forgets the old text's tokens, read through its view,
+	// before the text changes.
+	if _, err := tx.ExecContext(ctx, "DELETE FROM post_search WHERE docid = ?", id); err != nil {
+		return Message{}, false, fmt.Errorf("store: edit message %d: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE messages SET body = ?, mentions = ?, edited_at = ? WHERE id = ?",
+		text, encodeMentions(mentions), s.now().UnixMilli(), id); err != nil {
+		return Message{}, false, fmt.Errorf("store: edit message %d: %w", id, err)
+	}
+	if _, err := tx.StmtContext(ctx, s.stmts.indexPost).ExecContext(ctx, id, searchTokens(text)); err != nil {
+		return Message{}, false, fmt.Errorf("store: index post: %w", err)
+	}
+	if err := s.bump(ctx, tx, m); err != nil {
+		return Message{}, false, err
+	}
+	m, err = s.findPost(ctx, tx, id)
+	return m, err == nil, err
+}
+
+// DeletePost deletes a post by its author or, with admin, by anyone: its
+// text and reactions go, a mark stays in the room's history. Another
+// user's post gives ErrForbidden; a post deleted already changes nothing.
+func (s *Store) DeletePost(ctx context.Context, id, userID int64, admin bool) (msg Message, changed bool, err error) {
+	err = s.WriteBatch(ctx, func(b *Batch) error {
+		msg, changed, err = b.DeletePost(ctx, id, userID, admin)
+		return err
+	})
+	return msg, changed, err
+}
+
+func (s *Store) deletePost(ctx context.Context, tx *sql.Tx, id, userID int64, admin bool) (Message, bool, error) {
+	m, err := s.findPost(ctx, tx, id)
+	if err != nil {
+		return Message{}, false, err
+	}
+	if m.Kind != KindPost || (m.UserID != userID && !admin) {
+		return Message{}, false, fmt.Errorf("store: delete message %d: %w", id, ErrForbidden)
+	}
+	if m.Deleted {
+		return m, false, nil
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM post_search WHERE docid = ?", id); err != nil {
+		return Message{}, false, fmt.Errorf("store: delete message %d: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM reactions WHERE message_id = ?", id); err != nil {
+		return Message{}, false, fmt.Errorf("store: delete message %d: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE messages SET body = '', mentions = '', deleted_at = ? WHERE id = ?", s.now().UnixMilli(), id); err != nil {
+		return Message{}, false, fmt.Errorf("store: delete message %d: %w", id, err)
+	}
+	if err := s.bump(ctx, tx, m); err != nil {
+		return Message{}, false, err
+	}
+	m, err = s.findPost(ctx, tx, id)
+	return m, err == nil, err
+}
+
+// ToggleBoost adds the user's reaction emoji to a post, or takes it back
+// if the user gave it already. Only members of the post's room react
+// (ErrNotMember); an entry that is no post gives ErrForbidden, a deleted
+// post ErrDeleted, a post with too many different reactions ErrConflict.
+func (s *Store) ToggleBoost(ctx context.Context, id, userID int64, emoji string) (msg Message, err error) {
+	err = s.WriteBatch(ctx, func(b *Batch) error {
+		msg, _, err = b.ToggleBoost(ctx, id, userID, emoji)
+		return err
+	})
+	return msg, err
+}
+
+func (s *Store) toggleBoost(ctx context.Context, tx *sql.Tx, id, userID int64, emoji string) (Message, bool, error) {
+	m, err := s.findPost(ctx, tx, id)
+	if err != nil {
+		return Message{}, false, err
+	}
+	if m.Kind != KindPost {
+		return Message{}, false, fmt.Errorf("store: react to message %d: %w", id, ErrForbidden)
+	}
+	if m.Deleted {
+		return Message{}, false, fmt.Errorf("store: react to message %d: %w", id, ErrDeleted)
+	}
+	var member int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM memberships WHERE room_id = ? AND user_id = ?", m.RoomID, userID).Scan(&member); err != nil {
+		return Message{}, false, fmt.Errorf("store: react to message %d: %w", id, err)
+	}
+	if member == 0 {
+		return Message{}, false, fmt.Errorf("store: react to message %d: %w", id, ErrNotMember)
+	}
+	res, err := tx.ExecContext(ctx, "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?", id, emoji, userID)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("store: react to message %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if !slices.ContainsFunc(m.Boosts, func(b Boost) bool { return b.Emoji == emoji }) && len(m.Boosts) >= boostsPerMessage {
+			return Message{}, false, fmt.Errorf("store: react to message %d: %w", id, ErrConflict)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES (?, ?, ?, ?)",
+			id, userID, emoji, s.now().UnixMilli()); err != nil {
+			return Message{}, false, fmt.Errorf("store: react to message %d: %w", id, err)
+		}
+	}
+	if err := s.bump(ctx, tx, m); err != nil {
+		return Message{}, false, err
+	}
+	m, err = s.findPost(ctx, tx, id)
+	return m, err == nil, err
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/text/cases"
@@ -79,12 +80,18 @@ func (s *Store) FindRoomByID(ctx context.Context, id int64) (Room, error) {
 type RoomListing struct {
 	Room
 	Member bool
+	// LatestID is the room's newest entry; LastReadID the newest the user
+	// has seen (0: none).
+	LatestID, LastReadID int64
 }
 
-// ListRooms lists every room by name, marking those the user is a member of.
+// ListRooms lists every room by name, marking those the user is a member
+// of, with the newest entry of each and the newest the user has seen.
 func (s *Store) ListRooms(ctx context.Context, userID int64) ([]RoomListing, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT r.id, r.name, r.created_by, r.created_at, m.user_id IS NOT NULL
-		FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?
+	rows, err := s.read.QueryContext(ctx, `SELECT r.id, r.name, r.created_by, r.created_at, m.user_id IS NOT NULL,
+			COALESCE((SELECT MAX(id) FROM messages WHERE room_id = r.id), 0), COALESCE(rr.last_read_id, 0)
+		FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?1
+		LEFT JOIN room_reads rr ON rr.room_id = r.id AND rr.user_id = ?1
 		ORDER BY r.name_key, r.id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list rooms: %w", err)
@@ -94,7 +101,7 @@ func (s *Store) ListRooms(ctx context.Context, userID int64) ([]RoomListing, err
 	for rows.Next() {
 		var r RoomListing
 		var created int64
-		if err := rows.Scan(&r.ID, &r.Name, &r.CreatedBy, &created, &r.Member); err != nil {
+		if err := rows.Scan(&r.ID, &r.Name, &r.CreatedBy, &created, &r.Member, &r.LatestID, &r.LastReadID); err != nil {
 			return nil, fmt.Errorf("store: list rooms: %w", err)
 		}
 		r.CreatedAt = fromMillis(created)
@@ -202,4 +209,80 @@ func roomExists(ctx context.Context, tx *sql.Tx, roomID int64) error {
 		return fmt.Errorf("store: find room %d: %w", roomID, ErrNotFound)
 	}
 	return nil
+}
+
+// ReadMark says that a user has seen a room's entries up to LastID.
+type ReadMark struct {
+	UserID, RoomID, LastID int64
+}
+
+// MarkRead records what users have seen, in one transaction. A mark never
+// goes back: an older one than recorded changes nothing.
+func (s *Store) MarkRead(ctx context.Context, marks ...ReadMark) error {
+	if len(marks) == 0 {
+		return nil
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: mark read: %w", err)
+	}
+	defer tx.Rollback()
+	for _, m := range marks {
+		_, err := tx.ExecContext(ctx, `INSERT INTO room_reads (user_id, room_id, last_read_id)
+			SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM rooms WHERE id = ?2)
+			ON CONFLICT (user_id, room_id) DO UPDATE SET last_read_id = max(last_read_id, excluded.last_read_id)`,
+			m.UserID, m.RoomID, m.LastID)
+		if err != nil {
+			return fmt.Errorf("store: mark read: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: mark read: %w", err)
+	}
+	return nil
+}
+
+// ListMemberIDs lists the ids of a room's members.
+func (s *Store) ListMemberIDs(ctx context.Context, roomID int64) ([]int64, error) {
+	rows, err := s.read.QueryContext(ctx, "SELECT user_id FROM memberships WHERE room_id = ?", roomID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: list members: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
+	return out, nil
+}
+
+// ListMembersLike lists up to limit members of a room whose names start
+// with prefix, in any letter case, by name.
+func (s *Store) ListMembersLike(ctx context.Context, roomID int64, prefix string, limit int) ([]string, error) {
+	esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(prefix)
+	rows, err := s.read.QueryContext(ctx, `SELECT u.username FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.room_id = ? AND u.username LIKE ? ESCAPE '\' ORDER BY u.username COLLATE NOCASE LIMIT ?`, roomID, esc+"%", limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("store: list members: %w", err)
+		}
+		out = append(out, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
+	return out, nil
 }

@@ -33,7 +33,7 @@ type Store struct {
 	write *sql.DB
 	// stmts are the hot writes, prepared once on the write connection.
 	stmts struct {
-		insertEntry, insertPost, findClientID, username *sql.Stmt
+		insertEntry, insertPost, findClientID, username, userByName, indexPost *sql.Stmt
 	}
 	// usernames caches the names of authors by id (a name never changes).
 	usernames   sync.Map
@@ -58,7 +58,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("store: empty database path")
 	}
-	write, err := sql.Open("sqlite3", dsn(path, "immediate"))
+	registerDriver()
+	write, err := sql.Open(driverName, dsn(path, "immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -81,7 +82,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 
-	read, err := sql.Open("sqlite3", dsn(path, "deferred")+"&_query_only=true")
+	read, err := sql.Open(driverName, dsn(path, "deferred")+"&_query_only=true")
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -103,13 +104,16 @@ func (s *Store) prepare(ctx context.Context) error {
 		sql  string
 	}{
 		{&s.stmts.insertEntry, `INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))
-			RETURNING id, room_id, user_id, (SELECT username FROM users WHERE id = user_id), kind, body, created_at, COALESCE(client_id, '')`},
+			RETURNING id, room_id, user_id, (SELECT username FROM users WHERE id = user_id), kind, body, created_at, COALESCE(client_id, ''),
+				rev, COALESCE(edited_at, 0), deleted_at IS NOT NULL, mentions`},
 		// A post of a member, in one statement: no row comes back for
 		// anyone else.
-		{&s.stmts.insertPost, `INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id)
-			SELECT ?1, ?2, 'post', ?3, ?4, NULLIF(?5, '')
+		{&s.stmts.insertPost, `INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id, mentions)
+			SELECT ?1, ?2, 'post', ?3, ?4, NULLIF(?5, ''), ?6
 			WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = ?1 AND user_id = ?2)`},
 		{&s.stmts.username, "SELECT username FROM users WHERE id = ?"},
+		{&s.stmts.userByName, "SELECT username FROM users WHERE username = ?"},
+		{&s.stmts.indexPost, "INSERT INTO post_search (docid, tokens) VALUES (?, ?)"},
 		{&s.stmts.findClientID, selectMessages + "WHERE m.user_id = ? AND m.client_id = ?"},
 	} {
 		stmt, err := s.write.PrepareContext(ctx, p.sql)
@@ -119,6 +123,20 @@ func (s *Store) prepare(ctx context.Context) error {
 		*p.stmt = stmt
 	}
 	return nil
+}
+
+// driverName is go-sqlite3 with the chat's SQL functions on every
+// connection: the search index calls chat_search_tokens.
+const driverName = "sqlite3_chat"
+
+var registerOnce sync.Once
+
+func registerDriver() {
+	registerOnce.Do(func() {
+		sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			return c.RegisterFunc("chat_search_tokens", searchTokens, true)
+		}})
+	})
 }
 
 // dsn puts the pragmas in the connection string so that every pooled

@@ -1,0 +1,327 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Search finds posts by any substring of three characters or more, in any
+// script, with the SQLite that go-sqlite3 builds by default (FTS4, no
+// trigram tokenizer): each word of a post is indexed as the hashes of its
+// trigrams (three characters in a row, folded: lower case, no accents).
+// A query's words become the trigrams they must all hold; the index answers
+// candidates newest first, and each is then checked against the post's
+// current text, which also finds what to highlight. A hash collision or
+// trigrams in another order cost a check, never a wrong answer.
+
+// Limits of a search.
+const (
+	SearchTermMin    = 3   // characters a word of the query needs
+	SearchQueryMax   = 200 // characters of a query
+	searchTermsMax   = 8   // words of a query
+	searchTokensMax  = 12  // trigrams asked of the index
+	searchBatch      = 200 // candidates read at a time
+	searchCandidates = 20000
+)
+
+// SearchHit is a post that matches, with the byte ranges of its text that
+// match a word of the query, in order.
+type SearchHit struct {
+	Message
+	RoomName string
+	Marks    [][2]int
+}
+
+// FoldSearch is the form in which search compares text: each character in
+// lower case and without accents ("Café" is "cafe"), one character for
+// one, so that a match found in the folded text marks the same characters
+// of the original.
+func FoldSearch(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		b.WriteRune(foldRune(r))
+	}
+	return b.String()
+}
+
+func foldRune(r rune) rune {
+	if r < utf8.RuneSelf {
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}
+	r = unicode.ToLower(r)
+	// An accented letter is its base letter and combining marks; Hangul
+	// syllables and the like decompose into letters, and stay whole.
+	d := norm.NFD.String(string(r))
+	base, size := utf8.DecodeRuneInString(d)
+	if size == len(d) {
+		return r
+	}
+	for _, m := range d[size:] {
+		if !unicode.Is(unicode.Mn, m) {
+			return r
+		}
+	}
+	return base
+}
+
+// SearchTerms splits a query into the folded words a post must all hold.
+// Words shorter than SearchTermMin are dropped; none left is an empty
+// answer.
+func SearchTerms(query string) []string {
+	var terms []string
+	for _, w := range strings.Fields(FoldSearch(norm.NFC.String(query))) {
+		if utf8.RuneCountInString(w) < SearchTermMin {
+			continue
+		}
+		if !contains(terms, w) {
+			terms = append(terms, w)
+		}
+		if len(terms) == searchTermsMax {
+			break
+		}
+	}
+	return terms
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// searchTokens is what the index holds of a post: the distinct trigrams of
+// its words, each as 8 hex digits of a hash (a token FTS4's simple
+// tokenizer keeps whole, whatever the script).
+func searchTokens(text string) string {
+	seen := make(map[uint32]struct{})
+	var b strings.Builder
+	eachTrigram(FoldSearch(text), func(h uint32) {
+		if _, ok := seen[h]; ok {
+			return
+		}
+		seen[h] = struct{}{}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		writeToken(&b, h)
+	})
+	return b.String()
+}
+
+func writeToken(b *strings.Builder, h uint32) {
+	s := strconv.FormatUint(uint64(h), 16)
+	for i := len(s); i < 8; i++ {
+		b.WriteByte('0')
+	}
+	b.WriteString(s)
+}
+
+// eachTrigram calls fn with the hash of every trigram of every word of
+// folded text.
+func eachTrigram(folded string, fn func(uint32)) {
+	for _, w := range strings.Fields(folded) {
+		var starts []int
+		for i := range w {
+			starts = append(starts, i)
+		}
+		starts = append(starts, len(w))
+		for i := 0; i+3 < len(starts); i++ {
+			h := fnv.New32a()
+			h.Write([]byte(w[starts[i]:starts[i+3]]))
+			fn(h.Sum32())
+		}
+	}
+}
+
+// matchQuery is what the index is asked: trigrams of every term, at most
+// searchTokensMax, spread over each term so that its start and end count.
+func matchQuery(terms []string) string {
+	var per [][]uint32
+	for _, t := range terms {
+		var hs []uint32
+		eachTrigram(t, func(h uint32) { hs = append(hs, h) })
+		per = append(per, hs)
+	}
+	quota := max(1, searchTokensMax/len(terms))
+	seen := make(map[uint32]struct{})
+	var b strings.Builder
+	for _, hs := range per {
+		pick := hs
+		if len(hs) > quota {
+			pick = nil
+			for i := 0; i < quota; i++ {
+				pick = append(pick, hs[i*(len(hs)-1)/max(1, quota-1)])
+			}
+		}
+		for _, h := range pick {
+			if _, ok := seen[h]; ok {
+				continue
+			}
+			seen[h] = struct{}{}
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			writeToken(&b, h)
+		}
+	}
+	return b.String()
+}
+
+// matchMarks reports whether text holds every term, and where: the byte
+// ranges of text that match one, merged and in order.
+func matchMarks(text string, terms []string) ([][2]int, bool) {
+	folded := []rune(FoldSearch(text))
+	offsets := make([]int, 0, len(folded)+1)
+	for i := range text {
+		offsets = append(offsets, i)
+	}
+	offsets = append(offsets, len(text))
+	marked := make([]bool, len(folded))
+	for _, t := range terms {
+		tr := []rune(t)
+		found := false
+		for i := 0; i+len(tr) <= len(folded); i++ {
+			if equalRunes(folded[i:i+len(tr)], tr) {
+				found = true
+				for k := i; k < i+len(tr); k++ {
+					marked[k] = true
+				}
+			}
+		}
+		if !found {
+			return nil, false
+		}
+	}
+	var marks [][2]int
+	for i := 0; i < len(marked); {
+		if !marked[i] {
+			i++
+			continue
+		}
+		j := i
+		for j < len(marked) && marked[j] {
+			j++
+		}
+		marks = append(marks, [2]int{offsets[i], offsets[j]})
+		i = j
+	}
+	return marks, true
+}
+
+func equalRunes(a, b []rune) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// SearchPosts finds the posts that hold every word of query, in rooms the
+// user may read, newest first, at most limit. A query with no word of
+// SearchTermMin characters finds nothing.
+func (s *Store) SearchPosts(ctx context.Context, userID int64, query string, limit int) ([]SearchHit, error) {
+	terms := SearchTerms(query)
+	if len(terms) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	match := matchQuery(terms)
+	var hits []SearchHit
+	below := int64(1<<63 - 1)
+	for scanned := 0; len(hits) < limit && scanned < searchCandidates; {
+		ids, err := s.searchCandidates(ctx, match, below)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) == 0 {
+			break
+		}
+		scanned += len(ids)
+		below = ids[len(ids)-1]
+		found, err := s.readablePosts(ctx, userID, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range found {
+			if marks, ok := matchMarks(h.Text, terms); ok {
+				h.Marks = marks
+				hits = append(hits, h)
+				if len(hits) == limit {
+					break
+				}
+			}
+		}
+		if len(ids) < searchBatch {
+			break
+		}
+	}
+	return hits, nil
+}
+
+func (s *Store) searchCandidates(ctx context.Context, match string, below int64) ([]int64, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT docid FROM post_search WHERE post_search MATCH ? AND docid < ?
+		ORDER BY docid DESC LIMIT ?`, match, below, searchBatch)
+	if err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: search: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	return ids, nil
+}
+
+// readablePosts returns those of ids that are posts, not deleted, in rooms
+// the user may read, newest first.
+func (s *Store) readablePosts(ctx context.Context, userID int64, ids []int64) ([]SearchHit, error) {
+	var b strings.Builder
+	args := make([]any, 0, len(ids)+1)
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('?')
+		args = append(args, id)
+	}
+	args = append(args, userID)
+	rows, err := s.read.QueryContext(ctx, selectMessagesRoom+`WHERE m.id IN (`+b.String()+`)
+		AND m.kind = 'post' AND m.deleted_at IS NULL AND `+readableRoom+` ORDER BY m.id DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	defer rows.Close()
+	var out []SearchHit
+	for rows.Next() {
+		var h SearchHit
+		if err := scanMessage(rows, &h.Message, &h.RoomName); err != nil {
+			return nil, fmt.Errorf("store: search: %w", err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	return out, nil
+}

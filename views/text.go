@@ -1,0 +1,54 @@
+package views
+
+import "sort"
+
+// TextPart is a run of a post's text: plain, a mention of a user, or a
+// match of a search (Mark).
+type TextPart struct {
+	Text    string
+	Mention string // the username mentioned, as the account spells it
+	Mark    bool
+}
+
+// Span is a byte range of a post's text; Name is the user a mention names.
+type Span struct {
+	Start, End int
+	Name       string
+}
+
+// textParts cuts a post into runs at the edges of its mentions and of
+// marks (a search's matches).
+func textParts(text string, mentions, marks []Span) []TextPart {
+	if len(mentions) == 0 && len(marks) == 0 {
+		return []TextPart{{Text: text}}
+	}
+	cuts := []int{0, len(text)}
+	for _, list := range [][]Span{mentions, marks} {
+		for _, s := range list {
+			if s.Start >= 0 && s.End <= len(text) && s.Start < s.End {
+				cuts = append(cuts, s.Start, s.End)
+			}
+		}
+	}
+	sort.Ints(cuts)
+	var parts []TextPart
+	for i := 0; i+1 < len(cuts); i++ {
+		from, to := cuts[i], cuts[i+1]
+		if from == to {
+			continue
+		}
+		p := TextPart{Text: text[from:to]}
+		for _, m := range mentions {
+			if m.Start <= from && to <= m.End {
+				p.Mention = m.Name
+			}
+		}
+		for _, m := range marks {
+			if m.Start <= from && to <= m.End {
+				p.Mark = true
+			}
+		}
+		parts = append(parts, p)
+	}
+	return parts
+}
