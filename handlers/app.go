@@ -69,6 +69,8 @@ type App struct {
 	hub          *hub.Hub
 	log          *slog.Logger
 	posts        *rateLimiter[int64]
+	boosts       *rateLimiter[int64]
+	unread       *unreadRooms
 	rooms        *rateLimiter[int64]
 	loginNames   *rateLimiter[string]
 	loginAddrs   *rateLimiter[string]
@@ -97,6 +99,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 		hub:          d.Hub,
 		log:          d.Logger,
 		posts:        newRateLimiter[int64](d.PostLimit, 10*time.Second),
+		boosts:       newRateLimiter[int64](d.PostLimit, 10*time.Second),
 		rooms:        newRateLimiter[int64](d.RoomLimit, time.Hour),
 		loginNames:   newRateLimiter[string](d.LoginLimit, loginWindow),
 		loginAddrs:   newRateLimiter[string](d.LoginLimit, loginWindow),
@@ -159,10 +162,13 @@ func newApp(d Deps) (*App, *fiber.App) {
 		a.metrics = NewMetrics(d.Hub)
 	}
 	a.writer = newEntryWriter(d.Store, d.Hub, a.metrics)
-	// After the last request: writes taken are finished before the
-	// database is closed.
+	a.unread = newUnreadRooms(d.Store, d.Hub, a.log)
+	a.writer.onEntry = a.unread.Entry
+	// After the last request: writes taken are finished, and what users
+	// have seen written, before the database is closed.
 	app.Hooks().OnShutdown(func() error {
 		a.writer.Close()
+		a.unread.Close()
 		return nil
 	})
 	a.routes(app, !d.MetricsElsewhere)
@@ -182,7 +188,7 @@ func session(c *fiber.Ctx) (store.Session, bool) {
 
 func viewer(c *fiber.Ctx) views.Viewer {
 	s, _ := session(c)
-	return views.Viewer{Username: s.User.Username}
+	return views.Viewer{Username: s.User.Username, Admin: s.User.IsAdmin}
 }
 
 // clientIP is the address of the client: the peer, or, when the peer is a

@@ -86,11 +86,15 @@ func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 }
 
 // handleMessageList answers a fragment of up to 50 entries older than
-// ?before=, oldest first.
+// ?before=, oldest first; or, with ?after= (a permalink page scrolling
+// down), newer than that.
 func (a *App) handleMessageList(c *fiber.Ctx) error {
 	id, err := roomID(c)
 	if err != nil {
 		return err
+	}
+	if c.Query("after") != "" {
+		return a.handleMessageListAfter(c, id)
 	}
 	before, err := strconv.ParseInt(c.Query("before"), 10, 64)
 	if err != nil || before <= 0 {
@@ -109,4 +113,20 @@ func (a *App) handleMessageList(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
 	return render(c, http.StatusOK, views.MessageList(entries(msgs)))
+}
+
+func (a *App) handleMessageListAfter(c *fiber.Ctx, id int64) error {
+	after, err := strconv.ParseInt(c.Query("after"), 10, 64)
+	if err != nil || after < 0 {
+		return fiber.NewError(fiber.StatusBadRequest, "after must be the id of an entry: a whole number.")
+	}
+	if _, err := a.store.FindRoomByID(c.UserContext(), id); err != nil {
+		return err
+	}
+	msgs, err := a.store.ListMessagesAfter(c.UserContext(), id, after, historyPage)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	return render(c, http.StatusOK, views.NewerEntries(id, entries(msgs), len(msgs) < historyPage))
 }

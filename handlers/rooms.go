@@ -24,7 +24,9 @@ func (a *App) roomLinks(c *fiber.Ctx, current int64) ([]views.RoomLink, error) {
 	}
 	links := make([]views.RoomLink, len(rooms))
 	for i, r := range rooms {
-		links[i] = views.RoomLink{ID: r.ID, Name: r.Name, Member: r.Member, Current: r.ID == current}
+		seen := max(r.LastReadID, a.unread.LastSeen(s.User.ID, r.ID))
+		links[i] = views.RoomLink{ID: r.ID, Name: r.Name, Member: r.Member, Current: r.ID == current,
+			Unread: r.Member && r.ID != current && r.LatestID > seen}
 	}
 	return links, nil
 }
@@ -94,6 +96,12 @@ func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) erro
 	if err != nil {
 		return err
 	}
+	// The change counter first: a change made while the entries are
+	// read is then replayed again, never missed.
+	rev, err := a.store.RoomRev(ctx, id)
+	if err != nil {
+		return err
+	}
 	msgs, err := a.store.ListLatestMessages(ctx, id, historyPage+1)
 	if err != nil {
 		return err
@@ -102,6 +110,10 @@ func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) erro
 	if hasOlder {
 		msgs = msgs[1:]
 	}
+	if len(msgs) > 0 {
+		a.unread.Seen(s.User.ID, id, msgs[len(msgs)-1].ID)
+	}
+	a.unread.Opened(s.User.Username, id, room.Name)
 	members, err := a.store.ListMembers(ctx, id)
 	if err != nil {
 		return err
@@ -125,6 +137,7 @@ func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) erro
 		Members:  members,
 		Member:   isMember,
 		Compose:  compose,
+		Rev:      rev,
 	}))
 }
 
@@ -159,7 +172,18 @@ func (a *App) handleRoomLeave(c *fiber.Ctx) error {
 }
 
 func entry(m store.Message) views.Entry {
-	return views.Entry{ID: m.ID, Kind: m.Kind, Author: m.Author, Text: m.Text, Time: m.CreatedAt, ClientID: m.ClientID}
+	e := views.Entry{ID: m.ID, RoomID: m.RoomID, Kind: m.Kind, Author: m.Author, Text: m.Text, Time: m.CreatedAt, ClientID: m.ClientID,
+		Rev: m.Rev, EditedAt: m.EditedAt}
+	if m.Deleted {
+		e.Kind = "deleted"
+	}
+	for _, x := range m.Mentions {
+		e.Mentions = append(e.Mentions, views.Span{Start: x.Start, End: x.End, Name: x.Username})
+	}
+	for _, b := range m.Boosts {
+		e.Boosts = append(e.Boosts, views.Boost{Emoji: b.Emoji, Users: b.Users})
+	}
+	return e
 }
 
 func entries(msgs []store.Message) []views.Entry {

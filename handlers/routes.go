@@ -37,6 +37,15 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Post("/rooms/:id/join", a.handleRoomJoin)
 	app.Post("/rooms/:id/leave", a.handleRoomLeave)
 	app.Get("/rooms/:id/messages", a.handleMessageList)
+	app.Get("/rooms/:id/at/:msgid", a.handlePermalink)
+	app.Get("/rooms/:id/mentions", a.handleMentionOptions)
+	app.Get("/messages/:id", a.handleMessageShow)
+	app.Get("/messages/:id/edit", a.handleMessageEditForm)
+	app.Post("/messages/:id/edit", a.handleMessageEdit)
+	app.Post("/messages/:id/delete", a.handleMessageDelete)
+	app.Get("/messages/:id/react", a.handleReactForm)
+	app.Post("/messages/:id/boosts", a.handleBoost)
+	app.Get("/search", a.handleSearch)
 	app.Post("/rooms/:id/messages", a.handleMessageCreate)
 	app.Get("/rooms/:id/ws", a.handleWSUpgrade, websocket.New(a.serveWS, websocket.Config{
 		// Client frames are small; a read buffer is held by every idle

@@ -27,7 +27,8 @@ func (a *App) handleAvatar(c *fiber.Ctx) error {
 func handleViewerCSS(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/css; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	return c.SendString(views.ViewerCSS(viewer(c).Username))
+	v := viewer(c)
+	return c.SendString(views.ViewerCSS(v.Username, v.Admin))
 }
 
 // handleStatic serves the embedded files. A URL with this build's version

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Limits of what users type; the contract fixes them.
@@ -22,13 +24,16 @@ func validateUsername(name string) string {
 		return "A username is 3 to 32 characters long."
 	}
 	for i := 0; i < len(name); i++ {
-		c := name[i]
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
-		if !ok {
+		if !isNameByte(name[i]) {
 			return "A username may hold only letters A to Z, digits, and _ . -"
 		}
 	}
 	return ""
+}
+
+// isNameByte: usernames hold A-Z a-z 0-9 _ . - alone.
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
 }
 
 // validatePassword returns what is wrong with a new password, or "".
@@ -74,7 +79,7 @@ func cleanPost(raw string) (string, string) {
 	if !utf8.ValidString(raw) {
 		return "", "The message is not valid text."
 	}
-	text := strings.ReplaceAll(raw, "\r\n", "\n")
+	text := strings.ReplaceAll(norm.NFC.String(raw), "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
 	text = strings.TrimSpace(text)
 	if text == "" {

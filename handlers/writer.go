@@ -34,6 +34,10 @@ type entryWriter struct {
 
 	// commits and writes count transactions and the writes in them.
 	commits, writes atomic.Int64
+
+	// onEntry, if set, is told of each new entry once it is pushed, on
+	// the pushing goroutine.
+	onEntry func(store.Message)
 }
 
 // writeReq is one write waiting for the writer.
@@ -41,6 +45,9 @@ type writeReq struct {
 	ctx    context.Context
 	roomID int64
 	write  func(ctx context.Context, b *store.Batch) (store.Message, bool, error)
+	// change, if set, renders the frame of a change to an existing entry;
+	// without it the write adds an entry, pushed as one.
+	change func(store.Message) []byte
 
 	msg     store.Message
 	changed bool
@@ -70,7 +77,20 @@ func newEntryWriter(s *store.Store, h *hub.Hub, m *Metrics) *entryWriter {
 // Write stores one entry of the room through write and, once it is on
 // disk, pushes it live; it reports the entry and whether write stored one.
 func (w *entryWriter) Write(ctx context.Context, roomID int64, write func(ctx context.Context, b *store.Batch) (store.Message, bool, error)) (store.Message, bool, error) {
-	req := &writeReq{ctx: ctx, roomID: roomID, write: write, done: make(chan struct{}), accepted: time.Now()}
+	return w.do(&writeReq{ctx: ctx, roomID: roomID, write: write})
+}
+
+// Change changes an existing entry through write and, once that is on
+// disk, pushes the frame change renders of it to the entry's room; it
+// reports the entry and whether write changed it.
+func (w *entryWriter) Change(ctx context.Context, write func(ctx context.Context, b *store.Batch) (store.Message, bool, error), change func(store.Message) []byte) (store.Message, bool, error) {
+	return w.do(&writeReq{ctx: ctx, write: write, change: change})
+}
+
+func (w *entryWriter) do(req *writeReq) (store.Message, bool, error) {
+	ctx := req.ctx
+	req.done = make(chan struct{})
+	req.accepted = time.Now()
 	select {
 	case <-w.stop:
 		return store.Message{}, false, errShuttingDown
@@ -148,7 +168,7 @@ func (w *entryWriter) commit(batch []*writeReq) {
 		if err != nil {
 			r.msg, r.changed, r.err = store.Message{}, false, err
 		}
-		if r.err == nil && r.changed && r.msg.Kind == store.KindPost {
+		if r.err == nil && r.changed && r.change == nil && r.msg.Kind == store.KindPost {
 			r.durable = durable
 			w.metrics.postStore.Observe(durable.Sub(r.accepted).Seconds())
 		}
@@ -162,11 +182,19 @@ func (w *entryWriter) push() {
 	defer close(w.pushed)
 	for batch := range w.stored {
 		for _, r := range batch {
-			if r.err == nil && r.changed {
-				n := w.hub.Publish(r.roomID, hub.Event{Seq: r.msg.ID, Data: entryFrame(r.msg)})
+			if r.err == nil && r.changed && r.change != nil {
+				// A change carries no new id: every connection takes it,
+				// whatever it replayed.
+				n := w.hub.Publish(r.msg.RoomID, hub.Event{Data: r.change(r.msg)})
+				w.metrics.deliveries.Add(float64(n))
+			} else if r.err == nil && r.changed {
+				n := w.hub.Publish(r.msg.RoomID, hub.Event{Seq: r.msg.ID, Data: entryFrame(r.msg)})
 				w.metrics.deliveries.Add(float64(n))
 				if !r.durable.IsZero() {
 					w.metrics.postDelivery.Observe(time.Since(r.durable).Seconds())
+				}
+				if w.onEntry != nil {
+					w.onEntry(r.msg)
 				}
 			}
 			close(r.done)

@@ -45,6 +45,7 @@ type wsParams struct {
 	user     store.User
 	session  string
 	after    int64 // -1: no replay
+	rev      int64 // -1: no replay of changes
 
 	// The connection is subscribed before the upgrade is answered, so
 	// that nothing published after the handshake can miss it. Whoever
@@ -82,13 +83,20 @@ func (a *App) handleWSUpgrade(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := wsParams{roomID: id, roomName: room.Name, user: s.User, session: s.ID, after: -1}
+	p := wsParams{roomID: id, roomName: room.Name, user: s.User, session: s.ID, after: -1, rev: -1}
 	if q := c.Query("after"); q != "" {
 		after, err := strconv.ParseInt(q, 10, 64)
 		if err != nil || after < 0 {
 			return fiber.NewError(fiber.StatusBadRequest, "after must be the id of an entry: a whole number.")
 		}
 		p.after = after
+	}
+	if q := c.Query("rev"); q != "" {
+		rev, err := strconv.ParseInt(q, 10, 64)
+		if err != nil || rev < 0 {
+			return fiber.NewError(fiber.StatusBadRequest, "rev must be a change counter: a whole number.")
+		}
+		p.rev = rev
 	}
 	sub, err := a.hub.Subscribe(p.roomID, p.user.Username, p.session)
 	if errors.Is(err, hub.ErrTooMany) {
@@ -142,6 +150,7 @@ func (a *App) serveWS(conn *websocket.Conn) {
 		close(readerDone)
 		<-writerDone
 		a.hub.Unsubscribe(sub)
+		a.unread.Forget(p.user.Username)
 		select {
 		case <-sub.Closing():
 			code, _ := sub.CloseCode()
@@ -264,6 +273,9 @@ func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDo
 			return
 		}
 	}
+	// The newest entry this page was sent: what its user has seen.
+	seen, reported := replayed, time.Now()
+	defer func() { a.unread.Seen(p.user.ID, p.roomID, seen) }()
 	ping := time.NewTicker(a.pingEvery)
 	defer ping.Stop()
 	var batch []hub.Event
@@ -273,6 +285,7 @@ func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDo
 			if ev.Seq != 0 && ev.Seq <= replayed {
 				continue // the replay sent it already
 			}
+			seen = max(seen, ev.Seq)
 			if w == nil {
 				conn.SetWriteDeadline(time.Now().Add(a.writeTimeout))
 				var err error
@@ -308,6 +321,10 @@ func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDo
 				}
 				start = end
 			}
+			if now := time.Now(); now.Sub(reported) > readFlushEvery {
+				a.unread.Seen(p.user.ID, p.roomID, seen)
+				reported = now
+			}
 			clear(batch)
 			if cap(batch) > 256 {
 				batch = nil
@@ -337,12 +354,26 @@ func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDo
 func (a *App) replay(p wsParams, write func([]byte) error) (int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	var changed []store.Message
+	if p.rev >= 0 {
+		var err error
+		changed, err = a.store.ListChangedMessages(ctx, p.roomID, p.rev, p.after, wsReplayMax+1)
+		if err != nil {
+			a.log.Error("socket replay failed", "room", p.roomID, "err", err)
+			return 0, err
+		}
+	}
 	msgs, err := a.store.ListMessagesAfter(ctx, p.roomID, p.after, wsReplayMax+1)
 	if err != nil {
 		a.log.Error("socket replay failed", "room", p.roomID, "err", err)
 		return 0, err
 	}
-	if len(msgs) > wsReplayMax {
+	if len(msgs) > wsReplayMax || len(changed) > wsReplayMax {
+		rev, err := a.store.RoomRev(ctx, p.roomID)
+		if err != nil {
+			a.log.Error("socket replay failed", "room", p.roomID, "err", err)
+			return 0, err
+		}
 		latest, err := a.store.ListLatestMessages(ctx, p.roomID, historyPage+1)
 		if err != nil {
 			a.log.Error("socket replay failed", "room", p.roomID, "err", err)
@@ -356,7 +387,15 @@ func (a *App) replay(p wsParams, write func([]byte) error) (int64, error) {
 		if len(latest) > 0 {
 			last = latest[len(latest)-1].ID
 		}
-		return last, write(renderBytes(views.HistoryReset(p.roomID, p.roomName, entries(latest), hasOlder)))
+		return last, write(renderBytes(views.HistoryReset(p.roomID, p.roomName, entries(latest), hasOlder, rev)))
+	}
+	// Entries the page holds that changed while it was away, as they are
+	// now; then the entries it missed.
+	for start := 0; start < len(changed); start += wsReplayBatch {
+		batch := changed[start:min(start+wsReplayBatch, len(changed))]
+		if err := write(renderBytes(views.EntriesChanged(entries(batch)))); err != nil {
+			return 0, err
+		}
 	}
 	var last int64
 	for start := 0; start < len(msgs); start += wsReplayBatch {

@@ -64,8 +64,10 @@ type Hub struct {
 	mu     sync.Mutex
 	rooms  map[int64]*room
 	closed bool
-	// perUser counts each user's connections, across rooms.
+	// perUser counts each user's connections, across rooms; byUser holds
+	// them.
 	perUser map[string]int
+	byUser  map[string]map[*Sub]struct{}
 	// live counts subscribed connections, for Wait.
 	live sync.WaitGroup
 }
@@ -89,7 +91,7 @@ func New(cfg Config) *Hub {
 	if cfg.QueueLen <= 0 {
 		cfg.QueueLen = 256
 	}
-	return &Hub{cfg: cfg, rooms: make(map[int64]*room), perUser: make(map[string]int)}
+	return &Hub{cfg: cfg, rooms: make(map[int64]*room), perUser: make(map[string]int), byUser: make(map[string]map[*Sub]struct{})}
 }
 
 // Sub is one connection to one room.
@@ -213,6 +215,12 @@ func (h *Hub) Subscribe(roomID int64, user, session string) (*Sub, error) {
 		ready:   make(chan struct{}, 1),
 		closing: make(chan struct{}),
 	}
+	h.mu.Lock()
+	if h.byUser[user] == nil {
+		h.byUser[user] = make(map[*Sub]struct{})
+	}
+	h.byUser[user][s] = struct{}{}
+	h.mu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.subs[s] = struct{}{}
@@ -251,8 +259,45 @@ func (h *Hub) Unsubscribe(s *Sub) {
 		}
 	}
 	r.mu.Unlock()
+	h.mu.Lock()
+	delete(h.byUser[s.User], s)
+	if len(h.byUser[s.User]) == 0 {
+		delete(h.byUser, s.User)
+	}
+	h.mu.Unlock()
 	h.release(r, s.User)
 	h.live.Done()
+}
+
+// SendUser queues the event to every connection of the user that follows
+// another room than skipRoom, and returns how many it was queued to.
+func (h *Hub) SendUser(user string, skipRoom int64, ev Event) int {
+	h.mu.Lock()
+	var subs []*Sub
+	for s := range h.byUser[user] {
+		if s.room.id != skipRoom {
+			subs = append(subs, s)
+		}
+	}
+	h.mu.Unlock()
+	for _, s := range subs {
+		h.Send(s, ev)
+	}
+	return len(subs)
+}
+
+// UserRooms reports whether the user has connections at all, and whether
+// one of them follows the room.
+func (h *Hub) UserRooms(user string, roomID int64) (online, inRoom bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.byUser[user] {
+		online = true
+		if s.room.id == roomID {
+			return true, true
+		}
+	}
+	return online, false
 }
 
 // Publish queues the event to every connection of the room, and returns

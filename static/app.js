@@ -10,6 +10,9 @@
 
   var socket = null;        // the room's current WebSocket
   var lastTypingSent = 0;
+  // The room's change counter (edits, deletes, reactions) as of the last
+  // change the socket brought: a reconnect asks for the changes after it.
+  var seenRev = 0;
 
   function messages() { return document.getElementById("messages"); }
   function scroller() { return document.getElementById("scroller"); }
@@ -46,6 +49,7 @@
     htmx.createWebSocket = function (url) {
       var u = new URL(url, location.href);
       u.searchParams.set("after", String(lastEntryId()));
+      u.searchParams.set("rev", String(seenRev));
       socket = make(u.toString());
       return socket;
     };
@@ -149,6 +153,9 @@
       var first = firstEntryId();
       if (!first) { e.preventDefault(); return; }
       e.detail.parameters.before = String(first);
+    }
+    if (e.detail.elt && e.detail.elt.id === "history-newer") {
+      e.detail.parameters.after = String(lastEntryId());
     }
   });
 
@@ -364,6 +371,196 @@
     banner(true);
   });
 
+
+  // ---- Edits, deletes and reactions --------------------------------------
+  //
+  // A changed entry comes as a whole element with the entry's id (or its
+  // .boosts part), carrying data-rev, the room's change counter: from the
+  // socket, and in answer to the reader's own change. An answer can arrive
+  // after a newer change from the socket; an older rev never replaces a
+  // newer one.
+
+  function revOf(el) {
+    if (!el || !el.getAttribute) return -1;
+    var v = el.getAttribute("data-rev");
+    return v === null ? -1 : parseInt(v, 10) || 0;
+  }
+
+  function firstElement(frag) {
+    if (!frag) return null;
+    return frag.nodeType === 11 ? frag.firstElementChild : frag;
+  }
+
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    var target = e.detail.target, incoming = firstElement(e.detail.fragment);
+    if (!target || !incoming) return;
+    if (incoming.id === target.id && revOf(target) > revOf(incoming) && revOf(incoming) >= 0) {
+      e.detail.shouldSwap = false;
+    }
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var target = e.detail.target;
+    var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    if (!target || !elt) return;
+    // A refused edit or reaction comes back as the form again, with why.
+    var status = e.detail.xhr && e.detail.xhr.status;
+    if ((status === 422 || status === 409 || status === 429) && elt.closest && elt.closest(".entry, .picker")) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+      return;
+    }
+    var m = /data-rev="(\d+)"/.exec(e.detail.serverResponse || "");
+    if (m && revOf(target) > parseInt(m[1], 10)) e.detail.shouldSwap = false;
+  });
+
+  document.addEventListener("htmx:wsAfterMessage", function (e) {
+    var text = e.detail && e.detail.message;
+    if (typeof text !== "string" || text.indexOf("data-rev") < 0) return;
+    var re = /data-rev="(\d+)"/g, m;
+    while ((m = re.exec(text))) seenRev = Math.max(seenRev, parseInt(m[1], 10) || 0);
+  });
+
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var t = e.detail.target;
+    if (t && t.closest && t.closest("#messages")) localTimes(messages());
+    var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    // A reaction given: the picker closes.
+    if (elt && elt.closest && elt.closest(".picker") && e.detail.xhr && e.detail.xhr.status === 200 &&
+        t && t.classList && t.classList.contains("boosts")) {
+      var picker = document.getElementById("picker-" + t.id.replace("boosts-", ""));
+      if (picker) picker.textContent = "";
+    }
+    // An edit form opened: its field takes the focus, the caret at the end.
+    var area = t && t.querySelector ? (t.matches && t.matches(".edit-form") ? t : t.querySelector(".edit-form")) : null;
+    if (area) {
+      var field = area.querySelector("textarea");
+      if (field) { field.focus(); field.setSelectionRange(field.value.length, field.value.length); }
+    }
+  });
+
+  document.addEventListener("htmx:oobAfterSwap", function () { localTimes(messages()); });
+
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (!(t instanceof HTMLTextAreaElement) || !t.form || !t.form.classList.contains("edit-form")) return;
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      if (t.value.trim() !== "") t.form.requestSubmit();
+    } else if (e.key === "Escape") {
+      var cancel = t.form.querySelector("a[hx-get]");
+      if (cancel) cancel.click();
+    }
+  });
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    document.querySelectorAll(".picker").forEach(function (p) { p.textContent = ""; });
+  });
+
+  // A failed request of htmx says why, for a moment.
+  document.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr;
+    var box = document.createElement("div");
+    box.innerHTML = xhr && xhr.responseText ? xhr.responseText : "";
+    var msg = box.querySelector("[data-kind=error]");
+    var toast = document.createElement("p");
+    toast.className = "toast";
+    toast.setAttribute("role", "alert");
+    toast.textContent = msg ? msg.textContent.trim() : "That did not work. Try again.";
+    document.body.appendChild(toast);
+    setTimeout(function () { toast.remove(); }, 6000);
+  });
+
+  // ---- Mentions --------------------------------------------------------
+  //
+  // "@" and the start of a name before the caret asks the server for the
+  // room's members that match; the arrow keys move through them, Enter or
+  // Tab takes one, Escape closes the list.
+
+  var MENTION_BEFORE = /(^|[^\w@])@([A-Za-z0-9_.\-]{0,32})$/;
+  var mentionTimer = 0;
+
+  function mentionBox() { return document.getElementById("mention-box"); }
+
+  function mentionQuery(area) {
+    var m = MENTION_BEFORE.exec(area.value.slice(0, area.selectionStart));
+    return m ? m[2] : null;
+  }
+
+  function closeMentions() {
+    var box = mentionBox();
+    if (box) box.textContent = "";
+  }
+
+  function mentionOptions() {
+    var box = mentionBox();
+    return box ? Array.prototype.slice.call(box.querySelectorAll("[role=option]")) : [];
+  }
+
+  function moveMention(step) {
+    var opts = mentionOptions();
+    if (!opts.length) return;
+    var at = opts.findIndex(function (o) { return o.getAttribute("aria-selected") === "true"; });
+    var next = (at + step + opts.length) % opts.length;
+    opts.forEach(function (o, i) { o.setAttribute("aria-selected", i === next ? "true" : "false"); });
+    var area = document.querySelector("#compose textarea");
+    if (area) area.setAttribute("aria-activedescendant", opts[next].id);
+  }
+
+  function takeMention(name) {
+    var area = document.querySelector("#compose textarea");
+    if (!area) return;
+    var before = area.value.slice(0, area.selectionStart), after = area.value.slice(area.selectionEnd);
+    var m = MENTION_BEFORE.exec(before);
+    if (!m) return;
+    var start = before.length - m[2].length;
+    area.value = before.slice(0, start) + name + " " + after;
+    var caret = start + name.length + 1;
+    area.setSelectionRange(caret, caret);
+    area.focus();
+    closeMentions();
+  }
+
+  document.addEventListener("input", function (e) {
+    var t = e.target;
+    if (!(t instanceof HTMLTextAreaElement) || !t.form || t.form.id !== "compose") return;
+    var q = mentionQuery(t);
+    clearTimeout(mentionTimer);
+    if (q === null) { closeMentions(); return; }
+    var room = document.querySelector("[data-room]");
+    if (!room) return;
+    mentionTimer = setTimeout(function () {
+      htmx.ajax("GET", "/rooms/" + room.getAttribute("data-room") + "/mentions?q=" + encodeURIComponent(q),
+        { target: "#mention-box", swap: "innerHTML" });
+    }, 120);
+  });
+
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (!(t instanceof HTMLTextAreaElement) || !t.form || t.form.id !== "compose") return;
+    if (!mentionOptions().length) return;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      moveMention(e.key === "ArrowDown" ? 1 : -1);
+    } else if ((e.key === "Enter" || e.key === "Tab") && !e.shiftKey && !e.isComposing) {
+      var chosen = mentionBox().querySelector("[aria-selected=true]");
+      if (!chosen) return;
+      // Before the compose field's own Enter, which would send.
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      takeMention(chosen.getAttribute("data-name"));
+    } else if (e.key === "Escape") {
+      closeMentions();
+    }
+  }, true);
+
+  document.addEventListener("click", function (e) {
+    var opt = e.target.closest && e.target.closest("#mention-box [role=option]");
+    if (opt) { e.preventDefault(); takeMention(opt.getAttribute("data-name")); return; }
+    if (!e.target.closest || !e.target.closest("#mention-box")) closeMentions();
+  });
+
   // ---- Start -------------------------------------------------------------
 
   // Before htmx opens the room's socket, which it does when the document
@@ -371,10 +568,18 @@
   installSocketFactory();
 
   function start() {
+    var list = messages();
+    if (list) seenRev = parseInt(list.getAttribute("data-rev") || "0", 10) || 0;
     var sc = scroller();
+    var target = document.querySelector("#messages [data-highlight]");
     if (sc) {
       sc.addEventListener("scroll", onScroll, { passive: true });
-      scrollToBottom();
+      if (target) {
+        target.scrollIntoView({ block: "center" });
+        atBottom = nearBottom(sc);
+      } else {
+        scrollToBottom();
+      }
     }
     localTimes(document.body);
     regroup();
@@ -386,7 +591,7 @@
     var observer = new MutationObserver(function (records) {
       var appended = [];
       records.forEach(function (r) {
-        if (r.target.id === "messages" && r.nextSibling === null) {
+        if (r.target.id === "messages" && r.nextSibling === null && r.removedNodes.length === 0) {
           // Added at the end: live entries (older ones go at the start).
           r.addedNodes.forEach(function (n) { if (n.nodeType === 1) appended.push(n); });
         } else if (r.target.id === "typing") {

@@ -3,26 +3,49 @@
 package views
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // Viewer is who a page is rendered for; empty when signed out.
 type Viewer struct {
 	Username string
+	Admin    bool
 }
 
 // Entry is one element of a room's history.
 type Entry struct {
 	ID     int64
-	Kind   string // post, join or leave
+	RoomID int64
+	Kind   string // post, join, leave; a deleted post is "deleted"
 	Author string
 	Text   string
 	Time   time.Time
 	// ClientID is the id the sender's page gave a post, so that the page
 	// knows its send has landed; "" for none.
 	ClientID string
+	// Rev is the room's change counter at the entry's last change: a page
+	// keeps the newest it has seen, and never swaps in an older one.
+	Rev      int64
+	EditedAt time.Time // zero if never edited
+	Mentions []Span
+	Boosts   []Boost
+	// Marks are the byte ranges of Text a search matched.
+	Marks []Span
+	// Highlight marks the entry a permalink points at.
+	Highlight bool
 }
+
+// Boost is one reaction to a post and the users who gave it.
+type Boost struct {
+	Emoji string
+	Users []string
+}
+
+// QuickBoosts are the reactions offered with one click.
+var QuickBoosts = []string{"👍", "❤️", "😂", "🎉", "😮", "🙏"}
 
 // RoomLink is a room in the room list.
 type RoomLink struct {
@@ -30,6 +53,8 @@ type RoomLink struct {
 	Name    string
 	Member  bool
 	Current bool
+	// Unread: the room has entries the user has not seen.
+	Unread bool
 }
 
 // ComposeForm is the form that posts to a room.
@@ -51,6 +76,46 @@ type RoomPage struct {
 	Members  []string
 	Member   bool
 	Compose  ComposeForm
+	// Rev is the room's change counter when the page was read.
+	Rev int64
+	// At is the entry a permalink opened the room around (0: the latest
+	// entries, live); HasNewer says entries newer than those shown exist.
+	At       int64
+	HasNewer bool
+}
+
+// SearchPage lists the posts that match a query.
+type SearchPage struct {
+	Viewer  Viewer
+	Rooms   []RoomLink
+	Query   string
+	Error   string
+	Results []SearchResult
+	// Searched: a query was run (an empty list then means no match).
+	Searched bool
+}
+
+// SearchResult is a post found, and the room it is in.
+type SearchResult struct {
+	Entry
+	RoomName string
+}
+
+// EditPage is the form that edits a post, without JavaScript.
+type EditPage struct {
+	Viewer Viewer
+	Rooms  []RoomLink
+	Entry  Entry
+	Text   string
+	Error  string
+}
+
+// ReactPage offers reactions to a post, without JavaScript.
+type ReactPage struct {
+	Viewer Viewer
+	Rooms  []RoomLink
+	Entry  Entry
+	Error  string
 }
 
 // LobbyPage is the list of rooms and the form that creates one.
@@ -96,3 +161,40 @@ func timeLong(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006, 15:04
 func presenceID(user string) string { return "presence-" + user }
 
 func memberID(user string) string { return "member-" + user }
+
+// PermalinkURL is the path of a room opened around one entry.
+func PermalinkURL(roomID, id int64) string {
+	return RoomURL(roomID) + "/at/" + strconv.FormatInt(id, 10)
+}
+
+// MessageURL is the path of an entry's actions.
+func MessageURL(id int64) string { return "/messages/" + strconv.FormatInt(id, 10) }
+
+// BoostsID is the DOM id of a post's reactions.
+func BoostsID(id int64) string { return "boosts-" + strconv.FormatInt(id, 10) }
+
+// PickerID is the DOM id of the place a post's reaction picker opens.
+func PickerID(id int64) string { return "picker-" + strconv.FormatInt(id, 10) }
+
+// RoomLinkID is the DOM id of a room's link in the room list.
+func RoomLinkID(id int64) string { return "room-link-" + strconv.FormatInt(id, 10) }
+
+func (e Entry) mentioned() string {
+	var names []string
+	for _, m := range e.Mentions {
+		if !slices.Contains(names, m.Name) {
+			names = append(names, m.Name)
+		}
+	}
+	return strings.Join(names, " ")
+}
+
+func boostTitle(b Boost) string {
+	const shown = 12
+	if len(b.Users) <= shown {
+		return strings.Join(b.Users, ", ")
+	}
+	return strings.Join(b.Users[:shown], ", ") + " and " + strconv.Itoa(len(b.Users)-shown) + " more"
+}
+
+func joinNames(names []string) string { return strings.Join(names, " ") }

@@ -15,9 +15,11 @@ import (
 
 // The markup an entry may have; anything else came from the user's text.
 var (
-	entryElements   = map[string]bool{"li": true, "img": true, "div": true, "span": true, "time": true, "p": true}
+	entryElements   = map[string]bool{"li": true, "img": true, "div": true, "span": true, "time": true, "p": true, "a": true, "form": true, "button": true}
 	entryAttributes = map[string]bool{"id": true, "class": true, "data-kind": true, "data-author": true, "data-client-id": true,
-		"src": true, "alt": true, "width": true, "height": true, "loading": true, "datetime": true, "title": true}
+		"src": true, "alt": true, "width": true, "height": true, "loading": true, "datetime": true, "title": true, "data-rev": true,
+		"href": true, "hx-get": true, "hx-post": true, "hx-target": true, "hx-swap": true, "hx-confirm": true, "aria-label": true,
+		"method": true, "action": true, "type": true}
 )
 
 // FuzzMessageItem: whatever a post says, no element or attribute of it

@@ -34,10 +34,11 @@ func AvatarColor(username string) string {
 }
 
 // ViewerCSS is the stylesheet of one signed-in user: it sets their own
-// entries apart. Entries are rendered once for everyone; only this file
-// knows who is looking. Usernames hold only [A-Za-z0-9_.-], which need no
-// escaping inside a quoted CSS string.
-func ViewerCSS(username string) string {
+// entries apart, makes entries that mention them stand out, marks their own
+// reactions and shows the actions open to them. Entries are rendered once
+// for everyone; only this file knows who is looking. Usernames hold only
+// [A-Za-z0-9_.-], which need no escaping inside a quoted CSS string.
+func ViewerCSS(username string, admin bool) string {
 	if username == "" {
 		return "/* signed out */\n"
 	}
@@ -52,5 +53,14 @@ func ViewerCSS(username string) string {
 	fmt.Fprintf(&b, "%s .entry-post%s time { color: var(--mine-meta); }\n", me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s[data-cont] time { left: auto; right: 0; }\n", me, mine)
 	fmt.Fprintf(&b, "%s .typing-user[data-user=%q] { display: none; }\n", me, username)
+	fmt.Fprintf(&b, "%s .entry-post%s .own-only { display: inline-flex; }\n", me, mine)
+	if admin {
+		fmt.Fprintf(&b, "%s .entry-post .admin-too { display: inline-flex; }\n", me)
+	}
+	fmt.Fprintf(&b, "/* Mentions of %s */\n", username)
+	fmt.Fprintf(&b, "%s .entry-post[data-mentions~=%q] { background: var(--mention-bg); box-shadow: inset 3px 0 0 var(--mention-edge); }\n", me, username)
+	fmt.Fprintf(&b, "%s .mention[data-user=%q] { background: var(--mention-edge); color: var(--mention-fg); }\n", me, username)
+	fmt.Fprintf(&b, "/* Reactions of %s */\n", username)
+	fmt.Fprintf(&b, "%s .boost[data-users~=%q] { background: var(--boost-mine-bg); border-color: var(--accent); }\n", me, username)
 	return b.String()
 }

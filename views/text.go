@@ -10,6 +10,27 @@ type TextPart struct {
 	Mark    bool
 }
 
+// TextRun is a mention, or a run of text between mentions, made of parts
+// that a search marked or not.
+type TextRun struct {
+	Mention string
+	Parts   []TextPart
+}
+
+// textRuns groups the parts of a post by mention, so that each mention is
+// one element however a search marked it.
+func textRuns(text string, mentions, marks []Span) []TextRun {
+	var runs []TextRun
+	for _, p := range textParts(text, mentions, marks) {
+		if n := len(runs); n > 0 && runs[n-1].Mention == p.Mention {
+			runs[n-1].Parts = append(runs[n-1].Parts, p)
+			continue
+		}
+		runs = append(runs, TextRun{Mention: p.Mention, Parts: []TextPart{p}})
+	}
+	return runs
+}
+
 // Span is a byte range of a post's text; Name is the user a mention names.
 type Span struct {
 	Start, End int

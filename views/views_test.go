@@ -116,11 +116,22 @@ func TestAvatar(t *testing.T) {
 }
 
 func TestViewerCSS(t *testing.T) {
-	css := views.ViewerCSS("alice")
-	if !strings.Contains(css, `body[data-viewer="alice"] .entry-post[data-author="alice"]`) {
-		t.Errorf("css %s", css)
+	css := views.ViewerCSS("alice", false)
+	for _, want := range []string{
+		`body[data-viewer="alice"] .entry-post[data-author="alice"]`,
+		`.entry-post[data-mentions~="alice"]`,
+		`.mention[data-user="alice"]`,
+		`.boost[data-users~="alice"]`,
+		`.entry-post[data-author="alice"] .own-only`,
+	} {
+		if !strings.Contains(css, want) {
+			t.Errorf("no %s in css %s", want, css)
+		}
 	}
-	if strings.Contains(css, "bob") {
-		t.Error("css names another user")
+	if strings.Contains(css, "bob") || strings.Contains(css, "admin-too") {
+		t.Error("css names another user, or gives a user an admin's delete")
+	}
+	if admin := views.ViewerCSS("root", true); !strings.Contains(admin, `body[data-viewer="root"] .entry-post .admin-too`) {
+		t.Errorf("admin css %s", admin)
 	}
 }

@@ -1,0 +1,375 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"chat/store"
+	"chat/views"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+	"golang.org/x/text/unicode/norm"
+)
+
+// permalinkSide is how many entries a permalink shows before the entry it
+// points at, and after.
+const permalinkSide = 25
+
+// messageID parses the :id of a /messages/:id path.
+func messageID(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fiber.ErrNotFound
+	}
+	return id, nil
+}
+
+// findMessage finds the entry of the path, in a room the user may read.
+func (a *App) findMessage(c *fiber.Ctx) (store.Message, error) {
+	id, err := messageID(c)
+	if err != nil {
+		return store.Message{}, err
+	}
+	return a.store.FindMessage(c.UserContext(), id)
+}
+
+// changeError turns a refused change into an answer.
+func changeError(err error, what string) error {
+	switch {
+	case errors.Is(err, store.ErrForbidden):
+		return fiber.NewError(http.StatusForbidden, "Only its author may "+what+" a message.")
+	case errors.Is(err, store.ErrDeleted):
+		return fiber.NewError(http.StatusConflict, "That message was deleted.")
+	case errors.Is(err, store.ErrNotMember):
+		return fiber.NewError(http.StatusForbidden, "Join the room to react to its messages.")
+	}
+	return err
+}
+
+// handleMessageShow answers an entry as it is now: a fragment to htmx (an
+// edit given up), else the room around it.
+func (a *App) handleMessageShow(c *fiber.Ctx) error {
+	m, err := a.findMessage(c)
+	if err != nil {
+		return err
+	}
+	if !isHTMX(c) {
+		return c.Redirect(views.PermalinkURL(m.RoomID, m.ID), fiber.StatusSeeOther)
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	return render(c, http.StatusOK, views.MessageItem(entry(m)))
+}
+
+// handleMessageEditForm shows the form that edits a post: in place of its
+// text to htmx, else as a page.
+func (a *App) handleMessageEditForm(c *fiber.Ctx) error {
+	m, err := a.findMessage(c)
+	if err != nil {
+		return err
+	}
+	s, _ := session(c)
+	if m.Kind != store.KindPost || m.UserID != s.User.ID {
+		return changeError(store.ErrForbidden, "edit")
+	}
+	if m.Deleted {
+		return changeError(store.ErrDeleted, "edit")
+	}
+	return a.showEditForm(c, http.StatusOK, m, m.Text, "")
+}
+
+func (a *App) showEditForm(c *fiber.Ctx, status int, m store.Message, text, problem string) error {
+	e := entry(m)
+	if isHTMX(c) {
+		if status != http.StatusOK {
+			c.Set("HX-Retarget", "#"+views.MessageID(m.ID)+" .edit-form")
+			c.Set("HX-Reswap", "outerHTML")
+		}
+		return render(c, status, views.EditForm(e, text, problem))
+	}
+	return render(c, status, views.EditMessage(views.EditPage{Viewer: viewer(c), Entry: e, Text: text, Error: problem}))
+}
+
+// handleMessageEdit replaces the text of the user's own post, and pushes
+// the post again to everyone in its room.
+func (a *App) handleMessageEdit(c *fiber.Ctx) error {
+	id, err := messageID(c)
+	if err != nil {
+		return err
+	}
+	s, _ := session(c)
+	raw := c.FormValue("text")
+	text, problem := cleanPost(raw)
+	status := http.StatusUnprocessableEntity
+	if problem == "" && !a.posts.Allow(s.User.ID, a.now()) {
+		problem, status = "You are posting too fast. Wait a few seconds.", http.StatusTooManyRequests
+		c.Set(fiber.HeaderRetryAfter, "10")
+	}
+	if problem != "" {
+		m, err := a.store.FindMessage(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		if m.Kind != store.KindPost || m.UserID != s.User.ID {
+			return changeError(store.ErrForbidden, "edit")
+		}
+		return a.showEditForm(c, status, m, raw, problem)
+	}
+	m, _, err := a.writer.Change(c.UserContext(), func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+		return b.EditPost(ctx, id, s.User.ID, text)
+	}, func(m store.Message) []byte { return renderBytes(views.EntryChanged(entry(m))) })
+	if err != nil {
+		return changeError(err, "edit")
+	}
+	return a.changed(c, m, views.MessageItem(entry(m)))
+}
+
+// changed answers a change: the changed part to htmx, else the room around
+// the entry.
+func (a *App) changed(c *fiber.Ctx, m store.Message, part templ.Component) error {
+	if isHTMX(c) {
+		return render(c, http.StatusOK, part)
+	}
+	return c.Redirect(views.PermalinkURL(m.RoomID, m.ID), fiber.StatusSeeOther)
+}
+
+// handleMessageDelete deletes a post of the user's own or, for an admin,
+// anyone's, and pushes the mark that stays to everyone in its room.
+func (a *App) handleMessageDelete(c *fiber.Ctx) error {
+	id, err := messageID(c)
+	if err != nil {
+		return err
+	}
+	s, _ := session(c)
+	m, _, err := a.writer.Change(c.UserContext(), func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+		return b.DeletePost(ctx, id, s.User.ID, s.User.IsAdmin)
+	}, func(m store.Message) []byte { return renderBytes(views.EntryChanged(entry(m))) })
+	if err != nil {
+		return changeError(err, "delete")
+	}
+	return a.changed(c, m, views.MessageItem(entry(m)))
+}
+
+// handleReactForm offers reactions to a post: a picker to htmx, else a
+// page.
+func (a *App) handleReactForm(c *fiber.Ctx) error {
+	m, err := a.findMessage(c)
+	if err != nil {
+		return err
+	}
+	if m.Kind != store.KindPost {
+		return fiber.NewError(http.StatusForbidden, "Only posts take reactions.")
+	}
+	if m.Deleted {
+		return changeError(store.ErrDeleted, "react to")
+	}
+	return a.showPicker(c, http.StatusOK, m, "")
+}
+
+func (a *App) showPicker(c *fiber.Ctx, status int, m store.Message, problem string) error {
+	e := entry(m)
+	if isHTMX(c) {
+		if status != http.StatusOK {
+			c.Set("HX-Retarget", "#"+views.PickerID(m.ID))
+			c.Set("HX-Reswap", "innerHTML")
+		}
+		return render(c, status, views.Picker(e, problem))
+	}
+	return render(c, status, views.ReactMessage(views.ReactPage{Viewer: viewer(c), Entry: e, Error: problem}))
+}
+
+// cleanBoost trims a reaction and returns what is wrong with it, or "":
+// one emoji or a few words, up to 16 characters, on one line.
+func cleanBoost(raw string) (string, string) {
+	if !utf8.ValidString(raw) {
+		return "", "A reaction must be text."
+	}
+	s := norm.NFC.String(strings.TrimSpace(raw))
+	if s == "" {
+		return "", "Choose a reaction."
+	}
+	if utf8.RuneCountInString(s) > store.BoostMax {
+		return "", "A reaction may have at most 16 characters."
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return "", "A reaction cannot hold line breaks or control characters."
+		}
+	}
+	return s, ""
+}
+
+// handleBoost adds the user's reaction to a post, or takes it back, and
+// pushes the post's reactions to everyone in its room.
+func (a *App) handleBoost(c *fiber.Ctx) error {
+	id, err := messageID(c)
+	if err != nil {
+		return err
+	}
+	s, _ := session(c)
+	emoji, problem := cleanBoost(c.FormValue("emoji"))
+	status := http.StatusUnprocessableEntity
+	if problem == "" && !a.boosts.Allow(s.User.ID, a.now()) {
+		problem, status = "You are reacting too fast. Wait a few seconds.", http.StatusTooManyRequests
+		c.Set(fiber.HeaderRetryAfter, "10")
+	}
+	if problem == "" {
+		m, _, err := a.writer.Change(c.UserContext(), func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+			return b.ToggleBoost(ctx, id, s.User.ID, emoji)
+		}, func(m store.Message) []byte { return renderBytes(views.BoostsChanged(entry(m))) })
+		switch {
+		case err == nil:
+			return a.changed(c, m, views.Boosts(entry(m)))
+		case errors.Is(err, store.ErrConflict):
+			problem, status = "This message has as many kinds of reaction as it can hold: add yours to one of them.", http.StatusConflict
+		default:
+			return changeError(err, "react to")
+		}
+	}
+	m, err := a.store.FindMessage(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return a.showPicker(c, status, m, problem)
+}
+
+// handlePermalink shows the room around one entry, which is highlighted,
+// with older entries above and newer ones below to scroll to.
+func (a *App) handlePermalink(c *fiber.Ctx) error {
+	id, err := roomID(c)
+	if err != nil {
+		return err
+	}
+	at, err := strconv.ParseInt(c.Params("msgid"), 10, 64)
+	if err != nil || at <= 0 {
+		return fiber.ErrNotFound
+	}
+	ctx := c.UserContext()
+	s, _ := session(c)
+	target, err := a.store.FindMessage(ctx, at)
+	if err != nil {
+		return err
+	}
+	if target.RoomID != id {
+		return fiber.NewError(http.StatusNotFound, "That message is not in this room.")
+	}
+	room, err := a.store.FindRoomByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	older, err := a.store.ListMessagesBefore(ctx, id, at, permalinkSide+1)
+	if err != nil {
+		return err
+	}
+	hasOlder := len(older) > permalinkSide
+	if hasOlder {
+		older = older[1:]
+	}
+	newer, err := a.store.ListMessagesAfter(ctx, id, at-1, permalinkSide+2)
+	if err != nil {
+		return err
+	}
+	hasNewer := len(newer) > permalinkSide+1
+	if hasNewer {
+		newer = newer[:permalinkSide+1]
+	}
+	list := entries(append(older, newer...))
+	for i := range list {
+		list[i].Highlight = list[i].ID == at
+	}
+	members, err := a.store.ListMembers(ctx, id)
+	if err != nil {
+		return err
+	}
+	isMember, err := a.store.IsMember(ctx, id, s.User.ID)
+	if err != nil {
+		return err
+	}
+	links, err := a.roomLinks(c, id)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	return render(c, http.StatusOK, views.Room(views.RoomPage{
+		Viewer:   viewer(c),
+		RoomID:   id,
+		RoomName: room.Name,
+		Rooms:    links,
+		Entries:  list,
+		HasOlder: hasOlder,
+		HasNewer: hasNewer,
+		At:       at,
+		Members:  members,
+		Member:   isMember,
+		Compose:  views.ComposeForm{RoomID: id},
+	}))
+}
+
+// searchMax is how many posts a search lists.
+const searchMax = 50
+
+// handleSearch lists the posts of the rooms the user may read that hold
+// every word of ?q=, newest first.
+func (a *App) handleSearch(c *fiber.Ctx) error {
+	s, _ := session(c)
+	q := strings.TrimSpace(c.Query("q"))
+	p := views.SearchPage{Viewer: viewer(c), Query: q}
+	status := http.StatusOK
+	switch {
+	case q == "":
+	case !utf8.ValidString(q) || utf8.RuneCountInString(q) > store.SearchQueryMax:
+		p.Error, status = "A search may have at most 200 characters.", http.StatusUnprocessableEntity
+	case len(store.SearchTerms(q)) == 0:
+		p.Error, status = "Search for a word of at least three characters.", http.StatusUnprocessableEntity
+	default:
+		hits, err := a.store.SearchPosts(c.UserContext(), s.User.ID, q, searchMax)
+		if err != nil {
+			return err
+		}
+		p.Searched = true
+		for _, h := range hits {
+			e := entry(h.Message)
+			for _, m := range h.Marks {
+				e.Marks = append(e.Marks, views.Span{Start: m[0], End: m[1]})
+			}
+			p.Results = append(p.Results, views.SearchResult{Entry: e, RoomName: h.RoomName})
+		}
+	}
+	links, err := a.roomLinks(c, 0)
+	if err != nil {
+		return err
+	}
+	p.Rooms = links
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	return render(c, status, views.Search(p))
+}
+
+// mentionOptionsMax is how many members the "@" list offers.
+const mentionOptionsMax = 8
+
+// handleMentionOptions lists the room's members whose names start with
+// ?q=, for the compose field's "@".
+func (a *App) handleMentionOptions(c *fiber.Ctx) error {
+	id, err := roomID(c)
+	if err != nil {
+		return err
+	}
+	q := c.Query("q")
+	if len(q) > usernameMax || strings.ContainsFunc(q, func(r rune) bool { return r > 127 || !isNameByte(byte(r)) }) {
+		return render(c, http.StatusOK, views.MentionOptions(nil))
+	}
+	if _, err := a.store.FindRoomByID(c.UserContext(), id); err != nil {
+		return err
+	}
+	names, err := a.store.ListMembersLike(c.UserContext(), id, q, mentionOptionsMax)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	return render(c, http.StatusOK, views.MentionOptions(names))
+}
