@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 )
 
 // Batch is one write transaction that several writes share: one commit,
@@ -12,6 +13,12 @@ import (
 type Batch struct {
 	s  *Store
 	tx *sql.Tx
+	// toIndex are the posts, by id, whose text the search index takes at
+	// the end of the batch. FTS4 writes its pending terms out whenever a
+	// statement of the transaction opens a savepoint, which each insert
+	// does: indexed one by one between inserts, posts cost five times as
+	// much.
+	toIndex map[int64]string
 }
 
 // WriteBatch runs fn in one write transaction and commits what it wrote.
@@ -22,11 +29,55 @@ func (s *Store) WriteBatch(ctx context.Context, fn func(b *Batch) error) error {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
-	if err := fn(&Batch{s: s, tx: tx}); err != nil {
+	b := &Batch{s: s, tx: tx}
+	if err := fn(b); err != nil {
+		return err
+	}
+	if err := b.index(ctx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// index adds the batch's new and edited posts to the search index.
+func (b *Batch) index(ctx context.Context) error {
+	if len(b.toIndex) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(b.toIndex))
+	for id := range b.toIndex {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	stmt := b.tx.StmtContext(ctx, b.s.stmts.indexPost)
+	for _, id := range ids {
+		if _, err := stmt.ExecContext(ctx, id, searchTokens(b.toIndex[id])); err != nil {
+			return fmt.Errorf("store: index post %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// indexLater has the post's text indexed at the end of the batch.
+func (b *Batch) indexLater(id int64, text string) {
+	if b.toIndex == nil {
+		b.toIndex = make(map[int64]string)
+	}
+	b.toIndex[id] = text
+}
+
+// unindex takes a post out of the search index, before its text changes:
+// the index reads the old text to know what to forget. A post of this
+// batch is not in the index yet.
+func (b *Batch) unindex(ctx context.Context, id int64) error {
+	if _, ok := b.toIndex[id]; ok {
+		return nil
+	}
+	if _, err := b.tx.ExecContext(ctx, "DELETE FROM post_search WHERE docid = ?", id); err != nil {
+		return fmt.Errorf("store: unindex post %d: %w", id, err)
 	}
 	return nil
 }
@@ -52,7 +103,7 @@ func (b *Batch) item(ctx context.Context, write func() (Message, bool, error)) (
 // CreatePost is Store.CreatePost inside the batch. It needs no savepoint:
 // it writes one row, last, and a statement that fails undoes only itself.
 func (b *Batch) CreatePost(ctx context.Context, roomID, userID int64, text, clientID string) (Message, bool, error) {
-	return b.s.createPost(ctx, b.tx, roomID, userID, text, clientID)
+	return b.s.createPost(ctx, b, roomID, userID, text, clientID)
 }
 
 // JoinRoom is Store.JoinRoom inside the batch.
@@ -67,12 +118,12 @@ func (b *Batch) LeaveRoom(ctx context.Context, roomID, userID int64) (Message, b
 
 // EditPost is Store.EditPost inside the batch.
 func (b *Batch) EditPost(ctx context.Context, id, userID int64, text string) (Message, bool, error) {
-	return b.item(ctx, func() (Message, bool, error) { return b.s.editPost(ctx, b.tx, id, userID, text) })
+	return b.item(ctx, func() (Message, bool, error) { return b.s.editPost(ctx, b, id, userID, text) })
 }
 
 // DeletePost is Store.DeletePost inside the batch.
 func (b *Batch) DeletePost(ctx context.Context, id, userID int64, admin bool) (Message, bool, error) {
-	return b.item(ctx, func() (Message, bool, error) { return b.s.deletePost(ctx, b.tx, id, userID, admin) })
+	return b.item(ctx, func() (Message, bool, error) { return b.s.deletePost(ctx, b, id, userID, admin) })
 }
 
 // ToggleBoost is Store.ToggleBoost inside the batch; it always changes the

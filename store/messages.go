@@ -63,7 +63,8 @@ func (s *Store) CreatePost(ctx context.Context, roomID, userID int64, text, clie
 	return msg, created, err
 }
 
-func (s *Store) createPost(ctx context.Context, tx *sql.Tx, roomID, userID int64, text, clientID string) (Message, bool, error) {
+func (s *Store) createPost(ctx context.Context, b *Batch, roomID, userID int64, text, clientID string) (Message, bool, error) {
+	tx := b.tx
 	if clientID != "" {
 		rows, err := tx.StmtContext(ctx, s.stmts.findClientID).QueryContext(ctx, userID, clientID)
 		if err != nil {
@@ -96,13 +97,11 @@ func (s *Store) createPost(ctx context.Context, tx *sql.Tx, roomID, userID int64
 	if err != nil {
 		return Message{}, false, fmt.Errorf("store: create post: %w", err)
 	}
-	if _, err := tx.StmtContext(ctx, s.stmts.indexPost).ExecContext(ctx, id, searchTokens(text)); err != nil {
-		return Message{}, false, fmt.Errorf("store: index post: %w", err)
-	}
 	author, err := s.username(ctx, tx, userID)
 	if err != nil {
 		return Message{}, false, err
 	}
+	b.indexLater(id, text)
 	msg := Message{ID: id, RoomID: roomID, UserID: userID, Author: author, Kind: KindPost, Text: text, CreatedAt: fromMillis(now), ClientID: clientID, Mentions: mentions}
 	return msg, true, nil
 }
@@ -328,7 +327,8 @@ func (s *Store) EditPost(ctx context.Context, id, userID int64, text string) (ms
 	return msg, changed, err
 }
 
-func (s *Store) editPost(ctx context.Context, tx *sql.Tx, id, userID int64, text string) (Message, bool, error) {
+func (s *Store) editPost(ctx context.Context, b *Batch, id, userID int64, text string) (Message, bool, error) {
+	tx := b.tx
 	m, err := s.findPost(ctx, tx, id)
 	if err != nil {
 		return Message{}, false, err
@@ -346,23 +346,21 @@ func (s *Store) editPost(ctx context.Context, tx *sql.Tx, id, userID int64, text
 	if err != nil {
 		return Message{}, false, err
 	}
-	// The index forgets the old text's tokens, read through its view,
-	// before the text changes.
-	if _, err := tx.ExecContext(ctx, "DELETE FROM post_search WHERE docid = ?", id); err != nil {
-		return Message{}, false, fmt.Errorf("store: edit message %d: %w", id, err)
+	if err := b.unindex(ctx, id); err != nil {
+		return Message{}, false, err
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE messages SET body = ?, mentions = ?, edited_at = ? WHERE id = ?",
 		text, encodeMentions(mentions), s.now().UnixMilli(), id); err != nil {
 		return Message{}, false, fmt.Errorf("store: edit message %d: %w", id, err)
 	}
-	if _, err := tx.StmtContext(ctx, s.stmts.indexPost).ExecContext(ctx, id, searchTokens(text)); err != nil {
-		return Message{}, false, fmt.Errorf("store: index post: %w", err)
-	}
 	if err := s.bump(ctx, tx, m); err != nil {
 		return Message{}, false, err
 	}
-	m, err = s.findPost(ctx, tx, id)
-	return m, err == nil, err
+	if m, err = s.findPost(ctx, tx, id); err != nil {
+		return Message{}, false, err
+	}
+	b.indexLater(id, text)
+	return m, true, nil
 }
 
 // DeletePost deletes a post by its author or, with admin, by anyone: its
@@ -376,7 +374,8 @@ func (s *Store) DeletePost(ctx context.Context, id, userID int64, admin bool) (m
 	return msg, changed, err
 }
 
-func (s *Store) deletePost(ctx context.Context, tx *sql.Tx, id, userID int64, admin bool) (Message, bool, error) {
+func (s *Store) deletePost(ctx context.Context, b *Batch, id, userID int64, admin bool) (Message, bool, error) {
+	tx := b.tx
 	m, err := s.findPost(ctx, tx, id)
 	if err != nil {
 		return Message{}, false, err
@@ -387,8 +386,8 @@ func (s *Store) deletePost(ctx context.Context, tx *sql.Tx, id, userID int64, ad
 	if m.Deleted {
 		return m, false, nil
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM post_search WHERE docid = ?", id); err != nil {
-		return Message{}, false, fmt.Errorf("store: delete message %d: %w", id, err)
+	if err := b.unindex(ctx, id); err != nil {
+		return Message{}, false, err
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM reactions WHERE message_id = ?", id); err != nil {
 		return Message{}, false, fmt.Errorf("store: delete message %d: %w", id, err)
@@ -399,8 +398,11 @@ func (s *Store) deletePost(ctx context.Context, tx *sql.Tx, id, userID int64, ad
 	if err := s.bump(ctx, tx, m); err != nil {
 		return Message{}, false, err
 	}
-	m, err = s.findPost(ctx, tx, id)
-	return m, err == nil, err
+	if m, err = s.findPost(ctx, tx, id); err != nil {
+		return Message{}, false, err
+	}
+	delete(b.toIndex, id)
+	return m, true, nil
 }
 
 // ToggleBoost adds the user's reaction emoji to a post, or takes it back

@@ -3,8 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
-	"strconv"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -107,43 +106,61 @@ func contains(list []string, s string) bool {
 // its words, each as 8 hex digits of a hash (a token FTS4's simple
 // tokenizer keeps whole, whatever the script).
 func searchTokens(text string) string {
-	seen := make(map[uint32]struct{})
-	var b strings.Builder
-	eachTrigram(FoldSearch(text), func(h uint32) {
-		if _, ok := seen[h]; ok {
-			return
+	var hs []uint32
+	eachTrigram(FoldSearch(text), func(h uint32) { hs = append(hs, h) })
+	slices.Sort(hs)
+	hs = slices.Compact(hs)
+	buf := make([]byte, 0, len(hs)*9)
+	for i, h := range hs {
+		if i > 0 {
+			buf = append(buf, ' ')
 		}
-		seen[h] = struct{}{}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		writeToken(&b, h)
-	})
-	return b.String()
-}
-
-func writeToken(b *strings.Builder, h uint32) {
-	s := strconv.FormatUint(uint64(h), 16)
-	for i := len(s); i < 8; i++ {
-		b.WriteByte('0')
+		buf = appendToken(buf, h)
 	}
-	b.WriteString(s)
+	return string(buf)
 }
 
-// eachTrigram calls fn with the hash of every trigram of every word of
-// folded text.
+const hexDigits = "0123456789abcdef"
+
+func appendToken(buf []byte, h uint32) []byte {
+	for shift := 28; shift >= 0; shift -= 4 {
+		buf = append(buf, hexDigits[(h>>shift)&0xf])
+	}
+	return buf
+}
+
+// eachTrigram calls fn with the FNV-1a hash of every trigram (three
+// characters in a row) of every word of folded text.
 func eachTrigram(folded string, fn func(uint32)) {
-	for _, w := range strings.Fields(folded) {
-		var starts []int
-		for i := range w {
-			starts = append(starts, i)
+	// starts holds the byte offsets of the last three characters of the
+	// current word; n counts the word's characters so far. A trigram is
+	// hashed when the character after it, or the word's end, is reached.
+	var starts [3]int
+	n := 0
+	emit := func(end int) {
+		h := uint32(2166136261)
+		for _, c := range []byte(folded[starts[n%3]:end]) {
+			h ^= uint32(c)
+			h *= 16777619
 		}
-		starts = append(starts, len(w))
-		for i := 0; i+3 < len(starts); i++ {
-			h := fnv.New32a()
-			h.Write([]byte(w[starts[i]:starts[i+3]]))
-			fn(h.Sum32())
+		fn(h)
+	}
+	for i, r := range folded {
+		if unicode.IsSpace(r) {
+			if n >= 3 {
+				emit(i)
+			}
+			n = 0
+			continue
 		}
+		if n >= 3 {
+			emit(i)
+		}
+		starts[n%3] = i
+		n++
+	}
+	if n >= 3 {
+		emit(len(folded))
 	}
 }
 
@@ -175,7 +192,7 @@ func matchQuery(terms []string) string {
 			if b.Len() > 0 {
 				b.WriteByte(' ')
 			}
-			writeToken(&b, h)
+			b.Write(appendToken(nil, h))
 		}
 	}
 	return b.String()
