@@ -65,6 +65,15 @@ func crossOrigin(c *fiber.Ctx) error {
 // sameOrigin reports whether the request comes from a page of this site.
 // With strict, a request that does not say where it comes from fails.
 func sameOrigin(c *fiber.Ctx, strict bool) bool {
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin != "" {
+		// An Origin naming another site (or "null") is refused, whatever
+		// else the request says.
+		u, err := url.Parse(origin)
+		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, c.Hostname()) {
+			return false
+		}
+	}
 	switch c.Get("Sec-Fetch-Site") {
 	case "same-origin", "none":
 		return true
@@ -72,15 +81,7 @@ func sameOrigin(c *fiber.Ctx, strict bool) bool {
 	default:
 		return false
 	}
-	origin := c.Get(fiber.HeaderOrigin)
-	if origin == "" {
-		return !strict
-	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	return strings.EqualFold(u.Host, c.Hostname())
+	return origin != "" || !strict
 }
 
 // loadSession puts the session of the request's cookie, if it is live, in

@@ -49,10 +49,11 @@ func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderRetryAfter, "600")
 	}
 	if problem == "" {
-		room, _, err := a.store.CreateRoom(c.UserContext(), name, s.User.ID)
+		room, join, err := a.store.CreateRoom(c.UserContext(), name, s.User.ID)
 		switch {
 		case err == nil:
 			a.rooms.Add(s.User.ID, a.now())
+			a.unread.Seen(s.User.ID, room.ID, join.ID)
 			// No one can be following a room that did not exist: its first
 			// join entry is only in its history.
 			return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)

@@ -144,6 +144,10 @@ func (u *unreadRooms) Opened(user string, roomID int64, name string) {
 // are not following it, once until they open it. It runs on the writer's
 // pushing goroutine, in stored order.
 func (u *unreadRooms) Entry(m store.Message) {
+	// Its author has seen it.
+	if m.Kind != store.KindLeave {
+		u.Seen(m.UserID, m.RoomID, m.ID)
+	}
 	r := u.room(m.RoomID)
 	if r == nil {
 		return

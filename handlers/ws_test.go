@@ -39,10 +39,14 @@ func (c *client) dial(room string, after int64) *wsClient {
 	return ws
 }
 
-func (c *client) tryDial(room string, after int64, origin string) (*wsClient, *http.Response, error) {
+func (c *client) tryDial(room string, after int64, origin string, query ...string) (*wsClient, *http.Response, error) {
 	u := "ws://" + c.srv.Host + room + "/ws"
+	q := query
 	if after >= 0 {
-		u += "?after=" + strconv.FormatInt(after, 10)
+		q = append([]string{"after=" + strconv.FormatInt(after, 10)}, q...)
+	}
+	if len(q) > 0 {
+		u += "?" + strings.Join(q, "&")
 	}
 	h := http.Header{}
 	if origin != "" {
