@@ -394,10 +394,10 @@ func TestPermalink(t *testing.T) {
 	})
 	for path, want := range map[string]int{
 		views.PermalinkURL(roomNumber(t, other), at): http.StatusNotFound,
-		room + "/at/999999":                           http.StatusNotFound,
-		room + "/at/abc":                              http.StatusNotFound,
-		room + "/at/-3":                               http.StatusNotFound,
-		room + "/messages?after=x":                    http.StatusBadRequest,
+		room + "/at/999999":                          http.StatusNotFound,
+		room + "/at/abc":                             http.StatusNotFound,
+		room + "/at/-3":                              http.StatusNotFound,
+		room + "/messages?after=x":                   http.StatusBadRequest,
 	} {
 		if res := alice.get(path); res.StatusCode != want {
 			t.Errorf("%s: %d, want %d", path, res.StatusCode, want)
@@ -435,7 +435,7 @@ func TestSearch(t *testing.T) {
 	if strings.Join(marks, ",") != "CAFE,Café" {
 		t.Errorf("marks %q", marks)
 	}
-	if href := doc.Find("#results #" + views.MessageID(first) + " a.permalink").AttrOr("href", ""); href != views.PermalinkURL(roomNumber(t, room), first) {
+	if href := doc.Find("#results #"+views.MessageID(first)+" a.permalink").AttrOr("href", ""); href != views.PermalinkURL(roomNumber(t, room), first) {
 		t.Errorf("result links to %q", href)
 	}
 	if n := alice.get("/search?q=" + url.QueryEscape("タワー")).doc(t).Find("#results [id^=msg-]").Length(); n != 1 {
