@@ -424,13 +424,6 @@
   document.addEventListener("htmx:afterSwap", function (e) {
     var t = e.detail.target;
     if (t && t.closest && t.closest("#messages")) localTimes(messages());
-    var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
-    // A reaction given: the picker closes.
-    if (elt && elt.closest && elt.closest(".picker") && e.detail.xhr && e.detail.xhr.status === 200 &&
-        t && t.classList && t.classList.contains("boosts")) {
-      var picker = document.getElementById("picker-" + t.id.replace("boosts-", ""));
-      if (picker) picker.textContent = "";
-    }
     // An edit form opened: its field takes the focus, the caret at the end.
     var area = t && t.querySelector ? (t.matches && t.matches(".edit-form") ? t : t.querySelector(".edit-form")) : null;
     if (area) {
@@ -440,6 +433,24 @@
   });
 
   document.addEventListener("htmx:oobAfterSwap", function () { localTimes(messages()); });
+
+  // A reaction given: the picker closes.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var elt = e.detail.elt;
+    var picker = elt && elt.closest && elt.closest(".picker");
+    if (picker && e.detail.successful) picker.textContent = "";
+  });
+
+  // The reaction button opens the picker, and closes it when open.
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail.elt;
+    if (!elt || !elt.classList || !elt.classList.contains("act-react")) return;
+    var picker = document.querySelector(elt.getAttribute("hx-target"));
+    if (picker && picker.firstElementChild) {
+      e.preventDefault();
+      picker.textContent = "";
+    }
+  });
 
   document.addEventListener("keydown", function (e) {
     var t = e.target;
@@ -559,6 +570,20 @@
     var opt = e.target.closest && e.target.closest("#mention-box [role=option]");
     if (opt) { e.preventDefault(); takeMention(opt.getAttribute("data-name")); return; }
     if (!e.target.closest || !e.target.closest("#mention-box")) closeMentions();
+  });
+
+  // ---- Leaving the page ----------------------------------------------------
+  //
+  // A browser may keep a page it leaves in its back-forward cache, socket
+  // and all: the server would go on counting its reader as present in the
+  // room (online, seeing every entry). The socket closes when the page is
+  // hidden that way, and a page brought back is loaded afresh.
+
+  window.addEventListener("pagehide", function (e) {
+    if (e.persisted && socket && socket.readyState <= WebSocket.OPEN) socket.close(1000, "page left");
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted && socket) location.reload();
   });
 
   // ---- Start -------------------------------------------------------------

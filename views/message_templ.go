@@ -932,7 +932,7 @@ func entryActions(e Entry) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "\" hx-swap=\"outerHTML\" hx-confirm=\"Delete this message for everyone?\"><button type=\"submit\" class=\"act act-delete\" title=\"Delete\" aria-label=\"Delete\">🗑</button></form></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "\" hx-swap=\"outerHTML\" hx-confirm=\"Delete this message for everyone?\"><button type=\"submit\" class=\"act act-delete\" title=\"Delete\" aria-label=\"Delete\">✕</button></form></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
