@@ -161,7 +161,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 	if a.metrics == nil {
 		a.metrics = NewMetrics(d.Hub)
 	}
-	a.writer = newEntryWriter(d.Store, d.Hub, a.metrics)
+	a.writer = newEntryWriter(d.Store, d.Hub, a.metrics, a.log)
 	a.unread = newUnreadRooms(d.Store, d.Hub, a.log)
 	a.writer.onEntry = a.unread.Entry
 	// After the last request: writes taken are finished, and what users

@@ -2,13 +2,13 @@ package handlers_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,11 +22,13 @@ import (
 
 const benchEntries = 1_000_000
 
-// seededDB is a database with one room of a million entries, made once and
+// seededDB is a database with one room of a million posts, made once and
 // kept in the temporary directory for later runs. It returns the file and
-// a session token of the room's member.
+// a session token of the room's member. The posts are 6 to 14 words drawn
+// from a vocabulary of 20,000 with a long tail, as conversation is: a few
+// words in most posts, most words in few.
 func seededDB(b *testing.B) (string, string) {
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("chat-bench-%d-v2.db", benchEntries))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("chat-bench-%d-v3.db", benchEntries))
 	tokenFile := path + ".token"
 	if tok, err := os.ReadFile(tokenFile); err == nil {
 		return path, string(tok)
@@ -37,28 +39,58 @@ func seededDB(b *testing.B) (string, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer s.Close()
 	u, _ := s.CreateUser(ctx, "reader", "x")
-	s.CreateRoom(ctx, "big", u.ID)
+	room, _, _ := s.CreateRoom(ctx, "big", u.ID)
 	token, _, _ := s.CreateSession(ctx, u.ID)
-	s.Close()
-	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	tx, _ := db.Begin()
-	st, _ := tx.Prepare("INSERT INTO messages (room_id, user_id, kind, body, created_at) VALUES (1, 1, 'post', ?, ?)")
-	start := time.Now().Add(-benchEntries * time.Second).UnixMilli()
-	for i := range benchEntries {
-		if _, err := st.Exec(fmt.Sprintf("entry %d: a post of an ordinary length, about a line of text", i), start+int64(i)*1000); err != nil {
+	words := benchVocabulary()
+	rng := rand.New(rand.NewPCG(1, 2))
+	zipf := rand.NewZipf(rand.New(rand.NewPCG(3, 4)), 1.1, 1, uint64(len(words)-1))
+	for done := 0; done < benchEntries; {
+		err := s.WriteBatch(ctx, func(bt *store.Batch) error {
+			for i := 0; i < 5000 && done < benchEntries; i++ {
+				n := 6 + rng.IntN(9)
+				text := make([]byte, 0, 80)
+				for w := range n {
+					if w > 0 {
+						text = append(text, ' ')
+					}
+					text = append(text, words[zipf.Uint64()]...)
+				}
+				if _, _, err := bt.CreatePost(ctx, room.ID, u.ID, string(text), ""); err != nil {
+					return err
+				}
+				done++
+			}
+			return nil
+		})
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		b.Fatal(err)
-	}
 	os.WriteFile(tokenFile, []byte(token), 0o600)
 	return path, token
+}
+
+// benchVocabulary makes 20,000 distinct words from syllables, the first
+// ones short and common.
+func benchVocabulary() []string {
+	syllables := []string{"ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "be", "da", "fi", "go", "hu", "je", "pa", "zo", "tra", "sel", "mon", "dir"}
+	seen := map[string]bool{}
+	var words []string
+	rng := rand.New(rand.NewPCG(5, 6))
+	for len(words) < 20000 {
+		n := 1 + rng.IntN(3) + len(words)/5000
+		w := ""
+		for range n {
+			w += syllables[rng.IntN(len(syllables))]
+		}
+		if !seen[w] {
+			seen[w] = true
+			words = append(words, w)
+		}
+	}
+	return words
 }
 
 func benchServer(b *testing.B) (string, *http.Client, string) {
@@ -107,4 +139,22 @@ func BenchmarkRoomPage(b *testing.B) { benchGet(b, func() string { return "/room
 // million entries.
 func BenchmarkHistoryPage(b *testing.B) {
 	benchGet(b, func() string { return fmt.Sprintf("/rooms/1/messages?before=%d", 2+rand.IntN(benchEntries)) })
+}
+
+// BenchmarkSearch searches a million posts over HTTP: a word in most posts,
+// a rare word, a substring inside words, two words together, and a word in
+// no post at all (the whole index is asked and nothing found).
+func BenchmarkSearch(b *testing.B) {
+	words := benchVocabulary()
+	for _, q := range []struct{ name, q string }{
+		{"common", words[1]},
+		{"rare", words[15000]},
+		{"substring", words[15000][1:4]},
+		{"two-words", words[3] + " " + words[40]},
+		{"absent", "qqqzzz"},
+	} {
+		b.Run(q.name, func(b *testing.B) {
+			benchGet(b, func() string { return "/search?q=" + url.QueryEscape(q.q) })
+		})
+	}
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -38,7 +39,20 @@ type entryWriter struct {
 	// onEntry, if set, is told of each new entry once it is pushed, on
 	// the pushing goroutine.
 	onEntry func(store.Message)
+
+	// unindexed counts the entries stored since the search index last
+	// caught up (1 at start: unknown). The index takes them after a pause
+	// in the writes, or once indexForceAt wait, so that indexing never
+	// stands in a burst's way and search's unindexed tail stays short.
+	unindexed int
+	log       *slog.Logger
 }
+
+const (
+	indexChunk     = 2000
+	indexForceAt   = 4000
+	indexAfterIdle = 20 * time.Millisecond
+)
 
 // writeReq is one write waiting for the writer.
 type writeReq struct {
@@ -57,8 +71,10 @@ type writeReq struct {
 	accepted, durable time.Time
 }
 
-func newEntryWriter(s *store.Store, h *hub.Hub, m *Metrics) *entryWriter {
+func newEntryWriter(s *store.Store, h *hub.Hub, m *Metrics, log *slog.Logger) *entryWriter {
 	w := &entryWriter{
+		unindexed: 1,
+		log:       log,
 		store:    s,
 		hub:      h,
 		metrics:  m,
@@ -125,9 +141,23 @@ func (w *entryWriter) run() {
 		<-w.pushed
 		close(w.done)
 	}()
+	idle := time.NewTimer(time.Hour)
+	defer idle.Stop()
 	for {
+		if w.unindexed >= indexForceAt && !w.stopping() {
+			w.index()
+		}
+		// Otherwise the index waits for a pause in the writes.
+		var pause <-chan time.Time
+		if w.unindexed > 0 {
+			idle.Reset(indexAfterIdle)
+			pause = idle.C
+		}
 		batch := make([]*writeReq, 0, 16)
 		select {
+		case <-pause:
+			w.index()
+			continue
 		case req := <-w.reqs:
 			batch = append(batch, req)
 		case <-w.stop:
@@ -154,6 +184,33 @@ func (w *entryWriter) run() {
 	}
 }
 
+func (w *entryWriter) stopping() bool {
+	select {
+	case <-w.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// index has the search index take the next posts waiting for it.
+func (w *entryWriter) index() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n, more, err := w.store.IndexPosts(ctx, indexChunk)
+	switch {
+	case err != nil:
+		// Search still reads the posts waiting; the next write tries
+		// again.
+		w.log.Error("search index not updated", "err", err)
+		w.unindexed = 0
+	case more:
+		w.unindexed = max(1, w.unindexed-n)
+	default:
+		w.unindexed = 0
+	}
+}
+
 func (w *entryWriter) commit(batch []*writeReq) {
 	w.commits.Add(1)
 	w.writes.Add(int64(len(batch)))
@@ -167,6 +224,9 @@ func (w *entryWriter) commit(batch []*writeReq) {
 	for _, r := range batch {
 		if err != nil {
 			r.msg, r.changed, r.err = store.Message{}, false, err
+		}
+		if r.err == nil && r.changed && r.change == nil {
+			w.unindexed++
 		}
 		if r.err == nil && r.changed && r.change == nil && r.msg.Kind == store.KindPost {
 			r.durable = durable

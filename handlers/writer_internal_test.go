@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -23,7 +24,7 @@ func TestEntryWriterGroupsAndOrders(t *testing.T) {
 	}
 	defer db.Close()
 	h := hub.New(hub.Config{QueueLen: 10000})
-	w := newEntryWriter(db, h, NewMetrics(h))
+	w := newEntryWriter(db, h, NewMetrics(h), slog.New(slog.DiscardHandler))
 	ctx := context.Background()
 	u, _ := db.CreateUser(ctx, "alice", "x")
 	room, _, _ := db.CreateRoom(ctx, "general", u.ID)
@@ -101,7 +102,7 @@ func BenchmarkEntryWriter(b *testing.B) {
 	}
 	defer db.Close()
 	h := hub.New(hub.Config{})
-	w := newEntryWriter(db, h, NewMetrics(h))
+	w := newEntryWriter(db, h, NewMetrics(h), slog.New(slog.DiscardHandler))
 	defer w.Close()
 	ctx := context.Background()
 	u, _ := db.CreateUser(ctx, "alice", "x")

@@ -13,12 +13,14 @@ import (
 type Batch struct {
 	s  *Store
 	tx *sql.Tx
-	// toIndex are the posts, by id, whose text the search index takes at
-	// the end of the batch. FTS4 writes its pending terms out whenever a
-	// statement of the transaction opens a savepoint, which each insert
-	// does: indexed one by one between inserts, posts cost five times as
-	// much.
+	// toIndex are the edited posts, by id, whose new text the search
+	// index takes at the end of the batch. FTS4 writes its pending terms
+	// out whenever a statement of the transaction opens a savepoint, which
+	// each insert does: indexed between other writes, posts cost five
+	// times as much.
 	toIndex map[int64]string
+	// upto is the newest entry the search index has taken; -1 until read.
+	upto int64
 }
 
 // WriteBatch runs fn in one write transaction and commits what it wrote.
@@ -29,7 +31,7 @@ func (s *Store) WriteBatch(ctx context.Context, fn func(b *Batch) error) error {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
-	b := &Batch{s: s, tx: tx}
+	b := &Batch{s: s, tx: tx, upto: -1}
 	if err := fn(b); err != nil {
 		return err
 	}
@@ -57,6 +59,41 @@ func (b *Batch) index(ctx context.Context) error {
 		if _, err := stmt.ExecContext(ctx, id, searchTokens(b.toIndex[id])); err != nil {
 			return fmt.Errorf("store: index post %d: %w", id, err)
 		}
+	}
+	return nil
+}
+
+// indexedUpto is the newest entry the search index has taken: posts up to
+// it are in the index, newer ones wait for IndexPosts.
+func (b *Batch) indexedUpto(ctx context.Context) (int64, error) {
+	if b.upto >= 0 {
+		return b.upto, nil
+	}
+	if err := b.tx.QueryRowContext(ctx, "SELECT indexed_upto FROM search_state").Scan(&b.upto); err != nil {
+		return 0, fmt.Errorf("store: search state: %w", err)
+	}
+	return b.upto, nil
+}
+
+// reindex changes what the index holds of a post whose text changes to
+// text ("" for a deleted post): before the change, for the index reads the
+// old text to know what to forget. A post the index has not taken yet
+// needs nothing: it is indexed as it stands when its turn comes.
+func (b *Batch) reindex(ctx context.Context, id int64, text string) error {
+	upto, err := b.indexedUpto(ctx)
+	if err != nil {
+		return err
+	}
+	if id > upto {
+		return nil
+	}
+	if err := b.unindex(ctx, id); err != nil {
+		return err
+	}
+	if text == "" {
+		delete(b.toIndex, id)
+	} else {
+		b.indexLater(id, text)
 	}
 	return nil
 }

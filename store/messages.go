@@ -101,7 +101,6 @@ func (s *Store) createPost(ctx context.Context, b *Batch, roomID, userID int64, 
 	if err != nil {
 		return Message{}, false, err
 	}
-	b.indexLater(id, text)
 	msg := Message{ID: id, RoomID: roomID, UserID: userID, Author: author, Kind: KindPost, Text: text, CreatedAt: fromMillis(now), ClientID: clientID, Mentions: mentions}
 	return msg, true, nil
 }
@@ -346,7 +345,7 @@ func (s *Store) editPost(ctx context.Context, b *Batch, id, userID int64, text s
 	if err != nil {
 		return Message{}, false, err
 	}
-	if err := b.unindex(ctx, id); err != nil {
+	if err := b.reindex(ctx, id, text); err != nil {
 		return Message{}, false, err
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE messages SET body = ?, mentions = ?, edited_at = ? WHERE id = ?",
@@ -359,7 +358,6 @@ func (s *Store) editPost(ctx context.Context, b *Batch, id, userID int64, text s
 	if m, err = s.findPost(ctx, tx, id); err != nil {
 		return Message{}, false, err
 	}
-	b.indexLater(id, text)
 	return m, true, nil
 }
 
@@ -386,7 +384,7 @@ func (s *Store) deletePost(ctx context.Context, b *Batch, id, userID int64, admi
 	if m.Deleted {
 		return m, false, nil
 	}
-	if err := b.unindex(ctx, id); err != nil {
+	if err := b.reindex(ctx, id, ""); err != nil {
 		return Message{}, false, err
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM reactions WHERE message_id = ?", id); err != nil {
@@ -401,7 +399,6 @@ func (s *Store) deletePost(ctx context.Context, b *Batch, id, userID int64, admi
 	if m, err = s.findPost(ctx, tx, id); err != nil {
 		return Message{}, false, err
 	}
-	delete(b.toIndex, id)
 	return m, true, nil
 }
 

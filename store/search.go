@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,7 +26,7 @@ const (
 	SearchTermMin    = 3   // characters a word of the query needs
 	SearchQueryMax   = 200 // characters of a query
 	searchTermsMax   = 8   // words of a query
-	searchTokensMax  = 12  // trigrams asked of the index
+	searchTokensMax  = 3   // trigrams asked of the index
 	searchBatch      = 200 // candidates read at a time
 	searchCandidates = 20000
 )
@@ -248,19 +249,94 @@ func equalRunes(a, b []rune) bool {
 	return true
 }
 
+// IndexPosts adds up to limit of the posts the search index has not taken
+// yet to it, oldest first, in one transaction, and reports how many
+// entries it went through and whether more wait. The chat calls it when
+// its writer has nothing else to do, and when many wait.
+func (s *Store) IndexPosts(ctx context.Context, limit int) (n int, more bool, err error) {
+	err = s.WriteBatch(ctx, func(b *Batch) error {
+		upto, err := b.indexedUpto(ctx)
+		if err != nil {
+			return err
+		}
+		rows, err := b.tx.QueryContext(ctx, `SELECT id, kind = 'post' AND deleted_at IS NULL, body FROM messages
+			WHERE id > ? ORDER BY id LIMIT ?`, upto, limit)
+		if err != nil {
+			return fmt.Errorf("store: index posts: %w", err)
+		}
+		type post struct {
+			id   int64
+			text string
+		}
+		var posts []post
+		last := upto
+		for rows.Next() {
+			var p post
+			var indexed bool
+			if err := rows.Scan(&p.id, &indexed, &p.text); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: index posts: %w", err)
+			}
+			last, n = p.id, n+1
+			if indexed {
+				posts = append(posts, p)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: index posts: %w", err)
+		}
+		stmt := b.tx.StmtContext(ctx, s.stmts.indexPost)
+		for _, p := range posts {
+			if _, err := stmt.ExecContext(ctx, p.id, searchTokens(p.text)); err != nil {
+				return fmt.Errorf("store: index post %d: %w", p.id, err)
+			}
+		}
+		if _, err := b.tx.ExecContext(ctx, "UPDATE search_state SET indexed_upto = ?", last); err != nil {
+			return fmt.Errorf("store: index posts: %w", err)
+		}
+		b.upto = last
+		return nil
+	})
+	return n, n == limit, err
+}
+
 // SearchPosts finds the posts that hold every word of query, in rooms the
 // user may read, newest first, at most limit. A query with no word of
-// SearchTermMin characters finds nothing.
+// SearchTermMin characters finds nothing. Posts the index has not taken
+// yet, the newest, are read and checked directly.
 func (s *Store) SearchPosts(ctx context.Context, userID int64, query string, limit int) ([]SearchHit, error) {
 	terms := SearchTerms(query)
 	if len(terms) == 0 || limit <= 0 {
 		return nil, nil
 	}
-	match := matchQuery(terms)
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	defer tx.Rollback()
+	var upto int64
+	if err := tx.QueryRowContext(ctx, "SELECT indexed_upto FROM search_state").Scan(&upto); err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
 	var hits []SearchHit
-	below := int64(1<<63 - 1)
+	tail, err := s.readablePosts(ctx, tx, userID, "m.id > ?", upto)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range tail {
+		if marks, ok := matchMarks(h.Text, terms); ok {
+			h.Marks = marks
+			hits = append(hits, h)
+			if len(hits) == limit {
+				return hits, nil
+			}
+		}
+	}
+	match := matchQuery(terms)
+	below := upto + 1
 	for scanned := 0; len(hits) < limit && scanned < searchCandidates; {
-		ids, err := s.searchCandidates(ctx, match, below)
+		ids, err := s.searchCandidates(ctx, tx, match, below)
 		if err != nil {
 			return nil, err
 		}
@@ -269,7 +345,7 @@ func (s *Store) SearchPosts(ctx context.Context, userID int64, query string, lim
 		}
 		scanned += len(ids)
 		below = ids[len(ids)-1]
-		found, err := s.readablePosts(ctx, userID, ids)
+		found, err := s.readablePosts(ctx, tx, userID, "m.id IN (?"+strings.Repeat(",?", len(ids)-1)+")", idArgs(ids)...)
 		if err != nil {
 			return nil, err
 		}
@@ -289,8 +365,16 @@ func (s *Store) SearchPosts(ctx context.Context, userID int64, query string, lim
 	return hits, nil
 }
 
-func (s *Store) searchCandidates(ctx context.Context, match string, below int64) ([]int64, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT docid FROM post_search WHERE post_search MATCH ? AND docid < ?
+func idArgs(ids []int64) []any {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return args
+}
+
+func (s *Store) searchCandidates(ctx context.Context, tx *sql.Tx, match string, below int64) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT docid FROM post_search WHERE post_search MATCH ? AND docid < ?
 		ORDER BY docid DESC LIMIT ?`, match, below, searchBatch)
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
@@ -310,20 +394,11 @@ func (s *Store) searchCandidates(ctx context.Context, match string, below int64)
 	return ids, nil
 }
 
-// readablePosts returns those of ids that are posts, not deleted, in rooms
-// the user may read, newest first.
-func (s *Store) readablePosts(ctx context.Context, userID int64, ids []int64) ([]SearchHit, error) {
-	var b strings.Builder
-	args := make([]any, 0, len(ids)+1)
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('?')
-		args = append(args, id)
-	}
+// readablePosts returns the posts that where selects, not deleted, in
+// rooms the user may read, newest first.
+func (s *Store) readablePosts(ctx context.Context, tx *sql.Tx, userID int64, where string, args ...any) ([]SearchHit, error) {
 	args = append(args, userID)
-	rows, err := s.read.QueryContext(ctx, selectMessagesRoom+`WHERE m.id IN (`+b.String()+`)
+	rows, err := tx.QueryContext(ctx, selectMessagesRoom+`WHERE `+where+`
 		AND m.kind = 'post' AND m.deleted_at IS NULL AND `+readableRoom+` ORDER BY m.id DESC`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
