@@ -75,15 +75,15 @@ func newEntryWriter(s *store.Store, h *hub.Hub, m *Metrics, log *slog.Logger) *e
 	w := &entryWriter{
 		unindexed: 1,
 		log:       log,
-		store:    s,
-		hub:      h,
-		metrics:  m,
-		reqs:     make(chan *writeReq, 4096),
-		stored:   make(chan []*writeReq, 4),
-		pushed:   make(chan struct{}),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
-		maxBatch: 1024,
+		store:     s,
+		hub:       h,
+		metrics:   m,
+		reqs:      make(chan *writeReq, 4096),
+		stored:    make(chan []*writeReq, 4),
+		pushed:    make(chan struct{}),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+		maxBatch:  1024,
 	}
 	go w.run()
 	go w.push()
