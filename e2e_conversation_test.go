@@ -21,6 +21,12 @@ func (p *person) acceptDialogs() {
 	})
 }
 
+// hover moves the pointer over the element sel names, as far as the page
+// can tell.
+func hover(sel string) chromedp.Action {
+	return chromedp.Evaluate(`document.querySelector('`+sel+`').dispatchEvent(new MouseEvent("mouseover", {bubbles: true}))`, nil)
+}
+
 func (p *person) eval(js string, out any) {
 	p.t.Helper()
 	p.do(2*time.Second, chromedp.Evaluate(js, out))
@@ -84,13 +90,14 @@ func TestBrowserConversation(t *testing.T) {
 	own := `#messages [data-author="alice"][data-kind="post"]`
 	alice.do(5*time.Second, chromedp.WaitVisible(own, chromedp.ByQuery))
 	var editShown string
-	bob.do(5*time.Second, chromedp.WaitVisible(own, chromedp.ByQuery))
-	bob.eval(`getComputedStyle(document.querySelector('`+own+` .act-edit')).display`, &editShown)
+	bob.do(5*time.Second, chromedp.WaitVisible(own, chromedp.ByQuery), hover(own))
+	bob.eval(`getComputedStyle(document.querySelector('`+own+` [data-act=edit]')).display`, &editShown)
 	if editShown != "none" {
 		t.Errorf("bob is offered to edit alice's post (display %q)", editShown)
 	}
 	alice.do(5*time.Second,
-		chromedp.Click(own+` .act-edit`, chromedp.ByQuery),
+		hover(own),
+		chromedp.Click(own+` [data-act=edit]`, chromedp.ByQuery),
 		chromedp.WaitVisible(own+` .edit-form textarea`, chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelector('`+own+` .edit-form textarea').value = ""`, nil),
 		chromedp.SendKeys(own+` .edit-form textarea`, "Meeting at 11, room 2", chromedp.ByQuery),
@@ -106,7 +113,8 @@ func TestBrowserConversation(t *testing.T) {
 
 	// Bob reacts: Alice sees it live, and it is marked as his on his page.
 	bob.do(5*time.Second,
-		chromedp.Click(own+` .act-react`, chromedp.ByQuery),
+		hover(own),
+		chromedp.Click(own+` [data-act=react]`, chromedp.ByQuery),
 		chromedp.Poll(`!!document.querySelector('`+own+` .picker .boost-choice')`, nil),
 	)
 	bob.shot("8-picker")
@@ -129,7 +137,7 @@ func TestBrowserConversation(t *testing.T) {
 	bob.do(5*time.Second, chromedp.WaitVisible(slip, chromedp.BySearch))
 	var slipID string
 	alice.do(5*time.Second, chromedp.WaitVisible(slip, chromedp.BySearch), chromedp.AttributeValue(slip, "id", &slipID, nil, chromedp.BySearch))
-	alice.do(5*time.Second, chromedp.Click(`#`+slipID+` .act-delete`, chromedp.ByQuery))
+	alice.do(5*time.Second, hover(`#`+slipID), chromedp.Click(`#`+slipID+` [data-act=delete]`, chromedp.ByQuery))
 	bob.do(5*time.Second, chromedp.WaitVisible(`#`+slipID+`[data-kind="deleted"]`, chromedp.ByQuery))
 	alice.do(5*time.Second, chromedp.WaitVisible(`#`+slipID+`[data-kind="deleted"]`, chromedp.ByQuery))
 

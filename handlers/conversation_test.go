@@ -370,6 +370,23 @@ func TestPermalink(t *testing.T) {
 	if items.First().AttrOr("id", "") != views.MessageID(ids[35]) || items.Last().AttrOr("id", "") != views.MessageID(ids[85]) {
 		t.Errorf("window from %s to %s", items.First().AttrOr("id", ""), items.Last().AttrOr("id", ""))
 	}
+	// Without JavaScript, the entry opened has its actions as plain links
+	// and a form; the others have none (the page's one toolbar serves them).
+	for _, sel := range []string{
+		`.actions-plain a[href="` + msgPath(at) + `/react"]`,
+		`.actions-plain a[href="` + msgPath(at) + `/edit"]`,
+		`.actions-plain form[method=post][action="` + msgPath(at) + `/delete"] button`,
+	} {
+		if hl.Find(sel).Length() != 1 {
+			t.Errorf("the highlighted entry lacks %s", sel)
+		}
+	}
+	if n := doc.Find("#messages .actions-plain").Length(); n != 1 {
+		t.Errorf("%d entries with plain actions, want the highlighted one", n)
+	}
+	if doc.Find("#entry-toolbar [data-act]").Length() != 3 {
+		t.Error("no toolbar of react, edit and delete")
+	}
 	if doc.Find("#history-more[hx-get]").Length() != 1 || doc.Find("#history-newer[hx-get]").Length() != 1 {
 		t.Error("no loaders both ways")
 	}

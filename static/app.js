@@ -105,7 +105,10 @@
   function trim() {
     var list = messages();
     if (!list || list.children.length <= KEEP_ENTRIES) return;
-    while (list.children.length > KEEP_ENTRIES) list.removeChild(list.firstElementChild);
+    while (list.children.length > KEEP_ENTRIES) {
+      homeIfInside(list.firstElementChild);
+      list.removeChild(list.firstElementChild);
+    }
     var top = document.getElementById("history-more");
     if (top && !top.hasAttribute("hx-get")) {
       var room = document.querySelector("[data-room]");
@@ -441,14 +444,81 @@
     if (picker && e.detail.successful) picker.textContent = "";
   });
 
-  // The reaction button opens the picker, and closes it when open.
-  document.addEventListener("htmx:beforeRequest", function (e) {
-    var elt = e.detail.elt;
-    if (!elt || !elt.classList || !elt.classList.contains("act-react")) return;
-    var picker = document.querySelector(elt.getAttribute("hx-target"));
-    if (picker && picker.firstElementChild) {
-      e.preventDefault();
-      picker.textContent = "";
+  // ---- The toolbar of a post ---------------------------------------------
+  //
+  // The page holds one toolbar; it moves into the post under the pointer
+  // or the focus (so that the keyboard reaches it next), marked with the
+  // post's author, which viewer.css reads to show edit and delete. Before
+  // htmx replaces a post, it goes home.
+
+  function toolbar() { return document.getElementById("entry-toolbar"); }
+
+  function toolbarHome() {
+    var bar = toolbar(), home = document.getElementById("toolbar-home");
+    if (bar && home && bar.parentNode !== home) home.appendChild(bar);
+  }
+
+  function toolbarTo(entry) {
+    var bar = toolbar();
+    if (!bar || !entry || bar.parentNode === entry) return;
+    bar.setAttribute("data-author", entry.getAttribute("data-author") || "");
+    entry.appendChild(bar);
+  }
+
+  function postOf(el) {
+    var entry = el && el.closest ? el.closest("#messages > .entry-post") : null;
+    return entry && !entry.querySelector(".edit-form") ? entry : null;
+  }
+
+  ["mouseover", "focusin", "click"].forEach(function (type) {
+    document.addEventListener(type, function (e) {
+      var entry = postOf(e.target);
+      if (entry) toolbarTo(entry);
+    });
+  });
+
+  function homeIfInside(target) {
+    var bar = toolbar();
+    if (bar && target && target.contains && target.contains(bar)) toolbarHome();
+  }
+  document.addEventListener("htmx:beforeSwap", function (e) { homeIfInside(e.detail.target); });
+  document.addEventListener("htmx:oobBeforeSwap", function (e) { homeIfInside(e.detail.target); });
+
+  function pickerOf(entry) {
+    var id = entryId(entry);
+    var picker = document.getElementById("picker-" + id);
+    if (!picker) {
+      picker = document.createElement("div");
+      picker.id = "picker-" + id;
+      picker.className = "picker";
+      var bubble = entry.querySelector(".bubble");
+      if (bubble) bubble.appendChild(picker);
+    }
+    return picker;
+  }
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("#entry-toolbar [data-act]");
+    if (!button) return;
+    var entry = button.closest(".entry-post");
+    var id = entryId(entry);
+    if (!id) return;
+    var url = "/messages/" + id;
+    switch (button.getAttribute("data-act")) {
+      case "react":
+        var picker = pickerOf(entry);
+        // The button opens the picker, and closes it when open.
+        if (picker.firstElementChild) { picker.textContent = ""; return; }
+        htmx.ajax("GET", url + "/react", { target: picker, swap: "innerHTML" });
+        break;
+      case "edit":
+        toolbarHome();
+        htmx.ajax("GET", url + "/edit", { target: entry.querySelector(".text"), swap: "outerHTML" });
+        break;
+      case "delete":
+        if (!confirm("Delete this message for everyone?")) return;
+        htmx.ajax("POST", url + "/delete", { target: entry, swap: "outerHTML" });
+        break;
     }
   });
 
@@ -593,6 +663,7 @@
   installSocketFactory();
 
   function start() {
+    document.documentElement.classList.add("js");
     var list = messages();
     if (list) seenRev = parseInt(list.getAttribute("data-rev") || "0", 10) || 0;
     var sc = scroller();

@@ -209,7 +209,10 @@ func (s *Store) ListChangedMessages(ctx context.Context, roomID, sinceRev, uptoI
 // RoomRev is the room's change counter: the rev of its latest change.
 func (s *Store) RoomRev(ctx context.Context, roomID int64) (int64, error) {
 	var rev int64
-	err := s.read.QueryRowContext(ctx, "SELECT COALESCE(MAX(rev), 0) FROM messages WHERE room_id = ? AND rev > 0", roomID).Scan(&rev)
+	err := s.read.QueryRowContext(ctx, "SELECT rev FROM messages WHERE room_id = ? AND rev > 0 ORDER BY rev DESC LIMIT 1", roomID).Scan(&rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store: room rev: %w", err)
 	}
@@ -262,7 +265,7 @@ func attachBoosts(ctx context.Context, q querier, msgs []Message) error {
 		return nil
 	}
 	rows, err := q.QueryContext(ctx, `SELECT b.message_id, b.emoji, u.username FROM reactions b JOIN users u ON u.id = b.user_id
-		WHERE b.message_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY b.message_id, b.created_at, u.username`, ids...)
+		WHERE b.message_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY b.message_id, b.id`, ids...)
 	if err != nil {
 		return fmt.Errorf("store: list reactions: %w", err)
 	}
@@ -307,7 +310,8 @@ func (s *Store) findPost(ctx context.Context, tx *sql.Tx, id int64) (Message, er
 
 // bump gives the entry the room's next change counter.
 func (s *Store) bump(ctx context.Context, tx *sql.Tx, m Message) error {
-	_, err := tx.ExecContext(ctx, `UPDATE messages SET rev = 1 + (SELECT COALESCE(MAX(rev), 0) FROM messages WHERE room_id = ?1 AND rev > 0)
+	_, err := tx.ExecContext(ctx, `UPDATE messages
+		SET rev = 1 + COALESCE((SELECT rev FROM messages WHERE room_id = ?1 AND rev > 0 ORDER BY rev DESC LIMIT 1), 0)
 		WHERE id = ?2`, m.RoomID, m.ID)
 	if err != nil {
 		return fmt.Errorf("store: change message %d: %w", m.ID, err)

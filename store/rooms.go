@@ -89,7 +89,7 @@ type RoomListing struct {
 // of, with the newest entry of each and the newest the user has seen.
 func (s *Store) ListRooms(ctx context.Context, userID int64) ([]RoomListing, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT r.id, r.name, r.created_by, r.created_at, m.user_id IS NOT NULL,
-			COALESCE((SELECT MAX(id) FROM messages WHERE room_id = r.id), 0), COALESCE(rr.last_read_id, 0)
+			COALESCE((SELECT id FROM messages WHERE room_id = r.id ORDER BY id DESC LIMIT 1), 0), COALESCE(rr.last_read_id, 0)
 		FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?1
 		LEFT JOIN room_reads rr ON rr.room_id = r.id AND rr.user_id = ?1
 		ORDER BY r.name_key, r.id`, userID)

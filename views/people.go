@@ -53,13 +53,13 @@ func ViewerCSS(username string, admin bool) string {
 	fmt.Fprintf(&b, "%s .entry-post%s time { color: var(--mine-meta); }\n", me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s[data-cont] time { left: auto; right: 0; }\n", me, mine)
 	fmt.Fprintf(&b, "%s .typing-user[data-user=%q] { display: none; }\n", me, username)
-	fmt.Fprintf(&b, "%s .entry-post%s .own-only { display: inline-flex; }\n", me, mine)
+	fmt.Fprintf(&b, "%s .entry-post%s .own-only, %s #entry-toolbar%s .own-only { display: inline-flex; }\n", me, mine, me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s .mention { color: var(--mine-fg); background: rgb(255 255 255 / 18%%); }\n", me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s .edited, %s .entry-post%s .permalink time { color: var(--mine-meta); }\n", me, mine, me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s mark { background: #ffe066; color: #1c2026; }\n", me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s .bubble:has(.edit-form) { background: var(--panel); color: var(--text); border-color: var(--accent); }\n", me, mine)
 	if admin {
-		fmt.Fprintf(&b, "%s .entry-post .admin-too { display: inline-flex; }\n", me)
+		fmt.Fprintf(&b, "%s .entry-post .admin-too, %s #entry-toolbar .admin-too { display: inline-flex; }\n", me, me)
 	}
 	fmt.Fprintf(&b, "/* Mentions of %s */\n", username)
 	fmt.Fprintf(&b, "%s .entry-post[data-mentions~=%q] { background: var(--mention-bg); box-shadow: inset 3px 0 0 var(--mention-edge); }\n", me, username)

@@ -12,13 +12,15 @@ ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
 ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
 CREATE INDEX messages_room_rev ON messages (room_id, rev) WHERE rev > 0;
 
+-- A reaction's id keeps the order they were given in.
 CREATE TABLE reactions (
+    id         INTEGER PRIMARY KEY,
     message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
     user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     emoji      TEXT    NOT NULL,
     created_at INTEGER NOT NULL,
-    PRIMARY KEY (message_id, emoji, user_id)
-) WITHOUT ROWID;
+    UNIQUE (message_id, emoji, user_id)
+);
 
 -- The newest entry of each room a user has seen.
 CREATE TABLE room_reads (
