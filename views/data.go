@@ -222,4 +222,3 @@ func noBoostsHTML(id, rev int64) string {
 	}
 	return b.String()
 }
-
