@@ -305,9 +305,14 @@ func TestSearchPosts(t *testing.T) {
 	}
 
 	// At most the limit, newest first, across batches of candidates.
+	buried := post(t, s, r, ada, "a buried treasure")
 	var want []int64
 	for i := range 450 {
 		want = append(want, post(t, s, r, ada, fmt.Sprintf("needle %d", i)).ID)
+	}
+	// Not indexed yet, and under 450 newer posts: found all the same.
+	if got := ids("treasure"); !slices.Equal(got, []int64{buried.ID}) {
+		t.Errorf("a post deep in the unindexed tail: %v", got)
 	}
 	slices.Reverse(want)
 	// The oldest 420 indexed, the newest 30 not: the answer runs across.
