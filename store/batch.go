@@ -30,6 +30,19 @@ func (s *Store) WriteBatch(ctx context.Context, fn func(b *Batch) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	return s.runBatch(ctx, tx, fn)
+}
+
+// writeBatchOn is WriteBatch on a connection the caller holds.
+func (s *Store) writeBatchOn(ctx context.Context, conn *sql.Conn, fn func(b *Batch) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	return s.runBatch(ctx, tx, fn)
+}
+
+func (s *Store) runBatch(ctx context.Context, tx *sql.Tx, fn func(b *Batch) error) error {
 	defer tx.Rollback()
 	b := &Batch{s: s, tx: tx, upto: -1}
 	if err := fn(b); err != nil {

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -253,8 +255,29 @@ func equalRunes(a, b []rune) bool {
 // yet to it, oldest first, in one transaction, and reports how many
 // entries it went through and whether more wait. The chat calls it when
 // its writer has nothing else to do, and when many wait.
+//
+// The transaction does not wait for the disk (synchronous=NORMAL): the
+// index can be made again from the posts, and a crash that undoes it
+// undoes the mark of how far it got with it. The next durable commit
+// syncs it anyway.
 func (s *Store) IndexPosts(ctx context.Context, limit int) (n int, more bool, err error) {
-	err = s.WriteBatch(ctx, func(b *Batch) error {
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: index posts: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+		return 0, false, fmt.Errorf("store: index posts: %w", err)
+	}
+	defer func() {
+		// Back to FULL before the connection serves anyone else; if that
+		// fails, the connection is not fit to keep.
+		if _, rerr := conn.ExecContext(context.Background(), "PRAGMA synchronous = FULL"); rerr != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, fmt.Errorf("store: index posts: %w", rerr))
+		}
+	}()
+	err = s.writeBatchOn(ctx, conn, func(b *Batch) error {
 		upto, err := b.indexedUpto(ctx)
 		if err != nil {
 			return err

@@ -200,8 +200,8 @@ func boostTitle(b Boost) string {
 func joinNames(names []string) string { return strings.Join(names, " ") }
 
 // noBoostsPattern is the empty .boosts of a post without reactions, with
-// "{id}" and "{rev}" where they go.
-var noBoostsPattern = strings.Split(`<div id="boosts-{id}" class="boosts" data-rev="{rev}"></div>`, "{")
+// "{id}" and "{rev}" (its data-rev attribute, none for 0) where they go.
+var noBoostsPattern = strings.Split(`<div id="boosts-{id}" class="boosts"{rev}></div>`, "{")
 
 // noBoostsHTML is the empty .boosts of a post, put together by hand: it is
 // in nearly every post rendered and holds nothing but numbers.
@@ -213,8 +213,10 @@ func noBoostsHTML(id, rev int64) string {
 			name, rest, _ := strings.Cut(part, "}")
 			if name == "id" {
 				b.WriteString(strconv.FormatInt(id, 10))
-			} else {
+			} else if rev > 0 {
+				b.WriteString(` data-rev="`)
 				b.WriteString(strconv.FormatInt(rev, 10))
+				b.WriteString(`"`)
 			}
 			part = rest
 		}
