@@ -337,6 +337,7 @@ func (a *App) handleSearch(c *fiber.Ctx) error {
 			for _, m := range h.Marks {
 				e.Marks = append(e.Marks, views.Span{Start: m[0], End: m[1]})
 			}
+			e.RoomName = h.RoomName
 			p.Results = append(p.Results, views.SearchResult{Entry: e, RoomName: h.RoomName})
 		}
 	}

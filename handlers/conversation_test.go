@@ -443,7 +443,10 @@ func TestSearch(t *testing.T) {
 	}
 	doc := res.doc(t)
 	var got []string
-	doc.Find("#results [id^=msg-]").Each(func(_ int, s *goquery.Selection) { got = append(got, s.AttrOr("id", "")) })
+	doc.Find("#results > [id^=msg-]").Each(func(_ int, s *goquery.Selection) { got = append(got, s.AttrOr("id", "")) })
+	if r := doc.Find("#results > #" + views.MessageID(first) + " a.entry-room"); r.Text() != "general" || r.AttrOr("href", "") != room {
+		t.Errorf("result's room %q %q", r.Text(), r.AttrOr("href", ""))
+	}
 	if strings.Join(got, " ") != views.MessageID(second)+" "+views.MessageID(first) {
 		t.Errorf("results %v, want newest first, the deleted one left out", got)
 	}

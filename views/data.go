@@ -36,6 +36,9 @@ type Entry struct {
 	Marks []Span
 	// Highlight marks the entry a permalink points at.
 	Highlight bool
+	// RoomName, when set, shows which room the entry is in (a search
+	// result).
+	RoomName string
 }
 
 // Boost is one reaction to a post and the users who gave it.
