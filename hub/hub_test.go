@@ -148,3 +148,40 @@ func TestCloseSessionAndShutdown(t *testing.T) {
 		t.Errorf("%d connections left", h.Conns())
 	}
 }
+
+func TestSendUserAndUserRooms(t *testing.T) {
+	h := hub.New(hub.Config{})
+	inOne, _ := h.Subscribe(1, "alice", "s1")
+	inTwo, _ := h.Subscribe(2, "alice", "s2")
+	bob, _ := h.Subscribe(2, "bob", "s3")
+	if online, in := h.UserRooms("alice", 1); !online || !in {
+		t.Errorf("alice in room 1: online %v, in %v", online, in)
+	}
+	if online, in := h.UserRooms("bob", 1); !online || in {
+		t.Errorf("bob in room 1: online %v, in %v", online, in)
+	}
+	if online, _ := h.UserRooms("carol", 1); online {
+		t.Error("carol has no connection, yet is online")
+	}
+	// To alice's connections outside room 1 alone.
+	if n := h.SendUser("alice", 1, hub.Event{Data: []byte("mark")}); n != 1 {
+		t.Errorf("sent to %d connections, want 1", n)
+	}
+	if got := drain(inTwo); strings.Join(got, " ") != "mark" {
+		t.Errorf("alice's room 2 connection got %q", got)
+	}
+	if got := drain(inOne); len(got) != 0 {
+		t.Errorf("alice's room 1 connection got %q", got)
+	}
+	if got := drain(bob); len(got) != 0 {
+		t.Errorf("bob got %q", got)
+	}
+	h.Unsubscribe(inOne)
+	h.Unsubscribe(inTwo)
+	if online, _ := h.UserRooms("alice", 2); online {
+		t.Error("alice is online after her last connection closed")
+	}
+	if n := h.SendUser("alice", 0, hub.Event{Data: []byte("x")}); n != 0 {
+		t.Errorf("sent to %d connections of a user with none", n)
+	}
+}

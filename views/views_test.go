@@ -135,3 +135,35 @@ func TestViewerCSS(t *testing.T) {
 		t.Errorf("admin css %s", admin)
 	}
 }
+
+func TestPostTextMentionsAndMarks(t *testing.T) {
+	text := "hi @Ada, café @bob"
+	e := views.Entry{ID: 7, RoomID: 1, Kind: "post", Author: "bob", Text: text, Time: when,
+		Mentions: []views.Span{{Start: 3, End: 7, Name: "ada"}, {Start: 15, End: 19, Name: "bob"}},
+		// "ada, c" crosses the first mention's end; "bo" is inside the second.
+		Marks: []views.Span{{Start: 4, End: 10}, {Start: 16, End: 18}}}
+	doc, _ := render(t, views.MessageItem(e))
+	p := doc.Find(".text")
+	if p.Text() != text {
+		t.Errorf("text reads %q", p.Text())
+	}
+	mentions := p.Find("span.mention")
+	if mentions.Length() != 2 || mentions.First().AttrOr("data-user", "") != "ada" || mentions.First().Text() != "@Ada" ||
+		mentions.Last().AttrOr("data-user", "") != "bob" || mentions.Last().Text() != "@bob" {
+		t.Errorf("mentions %d: %q %q", mentions.Length(), mentions.First().Text(), mentions.Last().Text())
+	}
+	var marks []string
+	p.Find("mark").Each(func(_ int, s *goquery.Selection) { marks = append(marks, s.Text()) })
+	if strings.Join(marks, "|") != "Ada|, c|bo" {
+		t.Errorf("marks %q", marks)
+	}
+	if e := doc.Find("li").AttrOr("data-mentions", ""); e != "ada bob" {
+		t.Errorf("data-mentions %q", e)
+	}
+	// Spans that do not fit the text are left out, not a panic.
+	e.Mentions = []views.Span{{Start: 10, End: 500, Name: "x"}}
+	e.Marks = []views.Span{{Start: -1, End: 2}}
+	if doc, _ := render(t, views.MessageItem(e)); doc.Find(".text").Text() != text {
+		t.Error("bad spans changed the text")
+	}
+}
