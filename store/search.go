@@ -343,18 +343,25 @@ func (s *Store) SearchPosts(ctx context.Context, userID int64, query string, lim
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
 	var hits []SearchHit
-	tail, err := s.readablePosts(ctx, tx, userID, "m.id > ?", upto)
-	if err != nil {
-		return nil, err
-	}
-	for _, h := range tail {
-		if marks, ok := matchMarks(h.Text, terms); ok {
-			h.Marks = marks
-			hits = append(hits, h)
-			if len(hits) == limit {
-				return hits, nil
+	// The posts not indexed yet, newest first, a page at a time.
+	for below := int64(1<<63 - 1); ; {
+		tail, err := s.readablePosts(ctx, tx, userID, "m.id > ? AND m.id < ? ORDER BY m.id DESC LIMIT ?", upto, below, searchBatch)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range tail {
+			if marks, ok := matchMarks(h.Text, terms); ok {
+				h.Marks = marks
+				hits = append(hits, h)
+				if len(hits) == limit {
+					return hits, nil
+				}
 			}
 		}
+		if len(tail) < searchBatch {
+			break
+		}
+		below = tail[len(tail)-1].ID
 	}
 	match := matchQuery(terms)
 	below := upto + 1
@@ -368,7 +375,7 @@ func (s *Store) SearchPosts(ctx context.Context, userID int64, query string, lim
 		}
 		scanned += len(ids)
 		below = ids[len(ids)-1]
-		found, err := s.readablePosts(ctx, tx, userID, "m.id IN (?"+strings.Repeat(",?", len(ids)-1)+")", idArgs(ids)...)
+		found, err := s.readablePosts(ctx, tx, userID, "m.id IN (?"+strings.Repeat(",?", len(ids)-1)+") ORDER BY m.id DESC", idArgs(ids)...)
 		if err != nil {
 			return nil, err
 		}
@@ -417,12 +424,13 @@ func (s *Store) searchCandidates(ctx context.Context, tx *sql.Tx, match string, 
 	return ids, nil
 }
 
-// readablePosts returns the posts that where selects, not deleted, in
-// rooms the user may read, newest first.
+// readablePosts returns the posts that where selects (and orders, and
+// limits), not deleted, in rooms the user may read.
 func (s *Store) readablePosts(ctx context.Context, tx *sql.Tx, userID int64, where string, args ...any) ([]SearchHit, error) {
-	args = append(args, userID)
-	rows, err := tx.QueryContext(ctx, selectMessagesRoom+`WHERE `+where+`
-		AND m.kind = 'post' AND m.deleted_at IS NULL AND `+readableRoom+` ORDER BY m.id DESC`, args...)
+	cond, rest, _ := strings.Cut(where, " ORDER BY ")
+	args = append([]any{userID}, args...)
+	rows, err := tx.QueryContext(ctx, selectMessagesRoom+`WHERE `+readableRoom+` AND m.kind = 'post' AND m.deleted_at IS NULL
+		AND `+cond+` ORDER BY `+rest, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
