@@ -143,9 +143,10 @@ const selectMessages = `SELECT ` + messageColumns + ` FROM messages m JOIN users
 // selectMessagesRoom also reads the room's name, after the entry's columns.
 const selectMessagesRoom = `SELECT ` + messageColumns + `, r.name FROM messages m JOIN users u ON u.id = m.user_id JOIN rooms r ON r.id = m.room_id `
 
-// readableRoom is the rule of who may read a room, with the reader's id as
-// its one parameter: every room is open to every signed-in user.
-const readableRoom = `? IS NOT NULL`
+// readableRoom is the rule of who may read a room r, with the reader's id
+// as its one parameter: every room is open to every signed-in user; direct
+// messages to their two members alone.
+const readableRoom = `(r.kind = 'room' OR EXISTS (SELECT 1 FROM memberships rm WHERE rm.room_id = r.id AND rm.user_id = ?))`
 
 type scanner interface{ Scan(dest ...any) error }
 

@@ -12,13 +12,20 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Room is a named conversation.
+// Room is a named conversation, or the direct messages of two users.
 type Room struct {
 	ID        int64
 	Name      string
 	CreatedBy int64
 	CreatedAt time.Time
+	Kind      string // RoomKindRoom or RoomKindDM
 }
+
+// The kinds of room.
+const (
+	RoomKindRoom = "room"
+	RoomKindDM   = "dm"
+)
 
 var folder = cases.Fold()
 
@@ -57,15 +64,15 @@ func (s *Store) CreateRoom(ctx context.Context, name string, userID int64) (Room
 	if err := tx.Commit(); err != nil {
 		return Room{}, Message{}, fmt.Errorf("store: create room: %w", err)
 	}
-	return Room{ID: id, Name: name, CreatedBy: userID, CreatedAt: fromMillis(now.UnixMilli())}, msg, nil
+	return Room{ID: id, Name: name, CreatedBy: userID, CreatedAt: fromMillis(now.UnixMilli()), Kind: RoomKindRoom}, msg, nil
 }
 
 // FindRoomByID finds a room by id.
 func (s *Store) FindRoomByID(ctx context.Context, id int64) (Room, error) {
 	var r Room
 	var created int64
-	err := s.read.QueryRowContext(ctx, "SELECT id, name, created_by, created_at FROM rooms WHERE id = ?", id).
-		Scan(&r.ID, &r.Name, &r.CreatedBy, &created)
+	err := s.read.QueryRowContext(ctx, "SELECT id, name, created_by, created_at, kind FROM rooms WHERE id = ?", id).
+		Scan(&r.ID, &r.Name, &r.CreatedBy, &created, &r.Kind)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Room{}, fmt.Errorf("store: find room %d: %w", id, ErrNotFound)
 	}
@@ -85,14 +92,33 @@ type RoomListing struct {
 	LatestID, LastReadID int64
 }
 
-// ListRooms lists every room by name, marking those the user is a member
-// of, with the newest entry of each and the newest the user has seen.
+// ListRooms lists every room by name (direct messages are not rooms
+// here), marking those the user is a member of, with the newest entry of
+// each and the newest the user has seen.
 func (s *Store) ListRooms(ctx context.Context, userID int64) ([]RoomListing, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT r.id, r.name, r.created_by, r.created_at, m.user_id IS NOT NULL,
+	return s.listRooms(ctx, `SELECT r.id, r.name, r.created_by, r.created_at, r.kind, m.user_id IS NOT NULL,
 			COALESCE((SELECT id FROM messages WHERE room_id = r.id ORDER BY id DESC LIMIT 1), 0), COALESCE(rr.last_read_id, 0)
 		FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?1
 		LEFT JOIN room_reads rr ON rr.room_id = r.id AND rr.user_id = ?1
+		WHERE r.kind = 'room'
 		ORDER BY r.name_key, r.id`, userID)
+}
+
+// ListDMs lists the user's direct messages, each named after the other
+// user, by that name.
+func (s *Store) ListDMs(ctx context.Context, userID int64) ([]RoomListing, error) {
+	return s.listRooms(ctx, `SELECT r.id, u.username, r.created_by, r.created_at, r.kind, 1,
+			COALESCE((SELECT id FROM messages WHERE room_id = r.id ORDER BY id DESC LIMIT 1), 0), COALESCE(rr.last_read_id, 0)
+		FROM memberships m JOIN rooms r ON r.id = m.room_id AND r.kind = 'dm'
+		JOIN memberships o ON o.room_id = r.id AND o.user_id != m.user_id
+		JOIN users u ON u.id = o.user_id
+		LEFT JOIN room_reads rr ON rr.room_id = r.id AND rr.user_id = ?1
+		WHERE m.user_id = ?1
+		ORDER BY u.username COLLATE NOCASE`, userID)
+}
+
+func (s *Store) listRooms(ctx context.Context, query string, userID int64) ([]RoomListing, error) {
+	rows, err := s.read.QueryContext(ctx, query, userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: list rooms: %w", err)
 	}
@@ -101,7 +127,7 @@ func (s *Store) ListRooms(ctx context.Context, userID int64) ([]RoomListing, err
 	for rows.Next() {
 		var r RoomListing
 		var created int64
-		if err := rows.Scan(&r.ID, &r.Name, &r.CreatedBy, &created, &r.Member, &r.LatestID, &r.LastReadID); err != nil {
+		if err := rows.Scan(&r.ID, &r.Name, &r.CreatedBy, &created, &r.Kind, &r.Member, &r.LatestID, &r.LastReadID); err != nil {
 			return nil, fmt.Errorf("store: list rooms: %w", err)
 		}
 		r.CreatedAt = fromMillis(created)
@@ -165,15 +191,17 @@ func (s *Store) LeaveRoom(ctx context.Context, roomID, userID int64) (msg Messag
 	return msg, changed, err
 }
 
+// Direct messages have their two members for good: no one joins or leaves
+// them (ErrForbidden).
 func (s *Store) joinRoom(ctx context.Context, tx *sql.Tx, roomID, userID int64) (Message, bool, error) {
-	if err := roomExists(ctx, tx, roomID); err != nil {
+	if err := roomOpen(ctx, tx, roomID); err != nil {
 		return Message{}, false, err
 	}
 	return s.join(ctx, tx, roomID, userID)
 }
 
 func (s *Store) leaveRoom(ctx context.Context, tx *sql.Tx, roomID, userID int64) (Message, bool, error) {
-	if err := roomExists(ctx, tx, roomID); err != nil {
+	if err := roomOpen(ctx, tx, roomID); err != nil {
 		return Message{}, false, err
 	}
 	res, err := tx.ExecContext(ctx, "DELETE FROM memberships WHERE room_id = ? AND user_id = ?", roomID, userID)
@@ -285,4 +313,21 @@ func (s *Store) ListMembersLike(ctx context.Context, roomID int64, prefix string
 		return nil, fmt.Errorf("store: list members: %w", err)
 	}
 	return out, nil
+}
+
+// roomOpen reports ErrNotFound for no room, ErrForbidden for direct
+// messages.
+func roomOpen(ctx context.Context, tx *sql.Tx, roomID int64) error {
+	var kind string
+	err := tx.QueryRowContext(ctx, "SELECT kind FROM rooms WHERE id = ?", roomID).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: find room %d: %w", roomID, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("store: find room %d: %w", roomID, err)
+	}
+	if kind != RoomKindRoom {
+		return fmt.Errorf("store: room %d is direct messages: %w", roomID, ErrForbidden)
+	}
+	return nil
 }

@@ -65,18 +65,17 @@ func (s *Store) FindSession(ctx context.Context, token string) (Session, error) 
 	hash := hashToken(token)
 	now := s.now()
 	var u User
-	var created, lastSeen int64
-	err := s.read.QueryRowContext(ctx, `SELECT u.id, u.username, u.password_hash, u.is_admin, u.created_at, s.last_seen_at
+	var lastSeen int64
+	err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`, s.last_seen_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ? AND s.last_seen_at > ?`, hash, now.Add(-s.sessionIdle).UnixMilli()).
-		Scan(&u.ID, &u.Username, &u.PasswordHash, &u.IsAdmin, &created, &lastSeen)
+		WHERE s.token_hash = ? AND s.last_seen_at > ? AND u.deactivated_at IS NULL`, hash, now.Add(-s.sessionIdle).UnixMilli()),
+		&u, &lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, fmt.Errorf("store: find session: %w", ErrNotFound)
 	}
 	if err != nil {
 		return Session{}, fmt.Errorf("store: find session: %w", err)
 	}
-	u.CreatedAt = fromMillis(created)
 	if now.Sub(fromMillis(lastSeen)) > sessionTouchEvery {
 		if _, err := s.write.ExecContext(ctx, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", now.UnixMilli(), hash); err != nil {
 			return Session{}, fmt.Errorf("store: touch session: %w", err)
@@ -115,22 +114,35 @@ func (s *Store) ChangePassword(ctx context.Context, userID int64, passwordHash, 
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, fmt.Errorf("store: change password of %d: %w", userID, ErrNotFound)
 	}
+	ended, err := endSessions(ctx, tx, userID, keep)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: change password: %w", err)
+	}
+	return ended, nil
+}
+
+// endSessions ends every session of the user but keep (a session id, or
+// ""), and returns the ids of those it ended.
+func endSessions(ctx context.Context, tx *sql.Tx, userID int64, keep string) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, "SELECT token_hash FROM sessions WHERE user_id = ?", userID)
 	if err != nil {
-		return nil, fmt.Errorf("store: change password: %w", err)
+		return nil, fmt.Errorf("store: end sessions: %w", err)
 	}
 	var hashes [][]byte
 	for rows.Next() {
 		var h []byte
 		if err := rows.Scan(&h); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("store: change password: %w", err)
+			return nil, fmt.Errorf("store: end sessions: %w", err)
 		}
 		hashes = append(hashes, h)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: change password: %w", err)
+		return nil, fmt.Errorf("store: end sessions: %w", err)
 	}
 	var ended []string
 	for _, h := range hashes {
@@ -138,12 +150,9 @@ func (s *Store) ChangePassword(ctx context.Context, userID int64, passwordHash, 
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", h); err != nil {
-			return nil, fmt.Errorf("store: change password: %w", err)
+			return nil, fmt.Errorf("store: end sessions: %w", err)
 		}
 		ended = append(ended, sessionID(h))
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: change password: %w", err)
 	}
 	return ended, nil
 }

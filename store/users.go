@@ -15,6 +15,23 @@ type User struct {
 	PasswordHash string
 	IsAdmin      bool
 	CreatedAt    time.Time
+	IsBot        bool
+	Deactivated  bool
+	// WebhookURL is where a bot is told of posts for it; "" for none.
+	WebhookURL string
+}
+
+// userColumns are what scanUser reads, of the table aliased u.
+const userColumns = `u.id, u.username, u.password_hash, u.is_admin, u.created_at, u.is_bot, u.deactivated_at IS NOT NULL, u.webhook_url`
+
+func scanUser(row scanner, u *User, extra ...any) error {
+	var created int64
+	dest := append([]any{&u.ID, &u.Username, &u.PasswordHash, &u.IsAdmin, &created, &u.IsBot, &u.Deactivated, &u.WebhookURL}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	u.CreatedAt = fromMillis(created)
+	return nil
 }
 
 // CreateUser adds an account. The first account ever made is an admin.
@@ -65,15 +82,12 @@ type querier interface {
 
 func findUser(ctx context.Context, q querier, where string, arg any) (User, error) {
 	var u User
-	var created int64
-	err := q.QueryRowContext(ctx, "SELECT id, username, password_hash, is_admin, created_at FROM users WHERE "+where, arg).
-		Scan(&u.ID, &u.Username, &u.PasswordHash, &u.IsAdmin, &created)
+	err := scanUser(q.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users u WHERE u."+where, arg), &u)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, fmt.Errorf("store: find user %v: %w", arg, ErrNotFound)
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("store: find user %v: %w", arg, err)
 	}
-	u.CreatedAt = fromMillis(created)
 	return u, nil
 }
