@@ -469,11 +469,21 @@ func TestWSSlowConsumer(t *testing.T) {
 	const posts = 4000
 	big := strings.Repeat("x", 3900)
 	done := make(chan struct{})
+	// Posted over HTTP, each answered once stored and pushed: the flood
+	// goes at the server's pace, which a reading client keeps up with.
 	go func() {
 		defer close(done)
-		for i := range posts {
-			fast.post(fmt.Sprintf("%d %s", i, big))
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < posts; i += 4 {
+					alice.post(room+"/messages", url.Values{"text": {fmt.Sprintf("%d %s", i, big)}})
+				}
+			}()
 		}
+		wg.Wait()
 	}()
 	got := fast.entriesUntil(posts, 60*time.Second)
 	<-done
