@@ -21,6 +21,7 @@ type config struct {
 	loginLimit     int
 	maxSockets     int
 	bodyLimit      int
+	webhookAllow   []string
 	sessionIdle    time.Duration
 	trustedProxies []netip.Prefix
 	pprofAddr      string
@@ -53,6 +54,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	logLevel := str("log-level", "CHAT_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	pprofAddr := str("pprof-addr", "CHAT_PPROF_ADDR", "", "address to serve net/http/pprof on, apart from the chat; empty: off")
 	proxies := str("trusted-proxies", "CHAT_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
+	webhookAllow := str("webhook-allow", "CHAT_WEBHOOK_ALLOW", "", "comma-separated hosts bots' webhooks may be called on; empty: none")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return config{}, err
@@ -81,6 +83,17 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		errs = append(errs, fmt.Errorf("-session-idle must be a duration of a minute or more: %q", *sessionIdle))
 	}
 	c.sessionIdle = d
+	for _, h := range strings.Split(*webhookAllow, ",") {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" {
+			continue
+		}
+		if strings.ContainsAny(h, "/:@ ") {
+			errs = append(errs, fmt.Errorf("-webhook-allow: %q is no host name (give hosts, not addresses with a scheme, port or path)", h))
+			continue
+		}
+		c.webhookAllow = append(c.webhookAllow, h)
+	}
 	for _, p := range strings.Split(*proxies, ",") {
 		p = strings.TrimSpace(p)
 		if p == "" {

@@ -92,6 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		RoomLimit:        cfg.roomLimit,
 		LoginLimit:       cfg.loginLimit,
 		BodyLimit:        cfg.bodyLimit,
+		WebhookAllow:     cfg.webhookAllow,
 		SessionIdle:      cfg.sessionIdle,
 		TrustedProxies:   cfg.trustedProxies,
 	})

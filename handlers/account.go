@@ -1,7 +1,10 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
+
+	"chat/store"
 
 	"chat/hub"
 	"chat/views"
@@ -10,7 +13,13 @@ import (
 )
 
 func (a *App) handleAccountForm(c *fiber.Ctx) error {
-	return render(c, http.StatusOK, views.Account(views.AccountPage{Viewer: viewer(c), Done: c.Query("changed") == "1"}))
+	s, _ := session(c)
+	_, _, err := a.store.FindAvatar(c.UserContext(), s.User.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return render(c, http.StatusOK, views.Account(views.AccountPage{Viewer: viewer(c), Done: c.Query("changed") == "1",
+		HasAvatar: err == nil, AvatarDone: c.Query("avatar") == "1"}))
 }
 
 // handlePasswordChange sets a new password and signs out every other

@@ -59,6 +59,9 @@ type Deps struct {
 	MetricsElsewhere bool
 	// Clock tells the time to the rate limits; nil means time.Now.
 	Clock func() time.Time
+	// WebhookAllow are the hosts bots' webhooks may be called on; none
+	// when empty.
+	WebhookAllow []string
 }
 
 // App holds the handlers' shared state.
@@ -71,6 +74,8 @@ type App struct {
 	posts        *rateLimiter[int64]
 	boosts       *rateLimiter[int64]
 	unread       *unreadRooms
+	webhooks     *webhooks
+	bodyLimit    int
 	rooms        *rateLimiter[int64]
 	loginNames   *rateLimiter[string]
 	loginAddrs   *rateLimiter[string]
@@ -130,6 +135,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 	if d.BodyLimit <= 0 {
 		d.BodyLimit = 256 << 10
 	}
+	a.bodyLimit = d.BodyLimit
 	proxies := make([]string, len(d.TrustedProxies))
 	for i, p := range d.TrustedProxies {
 		proxies[i] = p.String()
@@ -148,7 +154,9 @@ func newApp(d Deps) (*App, *fiber.App) {
 		AppName:               "chat",
 		DisableStartupMessage: true,
 		ErrorHandler:          a.handleError,
-		BodyLimit:             d.BodyLimit,
+		// Fiber reads a body up to the larger of the limit and an avatar's
+		// upload; limitBody holds every other route to the limit.
+		BodyLimit: max(d.BodyLimit, avatarMaxBytes+64<<10),
 		// Fiber reads forwarded headers from the trusted proxies only.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          proxies,
@@ -163,10 +171,26 @@ func newApp(d Deps) (*App, *fiber.App) {
 	}
 	a.writer = newEntryWriter(d.Store, d.Hub, a.metrics, a.log)
 	a.unread = newUnreadRooms(d.Store, d.Hub, a.log)
-	a.writer.onEntry = a.unread.Entry
-	// After the last request: writes taken are finished, and what users
-	// have seen written, before the database is closed.
+	a.webhooks = newWebhooks(d.WebhookAllow, a.log, func(ctx context.Context, roomID int64, bot store.User, text string) error {
+		_, err := a.post(ctx, roomID, bot, text, "")
+		return err
+	})
+	if bots, err := d.Store.ListBots(context.Background()); err != nil {
+		a.log.Error("bots not read: their webhooks wait for a restart", "err", err)
+	} else {
+		for _, b := range bots {
+			a.webhooks.learn(b)
+		}
+	}
+	a.writer.onEntry = func(m store.Message) {
+		room := a.unread.Entry(m)
+		a.webhooks.Entry(m, room)
+	}
+	// After the last request: calls to webhooks stop, writes taken are
+	// finished, and what users have seen is written, before the database
+	// is closed.
 	app.Hooks().OnShutdown(func() error {
+		a.webhooks.Close()
 		a.writer.Close()
 		a.unread.Close()
 		return nil
@@ -256,6 +280,8 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 		status = http.StatusNotFound
 	case errors.Is(err, store.ErrNotMember):
 		status, msg = http.StatusForbidden, "Join the room first."
+	case errors.Is(err, store.ErrForbidden):
+		status, msg = http.StatusForbidden, "That is not open to you."
 	case errors.Is(err, errShuttingDown):
 		status, msg = http.StatusServiceUnavailable, "The server is restarting. Nothing was stored; send it again in a moment."
 	case errors.Is(err, context.Canceled):

@@ -96,15 +96,24 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 		}
 	}
 	hash := u.PasswordHash
-	if u.ID == 0 {
+	if u.ID == 0 || u.IsBot {
+		// Bots sign in with their token alone.
 		hash = a.dummyHash
 	}
 	ok, err := a.check(c.UserContext(), hash, password)
 	if err != nil {
 		return err
 	}
-	if !ok || u.ID == 0 {
+	if !ok || u.ID == 0 || u.IsBot {
 		return fail()
+	}
+	if u.Deactivated {
+		// Told only to whoever knows the password.
+		a.log.Warn("login of a deactivated account", "user", u.Username, "request_id", c.Locals(localRequestID))
+		return render(c, http.StatusForbidden, views.Auth(views.AuthForm{
+			Username: username,
+			Error:    "This account has been deactivated. Ask an admin.",
+		}))
 	}
 	a.loginNames.Reset(nameKey)
 	return a.startSession(c, u.ID)

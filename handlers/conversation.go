@@ -36,7 +36,15 @@ func (a *App) findMessage(c *fiber.Ctx) (store.Message, error) {
 	if err != nil {
 		return store.Message{}, err
 	}
-	return a.store.FindMessage(c.UserContext(), id)
+	m, err := a.store.FindMessage(c.UserContext(), id)
+	if err != nil {
+		return store.Message{}, err
+	}
+	s, _ := session(c)
+	if _, err := a.readableRoom(c.UserContext(), m.RoomID, s.User); err != nil {
+		return store.Message{}, err
+	}
+	return m, nil
 }
 
 // changeError turns a refused change into an answer.
@@ -258,9 +266,17 @@ func (a *App) handlePermalink(c *fiber.Ctx) error {
 	if target.RoomID != id {
 		return fiber.NewError(http.StatusNotFound, "That message is not in this room.")
 	}
-	room, err := a.store.FindRoomByID(ctx, id)
+	room, err := a.readableRoom(ctx, id, s.User)
 	if err != nil {
 		return err
+	}
+	title := room.Name
+	if room.Kind == store.RoomKindDM {
+		partner, err := a.store.DMPartner(ctx, id, s.User.ID)
+		if err != nil {
+			return err
+		}
+		title = partner.Username
 	}
 	older, err := a.store.ListMessagesBefore(ctx, id, at, permalinkSide+1)
 	if err != nil {
@@ -298,7 +314,8 @@ func (a *App) handlePermalink(c *fiber.Ctx) error {
 	return render(c, http.StatusOK, views.Room(views.RoomPage{
 		Viewer:   viewer(c),
 		RoomID:   id,
-		RoomName: room.Name,
+		RoomName: title,
+		DM:       room.Kind == store.RoomKindDM,
 		Rooms:    links,
 		Entries:  list,
 		HasOlder: hasOlder,
@@ -364,7 +381,8 @@ func (a *App) handleMentionOptions(c *fiber.Ctx) error {
 	if len(q) > usernameMax || strings.ContainsFunc(q, func(r rune) bool { return r > 127 || !isNameByte(byte(r)) }) {
 		return render(c, http.StatusOK, views.MentionOptions(nil))
 	}
-	if _, err := a.store.FindRoomByID(c.UserContext(), id); err != nil {
+	s, _ := session(c)
+	if _, err := a.readableRoom(c.UserContext(), id, s.User); err != nil {
 		return err
 	}
 	names, err := a.store.ListMembersLike(c.UserContext(), id, q, mentionOptionsMax)

@@ -100,7 +100,8 @@ func (a *App) handleMessageList(c *fiber.Ctx) error {
 	if err != nil || before <= 0 {
 		return fiber.NewError(fiber.StatusBadRequest, "before must be the id of an entry: a positive whole number.")
 	}
-	if _, err := a.store.FindRoomByID(c.UserContext(), id); err != nil {
+	s, _ := session(c)
+	if _, err := a.readableRoom(c.UserContext(), id, s.User); err != nil {
 		return err
 	}
 	msgs, err := a.store.ListMessagesBefore(c.UserContext(), id, before, historyPage)
@@ -120,7 +121,8 @@ func (a *App) handleMessageListAfter(c *fiber.Ctx, id int64) error {
 	if err != nil || after < 0 {
 		return fiber.NewError(fiber.StatusBadRequest, "after must be the id of an entry: a whole number.")
 	}
-	if _, err := a.store.FindRoomByID(c.UserContext(), id); err != nil {
+	s, _ := session(c)
+	if _, err := a.readableRoom(c.UserContext(), id, s.User); err != nil {
 		return err
 	}
 	msgs, err := a.store.ListMessagesAfter(c.UserContext(), id, after, historyPage)

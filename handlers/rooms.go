@@ -16,17 +16,24 @@ import (
 // fragment hold.
 const historyPage = 50
 
+// roomLinks is the room list of the signed-in user: the rooms, then their
+// direct messages.
 func (a *App) roomLinks(c *fiber.Ctx, current int64) ([]views.RoomLink, error) {
 	s, _ := session(c)
 	rooms, err := a.store.ListRooms(c.UserContext(), s.User.ID)
 	if err != nil {
 		return nil, err
 	}
+	dms, err := a.store.ListDMs(c.UserContext(), s.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	rooms = append(rooms, dms...)
 	links := make([]views.RoomLink, len(rooms))
 	for i, r := range rooms {
 		seen := max(r.LastReadID, a.unread.LastSeen(s.User.ID, r.ID))
 		links[i] = views.RoomLink{ID: r.ID, Name: r.Name, Member: r.Member, Current: r.ID == current,
-			Unread: r.Member && r.ID != current && r.LatestID > seen}
+			Unread: r.Member && r.ID != current && r.LatestID > seen, DM: r.Kind == store.RoomKindDM}
 	}
 	return links, nil
 }
@@ -72,8 +79,12 @@ func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 
 // roomID parses the :id of the path; anything but a positive integer is a
 // room that does not exist.
-func roomID(c *fiber.Ctx) (int64, error) {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+func roomID(c *fiber.Ctx) (int64, error) { return parseID(c.Params("id")) }
+
+// parseID reads an id: anything but a positive integer is nothing there
+// is.
+func parseID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
 		return 0, fiber.ErrNotFound
 	}
@@ -93,9 +104,17 @@ func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) erro
 	}
 	ctx := c.UserContext()
 	s, _ := session(c)
-	room, err := a.store.FindRoomByID(ctx, id)
+	room, err := a.readableRoom(ctx, id, s.User)
 	if err != nil {
 		return err
+	}
+	title := room.Name
+	if room.Kind == store.RoomKindDM {
+		partner, err := a.store.DMPartner(ctx, id, s.User.ID)
+		if err != nil {
+			return err
+		}
+		title = partner.Username
 	}
 	// The change counter first: a change made while the entries are
 	// read is then replayed again, never missed.
@@ -114,7 +133,7 @@ func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) erro
 	if len(msgs) > 0 {
 		a.unread.Seen(s.User.ID, id, msgs[len(msgs)-1].ID)
 	}
-	a.unread.Opened(s.User.Username, id, room.Name)
+	a.unread.Opened(s.User.Username, views.RoomLink{ID: id, Name: title, Member: true, DM: room.Kind == store.RoomKindDM})
 	members, err := a.store.ListMembers(ctx, id)
 	if err != nil {
 		return err
@@ -131,7 +150,7 @@ func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) erro
 	return render(c, status, views.Room(views.RoomPage{
 		Viewer:   viewer(c),
 		RoomID:   id,
-		RoomName: room.Name,
+		RoomName: title,
 		Rooms:    links,
 		Entries:  entries(msgs),
 		HasOlder: hasOlder,
@@ -139,6 +158,7 @@ func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) erro
 		Member:   isMember,
 		Compose:  compose,
 		Rev:      rev,
+		DM:       room.Kind == store.RoomKindDM,
 	}))
 }
 

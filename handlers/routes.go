@@ -16,6 +16,7 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Use(recover.New())
 	app.Use(securityHeaders)
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
+	app.Use(a.limitBody)
 	app.Use(crossOrigin)
 	app.Use(a.loadSession)
 	app.Use(requireSession)
@@ -62,6 +63,23 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 		app.Get("/metrics", adaptor.HTTPHandler(a.metrics.Handler()))
 	}
 	app.Get("/users/:username/avatar", a.handleAvatar)
+	app.Get("/users/:username", a.handleProfile)
+	app.Post("/users/:username/dm", a.handleDMOpen)
+	app.Post("/account/avatar", a.handleAvatarUpload)
+	app.Post("/account/avatar/delete", a.handleAvatarDelete)
+	app.Get("/reset/:token", a.handleResetForm)
+	app.Post("/reset/:token", a.handleReset)
+
+	admin := app.Group("/admin", requireAdmin)
+	admin.Get("", a.handleAdmin)
+	admin.Post("/users/:username/deactivate", a.handleDeactivate)
+	admin.Post("/users/:username/admin", a.handleMakeAdmin)
+	admin.Post("/users/:username/reset", a.handleResetLink)
+	admin.Post("/bots", a.handleBotCreate)
+	admin.Post("/bots/:username/rooms", a.handleBotRoom)
+
+	app.Post("/api/rooms/:id/messages", a.handleAPIPost)
+	app.Post("/api/users/:username/dm", a.handleAPIDM)
 	app.Get("/viewer.css", handleViewerCSS)
 
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })

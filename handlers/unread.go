@@ -45,6 +45,7 @@ type readKey struct{ user, room int64 }
 
 type roomMembers struct {
 	name    string
+	kind    string
 	members map[string]struct{}
 }
 
@@ -130,27 +131,28 @@ func (u *unreadRooms) LastSeen(userID, roomID int64) int64 {
 
 // Opened records that the user looks at the room now: their other open
 // pages stop showing it unread.
-func (u *unreadRooms) Opened(user string, roomID int64, name string) {
+func (u *unreadRooms) Opened(user string, link views.RoomLink) {
 	u.mu.Lock()
-	_, was := u.marked[user][roomID]
-	delete(u.marked[user], roomID)
+	_, was := u.marked[user][link.ID]
+	delete(u.marked[user], link.ID)
 	u.mu.Unlock()
 	if was {
-		u.hub.SendUser(user, roomID, hub.Event{Data: renderBytes(views.RoomLinkChanged(views.RoomLink{ID: roomID, Name: name}))})
+		link.Unread, link.Current = false, false
+		u.hub.SendUser(user, link.ID, hub.Event{Data: renderBytes(views.RoomLinkChanged(link))})
 	}
 }
 
 // Entry marks the entry's room unread on the open pages of its members who
-// are not following it, once until they open it. It runs on the writer's
-// pushing goroutine, in stored order.
-func (u *unreadRooms) Entry(m store.Message) {
+// are not following it, once until they open it, and returns what it knows
+// of the room. It runs on the writer's pushing goroutine, in stored order.
+func (u *unreadRooms) Entry(m store.Message) *roomMembers {
 	// Its author has seen it.
 	if m.Kind != store.KindLeave {
 		u.Seen(m.UserID, m.RoomID, m.ID)
 	}
 	r := u.room(m.RoomID)
 	if r == nil {
-		return
+		return nil
 	}
 	switch m.Kind {
 	case store.KindJoin:
@@ -182,10 +184,17 @@ func (u *unreadRooms) Entry(m store.Message) {
 			continue
 		}
 		if frame == nil {
-			frame = renderBytes(views.RoomLinkChanged(views.RoomLink{ID: m.RoomID, Name: r.name, Member: true, Unread: true}))
+			link := views.RoomLink{ID: m.RoomID, Name: r.name, Member: true, Unread: true}
+			if r.kind == store.RoomKindDM {
+				// Direct messages are named, for each of the two, after
+				// the other: for the one told, the author.
+				link.Name, link.DM = m.Author, true
+			}
+			frame = renderBytes(views.RoomLinkChanged(link))
 		}
 		u.hub.SendUser(name, m.RoomID, hub.Event{Data: frame})
 	}
+	return r
 }
 
 // Forget drops what is known of a user's open pages, once they have none.
@@ -214,7 +223,7 @@ func (u *unreadRooms) room(id int64) *roomMembers {
 		u.log.Error("unread marks: members not read", "room", id, "err", err)
 		return nil
 	}
-	r := &roomMembers{name: room.Name, members: make(map[string]struct{}, len(names))}
+	r := &roomMembers{name: room.Name, kind: room.Kind, members: make(map[string]struct{}, len(names))}
 	for _, n := range names {
 		r.members[n] = struct{}{}
 	}

@@ -1,8 +1,12 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"path"
+	"strconv"
+
+	"chat/store"
 
 	"chat/static"
 	"chat/views"
@@ -12,13 +16,27 @@ import (
 
 // handleAvatar answers a user's avatar: their initials on a colour of
 // their own.
+// An uploaded picture replaces them; either may be cached five minutes.
 func (a *App) handleAvatar(c *fiber.Ctx) error {
 	u, err := a.store.FindUserByUsername(c.UserContext(), c.Params("username"))
 	if err != nil {
 		return err
 	}
+	c.Set(fiber.HeaderCacheControl, "private, max-age=300")
+	img, updated, err := a.store.FindAvatar(c.UserContext(), u.ID)
+	switch {
+	case err == nil:
+		etag := `"` + strconv.FormatInt(updated.UnixMilli(), 36) + `"`
+		c.Set(fiber.HeaderETag, etag)
+		if c.Get(fiber.HeaderIfNoneMatch) == etag {
+			return c.SendStatus(http.StatusNotModified)
+		}
+		c.Set(fiber.HeaderContentType, "image/png")
+		return c.Send(img)
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
 	c.Set(fiber.HeaderContentType, "image/svg+xml")
-	c.Set(fiber.HeaderCacheControl, "private, max-age=3600")
 	return views.Avatar(u.Username).Render(c.UserContext(), c.Response().BodyWriter())
 }
 

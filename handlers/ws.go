@@ -79,7 +79,7 @@ func (a *App) handleWSUpgrade(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	room, err := a.store.FindRoomByID(c.UserContext(), id)
+	room, err := a.readableRoom(c.UserContext(), id, s.User)
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,8 @@ type RoomLink struct {
 	Current bool
 	// Unread: the room has entries the user has not seen.
 	Unread bool
+	// DM: direct messages, named after the other user.
+	DM bool
 }
 
 // ComposeForm is the form that posts to a room.
@@ -85,6 +87,8 @@ type RoomPage struct {
 	// entries, live); HasNewer says entries newer than those shown exist.
 	At       int64
 	HasNewer bool
+	// DM: the room is the direct messages of the viewer and RoomName.
+	DM bool
 }
 
 // SearchPage lists the posts that match a query.
@@ -226,4 +230,75 @@ func noBoostsHTML(id, rev int64) string {
 		b.WriteString(part)
 	}
 	return b.String()
+}
+
+// AdminUser is an account as the admin page lists it.
+type AdminUser struct {
+	Username    string
+	Admin       bool
+	Bot         bool
+	Deactivated bool
+	Created     time.Time
+	WebhookURL  string
+}
+
+// AdminPage is the admins' page: the accounts, and the bots.
+type AdminPage struct {
+	Viewer     Viewer
+	Users      []AdminUser
+	Rooms      []RoomLink
+	Error      string
+	BotName    string
+	BotWebhook string
+	// Allowed are the webhook hosts the server was started with.
+	Allowed []string
+}
+
+// BotCreatedPage shows a new bot's token, the one time it is shown.
+type BotCreatedPage struct {
+	Viewer Viewer
+	Name   string
+	Token  string
+}
+
+// ResetLinkPage shows the password-reset link an admin hands on.
+type ResetLinkPage struct {
+	Viewer   Viewer
+	Username string
+	Link     string
+	Expires  time.Time
+}
+
+// ResetPage is the form a reset link opens.
+type ResetPage struct {
+	Token    string
+	Username string
+	Error    string
+}
+
+// UserPage is a user's profile: their avatar, and a way to write to them.
+type UserPage struct {
+	Viewer      Viewer
+	Rooms       []RoomLink
+	Username    string
+	Bot         bool
+	Deactivated bool
+	Self        bool
+}
+
+func resetURL(token string) string { return "/reset/" + token }
+
+// UserURL is the path of a user's profile.
+func UserURL(username string) string { return "/users/" + username }
+
+func joinComma(list []string) string { return strings.Join(list, ", ") }
+
+func countRooms(rooms []RoomLink, dm bool) int {
+	n := 0
+	for _, r := range rooms {
+		if r.DM == dm {
+			n++
+		}
+	}
+	return n
 }

@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"chat/store"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// The bots' API: JSON answers, a bot's token in the Authorization header,
+// no cookies (so no cross-site form can use it).
+
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func apiFail(c *fiber.Ctx, status int, msg string) error {
+	if status == http.StatusUnauthorized {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="chat"`)
+	}
+	return c.Status(status).JSON(apiError{Error: msg})
+}
+
+// apiBot finds the bot of the request's bearer token.
+func (a *App) apiBot(c *fiber.Ctx) (store.User, error) {
+	auth := c.Get(fiber.HeaderAuthorization)
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || token == "" {
+		return store.User{}, apiFail(c, http.StatusUnauthorized, "An Authorization: Bearer header with a bot's token is needed.")
+	}
+	bot, err := a.store.FindBotByToken(c.UserContext(), strings.TrimSpace(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, apiFail(c, http.StatusUnauthorized, "That token is no bot's, or its bot was deactivated.")
+	}
+	if err != nil {
+		return store.User{}, err
+	}
+	return bot, nil
+}
+
+// handleAPIPost posts the request's plain-text body as the bot: 201 with
+// the entry's id.
+func (a *App) handleAPIPost(c *fiber.Ctx) error {
+	bot, err := a.apiBot(c)
+	if err != nil || bot.ID == 0 {
+		return err
+	}
+	id, err := parseID(c.Params("id"))
+	if err != nil {
+		return apiFail(c, http.StatusNotFound, "There is no such room.")
+	}
+	if _, err := a.store.FindRoomByID(c.UserContext(), id); errors.Is(err, store.ErrNotFound) {
+		return apiFail(c, http.StatusNotFound, "There is no such room.")
+	} else if err != nil {
+		return err
+	}
+	msg, err := a.post(c.UserContext(), id, bot, string(c.Body()), "")
+	var refused *errPostRefused
+	if errors.As(err, &refused) {
+		if refused.status == http.StatusTooManyRequests {
+			c.Set(fiber.HeaderRetryAfter, "10")
+		}
+		return apiFail(c, refused.status, refused.reason)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(fiber.Map{"id": msg.ID})
+}
+
+// handleAPIDM answers the direct messages of the bot and a user: where the
+// bot writes to them.
+func (a *App) handleAPIDM(c *fiber.Ctx) error {
+	bot, err := a.apiBot(c)
+	if err != nil || bot.ID == 0 {
+		return err
+	}
+	u, err := a.findUserParam(c)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, fiber.ErrNotFound) || (err == nil && (u.Deactivated || u.ID == bot.ID)) {
+		return apiFail(c, http.StatusNotFound, "There is no such user to write to.")
+	}
+	if err != nil {
+		return err
+	}
+	room, err := a.store.OpenDM(c.UserContext(), bot, u)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"room": room.ID})
+}
