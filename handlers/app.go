@@ -62,6 +62,9 @@ type Deps struct {
 	// WebhookAllow are the hosts bots' webhooks may be called on; none
 	// when empty.
 	WebhookAllow []string
+	// WebhookTimeout bounds one call to a webhook, and WebhookBackoff is
+	// the pause before its second try; 0 means 5 s and 500 ms.
+	WebhookTimeout, WebhookBackoff time.Duration
 }
 
 // App holds the handlers' shared state.
@@ -171,7 +174,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 	}
 	a.writer = newEntryWriter(d.Store, d.Hub, a.metrics, a.log)
 	a.unread = newUnreadRooms(d.Store, d.Hub, a.log)
-	a.webhooks = newWebhooks(d.WebhookAllow, a.log, func(ctx context.Context, roomID int64, bot store.User, text string) error {
+	a.webhooks = newWebhooks(d.WebhookAllow, d.WebhookTimeout, d.WebhookBackoff, a.log, func(ctx context.Context, roomID int64, bot store.User, text string) error {
 		_, err := a.post(ctx, roomID, bot, text, "")
 		return err
 	})

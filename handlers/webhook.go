@@ -58,11 +58,12 @@ type webhookJob struct {
 // allowing, and follows no redirect. A text answer becomes the bot's post
 // in that room.
 type webhooks struct {
-	allow  []string
-	client *http.Client
-	log    *slog.Logger
-	reply  func(ctx context.Context, roomID int64, bot store.User, text string) error
-	queue  chan webhookJob
+	allow   []string
+	backoff time.Duration
+	client  *http.Client
+	log     *slog.Logger
+	reply   func(ctx context.Context, roomID int64, bot store.User, text string) error
+	queue   chan webhookJob
 
 	mu   sync.Mutex
 	bots map[string]store.User // by lower-case name: the active bots
@@ -73,14 +74,23 @@ type webhooks struct {
 	closed bool
 }
 
-func newWebhooks(allow []string, log *slog.Logger, reply func(ctx context.Context, roomID int64, bot store.User, text string) error) *webhooks {
+// newWebhooks starts the workers; timeout bounds one call (0: 5 s) and
+// backoff is the pause before the second try, doubled after (0: 500 ms).
+func newWebhooks(allow []string, timeout, backoff time.Duration, log *slog.Logger, reply func(ctx context.Context, roomID int64, bot store.User, text string) error) *webhooks {
 	ctx, cancel := context.WithCancel(context.Background())
+	if timeout <= 0 {
+		timeout = webhookTimeout
+	}
+	if backoff <= 0 {
+		backoff = webhookBackoff
+	}
 	w := &webhooks{
-		log:   log,
-		reply: reply,
-		queue: make(chan webhookJob, webhookQueue),
-		bots:  make(map[string]store.User),
-		ctx:   ctx, cancel: cancel,
+		backoff: backoff,
+		log:     log,
+		reply:   reply,
+		queue:   make(chan webhookJob, webhookQueue),
+		bots:    make(map[string]store.User),
+		ctx:     ctx, cancel: cancel,
 	}
 	for _, h := range allow {
 		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
@@ -88,7 +98,7 @@ func newWebhooks(allow []string, log *slog.Logger, reply func(ctx context.Contex
 		}
 	}
 	w.client = &http.Client{
-		Timeout: webhookTimeout,
+		Timeout: timeout,
 		// A redirect could lead anywhere: it is not followed.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -215,7 +225,7 @@ func (w *webhooks) deliver(job webhookJob) {
 			return
 		}
 		select {
-		case <-time.After(webhookBackoff << (attempt - 1)):
+		case <-time.After(w.backoff << (attempt - 1)):
 		case <-w.ctx.Done():
 			return
 		}
