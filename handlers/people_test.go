@@ -299,9 +299,12 @@ func TestAvatarUpload(t *testing.T) {
 	var jpg, gifb bytes.Buffer
 	jpeg.Encode(&jpg, image.NewRGBA(image.Rect(0, 0, 640, 480)), nil)
 	gif.Encode(&gifb, image.NewPaletted(image.Rect(0, 0, 10, 10), []color.Color{color.Black}), nil)
-	// A PNG header that claims 20,000 × 20,000 pixels: refused unread.
+	// PNG headers that claim 9,000 × 9,000 pixels (81 million) and
+	// 20,000 × 1: refused before their pixels are read.
 	bomb := pngOf(2, 2)
-	copy(bomb[16:24], []byte{0, 0, 0x4e, 0x20, 0, 0, 0x4e, 0x20})
+	copy(bomb[16:24], []byte{0, 0, 0x23, 0x28, 0, 0, 0x23, 0x28})
+	long := pngOf(2, 2)
+	copy(long[16:24], []byte{0, 0, 0x4e, 0x20, 0, 0, 0, 1})
 
 	for _, c := range []struct {
 		name   string
@@ -311,10 +314,15 @@ func TestAvatarUpload(t *testing.T) {
 		{"a.gif", gifb.Bytes(), http.StatusUnprocessableEntity},
 		{"a.png", []byte("not a picture at all"), http.StatusUnprocessableEntity},
 		{"bomb.png", bomb, http.StatusUnprocessableEntity},
+		{"long.png", long, http.StatusUnprocessableEntity},
 		{"huge.png", bytes.Repeat([]byte{1}, 2<<20+1), http.StatusRequestEntityTooLarge},
 	} {
-		if res := alice.upload("/account/avatar", "avatar", c.name, c.data); res.StatusCode != c.status {
+		res := alice.upload("/account/avatar", "avatar", c.name, c.data)
+		if res.StatusCode != c.status {
 			t.Errorf("%s: %d, want %d", c.name, res.StatusCode, c.status)
+		}
+		if strings.HasSuffix(c.name, "g.png") && !strings.Contains(res.Body, "too large") {
+			t.Errorf("%s: refused for another reason than its size", c.name)
 		}
 	}
 	if res := alice.get("/users/alice/avatar"); !strings.HasPrefix(res.Header.Get("Content-Type"), "image/svg+xml") {
