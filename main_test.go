@@ -226,7 +226,7 @@ func TestRunFlags(t *testing.T) {
 		{"-post-limit", "-1"}, {"-post-limit", "x"}, {"-nope"}, {"-max-sockets", "0"},
 		{"-body-limit", "1000"}, {"-session-idle", "soon"}, {"-session-idle", "1s"},
 		{"-trusted-proxies", "10.0.0.0/8,not-an-ip"}, {"-room-limit", "-2"}, {"-login-limit", "lots"},
-		{"stray"}, {"backup"}, {"backup", "a", "b"},
+		{"stray"}, {"backup"}, {"backup", "a", "b"}, {"-webhook-allow", "https://bots.example"}, {"-webhook-allow", "bots.example:8443"},
 	} {
 		err := run(context.Background(), args, func(string) string { return "" }, io.Discard)
 		var u usageError
@@ -325,11 +325,18 @@ func TestParseConfig(t *testing.T) {
 	if len(cfg.trustedProxies) != 2 || cfg.trustedProxies[1].String() != "192.0.2.1/32" {
 		t.Errorf("proxies %v", cfg.trustedProxies)
 	}
+	hooks, err := parseConfig([]string{"-webhook-allow", " Bots.example, 127.0.0.1 ,"}, func(string) string { return "" }, io.Discard)
+	if err != nil || strings.Join(hooks.webhookAllow, " ") != "bots.example 127.0.0.1" {
+		t.Errorf("webhook hosts %v %v", hooks.webhookAllow, err)
+	}
+	if env, _ := parseConfig(nil, func(k string) string { return map[string]string{"CHAT_WEBHOOK_ALLOW": "hooks.internal"}[k] }, io.Discard); strings.Join(env.webhookAllow, "") != "hooks.internal" {
+		t.Errorf("CHAT_WEBHOOK_ALLOW: %v", env.webhookAllow)
+	}
 	var help strings.Builder
 	if _, err := parseConfig([]string{"-h"}, func(string) string { return "" }, &help); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v", err)
 	}
-	for _, f := range []string{"-addr", "CHAT_ADDR", "-db", "CHAT_DB", "-post-limit", "CHAT_POST_LIMIT", "-trusted-proxies"} {
+	for _, f := range []string{"-addr", "CHAT_ADDR", "-db", "CHAT_DB", "-post-limit", "CHAT_POST_LIMIT", "-trusted-proxies", "-webhook-allow", "CHAT_WEBHOOK_ALLOW"} {
 		if !strings.Contains(help.String(), f) {
 			t.Errorf("-h does not mention %s", f)
 		}

@@ -16,25 +16,29 @@ import (
 
 // handleAvatar answers a user's avatar: their initials on a colour of
 // their own.
-// An uploaded picture replaces them; either may be cached five minutes.
+// An uploaded picture replaces them. Browsers keep either, and ask again
+// each time whether it changed (ETag): a new picture shows at once.
 func (a *App) handleAvatar(c *fiber.Ctx) error {
 	u, err := a.store.FindUserByUsername(c.UserContext(), c.Params("username"))
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderCacheControl, "private, max-age=300")
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
 	img, updated, err := a.store.FindAvatar(c.UserContext(), u.ID)
-	switch {
-	case err == nil:
-		etag := `"` + strconv.FormatInt(updated.UnixMilli(), 36) + `"`
-		c.Set(fiber.HeaderETag, etag)
-		if c.Get(fiber.HeaderIfNoneMatch) == etag {
-			return c.SendStatus(http.StatusNotModified)
-		}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	etag := `"initials"`
+	if err == nil {
+		etag = `"` + strconv.FormatInt(updated.UnixMilli(), 36) + `"`
+	}
+	c.Set(fiber.HeaderETag, etag)
+	if c.Get(fiber.HeaderIfNoneMatch) == etag {
+		return c.SendStatus(http.StatusNotModified)
+	}
+	if img != nil {
 		c.Set(fiber.HeaderContentType, "image/png")
 		return c.Send(img)
-	case !errors.Is(err, store.ErrNotFound):
-		return err
 	}
 	c.Set(fiber.HeaderContentType, "image/svg+xml")
 	return views.Avatar(u.Username).Render(c.UserContext(), c.Response().BodyWriter())

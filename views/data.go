@@ -302,3 +302,11 @@ func countRooms(rooms []RoomLink, dm bool) int {
 	}
 	return n
 }
+
+// startLabel names what the first entry of a room page starts.
+func startLabel(p RoomPage) string {
+	if p.DM {
+		return "your direct messages with " + p.RoomName
+	}
+	return p.RoomName
+}

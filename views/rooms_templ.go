@@ -535,7 +535,7 @@ func Room(p RoomPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = historyTop(p.RoomID, p.RoomName, p.HasOlder, false).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = historyTop(p.RoomID, startLabel(p), p.HasOlder, false).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
