@@ -586,11 +586,14 @@ func TestWebhooks(t *testing.T) {
 			t.Errorf("%s posted %q", m.Author, m.Text)
 		}
 	}
-	// A plain post mentions no bot: no call.
+	// A plain post mentions no bot, and a bot mentioned where it is not (in
+	// two people's direct messages) hears nothing of it.
 	before := echo.calls.Load()
 	postID(t, bob, room, "nothing for bots here")
-	time.Sleep(200 * time.Millisecond)
+	private := bob.post("/users/root/dm", nil).Header.Get("Location")
+	postID(t, bob, private, "@echo must not read this")
+	time.Sleep(300 * time.Millisecond)
 	if echo.calls.Load() != before {
-		t.Error("a post for no bot called a webhook")
+		t.Error("a post for no bot, or a private one, called a webhook")
 	}
 }

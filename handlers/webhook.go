@@ -149,8 +149,8 @@ func (w *webhooks) Close() {
 	w.wg.Wait()
 }
 
-// Entry hands a new post to the bots it is for: those it mentions, and
-// the other member of direct messages. Posts by bots go to no bot, so that
+// Entry hands a new post to the bots it is for: those in the room it
+// mentions, and the other member of direct messages. Posts by bots go to no bot, so that
 // two bots cannot talk to each other for ever. It runs on the writer's
 // pushing goroutine and never waits.
 func (w *webhooks) Entry(m store.Message, room *roomMembers) {
@@ -162,7 +162,12 @@ func (w *webhooks) Entry(m store.Message, room *roomMembers) {
 	}
 	var targets []store.User
 	add := func(b store.User) {
-		if b.WebhookURL != "" && !slices.ContainsFunc(targets, func(t store.User) bool { return t.ID == b.ID }) {
+		// Only a bot in the room hears of it: a mention elsewhere (in
+		// someone's direct messages, say) tells the bot nothing.
+		if _, member := room.members[b.Username]; !member || b.WebhookURL == "" {
+			return
+		}
+		if !slices.ContainsFunc(targets, func(t store.User) bool { return t.ID == b.ID }) {
 			targets = append(targets, b)
 		}
 	}
