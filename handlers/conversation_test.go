@@ -497,8 +497,14 @@ func TestUnread(t *testing.T) {
 		c.get("/").doc(t).Find("#room-list a[data-unread]").Each(func(_ int, s *goquery.Selection) { out = append(out, s.AttrOr("href", "")) })
 		return out
 	}
+	// Alpha and beta he joined (his join is the newest entry: seen);
+	// gamma he never opened.
+	if got := unread(bob); strings.Join(got, " ") != roomC {
+		t.Fatalf("unread %v, want gamma alone", got)
+	}
 	bob.get(roomA)
 	bob.get(roomB)
+	bob.get(roomC)
 	if got := unread(bob); len(got) != 0 {
 		t.Fatalf("unread before anything: %v", got)
 	}
@@ -511,9 +517,10 @@ func TestUnread(t *testing.T) {
 	if mark.AttrOr("href", "") != roomA || mark.Text() != "alpha" {
 		t.Errorf("mark %q %q", mark.AttrOr("href", ""), mark.Text())
 	}
-	if got := unread(bob); strings.Join(got, " ") != roomA {
-		t.Errorf("unread %v, want alpha alone (not gamma: no member)", got)
+	if got := unread(bob); strings.Join(got, " ") != roomA+" "+roomC {
+		t.Errorf("unread %v, want alpha and gamma (marked for a reader who is no member too)", got)
 	}
+	bob.get(roomC)
 	if got := unread(alice); strings.Join(got, " ") != roomB {
 		t.Errorf("alice has unread %v, want beta alone (bob's join; her own entries are seen)", got)
 	}

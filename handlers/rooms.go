@@ -33,7 +33,7 @@ func (a *App) roomLinks(c *fiber.Ctx, current int64) ([]views.RoomLink, error) {
 	for i, r := range rooms {
 		seen := max(r.LastReadID, a.unread.LastSeen(s.User.ID, r.ID))
 		links[i] = views.RoomLink{ID: r.ID, Name: r.Name, Member: r.Member, Current: r.ID == current,
-			Unread: r.Member && r.ID != current && r.LatestID > seen, DM: r.Kind == store.RoomKindDM}
+			Unread: r.ID != current && r.LatestID > seen, DM: r.Kind == store.RoomKindDM}
 	}
 	return links, nil
 }

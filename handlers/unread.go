@@ -15,8 +15,11 @@ import (
 const readFlushEvery = 2 * time.Second
 
 // unreadRooms keeps track of what each user has seen of each room, and
-// marks a room unread, live, in the room list of a user's open pages when
-// an entry lands there while they are not looking at it.
+// marks a room unread, live, in the room list of its members' open pages
+// when an entry lands there while they are not looking at it. (Any room
+// with entries newer than what a user has seen is marked when a page is
+// rendered; live marks go to members alone, so that an entry costs a look
+// at its room's members, not at everyone online.)
 //
 // What a user has seen comes from the room pages they open and the entries
 // their sockets take; it is kept in memory and written to the database in
@@ -147,9 +150,7 @@ func (u *unreadRooms) Opened(user string, link views.RoomLink) {
 // of the room. It runs on the writer's pushing goroutine, in stored order.
 func (u *unreadRooms) Entry(m store.Message) *roomMembers {
 	// Its author has seen it.
-	if m.Kind != store.KindLeave {
-		u.Seen(m.UserID, m.RoomID, m.ID)
-	}
+	u.Seen(m.UserID, m.RoomID, m.ID)
 	r := u.room(m.RoomID)
 	if r == nil {
 		return nil
