@@ -43,20 +43,7 @@ func TestBrowserConversation(t *testing.T) {
 	bob := newPerson(t, "bob", errs)
 	alice.acceptDialogs()
 
-	alice.register(base)
-	var roomURL string
-	alice.do(10*time.Second,
-		chromedp.SendKeys(`input[name=name]`, "Planning", chromedp.ByQuery),
-		chromedp.Submit(`input[name=name]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#compose textarea`, chromedp.ByQuery),
-		chromedp.Location(&roomURL),
-	)
-	bob.register(base)
-	bob.do(10*time.Second,
-		chromedp.Navigate(roomURL),
-		chromedp.Click(`form[action$="/join"] button`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#compose textarea`, chromedp.ByQuery),
-	)
+	roomURL := meetInARoom(base, "Planning", alice, bob)
 	alice.do(5*time.Second, chromedp.WaitVisible(`#presence [data-user="bob"]`, chromedp.ByQuery))
 
 	// Bob types "@al": the room's members that match are offered; Enter

@@ -22,20 +22,7 @@ func TestBrowserPeople(t *testing.T) {
 	errs := &pageErrors{}
 	alice := newPerson(t, "alice", errs)
 	bob := newPerson(t, "bob", errs)
-	alice.register(base) // the first account: an admin
-	var roomURL string
-	alice.do(10*time.Second,
-		chromedp.SendKeys(`input[name=name]`, "Team", chromedp.ByQuery),
-		chromedp.Submit(`input[name=name]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#compose textarea`, chromedp.ByQuery),
-		chromedp.Location(&roomURL),
-	)
-	bob.register(base)
-	bob.do(10*time.Second,
-		chromedp.Navigate(roomURL),
-		chromedp.Click(`form[action$="/join"] button`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#compose textarea`, chromedp.ByQuery),
-	)
+	roomURL := meetInARoom(base, "Team", alice, bob) // alice: the first account, an admin
 
 	// Alice uploads a picture: it replaces her initials.
 	pic := filepath.Join(t.TempDir(), "me.png")

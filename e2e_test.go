@@ -158,6 +158,28 @@ func (p *person) register(base string) {
 	)
 }
 
+// meetInARoom signs up the first person, who creates a room, and the
+// others, who join it; it returns the room's address.
+func meetInARoom(base, name string, first *person, others ...*person) string {
+	first.register(base)
+	var roomURL string
+	first.do(10*time.Second,
+		chromedp.SendKeys(`input[name=name]`, name, chromedp.ByQuery),
+		chromedp.Submit(`input[name=name]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#compose textarea`, chromedp.ByQuery),
+		chromedp.Location(&roomURL),
+	)
+	for _, p := range others {
+		p.register(base)
+		p.do(10*time.Second,
+			chromedp.Navigate(roomURL),
+			chromedp.Click(`form[action$="/join"] button`, chromedp.ByQuery),
+			chromedp.WaitVisible(`#compose textarea`, chromedp.ByQuery),
+		)
+	}
+	return roomURL
+}
+
 // Two people in two browser contexts: live posts, presence, typing, own
 // posts styled apart, and a server restart that the pages ride out.
 func TestBrowserChat(t *testing.T) {

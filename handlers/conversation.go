@@ -258,7 +258,6 @@ func (a *App) handlePermalink(c *fiber.Ctx) error {
 		return fiber.ErrNotFound
 	}
 	ctx := c.UserContext()
-	s, _ := session(c)
 	target, err := a.store.FindMessage(ctx, at)
 	if err != nil {
 		return err
@@ -266,17 +265,9 @@ func (a *App) handlePermalink(c *fiber.Ctx) error {
 	if target.RoomID != id {
 		return fiber.NewError(http.StatusNotFound, "That message is not in this room.")
 	}
-	room, err := a.readableRoom(ctx, id, s.User)
+	page, err := a.roomPage(c, id)
 	if err != nil {
 		return err
-	}
-	title := room.Name
-	if room.Kind == store.RoomKindDM {
-		partner, err := a.store.DMPartner(ctx, id, s.User.ID)
-		if err != nil {
-			return err
-		}
-		title = partner.Username
 	}
 	older, err := a.store.ListMessagesBefore(ctx, id, at, permalinkSide+1)
 	if err != nil {
@@ -298,33 +289,10 @@ func (a *App) handlePermalink(c *fiber.Ctx) error {
 	for i := range list {
 		list[i].Highlight = list[i].ID == at
 	}
-	members, err := a.store.ListMembers(ctx, id)
-	if err != nil {
-		return err
-	}
-	isMember, err := a.store.IsMember(ctx, id, s.User.ID)
-	if err != nil {
-		return err
-	}
-	links, err := a.roomLinks(c, id)
-	if err != nil {
-		return err
-	}
+	page.Entries, page.HasOlder, page.HasNewer, page.At = list, hasOlder, hasNewer, at
+	page.Compose = views.ComposeForm{RoomID: id}
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	return render(c, http.StatusOK, views.Room(views.RoomPage{
-		Viewer:   viewer(c),
-		RoomID:   id,
-		RoomName: title,
-		DM:       room.Kind == store.RoomKindDM,
-		Rooms:    links,
-		Entries:  list,
-		HasOlder: hasOlder,
-		HasNewer: hasNewer,
-		At:       at,
-		Members:  members,
-		Member:   isMember,
-		Compose:  views.ComposeForm{RoomID: id},
-	}))
+	return render(c, http.StatusOK, views.Room(page))
 }
 
 // searchMax is how many posts a search lists.

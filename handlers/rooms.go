@@ -104,17 +104,9 @@ func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) erro
 	}
 	ctx := c.UserContext()
 	s, _ := session(c)
-	room, err := a.readableRoom(ctx, id, s.User)
+	page, err := a.roomPage(c, id)
 	if err != nil {
 		return err
-	}
-	title := room.Name
-	if room.Kind == store.RoomKindDM {
-		partner, err := a.store.DMPartner(ctx, id, s.User.ID)
-		if err != nil {
-			return err
-		}
-		title = partner.Username
 	}
 	// The change counter first: a change made while the entries are
 	// read is then replayed again, never missed.
@@ -133,33 +125,41 @@ func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) erro
 	if len(msgs) > 0 {
 		a.unread.Seen(s.User.ID, id, msgs[len(msgs)-1].ID)
 	}
-	a.unread.Opened(s.User.Username, views.RoomLink{ID: id, Name: title, Member: true, DM: room.Kind == store.RoomKindDM})
-	members, err := a.store.ListMembers(ctx, id)
-	if err != nil {
-		return err
-	}
-	isMember, err := a.store.IsMember(ctx, id, s.User.ID)
-	if err != nil {
-		return err
-	}
-	links, err := a.roomLinks(c, id)
-	if err != nil {
-		return err
-	}
+	a.unread.Opened(s.User.Username, views.RoomLink{ID: id, Name: page.RoomName, Member: true, DM: page.DM})
 	compose.RoomID = id
-	return render(c, status, views.Room(views.RoomPage{
-		Viewer:   viewer(c),
-		RoomID:   id,
-		RoomName: title,
-		Rooms:    links,
-		Entries:  entries(msgs),
-		HasOlder: hasOlder,
-		Members:  members,
-		Member:   isMember,
-		Compose:  compose,
-		Rev:      rev,
-		DM:       room.Kind == store.RoomKindDM,
-	}))
+	page.Entries, page.HasOlder, page.Compose, page.Rev = entries(msgs), hasOlder, compose, rev
+	return render(c, status, views.Room(page))
+}
+
+// roomPage is what every page of a room shows around its entries: its
+// name (for direct messages, the other person's), the room list, the
+// members and whether the viewer is one. A room the viewer may not read
+// gives 403.
+func (a *App) roomPage(c *fiber.Ctx, id int64) (views.RoomPage, error) {
+	ctx := c.UserContext()
+	s, _ := session(c)
+	room, err := a.readableRoom(ctx, id, s.User)
+	if err != nil {
+		return views.RoomPage{}, err
+	}
+	p := views.RoomPage{Viewer: viewer(c), RoomID: id, RoomName: room.Name, DM: room.Kind == store.RoomKindDM}
+	if p.DM {
+		partner, err := a.store.DMPartner(ctx, id, s.User.ID)
+		if err != nil {
+			return views.RoomPage{}, err
+		}
+		p.RoomName = partner.Username
+	}
+	if p.Members, err = a.store.ListMembers(ctx, id); err != nil {
+		return views.RoomPage{}, err
+	}
+	if p.Member, err = a.store.IsMember(ctx, id, s.User.ID); err != nil {
+		return views.RoomPage{}, err
+	}
+	if p.Rooms, err = a.roomLinks(c, id); err != nil {
+		return views.RoomPage{}, err
+	}
+	return p, nil
 }
 
 func (a *App) handleRoomJoin(c *fiber.Ctx) error {

@@ -151,8 +151,13 @@ func (s *Store) IsMember(ctx context.Context, roomID, userID int64) (bool, error
 
 // ListMembers lists the usernames of a room's members, by name.
 func (s *Store) ListMembers(ctx context.Context, roomID int64) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT u.username FROM memberships m JOIN users u ON u.id = m.user_id
+	return s.listNames(ctx, `SELECT u.username FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.room_id = ? ORDER BY u.username COLLATE NOCASE`, roomID)
+}
+
+// listNames runs a query of usernames.
+func (s *Store) listNames(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list members: %w", err)
 	}
@@ -270,49 +275,12 @@ func (s *Store) MarkRead(ctx context.Context, marks ...ReadMark) error {
 	return nil
 }
 
-// ListMemberIDs lists the ids of a room's members.
-func (s *Store) ListMemberIDs(ctx context.Context, roomID int64) ([]int64, error) {
-	rows, err := s.read.QueryContext(ctx, "SELECT user_id FROM memberships WHERE room_id = ?", roomID)
-	if err != nil {
-		return nil, fmt.Errorf("store: list members: %w", err)
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: list members: %w", err)
-		}
-		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list members: %w", err)
-	}
-	return out, nil
-}
-
 // ListMembersLike lists up to limit members of a room whose names start
 // with prefix, in any letter case, by name.
 func (s *Store) ListMembersLike(ctx context.Context, roomID int64, prefix string, limit int) ([]string, error) {
 	esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(prefix)
-	rows, err := s.read.QueryContext(ctx, `SELECT u.username FROM memberships m JOIN users u ON u.id = m.user_id
+	return s.listNames(ctx, `SELECT u.username FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.room_id = ? AND u.username LIKE ? ESCAPE '\' ORDER BY u.username COLLATE NOCASE LIMIT ?`, roomID, esc+"%", limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: list members: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, fmt.Errorf("store: list members: %w", err)
-		}
-		out = append(out, name)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list members: %w", err)
-	}
-	return out, nil
 }
 
 // roomOpen reports ErrNotFound for no room, ErrForbidden for direct
