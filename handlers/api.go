@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"chat/store"
+	"chat/views"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -68,6 +69,7 @@ func (a *App) handleAPIPost(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	c.Set(fiber.HeaderLocation, views.PermalinkURL(id, msg.ID))
 	return c.Status(http.StatusCreated).JSON(fiber.Map{"id": msg.ID})
 }
 

@@ -445,6 +445,9 @@ func TestBotAPI(t *testing.T) {
 	}
 	var created struct{ ID int64 }
 	json.Unmarshal([]byte(res.Body), &created)
+	if res.Header.Get("Location") != views.PermalinkURL(roomNumber(t, room), created.ID) || res.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("answer headers %v", res.Header)
+	}
 	e := ws.next("#"+views.MessageID(created.ID), 5*time.Second)
 	if e.AttrOr("data-author", "") != "helper" || e.Find(".text").Text() != "Beep, @root." || e.Find(".mention[data-user=root]").Length() != 1 {
 		t.Errorf("pushed bot post: %q by %q", e.Find(".text").Text(), e.AttrOr("data-author", ""))
