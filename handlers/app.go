@@ -178,6 +178,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 		_, err := a.post(ctx, roomID, bot, text, "")
 		return err
 	})
+	a.webhooks.count = func(outcome string) { a.metrics.webhookCalls.WithLabelValues(outcome).Inc() }
 	if bots, err := d.Store.ListBots(context.Background()); err != nil {
 		a.log.Error("bots not read: their webhooks wait for a restart", "err", err)
 	} else {

@@ -22,6 +22,7 @@ type Metrics struct {
 	postDelivery     prometheus.Histogram
 	httpRequests     *prometheus.CounterVec
 	httpRequestTimes *prometheus.HistogramVec
+	webhookCalls     *prometheus.CounterVec
 }
 
 // NewMetrics makes the chat's metrics, with Go's runtime and process
@@ -52,10 +53,13 @@ func NewMetrics(h *hub.Hub) *Metrics {
 		Name: "chat_http_request_seconds", Help: "HTTP request durations, by route pattern and status.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
 	}, []string{"route", "status"})
+	m.webhookCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "chat_webhook_calls_total", Help: "Calls to bots' webhooks, by outcome: answered, failed (each failed try), dropped (queue full).",
+	}, []string{"outcome"})
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.posts, m.deliveries, m.wsClosed, m.postStore, m.postDelivery, m.httpRequests, m.httpRequestTimes,
+		m.posts, m.deliveries, m.wsClosed, m.postStore, m.postDelivery, m.httpRequests, m.httpRequestTimes, m.webhookCalls,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "chat_ws_connections", Help: "Open WebSocket connections."},
 			func() float64 { return float64(h.Conns()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "chat_rooms_active", Help: "Rooms with at least one connection."},
@@ -68,6 +72,9 @@ func NewMetrics(h *hub.Hub) *Metrics {
 	}
 	for _, r := range []string{"slow", "idle", "shutdown", "logout", "client", "protocol", "error"} {
 		m.wsClosed.WithLabelValues(r)
+	}
+	for _, o := range []string{"answered", "failed", "dropped"} {
+		m.webhookCalls.WithLabelValues(o)
 	}
 	return m
 }

@@ -583,6 +583,12 @@ func TestWebhooks(t *testing.T) {
 			t.Errorf("logs lack %q", want)
 		}
 	}
+	metrics := root.get("/metrics").Body
+	for _, want := range []string{`chat_webhook_calls_total{outcome="answered"} 2`, `chat_webhook_calls_total{outcome="failed"} 7`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 	msgs, _ := srv.Store.ListLatestMessages(context.Background(), roomNumber(t, room), 100)
 	for _, m := range msgs {
 		if m.Kind == "post" && (m.Author == "hang" || m.Author == "garbage" || m.Author == "failing") {

@@ -64,6 +64,8 @@ type webhooks struct {
 	log     *slog.Logger
 	reply   func(ctx context.Context, roomID int64, bot store.User, text string) error
 	queue   chan webhookJob
+	// count, if set, counts calls by outcome (answered, failed, dropped).
+	count func(outcome string)
 
 	mu   sync.Mutex
 	bots map[string]store.User // by lower-case name: the active bots
@@ -137,6 +139,12 @@ func (w *webhooks) bot(name string) (store.User, bool) {
 	return b, ok
 }
 
+func (w *webhooks) counted(outcome string) {
+	if w.count != nil {
+		w.count(outcome)
+	}
+}
+
 // Close stops the calls under way and waits for the workers.
 func (w *webhooks) Close() {
 	w.mu.Lock()
@@ -197,6 +205,7 @@ func (w *webhooks) enqueue(job webhookJob) {
 	select {
 	case w.queue <- job:
 	default:
+		w.counted("dropped")
 		w.log.Error("webhook dropped: too many waiting", "bot", job.bot.Username, "message", job.msg.ID)
 	}
 }
@@ -223,8 +232,10 @@ func (w *webhooks) deliver(job webhookJob) {
 		var retry bool
 		answer, retry, err = w.call(job.bot.WebhookURL, body)
 		if err == nil {
+			w.counted("answered")
 			break
 		}
+		w.counted("failed")
 		w.log.Error("webhook failed", "bot", job.bot.Username, "message", job.msg.ID, "attempt", attempt, "err", err)
 		if !retry || attempt == webhookAttempts {
 			return
