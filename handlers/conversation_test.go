@@ -195,6 +195,9 @@ func TestEditAndDelete(t *testing.T) {
 			t.Errorf("%s: %d", path, res.StatusCode)
 		}
 	}
+	if carol.get(views.PermalinkURL(roomNumber(t, room), id)).doc(t).Find("#"+views.MessageID(id)+"[data-kind=deleted][data-highlight]").Length() != 1 {
+		t.Error("the permalink of a deleted post does not highlight its mark")
+	}
 	page := carol.get(room).doc(t)
 	if page.Find("#"+views.MessageID(id)+"[data-kind=deleted]").Length() != 1 || strings.Contains(page.Find("#messages").Text(), "final, really") {
 		t.Error("the room page still shows the deleted text")
