@@ -86,3 +86,55 @@ func FuzzMessageItem(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPostText: whatever spans a post's mentions and marks are said to
+// cover, its text reads back whole, and no span reaches the markup but as
+// a mention or a mark.
+func FuzzPostText(f *testing.F) {
+	f.Add("hi @ada and café", 3, 7, 12, 17)
+	f.Add("日本語 @bob", 10, 14, 0, 3)
+	f.Add("", 0, 0, 0, 0)
+	f.Add("x", -5, 50, 1, 0)
+	f.Fuzz(func(t *testing.T, text string, ms, me, ks, ke int) {
+		if !utf8.ValidString(text) {
+			return
+		}
+		e := views.Entry{ID: 1, RoomID: 1, Kind: "post", Author: "ada", Text: text,
+			Mentions: []views.Span{{Start: ms, End: me, Name: "ada"}}, Marks: []views.Span{{Start: ks, End: ke}}}
+		var buf bytes.Buffer
+		if err := views.MessageItem(e).Render(context.Background(), &buf); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := html.Parse(strings.NewReader(buf.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got strings.Builder
+		var walk func(*html.Node, bool)
+		walk = func(n *html.Node, in bool) {
+			if n.Type == html.ElementNode {
+				for _, a := range n.Attr {
+					if a.Key == "class" && a.Val == "text" {
+						in = true
+					}
+				}
+				if in && n.Data != "p" && n.Data != "span" && n.Data != "mark" {
+					t.Fatalf("<%s> inside the text of %q", n.Data, text)
+				}
+			}
+			if in && n.Type == html.TextNode {
+				got.WriteString(n.Data)
+			}
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				walk(c, in)
+			}
+		}
+		walk(doc, false)
+		want := strings.ReplaceAll(text, "\r\n", "\n")
+		want = strings.ReplaceAll(want, "\r", "\n")
+		want = strings.ReplaceAll(want, "\x00", "\ufffd")
+		if got.String() != want && !strings.ContainsAny(text, "\x00\r") {
+			t.Fatalf("text %q reads back %q", text, got.String())
+		}
+	})
+}

@@ -1,6 +1,9 @@
 package views
 
-import "sort"
+import (
+	"sort"
+	"unicode/utf8"
+)
 
 // TextPart is a run of a post's text: plain, a mention of a user, or a
 // match of a search (Mark).
@@ -46,7 +49,7 @@ func textParts(text string, mentions, marks []Span) []TextPart {
 	cuts := []int{0, len(text)}
 	for _, list := range [][]Span{mentions, marks} {
 		for _, s := range list {
-			if s.Start >= 0 && s.End <= len(text) && s.Start < s.End {
+			if s.Start >= 0 && s.End <= len(text) && s.Start < s.End && boundary(text, s.Start) && boundary(text, s.End) {
 				cuts = append(cuts, s.Start, s.End)
 			}
 		}
@@ -73,3 +76,6 @@ func textParts(text string, mentions, marks []Span) []TextPart {
 	}
 	return parts
 }
+
+// boundary reports whether i is where a character of s starts (or its end).
+func boundary(s string, i int) bool { return i == len(s) || utf8.RuneStart(s[i]) }
