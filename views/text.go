@@ -43,15 +43,14 @@ type Span struct {
 // textParts cuts a post into runs at the edges of its mentions and of
 // marks (a search's matches).
 func textParts(text string, mentions, marks []Span) []TextPart {
+	mentions, marks = fitting(text, mentions), fitting(text, marks)
 	if len(mentions) == 0 && len(marks) == 0 {
 		return []TextPart{{Text: text}}
 	}
 	cuts := []int{0, len(text)}
 	for _, list := range [][]Span{mentions, marks} {
 		for _, s := range list {
-			if s.Start >= 0 && s.End <= len(text) && s.Start < s.End && boundary(text, s.Start) && boundary(text, s.End) {
-				cuts = append(cuts, s.Start, s.End)
-			}
+			cuts = append(cuts, s.Start, s.End)
 		}
 	}
 	sort.Ints(cuts)
@@ -75,6 +74,18 @@ func textParts(text string, mentions, marks []Span) []TextPart {
 		parts = append(parts, p)
 	}
 	return parts
+}
+
+// fitting keeps the spans that lie within text, from a character's start
+// to another's.
+func fitting(text string, spans []Span) []Span {
+	var out []Span
+	for _, s := range spans {
+		if s.Start >= 0 && s.End <= len(text) && s.Start < s.End && boundary(text, s.Start) && boundary(text, s.End) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // boundary reports whether i is where a character of s starts (or its end).

@@ -163,7 +163,7 @@ func TestPostTextMentionsAndMarks(t *testing.T) {
 	// Spans that do not fit the text are left out, not a panic.
 	e.Mentions = []views.Span{{Start: 10, End: 500, Name: "x"}}
 	e.Marks = []views.Span{{Start: -1, End: 2}}
-	if doc, _ := render(t, views.MessageItem(e)); doc.Find(".text").Text() != text {
-		t.Error("bad spans changed the text")
+	if doc, _ := render(t, views.MessageItem(e)); doc.Find(".text").Text() != text || doc.Find(".text span, .text mark").Length() != 0 {
+		t.Error("bad spans changed the text, or made a mention or a mark")
 	}
 }
