@@ -151,6 +151,11 @@ func TestBrowserConversation(t *testing.T) {
 		chromedp.WaitVisible(`//p[text()="anyone for lunch?"]`, chromedp.BySearch),
 		chromedp.WaitNotPresent(link+`[data-unread]`, chromedp.ByQuery),
 	)
+	// On the lobby too, which follows no room.
+	bob.do(10*time.Second, chromedp.Navigate(base+"/"), chromedp.WaitVisible(`.lobby-rooms`, chromedp.ByQuery))
+	time.Sleep(300 * time.Millisecond) // its socket is open
+	postForm(t, carol, random+"/messages", url.Values{"text": {"still hungry"}})
+	bob.do(5*time.Second, chromedp.WaitVisible(link+`[data-unread]`, chromedp.ByQuery))
 
 	// Alice searches from the room list, and a result opens the room around
 	// the post, highlighted.

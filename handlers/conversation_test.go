@@ -533,6 +533,18 @@ func TestUnread(t *testing.T) {
 	if got := unread(bob); len(got) != 0 {
 		t.Errorf("unread after opening: %v", got)
 	}
+	// A page that follows no room (the lobby) gets the marks too.
+	lobby := bob.dial("", -1) // subscribed when the handshake is answered
+	postID(t, alice, roomA, "more news in alpha")
+	if mark := lobby.next("#"+views.RoomLinkID(roomNumber(t, roomA))+" a[data-unread]", 5*time.Second); mark.Text() != "alpha" {
+		t.Errorf("lobby mark %q", mark.Text())
+	}
+	lobby.send(map[string]any{"text": "posted from the lobby?"})
+	if got := lobby.entries(300 * time.Millisecond); len(got) != 0 {
+		t.Errorf("the lobby's socket got entries: %v", got)
+	}
+	bob.get(roomA)
+	lobby.conn.Close()
 	// Following a room live is seeing it.
 	inA := bob.dial(roomA, -1).settle()
 	id := postID(t, alice, roomA, "seen live")

@@ -48,14 +48,16 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Post("/messages/:id/boosts", a.handleBoost)
 	app.Get("/search", a.handleSearch)
 	app.Post("/rooms/:id/messages", a.handleMessageCreate)
-	app.Get("/rooms/:id/ws", a.handleWSUpgrade, websocket.New(a.serveWS, websocket.Config{
+	sockets := websocket.New(a.serveWS, websocket.Config{
 		// Client frames are small; a read buffer is held by every idle
 		// connection. Write buffers are lent from a pool while writing.
 		ReadBufferSize:  512,
 		WriteBufferSize: 16 << 10,
 		WriteBufferPool: &sync.Pool{},
 		RecoverHandler:  a.recoverWS,
-	}))
+	})
+	app.Get("/rooms/:id/ws", a.handleWSUpgrade, sockets)
+	app.Get("/ws", a.handleUserWSUpgrade, sockets)
 
 	if metrics {
 		// Signed in, like every page but the few the contract opens; a

@@ -65,15 +65,9 @@ const localWS = "ws"
 // handleWSUpgrade authorises a socket before upgrading: a session (401, by
 // requireSession), an Origin of this site (403), a room that exists (404).
 func (a *App) handleWSUpgrade(c *fiber.Ctx) error {
-	if !websocket.IsWebSocketUpgrade(c) {
-		return fiber.NewError(fiber.StatusUpgradeRequired, "This address takes WebSocket connections.")
-	}
-	s, ok := session(c)
-	if !ok {
-		return fiber.ErrUnauthorized
-	}
-	if !wsOriginOK(c) {
-		return fiber.NewError(fiber.StatusForbidden, "WebSocket connections are taken from this site's pages only.")
+	s, err := wsAllowed(c)
+	if err != nil {
+		return err
 	}
 	id, err := roomID(c)
 	if err != nil {
@@ -98,6 +92,40 @@ func (a *App) handleWSUpgrade(c *fiber.Ctx) error {
 		}
 		p.rev = rev
 	}
+	return a.subscribeWS(c, p)
+}
+
+// handleUserWSUpgrade opens the socket of a page that follows no room (the
+// lobby, search, a profile): it takes what is for the user alone, the
+// unread marks of their room list.
+func (a *App) handleUserWSUpgrade(c *fiber.Ctx) error {
+	s, err := wsAllowed(c)
+	if err != nil {
+		return err
+	}
+	return a.subscribeWS(c, wsParams{roomID: hub.NoRoom, user: s.User, session: s.ID, after: -1, rev: -1})
+}
+
+// wsAllowed checks what every socket needs: an upgrade, a session (401,
+// by requireSession) and an Origin of this site (403).
+func wsAllowed(c *fiber.Ctx) (store.Session, error) {
+	if !websocket.IsWebSocketUpgrade(c) {
+		return store.Session{}, fiber.NewError(fiber.StatusUpgradeRequired, "This address takes WebSocket connections.")
+	}
+	s, ok := session(c)
+	if !ok {
+		return store.Session{}, fiber.ErrUnauthorized
+	}
+	if !wsOriginOK(c) {
+		return store.Session{}, fiber.NewError(fiber.StatusForbidden, "WebSocket connections are taken from this site's pages only.")
+	}
+	return s, nil
+}
+
+// subscribeWS subscribes the socket before the upgrade is answered, so
+// that nothing published after the handshake can miss it, and hands it to
+// serveWS.
+func (a *App) subscribeWS(c *fiber.Ctx, p wsParams) error {
 	sub, err := a.hub.Subscribe(p.roomID, p.user.Username, p.session)
 	if errors.Is(err, hub.ErrTooMany) {
 		return fiber.NewError(fiber.StatusTooManyRequests, "You have too many chat tabs open. Close one, then reload.")
@@ -214,6 +242,9 @@ type wsFrame struct {
 }
 
 func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *time.Time) {
+	if p.roomID == hub.NoRoom {
+		return // a page that follows no room has nothing to send
+	}
 	var f wsFrame
 	if err := json.Unmarshal(data, &f); err != nil {
 		a.hub.Send(sub, hub.Event{Data: renderBytes(views.ComposeError("That message could not be read. Reload the page and try again."))})

@@ -19,6 +19,10 @@ const (
 	CloseTryAgainLater = 1013
 )
 
+// NoRoom is the room of a connection that follows no room: a page's own
+// events reach it (SendUser), no room's; it has no presence.
+const NoRoom int64 = 0
+
 // ErrClosed is returned by Subscribe once the hub is shutting down.
 var ErrClosed = errors.New("hub: closed")
 
@@ -228,7 +232,7 @@ func (h *Hub) Subscribe(roomID int64, user, session string) (*Sub, error) {
 	if r.users[user] == 1 {
 		r.list = nil
 	}
-	if h.cfg.Presence != nil {
+	if h.cfg.Presence != nil && roomID != NoRoom {
 		if r.list == nil {
 			r.list = h.cfg.Presence.List(roomID, r.onlineLocked())
 		}
@@ -254,7 +258,7 @@ func (h *Hub) Unsubscribe(s *Sub) {
 	if r.users[s.User] == 0 {
 		r.list = nil
 		delete(r.users, s.User)
-		if h.cfg.Presence != nil {
+		if h.cfg.Presence != nil && r.id != NoRoom {
 			r.publishLocked(Event{Data: h.cfg.Presence.Left(r.id, s.User)}, nil)
 		}
 	}
@@ -317,6 +321,9 @@ func (h *Hub) Publish(roomID int64, ev Event) int {
 func (h *Hub) Rooms() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if _, ok := h.rooms[NoRoom]; ok {
+		return len(h.rooms) - 1
+	}
 	return len(h.rooms)
 }
 

@@ -185,3 +185,28 @@ func TestSendUserAndUserRooms(t *testing.T) {
 		t.Errorf("sent to %d connections of a user with none", n)
 	}
 }
+
+func TestNoRoom(t *testing.T) {
+	h := hub.New(hub.Config{Presence: names{}})
+	lobby, err := h.Subscribe(hub.NoRoom, "alice", "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := h.Subscribe(hub.NoRoom, "bob", "s2")
+	if got := drain(lobby); len(got) != 0 {
+		t.Errorf("a connection of no room got %q", got)
+	}
+	if h.Rooms() != 0 || h.Conns() != 2 {
+		t.Errorf("rooms %d, conns %d", h.Rooms(), h.Conns())
+	}
+	if n := h.SendUser("alice", 1, hub.Event{Data: []byte("mark")}); n != 1 {
+		t.Errorf("sent to %d", n)
+	}
+	if got := drain(lobby); strings.Join(got, " ") != "mark" {
+		t.Errorf("alice's lobby got %q", got)
+	}
+	h.Unsubscribe(lobby)
+	if got := drain(other); len(got) != 0 {
+		t.Errorf("bob saw alice come and go: %q", got)
+	}
+}
