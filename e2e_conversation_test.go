@@ -97,6 +97,11 @@ func TestBrowserConversation(t *testing.T) {
 	if edited != "Meeting at 11, room 2" {
 		t.Errorf("bob reads %q after the edit", edited)
 	}
+	var local bool
+	bob.eval(`document.querySelector('`+own+` time').hasAttribute("data-local")`, &local)
+	if !local {
+		t.Error("the edited entry's time is not in the reader's zone")
+	}
 
 	// Bob reacts: Alice sees it live, and it is marked as his on his page.
 	bob.do(5*time.Second,

@@ -435,7 +435,11 @@
     }
   });
 
-  document.addEventListener("htmx:oobAfterSwap", function () { localTimes(messages()); });
+  // A changed entry swapped in: its time in the reader's zone.
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    var t = e.detail.target;
+    if (t && /^msg-\d+$/.test(t.id)) localTimes(document.getElementById(t.id));
+  });
 
   // A reaction given: the picker closes.
   document.addEventListener("htmx:afterRequest", function (e) {
