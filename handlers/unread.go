@@ -161,39 +161,39 @@ func (u *unreadRooms) Entry(m store.Message) *roomMembers {
 	case store.KindLeave:
 		delete(r.members, m.Author)
 	}
-	var frame []byte
-	for name := range r.members {
+	// The members on a page of another room, or none, not told yet: one
+	// look at the hub and one at the marks, however large the room.
+	var tell []string
+	away := u.hub.OnlineElsewhere(m.RoomID, r.members)
+	u.mu.Lock()
+	for _, name := range away {
 		if name == m.Author {
 			continue
 		}
-		online, inRoom := u.hub.UserRooms(name, m.RoomID)
-		if !online || inRoom {
-			continue
-		}
-		u.mu.Lock()
 		rooms := u.marked[name]
-		_, done := rooms[m.RoomID]
-		if !done {
-			if rooms == nil {
-				rooms = make(map[int64]struct{})
-				u.marked[name] = rooms
-			}
-			rooms[m.RoomID] = struct{}{}
-		}
-		u.mu.Unlock()
-		if done {
+		if _, done := rooms[m.RoomID]; done {
 			continue
 		}
-		if frame == nil {
-			link := views.RoomLink{ID: m.RoomID, Name: r.name, Member: true, Unread: true}
-			if r.kind == store.RoomKindDM {
-				// Direct messages are named, for each of the two, after
-				// the other: for the one told, the author.
-				link.Name, link.DM = m.Author, true
-			}
-			frame = renderBytes(views.RoomLinkChanged(link))
+		if rooms == nil {
+			rooms = make(map[int64]struct{})
+			u.marked[name] = rooms
 		}
-		u.hub.SendUser(name, m.RoomID, hub.Event{Data: frame})
+		rooms[m.RoomID] = struct{}{}
+		tell = append(tell, name)
+	}
+	u.mu.Unlock()
+	if len(tell) == 0 {
+		return r
+	}
+	link := views.RoomLink{ID: m.RoomID, Name: r.name, Member: true, Unread: true}
+	if r.kind == store.RoomKindDM {
+		// Direct messages are named, for each of the two, after the
+		// other: for the one told, the author.
+		link.Name, link.DM = m.Author, true
+	}
+	ev := hub.Event{Data: renderBytes(views.RoomLinkChanged(link))}
+	for _, name := range tell {
+		u.hub.SendUser(name, m.RoomID, ev)
 	}
 	return r
 }

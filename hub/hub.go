@@ -290,6 +290,37 @@ func (h *Hub) SendUser(user string, skipRoom int64, ev Event) int {
 	return len(subs)
 }
 
+// OnlineElsewhere returns, of users, those connected now none of whose
+// connections follows the room: in one look, whichever of the two sets is
+// smaller is walked.
+func (h *Hub) OnlineElsewhere(roomID int64, users map[string]struct{}) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	elsewhere := func(name string, subs map[*Sub]struct{}) {
+		for s := range subs {
+			if s.room.id == roomID {
+				return
+			}
+		}
+		out = append(out, name)
+	}
+	if len(users) < len(h.byUser) {
+		for name := range users {
+			if subs, ok := h.byUser[name]; ok {
+				elsewhere(name, subs)
+			}
+		}
+	} else {
+		for name, subs := range h.byUser {
+			if _, ok := users[name]; ok {
+				elsewhere(name, subs)
+			}
+		}
+	}
+	return out
+}
+
 // UserRooms reports whether the user has connections at all, and whether
 // one of them follows the room.
 func (h *Hub) UserRooms(user string, roomID int64) (online, inRoom bool) {

@@ -3,6 +3,7 @@ package hub_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +209,24 @@ func TestNoRoom(t *testing.T) {
 	h.Unsubscribe(lobby)
 	if got := drain(other); len(got) != 0 {
 		t.Errorf("bob saw alice come and go: %q", got)
+	}
+}
+
+func TestOnlineElsewhere(t *testing.T) {
+	h := hub.New(hub.Config{})
+	h.Subscribe(1, "alice", "s1")
+	h.Subscribe(2, "alice", "s2") // in room 1 too: not elsewhere
+	h.Subscribe(2, "bob", "s3")
+	h.Subscribe(hub.NoRoom, "carol", "s4")
+	h.Subscribe(2, "eve", "s5") // not asked about
+	for _, members := range []map[string]struct{}{
+		{"alice": {}, "bob": {}, "carol": {}, "dave": {}},
+		{"alice": {}, "bob": {}, "carol": {}, "dave": {}, "f": {}, "g": {}, "h": {}}, // more members than online
+	} {
+		got := h.OnlineElsewhere(1, members)
+		slices.Sort(got)
+		if strings.Join(got, " ") != "bob carol" {
+			t.Errorf("elsewhere %v, want bob and carol", got)
+		}
 	}
 }
