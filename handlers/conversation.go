@@ -239,7 +239,8 @@ func (a *App) handleBoost(c *fiber.Ctx) error {
 			return changeError(err, "react to")
 		}
 	}
-	m, err := a.store.FindMessage(c.UserContext(), id)
+	// The picker again, with why: only to a reader of the post's room.
+	m, err := a.findMessage(c)
 	if err != nil {
 		return err
 	}

@@ -221,6 +221,10 @@ func TestDirectMessages(t *testing.T) {
 	if _, res, err := carol.tryDial(dm, -1, srv.URL); err == nil || res == nil || res.StatusCode != http.StatusForbidden {
 		t.Errorf("carol's socket: %v %v", err, res)
 	}
+	// A refused reaction shows no one else's direct message either.
+	if res := carol.post("/messages/"+strconv.FormatInt(id, 10)+"/boosts", url.Values{"emoji": {""}}); res.StatusCode != http.StatusForbidden || strings.Contains(res.Body, "between us") {
+		t.Errorf("carol's bad reaction to a dm post: %d, shows it: %v", res.StatusCode, strings.Contains(res.Body, "between us"))
+	}
 	for _, path := range []string{dm + "/messages", dm + "/join"} {
 		if res := carol.post(path, url.Values{"text": {"hi"}}); res.StatusCode != http.StatusForbidden {
 			t.Errorf("carol POST %s: %d", path, res.StatusCode)
