@@ -42,7 +42,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		return fs.String(name, def, usage+" ("+env+")")
 	}
 	addr := str("addr", "CHAT_ADDR", ":8080", "address to listen on")
-	db := str("db", "CHAT_DB", "chat.db", "SQLite database file")
+	db := str("db", "CHAT_DB", "chat.db", "SQLite database file, or a postgres:// URL")
 	postLimit := str("post-limit", "CHAT_POST_LIMIT", "30", "posts a user may make per 10 seconds, 0 for no limit")
 	roomLimit := str("room-limit", "CHAT_ROOM_LIMIT", "10", "rooms a user may create per hour, 0 for no limit")
 	loginLimit := str("login-limit", "CHAT_LOGIN_LIMIT", "10", "failed logins per username and per client address in 15 minutes before 429, 0 for no limit")

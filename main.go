@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -115,7 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	logger.Info("listening", "url", "http://"+ln.Addr().String(), "db", cfg.db, "open_files", files)
+	logger.Info("listening", "url", "http://"+ln.Addr().String(), "db", redactDB(cfg.db), "open_files", files)
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
@@ -187,4 +188,17 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	fmt.Fprintf(stdout, "backed up %s to %s\n", *dbPath, fs.Arg(0))
 	return nil
+}
+
+// redactDB is the database's name fit for a log: a PostgreSQL URL without
+// its password.
+func redactDB(db string) string {
+	if !store.IsPostgres(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres (unparsable URL)"
+	}
+	return u.Redacted()
 }

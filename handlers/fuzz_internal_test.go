@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"chat/hub"
+	"chat/internal/testdb"
 	"chat/store"
 )
 
@@ -25,7 +25,7 @@ func FuzzWSFrame(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	db, err := store.Open(context.Background(), filepath.Join(f.TempDir(), "chat.db"))
+	db, err := store.Open(context.Background(), testdb.New(f))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"chat/internal/testdb"
 	"chat/store"
 )
 
@@ -89,7 +90,7 @@ func TestLoginThrottle(t *testing.T) {
 func TestSessionIdleExpiry(t *testing.T) {
 	now := time.Now()
 	clk := &clock{now: now}
-	s, err := store.Open(context.Background(), t.TempDir()+"/chat.db", store.WithSessionIdle(time.Hour), store.WithClock(clk.Now))
+	s, err := store.Open(context.Background(), testdb.New(t), store.WithSessionIdle(time.Hour), store.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

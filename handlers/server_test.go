@@ -9,7 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/netip"
 	"net/url"
-	"path/filepath"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +17,7 @@ import (
 
 	"chat/handlers"
 	"chat/hub"
+	"chat/internal/testdb"
 	"chat/store"
 
 	"github.com/PuerkitoBio/goquery"
@@ -99,10 +100,12 @@ func withQueueLen(n int) serverOption {
 	return func(d *handlers.Deps) { d.Hub = hub.New(hub.Config{QueueLen: n, Presence: handlers.PresenceFrames()}) }
 }
 
+func TestMain(m *testing.M) { os.Exit(testdb.RunBoth(m)) }
+
 // newServer serves the chat on 127.0.0.1:0 with a fresh database file.
 func newServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
+	db, err := store.Open(context.Background(), testdb.New(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -214,7 +214,17 @@ func (w *entryWriter) index() {
 func (w *entryWriter) commit(batch []*writeReq) {
 	w.commits.Add(1)
 	w.writes.Add(int64(len(batch)))
+	// The rooms written to, locked first and in order on PostgreSQL.
+	rooms := make([]int64, 0, len(batch))
+	for _, r := range batch {
+		if r.change == nil && r.roomID != 0 {
+			rooms = append(rooms, r.roomID)
+		}
+	}
 	err := w.store.WriteBatch(context.Background(), func(b *store.Batch) error {
+		if err := b.LockRooms(context.Background(), rooms); err != nil {
+			return err
+		}
 		for _, r := range batch {
 			r.msg, r.changed, r.err = r.write(r.ctx, b)
 		}

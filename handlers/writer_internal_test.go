@@ -6,19 +6,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"chat/hub"
+	"chat/internal/testdb"
 	"chat/store"
 )
 
 // Writes from many goroutines are committed together, pushed in the order
 // stored, and answered only once stored.
 func TestEntryWriterGroupsAndOrders(t *testing.T) {
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
+	db, err := store.Open(context.Background(), testdb.New(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestEntryWriterGroupsAndOrders(t *testing.T) {
 // BenchmarkEntryWriter stores posts from many senders at once through the
 // group commit, each durable (synchronous=FULL) before it is answered.
 func BenchmarkEntryWriter(b *testing.B) {
-	db, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "chat.db"))
+	db, err := store.Open(context.Background(), testdb.New(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func BenchmarkEntryWriter(b *testing.B) {
 // A post that arrives while the server stops is refused with 503 and
 // stores nothing, rather than answering a server fault.
 func TestPostWhileShuttingDown(t *testing.T) {
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
+	db, err := store.Open(context.Background(), testdb.New(t))
 	if err != nil {
 		t.Fatal(err)
 	}

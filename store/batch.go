@@ -12,7 +12,7 @@ import (
 // savepoint of its own, so one that fails leaves the others standing.
 type Batch struct {
 	s  *Store
-	tx *sql.Tx
+	tx *dbTx
 	// toIndex are the edited posts, by id, whose new text the search
 	// index takes at the end of the batch. FTS4 writes its pending terms
 	// out whenever a statement of the transaction opens a savepoint, which
@@ -21,16 +21,27 @@ type Batch struct {
 	toIndex map[int64]string
 	// upto is the newest entry the search index has taken; -1 until read.
 	upto int64
+	// retry is the error of a write that met another instance's
+	// transaction (PostgreSQL): the whole batch runs again.
+	retry error
 }
 
 // WriteBatch runs fn in one write transaction and commits what it wrote.
-// An error from fn, or from the commit, undoes everything.
+// An error from fn, or from the commit, undoes everything. On PostgreSQL,
+// a transaction that deadlocks with another instance's is undone and fn
+// runs again, up to a few times.
 func (s *Store) WriteBatch(ctx context.Context, fn func(b *Batch) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+	for attempt := 1; ; attempt++ {
+		tx, err := s.write.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("store: begin: %w", err)
+		}
+		err = s.runBatch(ctx, tx, fn)
+		if attempt < 5 && retryable(err) {
+			continue
+		}
+		return err
 	}
-	return s.runBatch(ctx, tx, fn)
 }
 
 // writeBatchOn is WriteBatch on a connection the caller holds.
@@ -39,14 +50,17 @@ func (s *Store) writeBatchOn(ctx context.Context, conn *sql.Conn, fn func(b *Bat
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	return s.runBatch(ctx, tx, fn)
+	return s.runBatch(ctx, &dbTx{Tx: tx, pg: s.write.pg}, fn)
 }
 
-func (s *Store) runBatch(ctx context.Context, tx *sql.Tx, fn func(b *Batch) error) error {
+func (s *Store) runBatch(ctx context.Context, tx *dbTx, fn func(b *Batch) error) error {
 	defer tx.Rollback()
 	b := &Batch{s: s, tx: tx, upto: -1}
 	if err := fn(b); err != nil {
 		return err
+	}
+	if b.retry != nil {
+		return b.retry
 	}
 	if err := b.index(ctx); err != nil {
 		return err
@@ -55,6 +69,33 @@ func (s *Store) runBatch(ctx context.Context, tx *sql.Tx, fn func(b *Batch) erro
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+// LockRooms, on PostgreSQL, locks the rooms whose entries the batch is
+// about to write, in the order of their ids: two instances' batches that
+// write to the same rooms then never wait for each other in a circle.
+// SQLite has one writer and needs nothing.
+func (b *Batch) LockRooms(ctx context.Context, ids []int64) error {
+	if !b.tx.pg || len(ids) == 0 {
+		return nil
+	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		if _, err := b.tx.lockRoom(ctx, id); err != nil {
+			b.noteRetry(err)
+			return fmt.Errorf("store: lock room %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// noteRetry remembers that the batch met another transaction in a way
+// that undoing and running it again resolves.
+func (b *Batch) noteRetry(err error) {
+	if b.retry == nil && retryable(err) {
+		b.retry = err
+	}
 }
 
 // index adds the batch's new and edited posts to the search index.
@@ -69,7 +110,11 @@ func (b *Batch) index(ctx context.Context) error {
 	slices.Sort(ids)
 	stmt := b.tx.StmtContext(ctx, b.s.stmts.indexPost)
 	for _, id := range ids {
-		if _, err := stmt.ExecContext(ctx, id, searchTokens(b.toIndex[id])); err != nil {
+		var tokens any = searchTokens(b.toIndex[id])
+		if b.tx.pg {
+			tokens = pgTokens(b.toIndex[id])
+		}
+		if _, err := stmt.ExecContext(ctx, id, tokens); err != nil {
 			return fmt.Errorf("store: index post %d: %w", id, err)
 		}
 	}
@@ -139,6 +184,7 @@ func (b *Batch) item(ctx context.Context, write func() (Message, bool, error)) (
 		return Message{}, false, fmt.Errorf("store: savepoint: %w", err)
 	}
 	m, changed, err := write()
+	b.noteRetry(err)
 	if err != nil {
 		if _, rerr := b.tx.ExecContext(ctx, "ROLLBACK TO item"); rerr != nil {
 			return Message{}, false, fmt.Errorf("%w (undo: %v)", err, rerr)
@@ -150,9 +196,14 @@ func (b *Batch) item(ctx context.Context, write func() (Message, bool, error)) (
 	return m, changed, err
 }
 
-// CreatePost is Store.CreatePost inside the batch. It needs no savepoint:
-// it writes one row, last, and a statement that fails undoes only itself.
+// CreatePost is Store.CreatePost inside the batch. On SQLite it needs no
+// savepoint: it writes one row, last, and a statement that fails undoes
+// only itself. On PostgreSQL a failed statement spoils the transaction
+// unless a savepoint takes it back.
 func (b *Batch) CreatePost(ctx context.Context, roomID, userID int64, text, clientID string) (Message, bool, error) {
+	if b.tx.pg {
+		return b.item(ctx, func() (Message, bool, error) { return b.s.createPost(ctx, b, roomID, userID, text, clientID) })
+	}
 	return b.s.createPost(ctx, b, roomID, userID, text, clientID)
 }
 

@@ -75,7 +75,7 @@ type Mention struct {
 const mentionsMax = 20
 
 // findMentions finds the "@name"s of text that name users.
-func (s *Store) findMentions(ctx context.Context, tx *sql.Tx, text string) ([]Mention, error) {
+func (s *Store) findMentions(ctx context.Context, tx *dbTx, text string) ([]Mention, error) {
 	if strings.IndexByte(text, '@') < 0 {
 		return nil, nil
 	}

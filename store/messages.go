@@ -36,6 +36,10 @@ type Message struct {
 	Deleted  bool
 	Mentions []Mention
 	Boosts   []Boost
+	// Prev is the room's entry before this one, as the writer found it
+	// when it stored this one; set on PostgreSQL, where instances that
+	// pass entries to each other put them in order by it.
+	Prev int64
 }
 
 // Boost is one reaction to a post and the users who gave it, in the order
@@ -82,30 +86,60 @@ func (s *Store) createPost(ctx context.Context, b *Batch, roomID, userID int64, 
 	if err != nil {
 		return Message{}, false, err
 	}
-	now := s.now().UnixMilli()
-	res, err := tx.StmtContext(ctx, s.stmts.insertPost).ExecContext(ctx, roomID, userID, text, now, clientID, encodeMentions(mentions))
+	prev, err := tx.lockRoom(ctx, roomID)
 	if err != nil {
 		return Message{}, false, fmt.Errorf("store: create post: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	now := s.now().UnixMilli()
+	var id int64
+	args := []any{roomID, userID, text, now, clientID, encodeMentions(mentions)}
+	if tx.pg {
+		err = tx.StmtContext(ctx, s.stmts.insertPost).QueryRowContext(ctx, args...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = errNoRow
+		}
+	} else {
+		var res sql.Result
+		res, err = tx.StmtContext(ctx, s.stmts.insertPost).ExecContext(ctx, args...)
+		if err == nil {
+			if n, _ := res.RowsAffected(); n == 0 {
+				err = errNoRow
+			} else {
+				id, err = res.LastInsertId()
+			}
+		}
+	}
+	if errors.Is(err, errNoRow) {
 		if err := roomExists(ctx, tx, roomID); err != nil {
 			return Message{}, false, err
 		}
 		return Message{}, false, fmt.Errorf("store: create post in room %d: %w", roomID, ErrNotMember)
 	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return Message{}, false, fmt.Errorf("store: create post: %w", err)
+	}
+	tx.stored(roomID, id)
+	if tx.pg {
+		// Indexed with the post: the index's high-water mark would not
+		// do where ids do not commit in order across rooms.
+		b.indexLater(id, text)
 	}
 	author, err := s.username(ctx, tx, userID)
 	if err != nil {
 		return Message{}, false, err
 	}
-	msg := Message{ID: id, RoomID: roomID, UserID: userID, Author: author, Kind: KindPost, Text: text, CreatedAt: fromMillis(now), ClientID: clientID, Mentions: mentions}
+	msg := Message{ID: id, RoomID: roomID, UserID: userID, Author: author, Kind: KindPost, Text: text, CreatedAt: fromMillis(now), ClientID: clientID, Mentions: mentions, Prev: prev}
 	return msg, true, nil
 }
 
-func (s *Store) insertEntry(ctx context.Context, tx *sql.Tx, roomID, userID int64, kind, text, clientID string) (Message, error) {
+// errNoRow: an insert of a post found its writer no member.
+var errNoRow = errors.New("no row written")
+
+func (s *Store) insertEntry(ctx context.Context, tx *dbTx, roomID, userID int64, kind, text, clientID string) (Message, error) {
+	prev, err := tx.lockRoom(ctx, roomID)
+	if err != nil {
+		return Message{}, fmt.Errorf("store: insert %s entry: %w", kind, err)
+	}
 	now := s.now().UnixMilli()
 	rows, err := tx.StmtContext(ctx, s.stmts.insertEntry).QueryContext(ctx, roomID, userID, kind, text, now, clientID)
 	if err != nil {
@@ -118,11 +152,13 @@ func (s *Store) insertEntry(ctx context.Context, tx *sql.Tx, roomID, userID int6
 	if len(msgs) != 1 {
 		return Message{}, fmt.Errorf("store: insert %s entry: no row returned", kind)
 	}
+	msgs[0].Prev = prev
+	tx.stored(roomID, msgs[0].ID)
 	return msgs[0], nil
 }
 
 // username is the name of a user, from the cache or the database.
-func (s *Store) username(ctx context.Context, tx *sql.Tx, userID int64) (string, error) {
+func (s *Store) username(ctx context.Context, tx *dbTx, userID int64) (string, error) {
 	if name, ok := s.usernames.Load(userID); ok {
 		return name.(string), nil
 	}
@@ -298,7 +334,7 @@ var ErrForbidden = errors.New("forbidden")
 var ErrDeleted = errors.New("deleted")
 
 // findPost reads the post id inside the transaction, for a change.
-func (s *Store) findPost(ctx context.Context, tx *sql.Tx, id int64) (Message, error) {
+func (s *Store) findPost(ctx context.Context, tx *dbTx, id int64) (Message, error) {
 	msgs, err := s.listMessages(ctx, tx, selectMessages+"WHERE m.id = ?", id)
 	if err != nil {
 		return Message{}, err
@@ -310,7 +346,10 @@ func (s *Store) findPost(ctx context.Context, tx *sql.Tx, id int64) (Message, er
 }
 
 // bump gives the entry the room's next change counter.
-func (s *Store) bump(ctx context.Context, tx *sql.Tx, m Message) error {
+func (s *Store) bump(ctx context.Context, tx *dbTx, m Message) error {
+	if _, err := tx.lockRoom(ctx, m.RoomID); err != nil {
+		return fmt.Errorf("store: change message %d: %w", m.ID, err)
+	}
 	_, err := tx.ExecContext(ctx, `UPDATE messages
 		SET rev = 1 + COALESCE((SELECT rev FROM messages WHERE room_id = ?1 AND rev > 0 ORDER BY rev DESC LIMIT 1), 0)
 		WHERE id = ?2`, m.RoomID, m.ID)
@@ -419,7 +458,7 @@ func (s *Store) ToggleBoost(ctx context.Context, id, userID int64, emoji string)
 	return msg, err
 }
 
-func (s *Store) toggleBoost(ctx context.Context, tx *sql.Tx, id, userID int64, emoji string) (Message, bool, error) {
+func (s *Store) toggleBoost(ctx context.Context, tx *dbTx, id, userID int64, emoji string) (Message, bool, error) {
 	m, err := s.findPost(ctx, tx, id)
 	if err != nil {
 		return Message{}, false, err

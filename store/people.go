@@ -13,7 +13,7 @@ import (
 
 // ListUsers lists every account, people and bots, by name.
 func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := s.read.QueryContext(ctx, "SELECT "+userColumns+" FROM users u ORDER BY u.username COLLATE NOCASE")
+	rows, err := s.read.QueryContext(ctx, "SELECT "+userColumns+" FROM users u ORDER BY u.username")
 	if err != nil {
 		return nil, fmt.Errorf("store: list users: %w", err)
 	}
@@ -150,7 +150,12 @@ func (s *Store) CreateBot(ctx context.Context, name, webhookURL string) (User, s
 	token := botTokenPrefix + newToken()
 	// No password opens it: the hash of random bytes matches nothing typed.
 	noPassword := "!bot:" + newToken()
-	res, err := s.write.ExecContext(ctx, `INSERT INTO users (username, password_hash, is_admin, created_at, is_bot, bot_token_hash, webhook_url)
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return User{}, "", fmt.Errorf("store: create bot: %w", err)
+	}
+	defer tx.Rollback()
+	id, err := tx.insertID(ctx, `INSERT INTO users (username, password_hash, is_admin, created_at, is_bot, bot_token_hash, webhook_url)
 		VALUES (?, ?, 0, ?, 1, ?, ?)`, name, noPassword, s.now().UnixMilli(), hashToken(token), webhookURL)
 	if isUniqueViolation(err) {
 		return User{}, "", fmt.Errorf("store: create bot %q: %w", name, ErrConflict)
@@ -158,8 +163,7 @@ func (s *Store) CreateBot(ctx context.Context, name, webhookURL string) (User, s
 	if err != nil {
 		return User{}, "", fmt.Errorf("store: create bot: %w", err)
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
+	if err := tx.Commit(); err != nil {
 		return User{}, "", fmt.Errorf("store: create bot: %w", err)
 	}
 	u, err := findUser(ctx, s.write, "id = ?", id)
@@ -225,11 +229,7 @@ func (s *Store) OpenDM(ctx context.Context, a, b User) (Room, error) {
 	}
 	now := s.now().UnixMilli()
 	name := lo.Username + " & " + hi.Username
-	res, err := tx.ExecContext(ctx, "INSERT INTO rooms (name, name_key, created_by, created_at, kind) VALUES (?, ?, ?, ?, 'dm')", name, key, a.ID, now)
-	if err != nil {
-		return Room{}, fmt.Errorf("store: open dm: %w", err)
-	}
-	id, err := res.LastInsertId()
+	id, err := tx.insertID(ctx, "INSERT INTO rooms (name, name_key, created_by, created_at, kind) VALUES (?, ?, ?, ?, 'dm')", name, key, a.ID, now)
 	if err != nil {
 		return Room{}, fmt.Errorf("store: open dm: %w", err)
 	}

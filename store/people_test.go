@@ -3,11 +3,11 @@ package store_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"chat/internal/testdb"
 	"chat/store"
 )
 
@@ -50,7 +50,7 @@ func TestDeactivateAndAdmin(t *testing.T) {
 func TestResetTokens(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "chat.db"), store.WithClock(func() time.Time { return now }))
+	s, err := store.Open(ctx, testdb.New(t), store.WithClock(func() time.Time { return now }))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,15 +45,11 @@ func (s *Store) CreateRoom(ctx context.Context, name string, userID int64) (Room
 	}
 	defer tx.Rollback()
 	now := s.now()
-	res, err := tx.ExecContext(ctx, "INSERT INTO rooms (name, name_key, created_by, created_at) VALUES (?, ?, ?, ?)",
+	id, err := tx.insertID(ctx, "INSERT INTO rooms (name, name_key, created_by, created_at) VALUES (?, ?, ?, ?)",
 		name, RoomNameKey(name), userID, now.UnixMilli())
 	if isUniqueViolation(err) {
 		return Room{}, Message{}, fmt.Errorf("store: create room %q: %w", name, ErrConflict)
 	}
-	if err != nil {
-		return Room{}, Message{}, fmt.Errorf("store: create room: %w", err)
-	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return Room{}, Message{}, fmt.Errorf("store: create room: %w", err)
 	}
@@ -114,7 +110,7 @@ func (s *Store) ListDMs(ctx context.Context, userID int64) ([]RoomListing, error
 		JOIN users u ON u.id = o.user_id
 		LEFT JOIN room_reads rr ON rr.room_id = r.id AND rr.user_id = ?1
 		WHERE m.user_id = ?1
-		ORDER BY u.username COLLATE NOCASE`, userID)
+		ORDER BY u.username`, userID)
 }
 
 func (s *Store) listRooms(ctx context.Context, query string, userID int64) ([]RoomListing, error) {
@@ -152,7 +148,7 @@ func (s *Store) IsMember(ctx context.Context, roomID, userID int64) (bool, error
 // ListMembers lists the usernames of a room's members, by name.
 func (s *Store) ListMembers(ctx context.Context, roomID int64) ([]string, error) {
 	return s.listNames(ctx, `SELECT u.username FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE m.room_id = ? ORDER BY u.username COLLATE NOCASE`, roomID)
+		WHERE m.room_id = ? ORDER BY u.username`, roomID)
 }
 
 // listNames runs a query of usernames.
@@ -198,14 +194,14 @@ func (s *Store) LeaveRoom(ctx context.Context, roomID, userID int64) (msg Messag
 
 // Direct messages have their two members for good: no one joins or leaves
 // them (ErrForbidden).
-func (s *Store) joinRoom(ctx context.Context, tx *sql.Tx, roomID, userID int64) (Message, bool, error) {
+func (s *Store) joinRoom(ctx context.Context, tx *dbTx, roomID, userID int64) (Message, bool, error) {
 	if err := roomOpen(ctx, tx, roomID); err != nil {
 		return Message{}, false, err
 	}
 	return s.join(ctx, tx, roomID, userID)
 }
 
-func (s *Store) leaveRoom(ctx context.Context, tx *sql.Tx, roomID, userID int64) (Message, bool, error) {
+func (s *Store) leaveRoom(ctx context.Context, tx *dbTx, roomID, userID int64) (Message, bool, error) {
 	if err := roomOpen(ctx, tx, roomID); err != nil {
 		return Message{}, false, err
 	}
@@ -220,8 +216,8 @@ func (s *Store) leaveRoom(ctx context.Context, tx *sql.Tx, roomID, userID int64)
 	return msg, err == nil, err
 }
 
-func (s *Store) join(ctx context.Context, tx *sql.Tx, roomID, userID int64) (Message, bool, error) {
-	res, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO memberships (room_id, user_id, created_at) VALUES (?, ?, ?)",
+func (s *Store) join(ctx context.Context, tx *dbTx, roomID, userID int64) (Message, bool, error) {
+	res, err := tx.ExecContext(ctx, "INSERT INTO memberships (room_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
 		roomID, userID, s.now().UnixMilli())
 	if err != nil {
 		return Message{}, false, fmt.Errorf("store: join room %d: %w", roomID, err)
@@ -233,7 +229,7 @@ func (s *Store) join(ctx context.Context, tx *sql.Tx, roomID, userID int64) (Mes
 	return msg, err == nil, err
 }
 
-func roomExists(ctx context.Context, tx *sql.Tx, roomID int64) error {
+func roomExists(ctx context.Context, tx *dbTx, roomID int64) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM rooms WHERE id = ?", roomID).Scan(&n); err != nil {
 		return fmt.Errorf("store: find room %d: %w", roomID, err)
@@ -262,8 +258,9 @@ func (s *Store) MarkRead(ctx context.Context, marks ...ReadMark) error {
 	defer tx.Rollback()
 	for _, m := range marks {
 		_, err := tx.ExecContext(ctx, `INSERT INTO room_reads (user_id, room_id, last_read_id)
-			SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM rooms WHERE id = ?2)
-			ON CONFLICT (user_id, room_id) DO UPDATE SET last_read_id = max(last_read_id, excluded.last_read_id)`,
+			SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), CAST(?3 AS BIGINT) WHERE EXISTS (SELECT 1 FROM rooms WHERE id = ?2)
+			ON CONFLICT (user_id, room_id) DO UPDATE SET last_read_id = excluded.last_read_id
+			WHERE excluded.last_read_id > room_reads.last_read_id`,
 			m.UserID, m.RoomID, m.LastID)
 		if err != nil {
 			return fmt.Errorf("store: mark read: %w", err)
@@ -280,12 +277,12 @@ func (s *Store) MarkRead(ctx context.Context, marks ...ReadMark) error {
 func (s *Store) ListMembersLike(ctx context.Context, roomID int64, prefix string, limit int) ([]string, error) {
 	esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(prefix)
 	return s.listNames(ctx, `SELECT u.username FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE m.room_id = ? AND u.username LIKE ? ESCAPE '\' ORDER BY u.username COLLATE NOCASE LIMIT ?`, roomID, esc+"%", limit)
+		WHERE m.room_id = ? AND u.username LIKE ? ESCAPE '\' ORDER BY u.username LIMIT ?`, roomID, esc+"%", limit)
 }
 
 // roomOpen reports ErrNotFound for no room, ErrForbidden for direct
 // messages.
-func roomOpen(ctx context.Context, tx *sql.Tx, roomID int64) error {
+func roomOpen(ctx context.Context, tx *dbTx, roomID int64) error {
 	var kind string
 	err := tx.QueryRowContext(ctx, "SELECT kind FROM rooms WHERE id = ?", roomID).Scan(&kind)
 	if errors.Is(err, sql.ErrNoRows) {

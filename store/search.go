@@ -169,7 +169,7 @@ func eachTrigram(folded string, fn func(uint32)) {
 
 // matchQuery is what the index is asked: trigrams of every term, at most
 // searchTokensMax, spread over each term so that its start and end count.
-func matchQuery(terms []string) string {
+func matchQuery(terms []string) []uint32 {
 	var per [][]uint32
 	for _, t := range terms {
 		var hs []uint32
@@ -178,7 +178,7 @@ func matchQuery(terms []string) string {
 	}
 	quota := max(1, searchTokensMax/len(terms))
 	seen := make(map[uint32]struct{})
-	var b strings.Builder
+	var out []uint32
 	for _, hs := range per {
 		pick := hs
 		if len(hs) > quota {
@@ -192,13 +192,39 @@ func matchQuery(terms []string) string {
 				continue
 			}
 			seen[h] = struct{}{}
-			if b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.Write(appendToken(nil, h))
+			out = append(out, h)
 		}
 	}
-	return b.String()
+	return out
+}
+
+// ftsMatch is a MATCH of FTS4 for every token.
+func ftsMatch(tokens []uint32) string {
+	var b []byte
+	for i, h := range tokens {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = appendToken(b, h)
+	}
+	return string(b)
+}
+
+// pgTokens is what PostgreSQL's index holds of a post: the same trigram
+// hashes, as an integer array.
+func pgTokens(text string) []int32 {
+	hs := []int32{} // never NULL: a post of short words holds no trigram
+	eachTrigram(FoldSearch(text), func(h uint32) { hs = append(hs, int32(h)) })
+	slices.Sort(hs)
+	return slices.Compact(hs)
+}
+
+func asInt32s(hs []uint32) []int32 {
+	out := make([]int32, len(hs))
+	for i, h := range hs {
+		out[i] = int32(h)
+	}
+	return out
 }
 
 // matchMarks reports whether text holds every term, and where: the byte
@@ -261,6 +287,9 @@ func equalRunes(a, b []rune) bool {
 // undoes the mark of how far it got with it. The next durable commit
 // syncs it anyway.
 func (s *Store) IndexPosts(ctx context.Context, limit int) (n int, more bool, err error) {
+	if s.write.pg {
+		return 0, false, nil // posts are indexed as they are stored
+	}
 	conn, err := s.write.Conn(ctx)
 	if err != nil {
 		return 0, false, fmt.Errorf("store: index posts: %w", err)
@@ -364,7 +393,10 @@ func (s *Store) SearchPosts(ctx context.Context, userID int64, query string, lim
 		below = tail[len(tail)-1].ID
 	}
 	match := matchQuery(terms)
-	below := upto + 1
+	below := upto
+	if below < 1<<63-1 {
+		below++ // on PostgreSQL, upto is the highest id there is: every post is indexed
+	}
 	for scanned := 0; len(hits) < limit && scanned < searchCandidates; {
 		ids, err := s.searchCandidates(ctx, tx, match, below)
 		if err != nil {
@@ -403,9 +435,16 @@ func idArgs(ids []int64) []any {
 	return args
 }
 
-func (s *Store) searchCandidates(ctx context.Context, tx *sql.Tx, match string, below int64) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT docid FROM post_search WHERE post_search MATCH ? AND docid < ?
-		ORDER BY docid DESC LIMIT ?`, match, below, searchBatch)
+func (s *Store) searchCandidates(ctx context.Context, tx *dbTx, match []uint32, below int64) ([]int64, error) {
+	var rows *sql.Rows
+	var err error
+	if tx.pg {
+		rows, err = tx.QueryContext(ctx, `SELECT docid FROM post_search WHERE tokens @> ? AND docid < ?
+			ORDER BY docid DESC LIMIT ?`, asInt32s(match), below, searchBatch)
+	} else {
+		rows, err = tx.QueryContext(ctx, `SELECT docid FROM post_search WHERE post_search MATCH ? AND docid < ?
+			ORDER BY docid DESC LIMIT ?`, ftsMatch(match), below, searchBatch)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
@@ -426,7 +465,7 @@ func (s *Store) searchCandidates(ctx context.Context, tx *sql.Tx, match string, 
 
 // readablePosts returns the posts that where selects (and orders, and
 // limits), not deleted, in rooms the user may read.
-func (s *Store) readablePosts(ctx context.Context, tx *sql.Tx, userID int64, where string, args ...any) ([]SearchHit, error) {
+func (s *Store) readablePosts(ctx context.Context, tx *dbTx, userID int64, where string, args ...any) ([]SearchHit, error) {
 	cond, rest, _ := strings.Cut(where, " ORDER BY ")
 	args = append([]any{userID}, args...)
 	rows, err := tx.QueryContext(ctx, selectMessagesRoom+`WHERE `+readableRoom+` AND m.kind = 'post' AND m.deleted_at IS NULL

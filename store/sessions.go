@@ -126,7 +126,7 @@ func (s *Store) ChangePassword(ctx context.Context, userID int64, passwordHash, 
 
 // endSessions ends every session of the user but keep (a session id, or
 // ""), and returns the ids of those it ended.
-func endSessions(ctx context.Context, tx *sql.Tx, userID int64, keep string) ([]string, error) {
+func endSessions(ctx context.Context, tx *dbTx, userID int64, keep string) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, "SELECT token_hash FROM sessions WHERE user_id = ?", userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: end sessions: %w", err)

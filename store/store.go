@@ -30,14 +30,14 @@ var migrations embed.FS
 
 // Store is the chat's database. Its methods are safe for concurrent use.
 type Store struct {
-	write *sql.DB
+	write *dbPool
 	// stmts are the hot writes, prepared once on the write connection.
 	stmts struct {
 		insertEntry, insertPost, findClientID, username, userByName, indexPost *sql.Stmt
 	}
 	// usernames caches the names of authors by id (a name never changes).
 	usernames   sync.Map
-	read        *sql.DB
+	read        *dbPool
 	now         func() time.Time
 	sessionIdle time.Duration
 }
@@ -52,11 +52,15 @@ func WithSessionIdle(d time.Duration) Option { return func(s *Store) { s.session
 // WithClock sets the store's clock, for tests of what time changes.
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
-// Open opens (creating it if need be) the database file at path and applies
-// every migration not applied yet.
+// Open opens the database and applies every migration not applied yet.
+// A postgres:// or postgresql:// URL opens that PostgreSQL database;
+// anything else is the path of a SQLite file, made if need be.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("store: empty database path")
+	}
+	if IsPostgres(path) {
+		return openPostgres(ctx, path, opts...)
 	}
 	registerDriver()
 	write, err := sql.Open(driverName, dsn(path, "immediate"))
@@ -68,7 +72,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	s := &Store{write: write, now: time.Now, sessionIdle: DefaultSessionIdle}
+	s := &Store{write: &dbPool{DB: write}, now: time.Now, sessionIdle: DefaultSessionIdle}
 	for _, o := range opts {
 		o(s)
 	}
@@ -90,13 +94,21 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	n := max(4, runtime.NumCPU()*2)
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	s.read = read
+	s.read = &dbPool{DB: read}
 	if err := read.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return s, nil
 }
+
+// IsPostgres reports whether the database named is a PostgreSQL URL.
+func IsPostgres(path string) bool {
+	return strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://")
+}
+
+// Postgres reports whether the store is on PostgreSQL.
+func (s *Store) Postgres() bool { return s.write.pg }
 
 func (s *Store) prepare(ctx context.Context) error {
 	for _, p := range []struct {
@@ -109,8 +121,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		// A post of a member, in one statement: no row comes back for
 		// anyone else.
 		{&s.stmts.insertPost, `INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id, mentions)
-			SELECT ?1, ?2, 'post', ?3, ?4, NULLIF(?5, ''), ?6
-			WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = ?1 AND user_id = ?2)`},
+			SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), 'post', CAST(?3 AS TEXT), CAST(?4 AS BIGINT), NULLIF(CAST(?5 AS TEXT), ''), CAST(?6 AS TEXT)
+			WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = ?1 AND user_id = ?2)` + s.returningID()},
 		{&s.stmts.username, "SELECT username FROM users WHERE id = ?"},
 		{&s.stmts.userByName, "SELECT username FROM users WHERE username = ?"},
 		{&s.stmts.indexPost, "INSERT INTO post_search (docid, tokens) VALUES (?, ?)"},
@@ -151,6 +163,15 @@ func dsn(path, txlock string) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
+// returningID ends an INSERT that must say the id it gave on PostgreSQL,
+// whose driver has no LastInsertId.
+func (s *Store) returningID() string {
+	if s.write.pg {
+		return " RETURNING id"
+	}
+	return ""
+}
+
 // Close closes the database. The last connection to close checkpoints the
 // write-ahead log into the main file and removes it.
 func (s *Store) Close() error {
@@ -165,6 +186,9 @@ func (s *Store) Close() error {
 // Backup writes a consistent copy of the database to a new file at dest,
 // while the chat goes on using it: a read transaction's snapshot.
 func (s *Store) Backup(ctx context.Context, dest string) error {
+	if s.write.pg {
+		return errors.New("store: backup: on PostgreSQL, use pg_dump")
+	}
 	if _, err := os.Stat(dest); err == nil {
 		return fmt.Errorf("store: backup: %s exists already", dest)
 	}
@@ -180,8 +204,13 @@ func (s *Store) Backup(ctx context.Context, dest string) error {
 }
 
 // IntegrityCheck runs SQLite's integrity check and returns its verdict,
-// "ok" for a sound file.
+// "ok" for a sound file. On PostgreSQL, which keeps its own files sound,
+// it checks what the chat derives: that the search index holds every
+// post that is not deleted, and no other.
 func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	if s.write.pg {
+		return s.searchIndexCheck(ctx)
+	}
 	var verdict string
 	if err := s.read.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&verdict); err != nil {
 		return "", fmt.Errorf("store: integrity check: %w", err)
@@ -196,6 +225,9 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
+	if s.write.pg {
+		return s.migratePostgres(ctx)
+	}
 	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		applied_at INTEGER NOT NULL
@@ -247,10 +279,29 @@ func (s *Store) applyMigration(ctx context.Context, version int, name string) er
 	return tx.Commit()
 }
 
-// isUniqueViolation reports whether err is SQLite refusing a duplicate key.
+// isUniqueViolation reports whether err is the engine refusing a
+// duplicate key.
 func isUniqueViolation(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+	if errors.As(err, &se) {
+		return se.ExtendedCode == sqlite3.ErrConstraintUnique
+	}
+	return pgCode(err) == "23505"
 }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func (s *Store) searchIndexCheck(ctx context.Context) (string, error) {
+	var missing, stale int
+	err := s.read.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM messages m WHERE m.kind = 'post' AND m.deleted_at IS NULL
+			AND NOT EXISTS (SELECT 1 FROM post_search p WHERE p.docid = m.id)),
+		(SELECT count(*) FROM post_search p JOIN messages m ON m.id = p.docid WHERE m.deleted_at IS NOT NULL)`).Scan(&missing, &stale)
+	if err != nil {
+		return "", fmt.Errorf("store: integrity check: %w", err)
+	}
+	if missing+stale > 0 {
+		return fmt.Sprintf("search index: %d posts missing, %d deleted posts kept", missing, stale), nil
+	}
+	return "ok", nil
+}

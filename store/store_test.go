@@ -5,16 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"chat/internal/testdb"
 	"chat/store"
 )
 
+func TestMain(m *testing.M) { os.Exit(testdb.RunBoth(m)) }
+
+// openStore opens a database of the test's own on the engine under test,
+// and returns it and what opens it again.
 func openStore(t testing.TB) (*store.Store, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "chat.db")
+	path := testdb.New(t)
 	s, err := store.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +38,7 @@ func mustUser(t *testing.T, s *store.Store, name string) store.User {
 
 func TestOpen(t *testing.T) {
 	t.Run("MigratesOnceAndKeepsData", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "chat.db")
+		path := testdb.New(t)
 		ctx := context.Background()
 		s, err := store.Open(ctx, path)
 		if err != nil {
@@ -124,6 +128,18 @@ func TestSessions(t *testing.T) {
 		}
 	})
 	t.Run("TokenIsNotStored", func(t *testing.T) {
+		if testdb.Postgres() {
+			hashes, err := testdb.Column(path, "SELECT token_hash FROM sessions")
+			if err != nil || len(hashes) == 0 {
+				t.Fatalf("sessions: %d %v", len(hashes), err)
+			}
+			for _, h := range hashes {
+				if strings.Contains(string(h), token) {
+					t.Error("the session token is in the database")
+				}
+			}
+			return
+		}
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

@@ -43,15 +43,11 @@ func (s *Store) CreateUser(ctx context.Context, username, passwordHash string) (
 	}
 	defer tx.Rollback()
 	now := s.now()
-	res, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, is_admin, created_at)
-		VALUES (?, ?, NOT EXISTS (SELECT 1 FROM users), ?)`, username, passwordHash, now.UnixMilli())
+	id, err := tx.insertID(ctx, `INSERT INTO users (username, password_hash, is_admin, created_at)
+		VALUES (?, ?, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 0 ELSE 1 END, ?)`, username, passwordHash, now.UnixMilli())
 	if isUniqueViolation(err) {
 		return User{}, fmt.Errorf("store: create user %q: %w", username, ErrConflict)
 	}
-	if err != nil {
-		return User{}, fmt.Errorf("store: create user: %w", err)
-	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return User{}, fmt.Errorf("store: create user: %w", err)
 	}
