@@ -74,14 +74,14 @@ type App struct {
 	metrics      *Metrics
 	hub          *hub.Hub
 	log          *slog.Logger
-	posts        *rateLimiter[int64]
-	boosts       *rateLimiter[int64]
+	posts        limiter[int64]
+	boosts       limiter[int64]
 	unread       *unreadRooms
 	webhooks     *webhooks
 	bodyLimit    int
-	rooms        *rateLimiter[int64]
-	loginNames   *rateLimiter[string]
-	loginAddrs   *rateLimiter[string]
+	rooms        limiter[int64]
+	loginNames   limiter[string]
+	loginAddrs   limiter[string]
 	proxies      []netip.Prefix
 	sessionIdle  time.Duration
 	argon        Argon2Params
@@ -106,11 +106,11 @@ func newApp(d Deps) (*App, *fiber.App) {
 		store:        d.Store,
 		hub:          d.Hub,
 		log:          d.Logger,
-		posts:        newRateLimiter[int64](d.PostLimit, 10*time.Second),
-		boosts:       newRateLimiter[int64](d.PostLimit, 10*time.Second),
-		rooms:        newRateLimiter[int64](d.RoomLimit, time.Hour),
-		loginNames:   newRateLimiter[string](d.LoginLimit, loginWindow),
-		loginAddrs:   newRateLimiter[string](d.LoginLimit, loginWindow),
+		posts:        newLimiter[int64](d.Store, "post", d.PostLimit, 10*time.Second, d.Logger),
+		boosts:       newLimiter[int64](d.Store, "boost", d.PostLimit, 10*time.Second, d.Logger),
+		rooms:        newLimiter[int64](d.Store, "room", d.RoomLimit, time.Hour, d.Logger),
+		loginNames:   newLimiter[string](d.Store, "login-name", d.LoginLimit, loginWindow, d.Logger),
+		loginAddrs:   newLimiter[string](d.Store, "login-addr", d.LoginLimit, loginWindow, d.Logger),
 		proxies:      d.TrustedProxies,
 		sessionIdle:  d.SessionIdle,
 		argon:        d.Argon2,

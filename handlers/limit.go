@@ -1,8 +1,14 @@
 package handlers
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"chat/store"
 )
 
 // rateLimiter allows each key at most limit events in any window: a sliding
@@ -92,3 +98,67 @@ func (l *rateLimiter[K]) liveLocked(key K, now time.Time) []time.Time {
 	}
 	return log[cut:]
 }
+
+// limiter is a rate limit of some key: kept in this process's memory
+// (rateLimiter), or in the database every instance shares
+// (sharedLimiter).
+type limiter[K comparable] interface {
+	Allow(key K, now time.Time) bool
+	Wait(key K, now time.Time) time.Duration
+	Add(key K, now time.Time)
+	Reset(key K)
+}
+
+// sharedLimiter keeps its sliding logs in the store, so that instances
+// behind one address count one user's events together. If the database
+// cannot answer, it allows: the write that follows fails on its own.
+type sharedLimiter[K comparable] struct {
+	store  *store.Store
+	name   string
+	limit  int
+	window time.Duration
+	log    *slog.Logger
+	calls  atomic.Int64
+}
+
+func newLimiter[K comparable](s *store.Store, name string, limit int, window time.Duration, log *slog.Logger) limiter[K] {
+	if s.Postgres() {
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		return &sharedLimiter[K]{store: s, name: name, limit: limit, window: window, log: log}
+	}
+	return newRateLimiter[K](limit, window)
+}
+
+func (l *sharedLimiter[K]) do(key K, now time.Time, mode string) time.Duration {
+	if l.limit <= 0 {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if l.calls.Add(1)%4096 == 0 {
+		// Now and then, forget the keys idle for long.
+		if err := l.store.ForgetRateLimits(ctx, now.Add(-l.window-time.Hour)); err != nil {
+			l.log.Error("rate limits not pruned", "err", err)
+		}
+	}
+	wait, err := l.store.RateLimit(ctx, l.name+":"+fmt.Sprint(key), now, l.window, l.limit, mode)
+	if err != nil {
+		l.log.Error("rate limit not read", "limit", l.name, "err", err)
+		return 0
+	}
+	return wait
+}
+
+func (l *sharedLimiter[K]) Allow(key K, now time.Time) bool {
+	return l.do(key, now, store.RateAllow) == 0
+}
+
+func (l *sharedLimiter[K]) Wait(key K, now time.Time) time.Duration {
+	return l.do(key, now, store.RateWait)
+}
+
+func (l *sharedLimiter[K]) Add(key K, now time.Time) { l.do(key, now, store.RateAdd) }
+
+func (l *sharedLimiter[K]) Reset(key K) { l.do(key, time.Now(), store.RateReset) }

@@ -111,9 +111,42 @@ CREATE TABLE password_resets (
     used_at    BIGINT
 );
 
--- Rate limits every instance shares: a token bucket per key.
-CREATE TABLE rate_buckets (
-    key        TEXT             PRIMARY KEY,
-    tokens     DOUBLE PRECISION NOT NULL,
-    updated_at BIGINT           NOT NULL
+-- Rate limits every instance shares: for each key, the times of its
+-- latest events (a sliding log, as one instance keeps in memory).
+CREATE TABLE rate_logs (
+    key        TEXT     PRIMARY KEY,
+    hits       BIGINT[] NOT NULL,
+    updated_at BIGINT   NOT NULL
 );
+
+-- chat_rate looks at key's log of the last window_ms and returns how long,
+-- in milliseconds, until it may have another event (0: now). mode 'allow'
+-- records an event if that is 0; 'add' records one whatever it returns;
+-- 'wait' records nothing; 'reset' forgets the key. Rows are locked, so
+-- instances that ask at once are counted one after the other.
+CREATE FUNCTION chat_rate(k TEXT, now_ms BIGINT, window_ms BIGINT, lim INTEGER, mode TEXT) RETURNS BIGINT
+LANGUAGE plpgsql AS $$
+DECLARE
+    log  BIGINT[];
+    wait BIGINT := 0;
+BEGIN
+    INSERT INTO rate_logs (key, hits, updated_at) VALUES (k, '{}', now_ms) ON CONFLICT (key) DO NOTHING;
+    SELECT ARRAY(SELECT h FROM unnest(r.hits) AS h WHERE h > now_ms - window_ms ORDER BY h)
+        INTO log FROM rate_logs r WHERE r.key = k FOR UPDATE;
+    IF cardinality(log) >= lim THEN
+        wait := log[cardinality(log) - lim + 1] + window_ms - now_ms;
+    END IF;
+    IF mode = 'allow' AND wait = 0 THEN
+        log := log || now_ms;
+    ELSIF mode = 'add' THEN
+        log := log || now_ms;
+        IF cardinality(log) > lim THEN
+            log := log[cardinality(log) - lim + 1 : cardinality(log)];
+        END IF;
+    ELSIF mode = 'reset' THEN
+        log := '{}';
+    END IF;
+    UPDATE rate_logs SET hits = log, updated_at = now_ms WHERE key = k;
+    RETURN wait;
+END
+$$;
