@@ -1,6 +1,8 @@
 package main
 
 import (
+	"chat/store"
+
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +24,8 @@ type config struct {
 	maxSockets     int
 	bodyLimit      int
 	webhookAllow   []string
+	nats           string
+	natsSubject    string
 	sessionIdle    time.Duration
 	trustedProxies []netip.Prefix
 	pprofAddr      string
@@ -54,6 +58,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	logLevel := str("log-level", "CHAT_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	pprofAddr := str("pprof-addr", "CHAT_PPROF_ADDR", "", "address to serve net/http/pprof on, apart from the chat; empty: off")
 	proxies := str("trusted-proxies", "CHAT_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
+	natsURL := str("nats", "CHAT_NATS", "", "NATS server URL (nats://host:4222) linking this instance to others on the same PostgreSQL -db; empty: one instance")
+	natsSubject := str("nats-subject", "CHAT_NATS_SUBJECT", "chat", "prefix of the NATS subjects, for chats that share a NATS server")
 	webhookAllow := str("webhook-allow", "CHAT_WEBHOOK_ALLOW", "", "comma-separated hosts bots' webhooks may be called on; empty: none")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -115,6 +121,13 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if err := c.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		errs = append(errs, fmt.Errorf("-log-level must be debug, info, warn or error: %q", *logLevel))
+	}
+	c.nats, c.natsSubject = strings.TrimSpace(*natsURL), *natsSubject
+	if c.nats != "" && !store.IsPostgres(c.db) {
+		errs = append(errs, errors.New("-nats links instances that share one database: -db must be a postgres:// URL"))
+	}
+	if c.natsSubject == "" || strings.ContainsAny(c.natsSubject, " *>") {
+		errs = append(errs, fmt.Errorf("-nats-subject must be a NATS subject without wildcards: %q", c.natsSubject))
 	}
 	if c.addr == "" || c.db == "" {
 		errs = append(errs, errors.New("-addr and -db may not be empty"))

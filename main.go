@@ -17,9 +17,12 @@ import (
 	"syscall"
 	"time"
 
+	"chat/cluster"
 	"chat/handlers"
 	"chat/hub"
 	"chat/store"
+
+	"github.com/gofiber/fiber/v2"
 )
 
 func main() {
@@ -83,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		defer stop()
 	}
-	app := handlers.NewApp(handlers.Deps{
+	deps := handlers.Deps{
 		Metrics:          metrics,
 		MetricsElsewhere: cfg.metricsAddr != "",
 		Store:            db,
@@ -96,7 +99,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		WebhookAllow:     cfg.webhookAllow,
 		SessionIdle:      cfg.sessionIdle,
 		TrustedProxies:   cfg.trustedProxies,
-	})
+		Clustered:        cfg.nats != "",
+	}
+	var app *fiber.App
+	var link *cluster.Cluster
+	if cfg.nats == "" {
+		app = handlers.NewApp(deps)
+	} else {
+		var hooks handlers.ClusterHooks
+		app, hooks = handlers.NewClusteredApp(deps)
+		link, err = cluster.Start(ctx, cluster.Config{
+			URL:     cfg.nats,
+			Subject: cfg.natsSubject,
+			Hub:     h,
+			Latest:  hooks.Latest,
+			Fill:    hooks.Fill,
+			OnEntry: hooks.OnEntry,
+			Log:     logger,
+		})
+		if err != nil {
+			return err
+		}
+		logger.Info("linked to other instances", "nats", redactURL(cfg.nats), "instance", link.ID())
+		defer func() {
+			if link != nil {
+				link.Close()
+			}
+		}()
+	}
 
 	if cfg.pprofAddr != "" {
 		mux := http.NewServeMux()
@@ -138,6 +168,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	if err := <-shut; err != nil {
 		logger.Warn("shutdown", "err", err)
+	}
+	if link != nil {
+		// Every entry written is published; the others hear this
+		// instance's users leave, and that it goes.
+		if err := link.Close(); err != nil {
+			logger.Warn("nats drain", "err", err)
+		}
+		link = nil
 	}
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
@@ -196,9 +234,14 @@ func redactDB(db string) string {
 	if !store.IsPostgres(db) {
 		return db
 	}
-	u, err := url.Parse(db)
+	return redactURL(db)
+}
+
+// redactURL is a URL without its password.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
 	if err != nil {
-		return "postgres (unparsable URL)"
+		return "(unparsable URL)"
 	}
 	return u.Redacted()
 }

@@ -65,6 +65,11 @@ type Deps struct {
 	// WebhookTimeout bounds one call to a webhook, and WebhookBackoff is
 	// the pause before its second try; 0 means 5 s and 500 ms.
 	WebhookTimeout, WebhookBackoff time.Duration
+	// Clustered says that the hub is linked to other instances' (package
+	// cluster): entries reach this instance's unread marks through
+	// ClusterHooks.OnEntry, on every instance, rather than from the
+	// writer.
+	Clustered bool
 }
 
 // App holds the handlers' shared state.
@@ -93,6 +98,9 @@ type App struct {
 	// hashing bounds the password hashes computed at once: each takes
 	// 19 MiB, and a burst of logins must not take the machine's memory.
 	hashing chan struct{}
+	// written, on an instance linked to others, holds its entries until
+	// the cluster hands them back.
+	written writtenHere
 }
 
 // NewApp builds the Fiber application serving the chat.
@@ -189,6 +197,9 @@ func newApp(d Deps) (*App, *fiber.App) {
 	a.writer.onEntry = func(m store.Message) {
 		room := a.unread.Entry(m)
 		a.webhooks.Entry(m, room)
+	}
+	if d.Clustered {
+		a.clusterHooks()
 	}
 	// After the last request: calls to webhooks stop, writes taken are
 	// finished, and what users have seen is written, before the database

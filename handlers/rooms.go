@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"chat/hub"
 	"chat/store"
 	"chat/views"
 
@@ -61,8 +62,9 @@ func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 		case err == nil:
 			a.rooms.Add(s.User.ID, a.now())
 			a.unread.Seen(s.User.ID, room.ID, join.ID)
-			// No one can be following a room that did not exist: its first
-			// join entry is only in its history.
+			// No one can be following a room that did not exist; but other
+			// instances put a room's entries in order from its first.
+			a.hub.Publish(room.ID, hub.Event{Seq: join.ID, Prev: join.Prev, Data: entryFrame(join), Meta: entryMeta(join)})
 			return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
 		case errors.Is(err, store.ErrConflict):
 			problem, status = "A room with that name exists already.", http.StatusConflict

@@ -33,6 +33,9 @@ type unreadRooms struct {
 	// rooms caches, for the pushing goroutine alone, the name and members
 	// of rooms with new entries; join and leave entries keep it current.
 	rooms map[int64]*roomMembers
+	// here: other instances mark their own users' pages (Entry runs on
+	// every instance), so marks go to this instance's connections alone.
+	here bool
 
 	mu sync.Mutex
 	// pending are read marks not yet written, by user and room.
@@ -193,7 +196,11 @@ func (u *unreadRooms) Entry(m store.Message) *roomMembers {
 	}
 	ev := hub.Event{Data: renderBytes(views.RoomLinkChanged(link))}
 	for _, name := range tell {
-		u.hub.SendUser(name, m.RoomID, ev)
+		if u.here {
+			u.hub.SendUserHere(name, m.RoomID, ev)
+		} else {
+			u.hub.SendUser(name, m.RoomID, ev)
+		}
 	}
 	return r
 }

@@ -37,8 +37,11 @@ type entryWriter struct {
 	commits, writes atomic.Int64
 
 	// onEntry, if set, is told of each new entry once it is pushed, on
-	// the pushing goroutine.
-	onEntry func(store.Message)
+	// the pushing goroutine; with noteFirst, just before.
+	onEntry   func(store.Message)
+	noteFirst bool
+	// meta, if set, describes each entry to other instances (Event.Meta).
+	meta func(store.Message) string
 
 	// unindexed counts the entries stored since the search index last
 	// caught up (1 at start: unknown). The index takes them after a pause
@@ -258,12 +261,19 @@ func (w *entryWriter) push() {
 				n := w.hub.Publish(r.msg.RoomID, hub.Event{Data: r.change(r.msg)})
 				w.metrics.deliveries.Add(float64(n))
 			} else if r.err == nil && r.changed {
-				n := w.hub.Publish(r.msg.RoomID, hub.Event{Seq: r.msg.ID, Data: entryFrame(r.msg)})
+				if w.onEntry != nil && w.noteFirst {
+					w.onEntry(r.msg)
+				}
+				ev := hub.Event{Seq: r.msg.ID, Prev: r.msg.Prev, Data: entryFrame(r.msg)}
+				if w.meta != nil {
+					ev.Meta = w.meta(r.msg)
+				}
+				n := w.hub.Publish(r.msg.RoomID, ev)
 				w.metrics.deliveries.Add(float64(n))
 				if !r.durable.IsZero() {
 					w.metrics.postDelivery.Observe(time.Since(r.durable).Seconds())
 				}
-				if w.onEntry != nil {
+				if w.onEntry != nil && !w.noteFirst {
 					w.onEntry(r.msg)
 				}
 			}

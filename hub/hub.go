@@ -36,8 +36,30 @@ type Event struct {
 	// Seq is the id of the room entry the event carries, or 0 for events
 	// that are no entry (presence, typing, errors). A connection that
 	// replayed history up to some id skips entries it already has.
-	Seq  int64
+	Seq int64
+	// Prev is the room's entry before Seq, where the store knows it:
+	// instances that pass entries to each other put them in order by it.
+	Prev int64
 	Data []byte
+	// Meta is what the publisher says of the event besides its bytes,
+	// carried as it is to every instance; the hub reads none of it.
+	Meta string
+}
+
+// Relay carries what a hub publishes to the hubs of the chat's other
+// instances, and theirs back to it (package cluster does, over NATS).
+type Relay interface {
+	// Publish sends the room's event to every instance, this one too:
+	// the hub delivers it when the relay hands it back, through Deliver,
+	// so that every instance delivers a room's events in one order.
+	Publish(roomID int64, ev Event)
+	// Present tells the other instances that the user's first connection
+	// to the room here opened (true), or the last closed (false).
+	Present(roomID int64, user string, present bool)
+	// CloseSession and SendUser reach the other instances' connections;
+	// the hub has done its own.
+	CloseSession(session string, code int, reason string)
+	SendUser(user string, skipRoom int64, ev Event)
 }
 
 // Presence renders the parts of a room's presence list.
@@ -74,6 +96,8 @@ type Hub struct {
 	byUser  map[string]map[*Sub]struct{}
 	// live counts subscribed connections, for Wait.
 	live sync.WaitGroup
+	// relay, if set, links this hub to the other instances'.
+	relay Relay
 }
 
 type room struct {
@@ -83,10 +107,14 @@ type room struct {
 	mu    sync.Mutex
 	subs  map[*Sub]struct{}
 	users map[string]int
+	// remote counts, for each user connected to the room on other
+	// instances, how many instances: presence is the union of both.
+	remote map[string]int
 	// list is the rendered presence list, shared by every connection that
 	// joins until someone arrives or leaves; nil when it must be rendered.
 	list []byte
-	// refs counts subscribers; an unused room is dropped.
+	// refs counts subscribers; a room with none and no remote presence
+	// is dropped.
 	refs int
 }
 
@@ -176,7 +204,7 @@ func (h *Hub) acquire(roomID int64, user string) (*room, error) {
 	}
 	r := h.rooms[roomID]
 	if r == nil {
-		r = &room{id: roomID, subs: make(map[*Sub]struct{}), users: make(map[string]int)}
+		r = &room{id: roomID, subs: make(map[*Sub]struct{}), users: make(map[string]int), remote: make(map[string]int)}
 		h.rooms[roomID] = r
 	}
 	r.refs++
@@ -192,9 +220,81 @@ func (h *Hub) release(r *room, user string) {
 		}
 	}
 	r.refs--
-	if r.refs == 0 && h.rooms[r.id] == r {
+	h.dropUnusedLocked(r)
+}
+
+// dropUnusedLocked forgets a room no one is connected to, here or
+// elsewhere. h.mu is held.
+func (h *Hub) dropUnusedLocked(r *room) {
+	if r.refs > 0 || h.rooms[r.id] != r {
+		return
+	}
+	r.mu.Lock()
+	unused := len(r.remote) == 0
+	r.mu.Unlock()
+	if unused {
 		delete(h.rooms, r.id)
 	}
+}
+
+// SetRelay links the hub to the other instances' through relay. Call it
+// before the first Subscribe.
+func (h *Hub) SetRelay(relay Relay) { h.relay = relay }
+
+// SetRemote records that the user is connected to the room on n other
+// instances (0: none), and tells the room's connections here if that
+// makes the user arrive or leave.
+func (h *Hub) SetRemote(roomID int64, user string, n int) {
+	if roomID == NoRoom {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.rooms[roomID]
+	if r == nil {
+		if n == 0 {
+			return
+		}
+		r = &room{id: roomID, subs: make(map[*Sub]struct{}), users: make(map[string]int), remote: make(map[string]int)}
+		h.rooms[roomID] = r
+	}
+	r.mu.Lock()
+	was := r.remote[user] > 0 || r.users[user] > 0
+	if n > 0 {
+		r.remote[user] = n
+	} else {
+		delete(r.remote, user)
+	}
+	now := n > 0 || r.users[user] > 0
+	if was != now {
+		r.list = nil
+		if h.cfg.Presence != nil {
+			if now {
+				r.publishLocked(Event{Data: h.cfg.Presence.Joined(roomID, user)}, nil)
+			} else {
+				r.publishLocked(Event{Data: h.cfg.Presence.Left(roomID, user)}, nil)
+			}
+		}
+	}
+	r.mu.Unlock()
+	h.dropUnusedLocked(r)
+}
+
+// LocalPresence lists, for each room, the users with a connection to it
+// on this instance.
+func (h *Hub) LocalPresence() map[int64][]string {
+	out := make(map[int64][]string)
+	for _, r := range h.snapshot() {
+		if r.id == NoRoom {
+			continue
+		}
+		r.mu.Lock()
+		for u := range r.users {
+			out[r.id] = append(out[r.id], u)
+		}
+		r.mu.Unlock()
+	}
+	return out
 }
 
 func (h *Hub) lookup(roomID int64) *room {
@@ -229,15 +329,20 @@ func (h *Hub) Subscribe(roomID int64, user, session string) (*Sub, error) {
 	defer r.mu.Unlock()
 	r.subs[s] = struct{}{}
 	r.users[user]++
-	if r.users[user] == 1 {
+	first := r.users[user] == 1 && roomID != NoRoom
+	arrived := first && r.remote[user] == 0
+	if arrived {
 		r.list = nil
+	}
+	if first && h.relay != nil {
+		h.relay.Present(roomID, user, true)
 	}
 	if h.cfg.Presence != nil && roomID != NoRoom {
 		if r.list == nil {
 			r.list = h.cfg.Presence.List(roomID, r.onlineLocked())
 		}
 		s.deliverLocked(Event{Data: r.list})
-		if r.users[user] == 1 {
+		if arrived {
 			r.publishLocked(Event{Data: h.cfg.Presence.Joined(roomID, user)}, s)
 		}
 	}
@@ -256,10 +361,15 @@ func (h *Hub) Unsubscribe(s *Sub) {
 	delete(r.subs, s)
 	r.users[s.User]--
 	if r.users[s.User] == 0 {
-		r.list = nil
 		delete(r.users, s.User)
-		if h.cfg.Presence != nil && r.id != NoRoom {
-			r.publishLocked(Event{Data: h.cfg.Presence.Left(r.id, s.User)}, nil)
+		if h.relay != nil && r.id != NoRoom {
+			h.relay.Present(r.id, s.User, false)
+		}
+		if r.remote[s.User] == 0 {
+			r.list = nil
+			if h.cfg.Presence != nil && r.id != NoRoom {
+				r.publishLocked(Event{Data: h.cfg.Presence.Left(r.id, s.User)}, nil)
+			}
 		}
 	}
 	r.mu.Unlock()
@@ -274,8 +384,17 @@ func (h *Hub) Unsubscribe(s *Sub) {
 }
 
 // SendUser queues the event to every connection of the user that follows
-// another room than skipRoom, and returns how many it was queued to.
+// another room than skipRoom, on every instance, and returns how many it
+// was queued to here.
 func (h *Hub) SendUser(user string, skipRoom int64, ev Event) int {
+	if h.relay != nil {
+		h.relay.SendUser(user, skipRoom, ev)
+	}
+	return h.SendUserHere(user, skipRoom, ev)
+}
+
+// SendUserHere is SendUser on this instance alone.
+func (h *Hub) SendUserHere(user string, skipRoom int64, ev Event) int {
 	h.mu.Lock()
 	var subs []*Sub
 	for s := range h.byUser[user] {
@@ -335,9 +454,26 @@ func (h *Hub) UserRooms(user string, roomID int64) (online, inRoom bool) {
 	return online, false
 }
 
-// Publish queues the event to every connection of the room, and returns
-// how many it was queued to.
+// Publish queues the event to every connection of the room, on every
+// instance, and returns how many it was queued to here. Linked to other
+// instances, the hub queues the event once the relay hands it back.
 func (h *Hub) Publish(roomID int64, ev Event) int {
+	if h.relay != nil {
+		h.relay.Publish(roomID, ev)
+		r := h.lookup(roomID)
+		if r == nil {
+			return 0
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.subs)
+	}
+	return h.Deliver(roomID, ev)
+}
+
+// Deliver queues the event to every connection of the room on this
+// instance, and returns how many it was queued to.
+func (h *Hub) Deliver(roomID int64, ev Event) int {
 	r := h.lookup(roomID)
 	if r == nil {
 		return 0
@@ -391,9 +527,14 @@ func (s *Sub) deliverLocked(ev Event) {
 }
 
 func (r *room) onlineLocked() []string {
-	users := make([]string, 0, len(r.users))
+	users := make([]string, 0, len(r.users)+len(r.remote))
 	for u := range r.users {
 		users = append(users, u)
+	}
+	for u := range r.remote {
+		if r.users[u] == 0 {
+			users = append(users, u)
+		}
 	}
 	sort.Strings(users)
 	return users
@@ -410,9 +551,17 @@ func (h *Hub) Online(roomID int64) []string {
 	return r.onlineLocked()
 }
 
-// CloseSession asks every connection of a session to close, and returns
-// how many there were.
+// CloseSession asks every connection of a session to close, on every
+// instance, and returns how many there were here.
 func (h *Hub) CloseSession(session string, code int, reason string) int {
+	if h.relay != nil {
+		h.relay.CloseSession(session, code, reason)
+	}
+	return h.CloseSessionHere(session, code, reason)
+}
+
+// CloseSessionHere is CloseSession on this instance alone.
+func (h *Hub) CloseSessionHere(session string, code int, reason string) int {
 	return h.closeWhere(func(s *Sub) bool { return s.Session == session }, code, reason)
 }
 

@@ -495,3 +495,24 @@ func (s *Store) toggleBoost(ctx context.Context, tx *dbTx, id, userID int64, emo
 	m, err = s.findPost(ctx, tx, id)
 	return m, err == nil, err
 }
+
+// LatestEntries returns the newest entry of each room that has one.
+func (s *Store) LatestEntries(ctx context.Context) (map[int64]int64, error) {
+	rows, err := s.read.QueryContext(ctx, "SELECT room_id, max(id) FROM messages GROUP BY room_id")
+	if err != nil {
+		return nil, fmt.Errorf("store: latest entries: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[int64]int64)
+	for rows.Next() {
+		var room, id int64
+		if err := rows.Scan(&room, &id); err != nil {
+			return nil, fmt.Errorf("store: latest entries: %w", err)
+		}
+		out[room] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: latest entries: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,272 @@
+package cluster_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"chat/cluster"
+	"chat/hub"
+	"chat/store"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+func startNATS(t *testing.T) string {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats did not start")
+	}
+	t.Cleanup(ns.Shutdown)
+	return ns.ClientURL()
+}
+
+// presence renders presence as plain text, for the tests to read.
+type presence struct{}
+
+func (presence) List(_ int64, users []string) []byte {
+	return []byte("list:" + strings.Join(users, ","))
+}
+func (presence) Joined(_ int64, user string) []byte { return []byte("joined:" + user) }
+func (presence) Left(_ int64, user string) []byte   { return []byte("left:" + user) }
+
+// rig is one room in a real store, with entries to publish as an
+// instance would, and the cluster link of a hub reading them back.
+type rig struct {
+	t     *testing.T
+	url   string
+	db    *store.Store
+	room  int64
+	user  int64
+	posts []store.Message
+}
+
+func newRig(t *testing.T, posts int) *rig {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "chat.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	u, err := db.CreateUser(ctx, "ada", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	room, _, err := db.CreateRoom(ctx, "general", u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{t: t, url: startNATS(t), db: db, room: room.ID, user: u.ID}
+	r.store(posts)
+	return r
+}
+
+// store adds n posts to the room.
+func (r *rig) store(n int) {
+	r.t.Helper()
+	for range n {
+		m, _, err := r.db.CreatePost(context.Background(), r.room, r.user, fmt.Sprintf("post %d", len(r.posts)), "")
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		r.posts = append(r.posts, m)
+	}
+}
+
+// link starts a hub linked to the cluster, with the room's entries up to
+// now already stored (as an instance that starts finds them).
+func (r *rig) link(gap, heartbeat time.Duration) (*hub.Hub, *cluster.Cluster) {
+	r.t.Helper()
+	h := hub.New(hub.Config{Presence: presence{}})
+	c, err := cluster.Start(context.Background(), cluster.Config{
+		URL:       r.url,
+		Hub:       h,
+		Heartbeat: heartbeat,
+		GapWait:   gap,
+		Latest: func(ctx context.Context) (map[int64]int64, error) {
+			return map[int64]int64{r.room: r.posts[0].ID}, nil
+		},
+		Fill: func(ctx context.Context, roomID, after int64) ([]hub.Event, error) {
+			msgs, err := r.db.ListMessagesAfter(ctx, roomID, after, 500)
+			if err != nil {
+				return nil, err
+			}
+			var evs []hub.Event
+			for _, m := range msgs {
+				evs = append(evs, hub.Event{Seq: m.ID, Data: []byte(m.Text)})
+			}
+			return evs, nil
+		},
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { c.Close() })
+	return h, c
+}
+
+// publish sends post i as an instance that stored it would: its id,
+// the id before it, its bytes.
+func (r *rig) publish(nc *nats.Conn, i int) {
+	r.t.Helper()
+	m := r.posts[i]
+	prev := r.posts[i-1].ID
+	b := []byte{'e'}
+	b = binary.AppendUvarint(b, uint64(m.ID))
+	b = binary.AppendUvarint(b, uint64(prev))
+	b = append(b, 0) // no meta
+	b = append(b, m.Text...)
+	if err := nc.Publish(fmt.Sprintf("chat.room.%d", r.room), b); err != nil {
+		r.t.Fatal(err)
+	}
+	nc.Flush()
+}
+
+// received reads the texts of the entries a connection was sent, until
+// it has n or two seconds pass.
+func received(sub *hub.Sub, n int) []string {
+	var got []string
+	deadline := time.After(2 * time.Second)
+	for len(got) < n {
+		select {
+		case <-sub.Ready():
+			for _, ev := range sub.Take(nil) {
+				if ev.Seq != 0 {
+					got = append(got, string(ev.Data))
+				}
+			}
+		case <-deadline:
+			return got
+		}
+	}
+	return got
+}
+
+func TestEntriesInOrderOnce(t *testing.T) {
+	r := newRig(t, 5)
+	h, _ := r.link(150*time.Millisecond, 100*time.Millisecond)
+	sub, err := h.Subscribe(r.room, "bob", "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(r.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+
+	// Post 2 comes before post 1, within the wait: held, then both in
+	// order.
+	r.publish(nc, 2)
+	r.publish(nc, 1)
+	if got := received(sub, 2); !slices.Equal(got, []string{"post 1", "post 2"}) {
+		t.Errorf("crossed entries: %q", got)
+	}
+	// Post 3 never comes (its instance died before publishing): post 4
+	// waits for it, then both are read from the database, in order.
+	r.publish(nc, 4)
+	if got := received(sub, 2); !slices.Equal(got, []string{"post 3", "post 4"}) {
+		t.Errorf("after a lost entry: %q", got)
+	}
+	// Post 3 comes late after all, and 4 again: delivered already, not
+	// again; the stream goes on with 5.
+	r.store(2)
+	r.publish(nc, 3)
+	r.publish(nc, 4)
+	r.publish(nc, 5)
+	if got := received(sub, 1); !slices.Equal(got, []string{"post 5"}) {
+		t.Errorf("after late copies: %q", got)
+	}
+	// A copy of an entry delivered long ago is dropped.
+	r.publish(nc, 1)
+	r.publish(nc, 6)
+	if got := received(sub, 2); !slices.Equal(got, []string{"post 6"}) {
+		t.Errorf("an old entry again: %q", got)
+	}
+}
+
+// TestPresenceAcrossInstances: one entry per user whatever the instance;
+// an instance that says goodbye takes its users at once, one that dies
+// after three heartbeats.
+func TestPresenceAcrossInstances(t *testing.T) {
+	r := newRig(t, 1)
+	// Heartbeats every 400 ms: a silent instance is gone after 1.2 s.
+	h1, c1 := r.link(time.Second, 400*time.Millisecond)
+	h2, _ := r.link(time.Second, 400*time.Millisecond)
+	h3, c3 := r.link(time.Second, 400*time.Millisecond)
+	watch, err := h2.Subscribe(r.room, "watcher", "w")
+	if err != nil {
+		t.Fatal(err)
+	}
+	online := func(h *hub.Hub, want ...string) bool {
+		return waitFor(3*time.Second, func() bool { return slices.Equal(h.Online(r.room), want) })
+	}
+	if _, err := h1.Subscribe(r.room, "ann", "a1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h1.Subscribe(r.room, "bo", "b1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h3.Subscribe(r.room, "ann", "a3"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h3.Subscribe(r.room, "cat", "c3"); err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range []*hub.Hub{h1, h2, h3} {
+		if !online(h, "ann", "bo", "cat", "watcher") {
+			t.Errorf("instance %d: online %v", i+1, h.Online(r.room))
+		}
+	}
+	// Instance 1 says goodbye: bo, there alone, goes at once (well before
+	// a silence would tell); ann, on instance 3 too, stays.
+	c1.Close()
+	if !waitFor(700*time.Millisecond, func() bool { return slices.Equal(h2.Online(r.room), []string{"ann", "cat", "watcher"}) }) {
+		t.Errorf("just after instance 1 left: %v", h2.Online(r.room))
+	}
+	// Instance 3 dies without a word: after three heartbeats its users go.
+	c3.Kill()
+	if !online(h2, "watcher") {
+		t.Errorf("after instance 3 died: %v", h2.Online(r.room))
+	}
+	// The watcher's page was told each arrival and departure once.
+	var frames []string
+	for _, ev := range watch.Take(nil) {
+		frames = append(frames, string(ev.Data))
+	}
+	joins, lefts := 0, 0
+	for _, f := range frames {
+		if strings.HasPrefix(f, "joined:") {
+			joins++
+		}
+		if strings.HasPrefix(f, "left:") {
+			lefts++
+		}
+	}
+	if joins != 3 || lefts != 3 {
+		t.Errorf("the watcher was told %d arrivals and %d departures, want 3 and 3: %q", joins, lefts, frames)
+	}
+}
+
+func waitFor(d time.Duration, cond func() bool) bool {
+	end := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(end) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}

@@ -1,0 +1,105 @@
+package handlers
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+
+	"chat/hub"
+	"chat/store"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// ClusterHooks are what package cluster needs of the chat to link this
+// instance's hub to the others'.
+type ClusterHooks struct {
+	// Latest is each room's newest entry.
+	Latest func(ctx context.Context) (map[int64]int64, error)
+	// Fill renders a room's entries after an id, oldest first, as events.
+	Fill func(ctx context.Context, roomID, after int64) ([]hub.Event, error)
+	// OnEntry takes each entry delivered on this instance, in each room's
+	// order: it marks rooms unread on this instance's pages, and calls the
+	// webhooks of the entries written here.
+	OnEntry func(roomID int64, ev hub.Event)
+}
+
+// fillMax bounds the entries one Fill reads; the cluster asks again if a
+// gap is longer.
+const fillMax = 500
+
+// NewClusteredApp is NewApp for an instance linked to others (d.Clustered
+// must be set), with the hooks its cluster link needs.
+func NewClusteredApp(d Deps) (*fiber.App, ClusterHooks) {
+	a, app := newApp(d)
+	return app, ClusterHooks{
+		Latest: a.store.LatestEntries,
+		Fill: func(ctx context.Context, roomID, after int64) ([]hub.Event, error) {
+			msgs, err := a.store.ListMessagesAfter(ctx, roomID, after, fillMax)
+			if err != nil {
+				return nil, err
+			}
+			evs := make([]hub.Event, len(msgs))
+			prev := after
+			for i, m := range msgs {
+				evs[i] = hub.Event{Seq: m.ID, Prev: prev, Data: entryFrame(m), Meta: entryMeta(m)}
+				prev = m.ID
+			}
+			return evs, nil
+		},
+		OnEntry: a.clusterEntry,
+	}
+}
+
+// clusterHooks sets the writer up for an instance linked to others: it
+// describes each entry for them, and keeps those written here until they
+// come back, for their webhooks.
+func (a *App) clusterHooks() {
+	a.unread.here = true
+	a.writer.meta = entryMeta
+	a.writer.noteFirst = true
+	a.writer.onEntry = func(m store.Message) {
+		a.written.Lock()
+		defer a.written.Unlock()
+		if a.written.m == nil || len(a.written.m) > 100_000 {
+			// Entries that never came back (the link was down) are
+			// let go rather than kept forever.
+			a.written.m = make(map[int64]store.Message)
+		}
+		a.written.m[m.ID] = m
+	}
+}
+
+// writtenHere are the entries this instance wrote that have not come back
+// from the cluster yet.
+type writtenHere struct {
+	sync.Mutex
+	m map[int64]store.Message
+}
+
+// entryMeta is what other instances need to know of an entry for their
+// unread marks: its author and kind.
+func entryMeta(m store.Message) string {
+	return strconv.FormatInt(m.UserID, 10) + " " + m.Kind + " " + m.Author
+}
+
+func (a *App) clusterEntry(roomID int64, ev hub.Event) {
+	a.written.Lock()
+	m, mine := a.written.m[ev.Seq]
+	delete(a.written.m, ev.Seq)
+	a.written.Unlock()
+	if !mine {
+		fields := strings.SplitN(ev.Meta, " ", 3)
+		if len(fields) != 3 {
+			a.log.Error("cluster entry without its description", "room", roomID, "entry", ev.Seq)
+			return
+		}
+		userID, _ := strconv.ParseInt(fields[0], 10, 64)
+		m = store.Message{ID: ev.Seq, RoomID: roomID, UserID: userID, Kind: fields[1], Author: fields[2]}
+	}
+	room := a.unread.Entry(m)
+	if mine {
+		a.webhooks.Entry(m, room)
+	}
+}
