@@ -56,7 +56,7 @@ func runBroadcast(ctx context.Context, o options, out io.Writer) error {
 	for target := o.step; target <= o.max && ctx.Err() == nil; target += o.step {
 		for len(clients) < target {
 			i := len(clients)
-			conn, err := dial(o.url, rooms[0], users[i%len(users)].Cookie)
+			conn, err := dial(o.instance(i), rooms[0], users[i%len(users)].Cookie)
 			if err != nil {
 				fmt.Fprintf(out, "connection %d: %v\n", i, err)
 				return report(out, o, steps, best)
@@ -107,7 +107,7 @@ func runBroadcast(ctx context.Context, o options, out io.Writer) error {
 		s := stepResult{Clients: len(clients), P50ms: ms(q.P50), P95ms: ms(q.P95), MaxMs: ms(q.Max), Lost: lost}
 		steps = append(steps, s)
 		fmt.Fprintf(out, "%6d clients: broadcast round trip p50 %.1f ms, p95 %.1f ms, max %.1f ms, incomplete %d; server RSS %d KiB\n",
-			s.Clients, s.P50ms, s.P95ms, s.MaxMs, lost, rssKiB(o.pid))
+			s.Clients, s.P50ms, s.P95ms, s.MaxMs, lost, o.rss())
 		if q.P95 > o.p95 || lost > 0 {
 			break
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,7 +83,7 @@ func connect(ctx context.Context, o options, users []user, rooms []string, n int
 	go func() {
 		done <- parallel(ctx, n, 32, func(i int) error {
 			room := i % len(rooms)
-			conn, err := dial(o.url, rooms[room], users[i%len(users)].Cookie)
+			conn, err := dial(o.instance(i), rooms[room], users[i%len(users)].Cookie)
 			if err != nil {
 				return fmt.Errorf("connection %d: %w", i, err)
 			}
@@ -122,8 +123,8 @@ func runLoad(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res := loadResult{URL: o.url, Users: o.users, Rooms: o.rooms, Conns: o.conns, Senders: o.senders, Rate: o.rate, Duration: o.duration.String()}
-	res.RSSBeforeKiB = rssKiB(o.pid)
+	res := loadResult{URL: strings.Join(o.urls, ","), Users: o.users, Rooms: o.rooms, Conns: o.conns, Senders: o.senders, Rate: o.rate, Duration: o.duration.String()}
+	res.RSSBeforeKiB = o.rss()
 	var received atomic.Int64
 	clients, err := connect(ctx, o, users, rooms, o.conns, &received, out)
 	res.ConnectionsHeld = len(clients)
@@ -139,7 +140,7 @@ func runLoad(ctx context.Context, o options, out io.Writer) error {
 	} else {
 		time.Sleep(500 * time.Millisecond)
 	}
-	res.RSSConnectedKiB = rssKiB(o.pid)
+	res.RSSConnectedKiB = o.rss()
 	if res.RSSBeforeKiB > 0 && len(clients) > 0 {
 		res.KiBPerConn = float64(res.RSSConnectedKiB-res.RSSBeforeKiB) / float64(len(clients))
 	}
@@ -185,7 +186,7 @@ func runLoad(ctx context.Context, o options, out io.Writer) error {
 		}
 	}
 	elapsed := time.Since(start)
-	res.RSSEndKiB = rssKiB(o.pid)
+	res.RSSEndKiB = o.rss()
 	for _, c := range clients {
 		c.conn.Close()
 	}

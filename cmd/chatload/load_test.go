@@ -8,12 +8,17 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"chat/cluster"
 	"chat/handlers"
 	"chat/hub"
+	"chat/internal/testdb"
 	"chat/store"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
 )
 
 // The load tool against a real chat on loopback: every post reaches every
@@ -58,5 +63,73 @@ func TestRunLoad(t *testing.T) {
 	// Again with the accounts kept from the first run.
 	if err := runLoad(context.Background(), o, io.Discard); err != nil {
 		t.Fatalf("second run with kept accounts: %v", err)
+	}
+}
+
+// Across instances: two chats linked over NATS on one PostgreSQL schema,
+// the connections spread over both; every post reaches every connection
+// of its room once, whichever instance it was posted on.
+func TestRunLoadAcrossInstances(t *testing.T) {
+	if os.Getenv(testdb.EnvPostgres) == "" {
+		t.Skipf("%s names no PostgreSQL database (.ci/run sets it)", testdb.EnvPostgres)
+	}
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats did not start")
+	}
+	defer ns.Shutdown()
+	dbURL := testdb.NewPostgres(t)
+	var urls []string
+	for range 2 {
+		db, err := store.Open(context.Background(), dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := hub.New(hub.Config{Presence: handlers.PresenceFrames()})
+		app, hooks := handlers.NewClusteredApp(handlers.Deps{Store: db, Hub: h, Logger: slog.New(slog.DiscardHandler),
+			Argon2: handlers.Argon2Params{Memory: 1024, Time: 1, Threads: 1}, Clustered: true})
+		link, err := cluster.Start(context.Background(), cluster.Config{URL: ns.ClientURL(), Hub: h,
+			Latest: hooks.Latest, Fill: hooks.Fill, OnEntry: hooks.OnEntry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go app.Listener(ln)
+		t.Cleanup(func() {
+			h.Shutdown(hub.CloseServiceReboot, "")
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			h.Wait(ctx)
+			app.ShutdownWithContext(ctx)
+			link.Close()
+			db.Close()
+		})
+		urls = append(urls, "http://"+ln.Addr().String())
+	}
+	out := filepath.Join(t.TempDir(), "result.json")
+	// Three rooms over two instances: each room has connections on both.
+	o := options{url: urls[0], urls: urls, users: 6, rooms: 3, conns: 24, senders: 4, rate: 40,
+		duration: 2 * time.Second, jsonOut: out}
+	if err := runLoad(context.Background(), o, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var res loadResult
+	b, _ := os.ReadFile(out)
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.ConnectionsHeld != 24 || res.PostsSent < 70 || res.Expected != res.PostsSent*8 ||
+		res.Received != res.Expected || res.Missing != 0 || res.Duplicated != 0 {
+		t.Errorf("result %+v", res)
+	}
+	if res.URL != strings.Join(urls, ",") {
+		t.Errorf("result names %q", res.URL)
 	}
 }

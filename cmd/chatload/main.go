@@ -4,6 +4,10 @@
 //
 //	go run ./cmd/chatload -url http://127.0.0.1:8080 -conns 1000 -rate 100 -duration 60s -pid $(pidof chat)
 //	go run ./cmd/chatload -url http://127.0.0.1:8080 -mode broadcast -max 20000
+//	go run ./cmd/chatload -url http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8083 -pid 11,12,13
+//
+// With several URLs (instances of one chat), connection i goes to the
+// i-th URL in turn; users and rooms are made on the first.
 //
 // The chat under load wants its per-user limits out of the way, for
 // example: chat -post-limit 0 -room-limit 0 -max-sockets 100000.
@@ -36,6 +40,8 @@ import (
 
 type options struct {
 	url       string
+	urls      []string
+	pids      []int
 	mode      string
 	users     int
 	rooms     int
@@ -55,7 +61,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.url, "url", "http://127.0.0.1:8080", "the running chat")
+	flag.StringVar(&o.url, "url", "http://127.0.0.1:8080", "the running chat: comma-separated, its instances")
 	flag.StringVar(&o.mode, "mode", "load", "load: fixed-rate posting; broadcast: add clients in steps until broadcasts get slow")
 	flag.IntVar(&o.users, "users", 100, "users to sign up")
 	flag.IntVar(&o.rooms, "rooms", 1, "rooms to spread the connections over")
@@ -63,7 +69,7 @@ func main() {
 	flag.IntVar(&o.senders, "senders", 10, "connections that post")
 	flag.Float64Var(&o.rate, "rate", 100, "posts per second, all senders together")
 	flag.DurationVar(&o.duration, "duration", 60*time.Second, "how long to post")
-	flag.IntVar(&o.pid, "pid", 0, "the chat's process id, to read its memory from /proc")
+	pids := flag.String("pid", "", "the chat's process id, to read its memory from /proc: comma-separated, its instances' (memory is their sum)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file (- for standard output)")
 	flag.IntVar(&o.step, "step", 1000, "broadcast: clients added at each step")
 	flag.IntVar(&o.max, "max", 20000, "broadcast: the most clients to try")
@@ -72,6 +78,30 @@ func main() {
 	flag.DurationVar(&o.dialEvery, "dial-every", 0, "pause between two connections opened")
 	flag.StringVar(&o.accounts, "accounts", "", "a file of users and rooms to reuse (made on the first run): measure a freshly started chat without the sign-ups' memory")
 	flag.Parse()
+	for _, u := range strings.Split(o.url, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			o.urls = append(o.urls, strings.TrimRight(u, "/"))
+		}
+	}
+	if len(o.urls) == 0 {
+		fmt.Fprintln(os.Stderr, "chatload: -url names no chat")
+		os.Exit(2)
+	}
+	o.url = o.urls[0]
+	for _, p := range strings.Split(*pids, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "chatload: -pid %q is no process id\n", p)
+			os.Exit(2)
+		}
+		o.pids = append(o.pids, n)
+	}
+	if len(o.pids) > 0 {
+		o.pid = o.pids[0]
+	}
 	raiseFileLimit()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -273,6 +303,30 @@ func dial(base, room, cookie string) (*fws.Conn, error) {
 		return nil, fmt.Errorf("%w (status %d)", err, res.StatusCode)
 	}
 	return c, err
+}
+
+// instance is the URL connection i goes to.
+func (o options) instance(i int) string {
+	if len(o.urls) == 0 {
+		return o.url
+	}
+	return o.urls[i%len(o.urls)]
+}
+
+// rss is the resident memory of every process of the chat, or -1.
+func (o options) rss() int64 {
+	if len(o.pids) == 0 {
+		return -1
+	}
+	var sum int64
+	for _, p := range o.pids {
+		kib := rssKiB(p)
+		if kib < 0 {
+			return -1
+		}
+		sum += kib
+	}
+	return sum
 }
 
 // rssKiB reads a process's resident memory from /proc, or -1.
