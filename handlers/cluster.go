@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"chat/hub"
 	"chat/store"
@@ -24,6 +25,10 @@ type ClusterHooks struct {
 	// webhooks of the entries written here.
 	OnEntry func(roomID int64, ev hub.Event)
 }
+
+// botsRefresh is how often an instance linked to others reads the bots
+// again.
+const botsRefresh = 5 * time.Second
 
 // fillMax bounds the entries one Fill reads; the cluster asks again if a
 // gap is longer.
@@ -59,6 +64,27 @@ func (a *App) clusterHooks() {
 	a.unread.here = true
 	a.writer.meta = entryMeta
 	a.writer.noteFirst = true
+	// Bots made, changed or deactivated on another instance reach this
+	// one's directory within botsRefresh.
+	go func() {
+		t := time.NewTicker(botsRefresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-a.webhooks.ctx.Done():
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(a.webhooks.ctx, 5*time.Second)
+				bots, err := a.store.ListBots(ctx)
+				cancel()
+				if err != nil {
+					a.log.Error("bots not read", "err", err)
+					continue
+				}
+				a.webhooks.replace(bots)
+			}
+		}
+	}()
 	a.writer.onEntry = func(m store.Message) {
 		a.written.Lock()
 		defer a.written.Unlock()

@@ -126,6 +126,19 @@ func (w *webhooks) learn(bot store.User) {
 	}
 }
 
+// replace makes bots, the active ones, the whole directory.
+func (w *webhooks) replace(bots []store.User) {
+	m := make(map[string]store.User, len(bots))
+	for _, b := range bots {
+		if b.IsBot && !b.Deactivated {
+			m[strings.ToLower(b.Username)] = b
+		}
+	}
+	w.mu.Lock()
+	w.bots = m
+	w.mu.Unlock()
+}
+
 func (w *webhooks) forget(name string) {
 	w.mu.Lock()
 	delete(w.bots, strings.ToLower(name))
