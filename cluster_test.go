@@ -307,9 +307,7 @@ func TestClusterOfThree(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the chat and runs three of it")
 	}
-	if os.Getenv(testdb.EnvPostgres) == "" {
-		t.Skipf("%s names no PostgreSQL database (.ci/run sets it)", testdb.EnvPostgres)
-	}
+	testdb.RequirePostgres(t)
 	dbURL := testdb.NewPostgres(t)
 	natsURL := startNATS(t)
 	bin := buildChat(t)
@@ -565,5 +563,15 @@ func TestClusterOfThree(t *testing.T) {
 	}) {
 		_, p, _, _ := probe.snapshot()
 		t.Errorf("a new socket on B sees %v", p)
+	}
+
+	// Signing out on A closes the session's socket on B.
+	if code, _ := eve.do(t, a.base, "/logout", nil); code != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", code)
+	}
+	select {
+	case <-probe.closed:
+	case <-time.After(3 * time.Second):
+		t.Error("signing out on A left the session's socket on B open")
 	}
 }

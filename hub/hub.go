@@ -488,10 +488,14 @@ func (h *Hub) Deliver(roomID int64, ev Event) int {
 func (h *Hub) Rooms() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, ok := h.rooms[NoRoom]; ok {
-		return len(h.rooms) - 1
+	n := 0
+	for id, r := range h.rooms {
+		// Not rooms known only for who is in them on other instances.
+		if id != NoRoom && r.refs > 0 {
+			n++
+		}
 	}
-	return len(h.rooms)
+	return n
 }
 
 // Send queues the event to one connection alone.

@@ -196,13 +196,16 @@ func (b *Batch) item(ctx context.Context, write func() (Message, bool, error)) (
 	return m, changed, err
 }
 
-// CreatePost is Store.CreatePost inside the batch. On SQLite it needs no
-// savepoint: it writes one row, last, and a statement that fails undoes
-// only itself. On PostgreSQL a failed statement spoils the transaction
-// unless a savepoint takes it back.
+// CreatePost is Store.CreatePost inside the batch. It needs no savepoint:
+// it writes one row, last, and on SQLite a statement that fails undoes
+// only itself. On PostgreSQL one statement stores and indexes the post,
+// and refuses a non-member or a repeated send without an error; what
+// else fails spoils the batch, which its writers then hear.
 func (b *Batch) CreatePost(ctx context.Context, roomID, userID int64, text, clientID string) (Message, bool, error) {
 	if b.tx.pg {
-		return b.item(ctx, func() (Message, bool, error) { return b.s.createPost(ctx, b, roomID, userID, text, clientID) })
+		m, created, err := b.s.createPostPG(ctx, b, roomID, userID, text, clientID)
+		b.noteRetry(err)
+		return m, created, err
 	}
 	return b.s.createPost(ctx, b, roomID, userID, text, clientID)
 }

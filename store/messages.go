@@ -86,54 +86,28 @@ func (s *Store) createPost(ctx context.Context, b *Batch, roomID, userID int64, 
 	if err != nil {
 		return Message{}, false, err
 	}
-	prev, err := tx.lockRoom(ctx, roomID)
+	now := s.now().UnixMilli()
+	res, err := tx.StmtContext(ctx, s.stmts.insertPost).ExecContext(ctx, roomID, userID, text, now, clientID, encodeMentions(mentions))
 	if err != nil {
 		return Message{}, false, fmt.Errorf("store: create post: %w", err)
 	}
-	now := s.now().UnixMilli()
-	var id int64
-	args := []any{roomID, userID, text, now, clientID, encodeMentions(mentions)}
-	if tx.pg {
-		err = tx.StmtContext(ctx, s.stmts.insertPost).QueryRowContext(ctx, args...).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = errNoRow
-		}
-	} else {
-		var res sql.Result
-		res, err = tx.StmtContext(ctx, s.stmts.insertPost).ExecContext(ctx, args...)
-		if err == nil {
-			if n, _ := res.RowsAffected(); n == 0 {
-				err = errNoRow
-			} else {
-				id, err = res.LastInsertId()
-			}
-		}
-	}
-	if errors.Is(err, errNoRow) {
+	if n, _ := res.RowsAffected(); n == 0 {
 		if err := roomExists(ctx, tx, roomID); err != nil {
 			return Message{}, false, err
 		}
 		return Message{}, false, fmt.Errorf("store: create post in room %d: %w", roomID, ErrNotMember)
 	}
+	id, err := res.LastInsertId()
 	if err != nil {
 		return Message{}, false, fmt.Errorf("store: create post: %w", err)
-	}
-	tx.stored(roomID, id)
-	if tx.pg {
-		// Indexed with the post: the index's high-water mark would not
-		// do where ids do not commit in order across rooms.
-		b.indexLater(id, text)
 	}
 	author, err := s.username(ctx, tx, userID)
 	if err != nil {
 		return Message{}, false, err
 	}
-	msg := Message{ID: id, RoomID: roomID, UserID: userID, Author: author, Kind: KindPost, Text: text, CreatedAt: fromMillis(now), ClientID: clientID, Mentions: mentions, Prev: prev}
+	msg := Message{ID: id, RoomID: roomID, UserID: userID, Author: author, Kind: KindPost, Text: text, CreatedAt: fromMillis(now), ClientID: clientID, Mentions: mentions}
 	return msg, true, nil
 }
-
-// errNoRow: an insert of a post found its writer no member.
-var errNoRow = errors.New("no row written")
 
 func (s *Store) insertEntry(ctx context.Context, tx *dbTx, roomID, userID int64, kind, text, clientID string) (Message, error) {
 	prev, err := tx.lockRoom(ctx, roomID)
@@ -515,4 +489,65 @@ func (s *Store) LatestEntries(ctx context.Context) (map[int64]int64, error) {
 		return nil, fmt.Errorf("store: latest entries: %w", err)
 	}
 	return out, nil
+}
+
+// insertPostPG stores a post of a member and indexes it for search, in one
+// round trip: no row comes back for a non-member, or for a client id the
+// user has given a post before.
+const insertPostPG = `WITH m AS (
+		INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id, mentions)
+		SELECT ?1::bigint, ?2::bigint, 'post', ?3::text, ?4::bigint, NULLIF(?5::text, ''), ?6::text
+		WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = ?1 AND user_id = ?2)
+		ON CONFLICT (user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+		RETURNING id
+	), indexed AS (
+		INSERT INTO post_search (docid, tokens) SELECT id, ?7::integer[] FROM m
+	)
+	SELECT id FROM m`
+
+// createPostPG is createPost on PostgreSQL, where every statement is a
+// round trip to the server: the common case is one.
+func (s *Store) createPostPG(ctx context.Context, b *Batch, roomID, userID int64, text, clientID string) (Message, bool, error) {
+	tx := b.tx
+	mentions, err := s.findMentions(ctx, tx, text)
+	if err != nil {
+		return Message{}, false, err
+	}
+	prev, err := tx.lockRoom(ctx, roomID)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("store: create post: %w", err)
+	}
+	now := s.now().UnixMilli()
+	var id int64
+	err = tx.StmtContext(ctx, s.stmts.insertPostPG).QueryRowContext(ctx,
+		roomID, userID, text, now, clientID, encodeMentions(mentions), pgTokens(text)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		if clientID != "" {
+			rows, err := tx.StmtContext(ctx, s.stmts.findClientID).QueryContext(ctx, userID, clientID)
+			if err != nil {
+				return Message{}, false, fmt.Errorf("store: create post: %w", err)
+			}
+			msgs, err := scanMessages(rows)
+			if err != nil {
+				return Message{}, false, err
+			}
+			if len(msgs) > 0 {
+				return msgs[0], false, nil
+			}
+		}
+		if err := roomExists(ctx, tx, roomID); err != nil {
+			return Message{}, false, err
+		}
+		return Message{}, false, fmt.Errorf("store: create post in room %d: %w", roomID, ErrNotMember)
+	}
+	if err != nil {
+		return Message{}, false, fmt.Errorf("store: create post: %w", err)
+	}
+	tx.stored(roomID, id)
+	author, err := s.username(ctx, tx, userID)
+	if err != nil {
+		return Message{}, false, err
+	}
+	return Message{ID: id, RoomID: roomID, UserID: userID, Author: author, Kind: KindPost, Text: text, CreatedAt: fromMillis(now),
+		ClientID: clientID, Mentions: mentions, Prev: prev}, true, nil
 }

@@ -33,7 +33,7 @@ type Store struct {
 	write *dbPool
 	// stmts are the hot writes, prepared once on the write connection.
 	stmts struct {
-		insertEntry, insertPost, findClientID, username, userByName, indexPost *sql.Stmt
+		insertEntry, insertPost, insertPostPG, findClientID, username, userByName, indexPost *sql.Stmt
 	}
 	// usernames caches the names of authors by id (a name never changes).
 	usernames   sync.Map
@@ -121,13 +121,17 @@ func (s *Store) prepare(ctx context.Context) error {
 		// A post of a member, in one statement: no row comes back for
 		// anyone else.
 		{&s.stmts.insertPost, `INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id, mentions)
-			SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), 'post', CAST(?3 AS TEXT), CAST(?4 AS BIGINT), NULLIF(CAST(?5 AS TEXT), ''), CAST(?6 AS TEXT)
-			WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = ?1 AND user_id = ?2)` + s.returningID()},
+			SELECT ?1, ?2, 'post', ?3, ?4, NULLIF(?5, ''), ?6
+			WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = ?1 AND user_id = ?2)`},
+		{&s.stmts.insertPostPG, insertPostPG},
 		{&s.stmts.username, "SELECT username FROM users WHERE id = ?"},
 		{&s.stmts.userByName, "SELECT username FROM users WHERE username = ?"},
 		{&s.stmts.indexPost, "INSERT INTO post_search (docid, tokens) VALUES (?, ?)"},
 		{&s.stmts.findClientID, selectMessages + "WHERE m.user_id = ? AND m.client_id = ?"},
 	} {
+		if p.stmt == &s.stmts.insertPost && s.write.pg || p.stmt == &s.stmts.insertPostPG && !s.write.pg {
+			continue // each engine's own way to store a post
+		}
 		stmt, err := s.write.PrepareContext(ctx, p.sql)
 		if err != nil {
 			return fmt.Errorf("store: prepare: %w", err)
@@ -161,15 +165,6 @@ func dsn(path, txlock string) string {
 	q.Set("_synchronous", "FULL")
 	q.Set("_txlock", txlock)
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-}
-
-// returningID ends an INSERT that must say the id it gave on PostgreSQL,
-// whose driver has no LastInsertId.
-func (s *Store) returningID() string {
-	if s.write.pg {
-		return " RETURNING id"
-	}
-	return ""
 }
 
 // Close closes the database. The last connection to close checkpoints the

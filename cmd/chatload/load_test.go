@@ -70,9 +70,7 @@ func TestRunLoad(t *testing.T) {
 // the connections spread over both; every post reaches every connection
 // of its room once, whichever instance it was posted on.
 func TestRunLoadAcrossInstances(t *testing.T) {
-	if os.Getenv(testdb.EnvPostgres) == "" {
-		t.Skipf("%s names no PostgreSQL database (.ci/run sets it)", testdb.EnvPostgres)
-	}
+	testdb.RequirePostgres(t)
 	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
 	if err != nil {
 		t.Fatal(err)

@@ -124,3 +124,16 @@ func Column(url, query string) ([][]byte, error) {
 	}
 	return out, rows.Err()
 }
+
+// RequirePostgres skips the test when EnvPostgres is not set, except in
+// CI (CI set), where it fails: .ci/run always sets it.
+func RequirePostgres(t testing.TB) {
+	t.Helper()
+	if os.Getenv(EnvPostgres) != "" {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is not set: CI runs every test on PostgreSQL too", EnvPostgres)
+	}
+	t.Skipf("%s names no PostgreSQL database to test with (.ci/run sets it)", EnvPostgres)
+}
