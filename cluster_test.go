@@ -167,6 +167,7 @@ type follower struct {
 	posts    []int64
 	present  map[string]bool
 	typing   []string
+	links    []bool // room links pushed: marked unread or not
 	closed   chan struct{}
 	lastSeen int64
 }
@@ -232,6 +233,15 @@ func (f *follower) take(frame string) {
 	for _, m := range typingRE.FindAllStringSubmatch(frame, -1) {
 		f.typing = append(f.typing, m[1])
 	}
+	if strings.Contains(frame, `class="room-link`) {
+		f.links = append(f.links, strings.Contains(frame, "data-unread"))
+	}
+}
+
+func (f *follower) linkFrames() []bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.links)
 }
 
 func (f *follower) send(text string) error {
@@ -458,6 +468,33 @@ func TestClusterOfThree(t *testing.T) {
 	res := postForm(t, browser(t), c.base+"/login", url.Values{"username": {"dave"}, "password": {"password-dave"}})
 	if res.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("after five failures elsewhere, a sign-in on C: %d, want 429", res.StatusCode)
+	}
+
+	// Unread marks cross instances: bob's lobby page on B marks a room
+	// where alice posts on A; bob opens it on A, and the page on B clears
+	// it; the next post marks it again.
+	code, side := alice.do(t, a.base, "/rooms", url.Values{"name": {"side"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("create side room: %d", code)
+	}
+	bob.do(t, b.base, side+"/join", nil)
+	lobby := follow(t, bob, b.base, "", -1)
+	time.Sleep(200 * time.Millisecond)
+	alice.do(t, a.base, side+"/messages", url.Values{"text": {"psst"}})
+	if !eventually(3*time.Second, func() bool { return slices.Equal(lobby.linkFrames(), []bool{true}) }) {
+		t.Errorf("bob's lobby on B after a post on A: %v, want the room marked", lobby.linkFrames())
+	}
+	open, _ := http.NewRequest(http.MethodGet, a.base+side, nil)
+	open.Header.Set("Cookie", bob.cookie)
+	if res, err := http.DefaultClient.Do(open); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("bob opens the room on A: %v %v", res, err)
+	}
+	if !eventually(3*time.Second, func() bool { return slices.Equal(lobby.linkFrames(), []bool{true, false}) }) {
+		t.Errorf("bob's lobby on B after he opened the room on A: %v, want it cleared", lobby.linkFrames())
+	}
+	alice.do(t, a.base, side+"/messages", url.Values{"text": {"psst again"}})
+	if !eventually(3*time.Second, func() bool { return slices.Equal(lobby.linkFrames(), []bool{true, false, true}) }) {
+		t.Errorf("bob's lobby on B after another post: %v, want the room marked again", lobby.linkFrames())
 	}
 
 	// Kill C in the middle of a stream of posts: carol's socket comes

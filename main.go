@@ -115,6 +115,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			Latest:  hooks.Latest,
 			Fill:    hooks.Fill,
 			OnEntry: hooks.OnEntry,
+			OnUser:  hooks.OnUser,
 			Log:     logger,
 		})
 		if err != nil {

@@ -49,7 +49,10 @@ type Config struct {
 	// OnEntry, if set, is told of every entry delivered here, in each
 	// room's order.
 	OnEntry func(roomID int64, ev hub.Event)
-	Log     *slog.Logger
+	// OnUser, if set, is told of every event another instance sent to a
+	// user's connections, after this instance's have it.
+	OnUser func(user string, ev hub.Event)
+	Log    *slog.Logger
 	// Subject prefixes every subject; "chat" if empty. Chats sharing a
 	// NATS server need prefixes of their own.
 	Subject   string
@@ -113,7 +116,7 @@ const (
 	kindWant    = 'w' // presence: instance asked for its full list
 	kindBye     = 'b' // presence: instance leaving
 	kindSession = 's' // instance, code, session, reason
-	kindUser    = 'u' // instance, skip room, user, data
+	kindUser    = 'u' // instance, skip room, user, meta, data
 )
 
 // Start connects to NATS and links the hub to the other instances. Call
@@ -308,6 +311,7 @@ func (c *Cluster) SendUser(user string, skipRoom int64, ev hub.Event) {
 	b := c.header(kindUser)
 	b = binary.AppendVarint(b, skipRoom)
 	b = appendString(b, user)
+	b = appendString(b, ev.Meta)
 	b = append(b, ev.Data...)
 	c.publish(c.cfg.Subject+".control", b)
 }
@@ -537,8 +541,13 @@ func (c *Cluster) onControl(m *nats.Msg) {
 	case kindUser:
 		skip := r.varint()
 		user := r.string()
+		meta := r.string()
 		if r.err == nil {
-			c.hub.SendUserHere(user, skip, hub.Event{Data: r.b})
+			ev := hub.Event{Data: r.b, Meta: meta}
+			c.hub.SendUserHere(user, skip, ev)
+			if c.cfg.OnUser != nil {
+				c.cfg.OnUser(user, ev)
+			}
 		}
 		return
 	case kindWant:

@@ -24,6 +24,9 @@ type ClusterHooks struct {
 	// order: it marks rooms unread on this instance's pages, and calls the
 	// webhooks of the entries written here.
 	OnEntry func(roomID int64, ev hub.Event)
+	// OnUser takes what another instance sent a user's pages: a room
+	// opened there is no longer marked unread here.
+	OnUser func(user string, ev hub.Event)
 }
 
 // botsRefresh is how often an instance linked to others reads the bots
@@ -54,6 +57,7 @@ func NewClusteredApp(d Deps) (*fiber.App, ClusterHooks) {
 			return evs, nil
 		},
 		OnEntry: a.clusterEntry,
+		OnUser:  a.unread.OpenedElsewhere,
 	}
 }
 

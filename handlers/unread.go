@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -138,15 +140,46 @@ func (u *unreadRooms) LastSeen(userID, roomID int64) int64 {
 // Opened records that the user looks at the room now: their other open
 // pages stop showing it unread.
 func (u *unreadRooms) Opened(user string, link views.RoomLink) {
-	u.mu.Lock()
-	_, was := u.marked[user][link.ID]
-	delete(u.marked[user], link.ID)
-	u.mu.Unlock()
-	if was {
-		link.Unread, link.Current = false, false
+	was := u.unmark(user, link.ID)
+	link.Unread, link.Current = false, false
+	switch {
+	case u.here:
+		// Other instances may have marked the user's pages there: each
+		// clears its own (see OpenedElsewhere).
+		ev := hub.Event{Data: renderBytes(views.RoomLinkChanged(link)), Meta: openedMeta(link.ID)}
+		if was {
+			u.hub.SendUser(user, link.ID, ev)
+		} else {
+			u.hub.SendUserElsewhere(user, link.ID, ev)
+		}
+	case was:
 		u.hub.SendUser(user, link.ID, hub.Event{Data: renderBytes(views.RoomLinkChanged(link))})
 	}
 }
+
+// unmark forgets that the user's pages show the room unread, and reports
+// whether they did.
+func (u *unreadRooms) unmark(user string, roomID int64) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	_, was := u.marked[user][roomID]
+	delete(u.marked[user], roomID)
+	return was
+}
+
+// OpenedElsewhere takes what another instance sent the user's pages here:
+// if the user opened a room there, and this instance had marked it unread
+// on their pages, the mark goes (the frame said so already), and the
+// room's next entry marks it again.
+func (u *unreadRooms) OpenedElsewhere(user string, ev hub.Event) {
+	if roomID, ok := strings.CutPrefix(ev.Meta, "opened "); ok {
+		if id, err := strconv.ParseInt(roomID, 10, 64); err == nil {
+			u.unmark(user, id)
+		}
+	}
+}
+
+func openedMeta(roomID int64) string { return "opened " + strconv.FormatInt(roomID, 10) }
 
 // Entry marks the entry's room unread on the open pages of its members who
 // are not following it, once until they open it, and returns what it knows

@@ -393,6 +393,13 @@ func (h *Hub) SendUser(user string, skipRoom int64, ev Event) int {
 	return h.SendUserHere(user, skipRoom, ev)
 }
 
+// SendUserElsewhere is SendUser on the other instances alone.
+func (h *Hub) SendUserElsewhere(user string, skipRoom int64, ev Event) {
+	if h.relay != nil {
+		h.relay.SendUser(user, skipRoom, ev)
+	}
+}
+
 // SendUserHere is SendUser on this instance alone.
 func (h *Hub) SendUserHere(user string, skipRoom int64, ev Event) int {
 	h.mu.Lock()

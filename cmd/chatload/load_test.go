@@ -91,7 +91,7 @@ func TestRunLoadAcrossInstances(t *testing.T) {
 		app, hooks := handlers.NewClusteredApp(handlers.Deps{Store: db, Hub: h, Logger: slog.New(slog.DiscardHandler),
 			Argon2: handlers.Argon2Params{Memory: 1024, Time: 1, Threads: 1}, Clustered: true})
 		link, err := cluster.Start(context.Background(), cluster.Config{URL: ns.ClientURL(), Hub: h,
-			Latest: hooks.Latest, Fill: hooks.Fill, OnEntry: hooks.OnEntry})
+			Latest: hooks.Latest, Fill: hooks.Fill, OnEntry: hooks.OnEntry, OnUser: hooks.OnUser})
 		if err != nil {
 			t.Fatal(err)
 		}
