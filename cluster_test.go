@@ -19,29 +19,14 @@ import (
 	"time"
 
 	"chat/internal/testdb"
+	"chat/internal/testnats"
 	"chat/store"
 
 	fws "github.com/fasthttp/websocket"
-	natsserver "github.com/nats-io/nats-server/v2/server"
 )
 
 // The chat as several instances: three processes of the built binary on
 // loopback ports, one PostgreSQL schema, one NATS server in the test.
-
-// startNATS runs a NATS server on a free loopback port for the test.
-func startNATS(t *testing.T) string {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats did not start")
-	}
-	t.Cleanup(ns.Shutdown)
-	return ns.ClientURL()
-}
 
 // buildChat builds the chat binary into the test's folder.
 func buildChat(t *testing.T) string {
@@ -319,7 +304,7 @@ func TestClusterOfThree(t *testing.T) {
 	}
 	testdb.RequirePostgres(t)
 	dbURL := testdb.NewPostgres(t)
-	natsURL := startNATS(t)
+	natsURL := testnats.Start(t)
 	bin := buildChat(t)
 	args := []string{"-db", dbURL, "-nats", natsURL, "-post-limit", "200", "-login-limit", "5"}
 	insts := []*instance{launchInstance(t, bin, args...), launchInstance(t, bin, args...), launchInstance(t, bin, args...)}

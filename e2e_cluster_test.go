@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"chat/internal/testdb"
+	"chat/internal/testnats"
 
 	"github.com/chromedp/chromedp"
 )
@@ -17,7 +18,7 @@ func TestBrowserAcrossInstances(t *testing.T) {
 	chromiumPath(t)
 	testdb.RequirePostgres(t)
 	dbURL := testdb.NewPostgres(t)
-	natsURL := startNATS(t)
+	natsURL := testnats.Start(t)
 	a := start(t, dbURL, "-nats", natsURL, "-post-limit", "0")
 	b := start(t, dbURL, "-nats", natsURL, "-post-limit", "0")
 	errs := &pageErrors{}

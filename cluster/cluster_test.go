@@ -12,25 +12,11 @@ import (
 
 	"chat/cluster"
 	"chat/hub"
+	"chat/internal/testnats"
 	"chat/store"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
-
-func startNATS(t *testing.T) string {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats did not start")
-	}
-	t.Cleanup(ns.Shutdown)
-	return ns.ClientURL()
-}
 
 // presence renders presence as plain text, for the tests to read.
 type presence struct{}
@@ -68,7 +54,7 @@ func newRig(t *testing.T, posts int) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, url: startNATS(t), db: db, room: room.ID, user: u.ID}
+	r := &rig{t: t, url: testnats.Start(t), db: db, room: room.ID, user: u.ID}
 	r.store(posts)
 	return r
 }

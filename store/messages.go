@@ -69,18 +69,8 @@ func (s *Store) CreatePost(ctx context.Context, roomID, userID int64, text, clie
 
 func (s *Store) createPost(ctx context.Context, b *Batch, roomID, userID int64, text, clientID string) (Message, bool, error) {
 	tx := b.tx
-	if clientID != "" {
-		rows, err := tx.StmtContext(ctx, s.stmts.findClientID).QueryContext(ctx, userID, clientID)
-		if err != nil {
-			return Message{}, false, fmt.Errorf("store: create post: %w", err)
-		}
-		msgs, err := scanMessages(rows)
-		if err != nil {
-			return Message{}, false, err
-		}
-		if len(msgs) > 0 {
-			return msgs[0], false, nil
-		}
+	if m, found, err := s.findClientID(ctx, tx, userID, clientID); found || err != nil {
+		return m, false, err
 	}
 	mentions, err := s.findMentions(ctx, tx, text)
 	if err != nil {
@@ -522,18 +512,8 @@ func (s *Store) createPostPG(ctx context.Context, b *Batch, roomID, userID int64
 	err = tx.StmtContext(ctx, s.stmts.insertPostPG).QueryRowContext(ctx,
 		roomID, userID, text, now, clientID, encodeMentions(mentions), pgTokens(text)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		if clientID != "" {
-			rows, err := tx.StmtContext(ctx, s.stmts.findClientID).QueryContext(ctx, userID, clientID)
-			if err != nil {
-				return Message{}, false, fmt.Errorf("store: create post: %w", err)
-			}
-			msgs, err := scanMessages(rows)
-			if err != nil {
-				return Message{}, false, err
-			}
-			if len(msgs) > 0 {
-				return msgs[0], false, nil
-			}
+		if m, found, err := s.findClientID(ctx, tx, userID, clientID); found || err != nil {
+			return m, false, err
 		}
 		if err := roomExists(ctx, tx, roomID); err != nil {
 			return Message{}, false, err
@@ -550,4 +530,20 @@ func (s *Store) createPostPG(ctx context.Context, b *Batch, roomID, userID int64
 	}
 	return Message{ID: id, RoomID: roomID, UserID: userID, Author: author, Kind: KindPost, Text: text, CreatedAt: fromMillis(now),
 		ClientID: clientID, Mentions: mentions, Prev: prev}, true, nil
+}
+
+// findClientID finds the post the user gave clientID to, if any.
+func (s *Store) findClientID(ctx context.Context, tx *dbTx, userID int64, clientID string) (Message, bool, error) {
+	if clientID == "" {
+		return Message{}, false, nil
+	}
+	rows, err := tx.StmtContext(ctx, s.stmts.findClientID).QueryContext(ctx, userID, clientID)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("store: create post: %w", err)
+	}
+	msgs, err := scanMessages(rows)
+	if err != nil || len(msgs) == 0 {
+		return Message{}, false, err
+	}
+	return msgs[0], true, nil
 }

@@ -6,10 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -69,35 +65,28 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 	)`); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	names, err := fs.Glob(pgMigrations, "migrations/postgres/*.sql")
+	files, err := migrationFiles(pgMigrations, "migrations/postgres")
 	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
+		return err
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/postgres/")
-		num, _, ok := strings.Cut(base, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return fmt.Errorf("store: migrate: bad migration name %q", base)
-		}
+	for _, f := range files {
 		var done int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", version).Scan(&done); err != nil {
-			return fmt.Errorf("store: migrate %s: %w", base, err)
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", f.version).Scan(&done); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", f.path, err)
 		}
 		if done > 0 {
 			continue
 		}
-		body, err := pgMigrations.ReadFile(name)
+		body, err := pgMigrations.ReadFile(f.path)
 		if err != nil {
 			return err
 		}
 		// Executed as it is: the file has no placeholders to rewrite.
 		if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil {
-			return fmt.Errorf("store: migrate %s: %w", base, err)
+			return fmt.Errorf("store: migrate %s: %w", f.path, err)
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", version, s.now().UnixMilli()); err != nil {
-			return fmt.Errorf("store: migrate %s: %w", base, err)
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", f.version, s.now().UnixMilli()); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", f.path, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -229,23 +229,42 @@ func (s *Store) migrate(ctx context.Context) error {
 	)`); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := migrationFiles(migrations, "migrations")
 	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
+		return err
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		num, _, ok := strings.Cut(base, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return fmt.Errorf("store: migrate: bad migration name %q", base)
-		}
-		if err := s.applyMigration(ctx, version, name); err != nil {
-			return fmt.Errorf("store: migrate %s: %w", base, err)
+	for _, f := range files {
+		if err := s.applyMigration(ctx, f.version, f.path); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", f.path, err)
 		}
 	}
 	return nil
+}
+
+// migrationFile is one numbered migration (NNNN_what.sql).
+type migrationFile struct {
+	version int
+	path    string
+}
+
+// migrationFiles lists the migrations of a folder, in order.
+func migrationFiles(fsys fs.FS, dir string) ([]migrationFile, error) {
+	names, err := fs.Glob(fsys, dir+"/*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	sort.Strings(names)
+	files := make([]migrationFile, 0, len(names))
+	for _, name := range names {
+		base := strings.TrimPrefix(name, dir+"/")
+		num, _, ok := strings.Cut(base, "_")
+		version, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("store: migrate: bad migration name %q", base)
+		}
+		files = append(files, migrationFile{version, name})
+	}
+	return files, nil
 }
 
 func (s *Store) applyMigration(ctx context.Context, version int, name string) error {

@@ -16,9 +16,10 @@ import (
 	"chat/handlers"
 	"chat/hub"
 	"chat/internal/testdb"
+	"chat/internal/testnats"
 	"chat/store"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/gofiber/fiber/v2"
 )
 
 // The load tool against a real chat on loopback: every post reaches every
@@ -29,23 +30,10 @@ func TestRunLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := hub.New(hub.Config{Presence: handlers.PresenceFrames()})
-	app := handlers.NewApp(handlers.Deps{Store: db, Hub: h, Logger: slog.New(slog.DiscardHandler),
-		Argon2: handlers.Argon2Params{Memory: 1024, Time: 1, Threads: 1}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go app.Listener(ln)
-	t.Cleanup(func() {
-		h.Shutdown(hub.CloseServiceReboot, "")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		h.Wait(ctx)
-		app.ShutdownWithContext(ctx)
-		db.Close()
-	})
+	app := handlers.NewApp(testDeps(db, h))
+	base := serve(t, app, h, db.Close)
 	out := filepath.Join(t.TempDir(), "result.json")
-	o := options{url: "http://" + ln.Addr().String(), users: 6, rooms: 2, conns: 24, senders: 4, rate: 40,
+	o := options{url: base, users: 6, rooms: 2, conns: 24, senders: 4, rate: 40,
 		duration: 2 * time.Second, jsonOut: out, accounts: filepath.Join(t.TempDir(), "accounts.json")}
 	if err := runLoad(context.Background(), o, io.Discard); err != nil {
 		t.Fatal(err)
@@ -71,15 +59,7 @@ func TestRunLoad(t *testing.T) {
 // of its room once, whichever instance it was posted on.
 func TestRunLoadAcrossInstances(t *testing.T) {
 	testdb.RequirePostgres(t)
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats did not start")
-	}
-	defer ns.Shutdown()
+	natsURL := testnats.Start(t)
 	dbURL := testdb.NewPostgres(t)
 	var urls []string
 	for range 2 {
@@ -88,28 +68,15 @@ func TestRunLoadAcrossInstances(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := hub.New(hub.Config{Presence: handlers.PresenceFrames()})
-		app, hooks := handlers.NewClusteredApp(handlers.Deps{Store: db, Hub: h, Logger: slog.New(slog.DiscardHandler),
-			Argon2: handlers.Argon2Params{Memory: 1024, Time: 1, Threads: 1}, Clustered: true})
-		link, err := cluster.Start(context.Background(), cluster.Config{URL: ns.ClientURL(), Hub: h,
+		deps := testDeps(db, h)
+		deps.Clustered = true
+		app, hooks := handlers.NewClusteredApp(deps)
+		link, err := cluster.Start(context.Background(), cluster.Config{URL: natsURL, Hub: h,
 			Latest: hooks.Latest, Fill: hooks.Fill, OnEntry: hooks.OnEntry, OnUser: hooks.OnUser})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go app.Listener(ln)
-		t.Cleanup(func() {
-			h.Shutdown(hub.CloseServiceReboot, "")
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			h.Wait(ctx)
-			app.ShutdownWithContext(ctx)
-			link.Close()
-			db.Close()
-		})
-		urls = append(urls, "http://"+ln.Addr().String())
+		urls = append(urls, serve(t, app, h, link.Close, db.Close))
 	}
 	out := filepath.Join(t.TempDir(), "result.json")
 	// Three rooms over two instances: each room has connections on both.
@@ -130,4 +97,31 @@ func TestRunLoadAcrossInstances(t *testing.T) {
 	if res.URL != strings.Join(urls, ",") {
 		t.Errorf("result names %q", res.URL)
 	}
+}
+
+func testDeps(db *store.Store, h *hub.Hub) handlers.Deps {
+	return handlers.Deps{Store: db, Hub: h, Logger: slog.New(slog.DiscardHandler),
+		Argon2: handlers.Argon2Params{Memory: 1024, Time: 1, Threads: 1}}
+}
+
+// serve runs the app on a loopback port until the test ends, then stops
+// it and calls closers, in order; it returns the app's URL.
+func serve(t *testing.T, app *fiber.App, h *hub.Hub, closers ...func() error) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go app.Listener(ln)
+	t.Cleanup(func() {
+		h.Shutdown(hub.CloseServiceReboot, "")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		h.Wait(ctx)
+		app.ShutdownWithContext(ctx)
+		for _, c := range closers {
+			c()
+		}
+	})
+	return "http://" + ln.Addr().String()
 }
