@@ -158,6 +158,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 			c.log.Info("nats reconnected")
 			// Others may have dropped this instance meanwhile.
 			c.sendFull()
+			// What others published meanwhile never came: the rooms
+			// followed here read it back now, not at their next entry.
+			go c.catchUp()
 		}),
 	)
 	if err != nil {
@@ -487,6 +490,30 @@ func (c *Cluster) fill(roomID int64) {
 		c.mu.Unlock()
 		return
 	}
+	c.fillLocked(roomID, ro)
+}
+
+// catchUp reads back the entries of every room with connections here
+// that came after the last delivered.
+func (c *Cluster) catchUp() {
+	for roomID := range c.hub.LocalPresence() {
+		c.mu.Lock()
+		ro := c.rooms[roomID]
+		if ro == nil {
+			ro = &roomOrder{}
+			c.rooms[roomID] = ro
+		}
+		if ro.filling {
+			c.mu.Unlock() // a fill is on its way
+			continue
+		}
+		ro.filling = true
+		c.fillLocked(roomID, ro)
+	}
+}
+
+// fillLocked does the reading back of fill; mu is held, and let go.
+func (c *Cluster) fillLocked(roomID int64, ro *roomOrder) {
 	after := ro.last
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -31,6 +31,7 @@ func (presence) Left(_ int64, user string) []byte   { return []byte("left:" + us
 // instance would, and the cluster link of a hub reading them back.
 type rig struct {
 	t     *testing.T
+	nats  *testnats.Server
 	url   string
 	db    *store.Store
 	room  int64
@@ -54,7 +55,8 @@ func newRig(t *testing.T, posts int) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, url: testnats.Start(t), db: db, room: room.ID, user: u.ID}
+	ns := testnats.Run(t, -1)
+	r := &rig{t: t, nats: ns, url: ns.URL, db: db, room: room.ID, user: u.ID}
 	r.store(posts)
 	return r
 }
@@ -255,4 +257,33 @@ func waitFor(d time.Duration, cond func() bool) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return true
+}
+
+// TestCatchUpAfterNATSOutage: entries stored while the NATS server was
+// down never come on it; once the link is back, the rooms followed here
+// read them back at once, without waiting for their next entry.
+func TestCatchUpAfterNATSOutage(t *testing.T) {
+	r := newRig(t, 2)
+	h, _ := r.link(time.Hour, 100*time.Millisecond) // no fill on a gap: only the catch-up
+	sub, err := h.Subscribe(r.room, "bob", "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(r.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	r.publish(nc, 1)
+	if got := received(sub, 1); !slices.Equal(got, []string{"post 1"}) {
+		t.Fatalf("before the outage: %q", got)
+	}
+	// The server goes; two posts are stored meanwhile (their instance
+	// could not publish them); the server comes back on the same port.
+	r.nats.Stop()
+	r.store(2)
+	r.nats = testnats.Run(t, r.nats.Port)
+	if got := received(sub, 2); !slices.Equal(got, []string{"post 2", "post 3"}) {
+		t.Errorf("after the outage: %q", got)
+	}
 }
