@@ -17,6 +17,7 @@ import (
 
 	"chat/handlers"
 	"chat/hub"
+	"chat/internal/testdb"
 	"chat/store"
 )
 
@@ -28,12 +29,49 @@ const benchEntries = 1_000_000
 // from a vocabulary of 20,000 with a long tail, as conversation is: a few
 // words in most posts, most words in few.
 func seededDB(b *testing.B) (string, string) {
+	if testdb.Postgres() {
+		return seededPostgres(b)
+	}
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("chat-bench-%d-v4.db", benchEntries))
 	tokenFile := path + ".token"
 	if tok, err := os.ReadFile(tokenFile); err == nil {
 		return path, string(tok)
 	}
 	os.Remove(path)
+	token := seed(b, path)
+	os.WriteFile(tokenFile, []byte(token), 0o600)
+	return path, token
+}
+
+// seededPostgres is seededDB on PostgreSQL: a schema of its own in the
+// tests' database, kept for later runs.
+func seededPostgres(b *testing.B) (string, string) {
+	schema := fmt.Sprintf("chat_bench_%d_v1", benchEntries)
+	tokenFile := filepath.Join(os.TempDir(), schema+".token")
+	u, err := url.Parse(os.Getenv(testdb.EnvPostgres))
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema+",public")
+	u.RawQuery = q.Encode()
+	if tok, err := os.ReadFile(tokenFile); err == nil {
+		return u.String(), string(tok)
+	}
+	if _, err := testdb.Column(os.Getenv(testdb.EnvPostgres), "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := testdb.Column(os.Getenv(testdb.EnvPostgres), "CREATE SCHEMA "+schema); err != nil {
+		b.Fatal(err)
+	}
+	token := seed(b, u.String())
+	os.WriteFile(tokenFile, []byte(token), 0o600)
+	return u.String(), token
+}
+
+// seed fills a new database with the room of a million posts and returns
+// a session token of its member.
+func seed(b *testing.B, path string) string {
 	ctx := context.Background()
 	s, err := store.Open(ctx, path)
 	if err != nil {
@@ -74,8 +112,7 @@ func seededDB(b *testing.B) (string, string) {
 			b.Fatal(err)
 		}
 	}
-	os.WriteFile(tokenFile, []byte(token), 0o600)
-	return path, token
+	return token
 }
 
 // benchVocabulary makes 20,000 distinct words from syllables, the first
