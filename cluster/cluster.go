@@ -94,6 +94,10 @@ type roomOrder struct {
 	last int64 // the newest entry delivered here
 	// waiting are entries whose predecessor has not come yet, by it.
 	waiting map[int64]hub.Event
+	// behind are the room's other events (changes, typing) that came
+	// while entries waited: they follow those entries, so that a change
+	// never reaches a page before the entry it changes.
+	behind  []hub.Event
 	filling bool
 }
 
@@ -425,6 +429,8 @@ func (c *Cluster) onRoom(m *nats.Msg) {
 	var out []delivery
 	if kind == kindEntry {
 		out = c.entryLocked(roomID, ev, nil)
+	} else if ro := c.rooms[roomID]; ro != nil && len(ro.waiting) > 0 {
+		ro.behind = append(ro.behind, ev)
 	} else {
 		out = []delivery{{roomID, ev}}
 	}
@@ -476,6 +482,12 @@ func (c *Cluster) drainLocked(roomID int64, ro *roomOrder, out []delivery) []del
 		if ev.Seq <= ro.last {
 			delete(ro.waiting, prev)
 		}
+	}
+	if len(ro.waiting) == 0 {
+		for _, ev := range ro.behind {
+			out = append(out, delivery{roomID, ev})
+		}
+		ro.behind = nil
 	}
 	return out
 }

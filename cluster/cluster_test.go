@@ -287,3 +287,43 @@ func TestCatchUpAfterNATSOutage(t *testing.T) {
 		t.Errorf("after the outage: %q", got)
 	}
 }
+
+// TestChangeWaitsForItsEntry: a change (no id) that comes while an entry
+// waits for a lost predecessor is delivered after them, not before.
+func TestChangeWaitsForItsEntry(t *testing.T) {
+	r := newRig(t, 3)
+	h, _ := r.link(150*time.Millisecond, 100*time.Millisecond)
+	sub, err := h.Subscribe(r.room, "bob", "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(r.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	r.publish(nc, 2) // post 1 is lost
+	// An edit of post 2, published after it.
+	change := append([]byte{'v', 0}, "post 2, edited"...)
+	if err := nc.Publish(fmt.Sprintf("chat.room.%d", r.room), change); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	var got []string
+	deadline := time.After(2 * time.Second)
+	for len(got) < 3 {
+		select {
+		case <-sub.Ready():
+			for _, ev := range sub.Take(nil) {
+				if !strings.HasPrefix(string(ev.Data), "list:") {
+					got = append(got, string(ev.Data))
+				}
+			}
+		case <-deadline:
+			t.Fatalf("got %q", got)
+		}
+	}
+	if want := []string{"post 1", "post 2", "post 2, edited"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
