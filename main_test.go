@@ -336,7 +336,20 @@ func TestParseConfig(t *testing.T) {
 	if _, err := parseConfig([]string{"-h"}, func(string) string { return "" }, &help); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v", err)
 	}
-	for _, f := range []string{"-addr", "CHAT_ADDR", "-db", "CHAT_DB", "-post-limit", "CHAT_POST_LIMIT", "-trusted-proxies", "-webhook-allow", "CHAT_WEBHOOK_ALLOW"} {
+	// -nats links instances sharing one PostgreSQL database: with a
+	// SQLite file it is refused, saying why; with a URL it is taken.
+	noEnv := func(string) string { return "" }
+	if _, err := parseConfig([]string{"-nats", "nats://127.0.0.1:4222"}, noEnv, io.Discard); err == nil || !strings.Contains(err.Error(), "postgres://") {
+		t.Errorf("-nats with a SQLite file: %v", err)
+	}
+	linked, err := parseConfig([]string{"-nats", "nats://127.0.0.1:4222", "-db", "postgres://chat@db/chat"}, noEnv, io.Discard)
+	if err != nil || linked.nats != "nats://127.0.0.1:4222" || linked.natsSubject != "chat" {
+		t.Errorf("-nats with PostgreSQL: %+v %v", linked, err)
+	}
+	if _, err := parseConfig([]string{"-nats-subject", "chat.>"}, noEnv, io.Discard); err == nil {
+		t.Error("a wildcard NATS subject was taken")
+	}
+	for _, f := range []string{"-addr", "CHAT_ADDR", "-db", "CHAT_DB", "-post-limit", "CHAT_POST_LIMIT", "-trusted-proxies", "-webhook-allow", "CHAT_WEBHOOK_ALLOW", "-nats", "CHAT_NATS"} {
 		if !strings.Contains(help.String(), f) {
 			t.Errorf("-h does not mention %s", f)
 		}
