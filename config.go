@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +23,8 @@ type config struct {
 	postLimit      int
 	roomLimit      int
 	loginLimit     int
+	loginAddrLimit int
+	baseURL        string
 	maxSockets     int
 	bodyLimit      int
 	webhookAllow   []string
@@ -49,7 +53,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	db := str("db", "CHAT_DB", "chat.db", "SQLite database file, or a postgres:// URL")
 	postLimit := str("post-limit", "CHAT_POST_LIMIT", "30", "posts a user may make per 10 seconds, 0 for no limit")
 	roomLimit := str("room-limit", "CHAT_ROOM_LIMIT", "10", "rooms a user may create per hour, 0 for no limit")
-	loginLimit := str("login-limit", "CHAT_LOGIN_LIMIT", "10", "failed logins per username and per client address in 15 minutes before 429, 0 for no limit")
+	loginLimit := str("login-limit", "CHAT_LOGIN_LIMIT", "10", "failed logins per username in 15 minutes before 429, 0 for no limit")
+	loginAddrLimit := str("login-addr-limit", "CHAT_LOGIN_ADDR_LIMIT", "100", "failed logins from one client address in 15 minutes before 429 (below it, each failure slows the next a little), 0 for no limit")
+	baseURL := str("base-url", "CHAT_BASE_URL", "", "the chat's public address, as in links it hands out (https://chat.example.com); empty: http:// and -addr")
 	maxSockets := str("max-sockets", "CHAT_MAX_SOCKETS", "16", "WebSocket connections one user may hold at once")
 	bodyLimit := str("body-limit", "CHAT_BODY_LIMIT", "262144", "largest request body in bytes (at least 65536)")
 	sessionIdle := str("session-idle", "CHAT_SESSION_IDLE", "720h", "how long a session lives unused")
@@ -70,6 +76,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if fs.NArg() > 0 {
 		return config{}, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
+	var err error
 	c := config{addr: *addr, db: *db, pprofAddr: *pprofAddr, metricsAddr: *metricsAddr, logFormat: *logFormat}
 	var errs []error
 	num := func(name, v string, min int) int {
@@ -82,9 +89,15 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	c.postLimit = num("post-limit", *postLimit, 0)
 	c.roomLimit = num("room-limit", *roomLimit, 0)
 	c.loginLimit = num("login-limit", *loginLimit, 0)
+	c.loginAddrLimit = num("login-addr-limit", *loginAddrLimit, 0)
+	c.baseURL, err = parseBaseURL(*baseURL)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	c.maxSockets = num("max-sockets", *maxSockets, 1)
 	c.bodyLimit = num("body-limit", *bodyLimit, 64<<10)
-	d, err := time.ParseDuration(*sessionIdle)
+	var d time.Duration
+	d, err = time.ParseDuration(*sessionIdle)
 	if err != nil || d < time.Minute {
 		errs = append(errs, fmt.Errorf("-session-idle must be a duration of a minute or more: %q", *sessionIdle))
 	}
@@ -136,4 +149,32 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		return config{}, usageError{err}
 	}
 	return c, nil
+}
+
+// parseBaseURL checks a -base-url: scheme and host, no path; empty stays
+// empty (run then takes the address it listens on).
+func parseBaseURL(given string) (string, error) {
+	if given == "" {
+		return "", nil
+	}
+	u, err := url.Parse(given)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("-base-url must be http(s)://host[:port], with no path: %q", given)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// listenBaseURL is the chat's address when no -base-url is given: http://
+// and the host and port it listens on (localhost for every interface).
+// Never a client's Host header.
+func listenBaseURL(ln net.Addr) string {
+	host, port, err := net.SplitHostPort(ln.String())
+	if err != nil {
+		return "http://localhost"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -86,6 +86,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		defer stop()
 	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if cfg.baseURL == "" {
+		cfg.baseURL = listenBaseURL(ln.Addr())
+	}
 	deps := handlers.Deps{
 		Metrics:          metrics,
 		MetricsElsewhere: cfg.metricsAddr != "",
@@ -95,6 +103,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		PostLimit:        cfg.postLimit,
 		RoomLimit:        cfg.roomLimit,
 		LoginLimit:       cfg.loginLimit,
+		LoginAddrLimit:   cfg.loginAddrLimit,
+		BaseURL:          cfg.baseURL,
 		BodyLimit:        cfg.bodyLimit,
 		WebhookAllow:     cfg.webhookAllow,
 		SessionIdle:      cfg.sessionIdle,
@@ -143,10 +153,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		defer stop()
 	}
 
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
-	}
 	logger.Info("listening", "url", "http://"+ln.Addr().String(), "db", redactDB(cfg.db), "open_files", files)
 
 	served := make(chan error, 1)

@@ -32,10 +32,16 @@ type Deps struct {
 	// RoomLimit is how many rooms a user may create per hour; 0 turns the
 	// limit off.
 	RoomLimit int
-	// LoginLimit is how many failed logins a username, and a client
-	// address, may have in 15 minutes before the next gets 429; 0 turns
-	// the limit off.
+	// LoginLimit is how many failed logins a username may have in 15
+	// minutes before the next gets 429; 0 turns the limit off.
 	LoginLimit int
+	// LoginAddrLimit is how many failed logins one client address may have
+	// in 15 minutes before the next gets 429; it is much higher than
+	// LoginLimit, as thousands may share an address. 0 turns it off.
+	LoginAddrLimit int
+	// BaseURL is the chat's public address (scheme and host), which the
+	// links it hands out start with; empty: links are paths alone.
+	BaseURL string
 	// BodyLimit bounds a request body, in bytes; 0 means 256 KiB.
 	BodyLimit int
 	// SessionIdle is how long a session lives unused (the cookie's age).
@@ -88,6 +94,7 @@ type App struct {
 	loginNames   limiter[string]
 	loginAddrs   limiter[string]
 	proxies      []netip.Prefix
+	baseURL      string
 	sessionIdle  time.Duration
 	argon        Argon2Params
 	now          func() time.Time
@@ -118,8 +125,9 @@ func newApp(d Deps) (*App, *fiber.App) {
 		boosts:       newLimiter[int64](d.Store, "boost", d.PostLimit, 10*time.Second, d.Logger),
 		rooms:        newLimiter[int64](d.Store, "room", d.RoomLimit, time.Hour, d.Logger),
 		loginNames:   newLimiter[string](d.Store, "login-name", d.LoginLimit, loginWindow, d.Logger),
-		loginAddrs:   newLimiter[string](d.Store, "login-addr", d.LoginLimit, loginWindow, d.Logger),
+		loginAddrs:   newLimiter[string](d.Store, "login-addr", d.LoginAddrLimit, loginWindow, d.Logger),
 		proxies:      d.TrustedProxies,
+		baseURL:      strings.TrimSuffix(d.BaseURL, "/"),
 		sessionIdle:  d.SessionIdle,
 		argon:        d.Argon2,
 		now:          d.Clock,
