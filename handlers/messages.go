@@ -24,6 +24,9 @@ func (a *App) writeEntry(ctx context.Context, roomID int64, write func(ctx conte
 type errPostRefused struct {
 	status int
 	reason string
+	// newID: the client id cannot be used again; the form comes back
+	// without it, so that the page makes another.
+	newID bool
 }
 
 func (e *errPostRefused) Error() string { return e.reason }
@@ -49,16 +52,21 @@ func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw,
 		problem = "That message could not be read. Reload the page and try again."
 	}
 	if problem != "" {
-		return store.Message{}, false, &errPostRefused{http.StatusUnprocessableEntity, problem}
+		return store.Message{}, false, &errPostRefused{status: http.StatusUnprocessableEntity, reason: problem}
 	}
 	if !a.posts.Allow(user.ID, a.now()) {
-		return store.Message{}, false, &errPostRefused{http.StatusTooManyRequests, "You are posting too fast. Wait a few seconds."}
+		return store.Message{}, false, &errPostRefused{status: http.StatusTooManyRequests, reason: "You are posting too fast. Wait a few seconds."}
 	}
 	msg, created, err := a.writer.Write(ctx, roomID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
 		return b.CreatePost(ctx, roomID, user.ID, text, clientID)
 	})
-	if errors.Is(err, store.ErrNotMember) {
-		return store.Message{}, false, &errPostRefused{http.StatusForbidden, "Join the room to post in it."}
+	switch {
+	case errors.Is(err, store.ErrNotMember):
+		return store.Message{}, false, &errPostRefused{status: http.StatusForbidden, reason: "Join the room to post in it."}
+	case errors.Is(err, store.ErrConflict):
+		// The page gave this id to a post in another room.
+		return store.Message{}, false, &errPostRefused{status: http.StatusUnprocessableEntity,
+			reason: "That message was already sent in another room. Reload the page and send it again.", newID: true}
 	}
 	return msg, created, err
 }
@@ -77,7 +85,11 @@ func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 		if refused.status == http.StatusTooManyRequests {
 			c.Set(fiber.HeaderRetryAfter, "10")
 		}
-		return a.showRoom(c, refused.status, views.ComposeForm{Text: raw, ClientID: c.FormValue("client_id"), Error: refused.reason})
+		clientID := c.FormValue("client_id")
+		if refused.newID {
+			clientID = ""
+		}
+		return a.showRoom(c, refused.status, views.ComposeForm{Text: raw, ClientID: clientID, Error: refused.reason})
 	}
 	if err != nil {
 		return err

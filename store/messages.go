@@ -57,8 +57,9 @@ const (
 
 // CreatePost stores a post by a member of the room. A user who is not a
 // member gives ErrNotMember, an unknown room ErrNotFound. A clientID the
-// user has given a post before stores nothing: it returns that post, with
-// created false.
+// user has given a post in this room before stores nothing: it returns
+// that post, with created false; one given to a post in another room is
+// ErrConflict.
 func (s *Store) CreatePost(ctx context.Context, roomID, userID int64, text, clientID string) (msg Message, created bool, err error) {
 	err = s.WriteBatch(ctx, func(b *Batch) error {
 		msg, created, err = b.CreatePost(ctx, roomID, userID, text, clientID)
@@ -69,7 +70,7 @@ func (s *Store) CreatePost(ctx context.Context, roomID, userID int64, text, clie
 
 func (s *Store) createPost(ctx context.Context, b *Batch, roomID, userID int64, text, clientID string) (Message, bool, error) {
 	tx := b.tx
-	if m, found, err := s.findClientID(ctx, tx, userID, clientID); found || err != nil {
+	if m, found, err := s.findClientID(ctx, tx, roomID, userID, clientID); found || err != nil {
 		return m, false, err
 	}
 	mentions, err := s.findMentions(ctx, tx, text)
@@ -512,7 +513,7 @@ func (s *Store) createPostPG(ctx context.Context, b *Batch, roomID, userID int64
 	err = tx.StmtContext(ctx, s.stmts.insertPostPG).QueryRowContext(ctx,
 		roomID, userID, text, now, clientID, encodeMentions(mentions), pgTokens(text)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		if m, found, err := s.findClientID(ctx, tx, userID, clientID); found || err != nil {
+		if m, found, err := s.findClientID(ctx, tx, roomID, userID, clientID); found || err != nil {
 			return m, false, err
 		}
 		if err := roomExists(ctx, tx, roomID); err != nil {
@@ -532,8 +533,11 @@ func (s *Store) createPostPG(ctx context.Context, b *Batch, roomID, userID int64
 		ClientID: clientID, Mentions: mentions, Prev: prev}, true, nil
 }
 
-// findClientID finds the post the user gave clientID to, if any.
-func (s *Store) findClientID(ctx context.Context, tx *dbTx, userID int64, clientID string) (Message, bool, error) {
+// findClientID finds the post the user gave clientID to, if any. An id
+// names one post in one room: given to a post in another room, it is
+// ErrConflict (a page replaying a send replays it in its own room, so
+// this is not a replay, and storing nothing would lose the post).
+func (s *Store) findClientID(ctx context.Context, tx *dbTx, roomID, userID int64, clientID string) (Message, bool, error) {
 	if clientID == "" {
 		return Message{}, false, nil
 	}
@@ -544,6 +548,9 @@ func (s *Store) findClientID(ctx context.Context, tx *dbTx, userID int64, client
 	msgs, err := scanMessages(rows)
 	if err != nil || len(msgs) == 0 {
 		return Message{}, false, err
+	}
+	if msgs[0].RoomID != roomID {
+		return Message{}, false, fmt.Errorf("store: create post in room %d: client id used in room %d: %w", roomID, msgs[0].RoomID, ErrConflict)
 	}
 	return msgs[0], true, nil
 }

@@ -365,4 +365,17 @@ func TestCreatePostClientID(t *testing.T) {
 	if len(msgs) != 6 {
 		t.Errorf("%d entries, want 2 joins and 4 posts", len(msgs))
 	}
+	// The id names a post in its room: in another room it is refused, and
+	// nothing is stored there.
+	other, _, _ := s.CreateRoom(ctx, "other", alice.ID)
+	if m, created, err := s.CreatePost(ctx, other.ID, alice.ID, "elsewhere", "c-123456789"); !errors.Is(err, store.ErrConflict) || created {
+		t.Errorf("id reused in another room: %+v created=%v err=%v, want ErrConflict", m, created, err)
+	}
+	if msgs, _ := s.ListLatestMessages(ctx, other.ID, 50); len(msgs) != 1 {
+		t.Errorf("%d entries in the other room, want its creator's join alone", len(msgs))
+	}
+	again, created, err = s.CreatePost(ctx, room.ID, alice.ID, "once", "c-123456789")
+	if err != nil || created || again.ID != first.ID {
+		t.Errorf("replay after the refusal: %+v created=%v err=%v", again, created, err)
+	}
 }
