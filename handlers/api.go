@@ -58,7 +58,9 @@ func (a *App) handleAPIPost(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	msg, err := a.post(c.UserContext(), id, bot, string(c.Body()), "")
+	// The body as sent: refuseEncodedBody turned away compressed ones,
+	// and nothing here inflates it.
+	msg, err := a.post(c.UserContext(), id, bot, string(c.BodyRaw()), "")
 	var refused *errPostRefused
 	if errors.As(err, &refused) {
 		if refused.status == http.StatusTooManyRequests {

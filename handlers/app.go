@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"chat/hub"
@@ -105,6 +106,9 @@ type App struct {
 	// hashing bounds the password hashes computed at once: each takes
 	// 19 MiB, and a burst of logins must not take the machine's memory.
 	hashing chan struct{}
+	// handshakes holds, per connection whose socket upgrade is under
+	// way, how to give back its place (see connState).
+	handshakes sync.Map // net.Conn → func()
 	// written, on an instance linked to others, holds its entries until
 	// the cluster hands them back.
 	written writtenHere
@@ -184,6 +188,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             2 * time.Minute,
 	})
+	app.Server().ConnState = a.connState
 	a.metrics = d.Metrics
 	if a.metrics == nil {
 		a.metrics = NewMetrics(d.Hub)
@@ -293,6 +298,9 @@ func isHTMX(c *fiber.Ctx) bool { return c.Get("HX-Request") == "true" }
 // or (to htmx) a fragment. Server faults are logged once, with the request
 // id; their details never reach the user.
 func (a *App) handleError(c *fiber.Ctx, err error) error {
+	// The server's own answers (a malformed request, a body or headers
+	// too large) reach here without the middleware.
+	setSecurityHeaders(c)
 	status := http.StatusInternalServerError
 	msg := ""
 	var fe *fiber.Error
@@ -321,6 +329,9 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 	if msg == "" || msg == title {
 		msg = defaultMessage(status)
 	}
+	if strings.HasPrefix(c.Path(), "/api/") {
+		return c.Status(status).JSON(apiError{Error: msg})
+	}
 	if isHTMX(c) {
 		return render(c, status, views.ErrorFragment(msg))
 	}
@@ -339,6 +350,8 @@ func defaultMessage(status int) string {
 		return "That was more than the server takes in one request."
 	case http.StatusTooManyRequests:
 		return "Slow down a little, then try again."
+	case http.StatusRequestHeaderFieldsTooLarge:
+		return "The request's headers were larger than the server takes."
 	}
 	if status >= 500 {
 		return "Something went wrong on our side. Try again in a moment."

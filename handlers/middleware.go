@@ -40,10 +40,30 @@ func (a *App) requestLog(c *fiber.Ctx) error {
 // securityHeaders forbid framing, sniffing and any script or style that is
 // not one of our files.
 func securityHeaders(c *fiber.Ctx) error {
+	setSecurityHeaders(c)
+	return c.Next()
+}
+
+// setSecurityHeaders is every answer's: pages, files, and the errors the
+// server makes before any route runs (handleError sets them too).
+func setSecurityHeaders(c *fiber.Ctx) {
 	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'")
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Referrer-Policy", "same-origin")
 	c.Set("X-Frame-Options", "DENY")
+}
+
+// refuseEncodedBody answers 415 to a request whose body comes compressed
+// (Content-Encoding other than identity). The body limit counts the bytes
+// on the wire, and reading a form or a body would have them inflated with
+// no bound: 255 KB of gzip can be hundreds of MB. Browsers never compress
+// what they send, and the bots' API takes plain text.
+func refuseEncodedBody(c *fiber.Ctx) error {
+	for _, enc := range strings.Split(c.Get(fiber.HeaderContentEncoding), ",") {
+		if enc = strings.TrimSpace(enc); enc != "" && !strings.EqualFold(enc, "identity") {
+			return fiber.NewError(fiber.StatusUnsupportedMediaType, "Send the request uncompressed: the server takes no Content-Encoding.")
+		}
+	}
 	return c.Next()
 }
 

@@ -20,6 +20,7 @@ import (
 	fws "github.com/fasthttp/websocket"
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 const (
@@ -141,13 +142,33 @@ func (a *App) subscribeWS(c *fiber.Ctx, p wsParams) error {
 		}
 	}
 	p.giveUp = time.AfterFunc(wsClaimWait, release)
+	// A handshake whose 101 cannot be written (the client reset the
+	// connection) never reaches serveWS: connState releases its place as
+	// soon as the server closes the connection, not after wsClaimWait.
+	conn := c.Context().Conn()
+	a.handshakes.Store(conn, release)
 	c.Locals(localWS, p)
 	if err := c.Next(); err != nil {
+		a.handshakes.Delete(conn)
 		p.giveUp.Stop()
 		release()
 		return err
 	}
 	return nil
+}
+
+// connState follows the server's connections for the sockets' handshakes:
+// a hijacked connection goes on to serveWS, which claims its place; one
+// closed before that gives its place back at once.
+func (a *App) connState(conn net.Conn, state fasthttp.ConnState) {
+	switch state {
+	case fasthttp.StateHijacked:
+		a.handshakes.Delete(conn)
+	case fasthttp.StateClosed:
+		if release, ok := a.handshakes.LoadAndDelete(conn); ok {
+			release.(func())()
+		}
+	}
 }
 
 // wsOriginOK: a socket's Origin must name this site. Browsers always send
