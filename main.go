@@ -223,12 +223,7 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 	if fs.NArg() != 1 {
 		return usageError{errors.New("usage: chat backup [-db FILE] DEST")}
 	}
-	db, err := store.Open(ctx, *dbPath)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.Backup(ctx, fs.Arg(0)); err != nil {
+	if err := store.BackupFile(ctx, *dbPath, fs.Arg(0)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "backed up %s to %s\n", *dbPath, fs.Arg(0))

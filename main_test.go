@@ -313,6 +313,40 @@ func TestBackupWhileRunning(t *testing.T) {
 	}
 }
 
+// A backup of a file that is not there, or is no chat database, fails and
+// creates nothing: neither the source nor the copy.
+func TestBackupRefusesMissingSource(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.db")
+	dest := filepath.Join(dir, "out.db")
+	var out strings.Builder
+	err := run(context.Background(), []string{"backup", "-db", missing, dest}, func(string) string { return "" }, &out)
+	if err == nil {
+		t.Fatalf("a backup of a missing file succeeded: %q", out.String())
+	}
+	if strings.Contains(out.String(), "backed up") {
+		t.Errorf("said %q", out.String())
+	}
+	for _, p := range []string{missing, dest} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s was created", p)
+		}
+	}
+
+	// A file that is not a chat's database is not touched either.
+	other := filepath.Join(dir, "notes.txt")
+	os.WriteFile(other, []byte("shopping list"), 0o600)
+	if err := run(context.Background(), []string{"backup", "-db", other, dest}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("a backup of a text file succeeded")
+	}
+	if b, _ := os.ReadFile(other); string(b) != "shopping list" {
+		t.Errorf("the text file was changed: %q", b)
+	}
+	if _, err := os.Stat(dest); err == nil {
+		t.Error("a copy was made of a text file")
+	}
+}
+
 func TestParseConfig(t *testing.T) {
 	env := map[string]string{"CHAT_POST_LIMIT": "5", "CHAT_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1", "CHAT_SESSION_IDLE": "2h"}
 	cfg, err := parseConfig([]string{"-post-limit", "7"}, func(k string) string { return env[k] }, io.Discard)

@@ -178,20 +178,44 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// Backup writes a consistent copy of the database to a new file at dest,
-// while the chat goes on using it: a read transaction's snapshot.
-func (s *Store) Backup(ctx context.Context, dest string) error {
-	if s.write.pg {
+// BackupFile writes a consistent copy of the chat's SQLite file src, live
+// or not, to dest, a file that must not exist yet. It never creates, and
+// never migrates, src: a mistyped path or a file that is no chat database
+// is an error, and nothing is written.
+func BackupFile(ctx context.Context, src, dest string) error {
+	if IsPostgres(src) {
 		return errors.New("store: backup: on PostgreSQL, use pg_dump")
+	}
+	if fi, err := os.Stat(src); err != nil {
+		return fmt.Errorf("store: backup: no database at %s: %w", src, err)
+	} else if !fi.Mode().IsRegular() {
+		return fmt.Errorf("store: backup: %s is not a database file", src)
 	}
 	if _, err := os.Stat(dest); err == nil {
 		return fmt.Errorf("store: backup: %s exists already", dest)
 	}
-	conn, err := s.write.Conn(ctx)
+	registerDriver()
+	// mode=rw opens the file as it is and fails rather than make one.
+	q := url.Values{}
+	q.Set("mode", "rw")
+	q.Set("_busy_timeout", "5000")
+	db, err := sql.Open(driverName, "file:"+(&url.URL{Path: src}).EscapedPath()+"?"+q.Encode())
 	if err != nil {
-		return fmt.Errorf("store: backup: %w", err)
+		return fmt.Errorf("store: backup: open %s: %w", src, err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: backup: open %s: %w", src, err)
 	}
 	defer conn.Close()
+	var tables int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").Scan(&tables); err != nil {
+		return fmt.Errorf("store: backup: %s is no SQLite database: %w", src, err)
+	}
+	if tables == 0 {
+		return fmt.Errorf("store: backup: %s is no chat database", src)
+	}
 	if _, err := conn.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
 		return fmt.Errorf("store: backup to %s: %w", dest, err)
 	}
