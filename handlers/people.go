@@ -164,7 +164,8 @@ func (a *App) handleMakeAdmin(c *fiber.Ctx) error {
 }
 
 // handleResetLink answers a one-time link that sets a new password for the
-// user, valid for 24 hours: there is no mail; the admin hands it on.
+// user, valid for 24 hours: there is no mail; the admin hands it on. The
+// user's other links end.
 func (a *App) handleResetLink(c *fiber.Ctx) error {
 	u, err := a.findUserParam(c)
 	if err != nil {
@@ -181,15 +182,25 @@ func (a *App) handleResetLink(c *fiber.Ctx) error {
 	a.log.Info("reset link made", "user", u.Username, "by", s.User.Username)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return render(c, http.StatusOK, views.ResetLink(views.ResetLinkPage{Viewer: viewer(c), Username: u.Username,
-		Link: c.BaseURL() + "/reset/" + token, Expires: a.now().Add(resetLinkTTL)}))
+		Link: a.resetLink(token), Expires: a.now().Add(resetLinkTTL)}))
 }
+
+// resetLink is the address of a reset link: the configured base URL and
+// its path, or the path alone when there is none. Never from the
+// request's Host or forwarded headers, which a client chooses.
+func (a *App) resetLink(token string) string {
+	return a.baseURL + "/reset/" + token
+}
+
+// linkGone answers a reset link that does not work.
+const linkGone = "This link does not work: it was used or replaced by a newer one, the password was changed since, or it is over 24 hours old. Ask an admin for a new one."
 
 // handleResetForm is the page a reset link opens; anyone holding the link
 // may use it, once.
 func (a *App) handleResetForm(c *fiber.Ctx) error {
 	u, err := a.store.FindResetToken(c.UserContext(), c.Params("token"))
 	if errors.Is(err, store.ErrNotFound) {
-		return fiber.NewError(http.StatusNotFound, "This link does not work: it was used, it is over 24 hours old, or it never existed. Ask an admin for a new one.")
+		return fiber.NewError(http.StatusNotFound, linkGone)
 	}
 	if err != nil {
 		return err
@@ -205,7 +216,7 @@ func (a *App) handleReset(c *fiber.Ctx) error {
 	token := c.Params("token")
 	u, err := a.store.FindResetToken(c.UserContext(), token)
 	if errors.Is(err, store.ErrNotFound) {
-		return fiber.NewError(http.StatusNotFound, "This link does not work: it was used, it is over 24 hours old, or it never existed. Ask an admin for a new one.")
+		return fiber.NewError(http.StatusNotFound, linkGone)
 	}
 	if err != nil {
 		return err
@@ -220,7 +231,7 @@ func (a *App) handleReset(c *fiber.Ctx) error {
 	}
 	u, ended, err := a.store.UseResetToken(c.UserContext(), token, hash)
 	if errors.Is(err, store.ErrNotFound) {
-		return fiber.NewError(http.StatusNotFound, "This link was used meanwhile. Ask an admin for a new one.")
+		return fiber.NewError(http.StatusNotFound, linkGone)
 	}
 	if err != nil {
 		return err

@@ -79,15 +79,57 @@ func newToken() string {
 }
 
 // CreateResetToken makes a one-time password-reset token for the user,
-// valid for ttl, and returns it: only its hash is kept.
+// valid for ttl, and returns it: only its hash is kept. Every other
+// outstanding token of the user ends: one link is good at a time.
 func (s *Store) CreateResetToken(ctx context.Context, userID, byID int64, ttl time.Duration) (string, error) {
 	token := newToken()
-	_, err := s.write.ExecContext(ctx, "INSERT INTO password_resets (token_hash, user_id, created_by, expires_at) VALUES (?, ?, ?, ?)",
-		hashToken(token), userID, byID, s.now().Add(ttl).UnixMilli())
+	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return "", fmt.Errorf("store: create reset token: %w", err)
 	}
+	defer tx.Rollback()
+	now := s.now()
+	if err := lockUser(ctx, tx, userID); err != nil {
+		return "", fmt.Errorf("store: create reset token: %w", err)
+	}
+	if err := endResetTokens(ctx, tx, userID, now); err != nil {
+		return "", err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO password_resets (token_hash, user_id, created_by, expires_at) VALUES (?, ?, ?, ?)",
+		hashToken(token), userID, byID, now.Add(ttl).UnixMilli()); err != nil {
+		return "", fmt.Errorf("store: create reset token: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("store: create reset token: %w", err)
+	}
 	return token, nil
+}
+
+// lockUser, on PostgreSQL, locks the user's row until the transaction
+// ends. Whatever changes a user's password or reset tokens takes it first
+// (changing the password locks it by updating it), so that two such
+// transactions wait for each other rather than both deciding from what
+// they saw before. SQLite has one writer: there is nothing to lock.
+func lockUser(ctx context.Context, tx *dbTx, userID int64) error {
+	if !tx.pg {
+		return nil
+	}
+	var one int
+	err := tx.QueryRowContext(ctx, "SELECT 1 FROM users WHERE id = ? FOR UPDATE", userID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("user %d: %w", userID, ErrNotFound)
+	}
+	return err
+}
+
+// endResetTokens ends every outstanding reset token of the user, as if
+// used: called when a token is used or made, and when the password
+// changes.
+func endResetTokens(ctx context.Context, tx *dbTx, userID int64, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, "UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL", now.UnixMilli(), userID); err != nil {
+		return fmt.Errorf("store: end reset tokens: %w", err)
+	}
+	return nil
 }
 
 // FindResetToken finds the user a reset token is for. A token unknown,
@@ -110,8 +152,9 @@ func findResetUser(ctx context.Context, q querier, token string, now time.Time) 
 }
 
 // UseResetToken sets the password of the token's user, spends the token
-// and ends every session of the user (their ids are returned). A token
-// unknown, used or expired gives ErrNotFound and changes nothing.
+// and every other outstanding one of the user, and ends every session of
+// the user (their ids are returned). A token unknown, used, ended or
+// expired gives ErrNotFound and changes nothing.
 func (s *Store) UseResetToken(ctx context.Context, token, passwordHash string) (User, []string, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -123,8 +166,21 @@ func (s *Store) UseResetToken(ctx context.Context, token, passwordHash string) (
 	if err != nil {
 		return User{}, nil, err
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE password_resets SET used_at = ? WHERE token_hash = ?", now.UnixMilli(), hashToken(token)); err != nil {
+	if err := lockUser(ctx, tx, u.ID); err != nil {
 		return User{}, nil, fmt.Errorf("store: use reset token: %w", err)
+	}
+	// Once the user is locked, the token must still be outstanding: a
+	// transaction that held the lock before may have ended it.
+	res, err := tx.ExecContext(ctx, "UPDATE password_resets SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+		now.UnixMilli(), hashToken(token), now.UnixMilli())
+	if err != nil {
+		return User{}, nil, fmt.Errorf("store: use reset token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return User{}, nil, fmt.Errorf("store: use reset token: %w", ErrNotFound)
+	}
+	if err := endResetTokens(ctx, tx, u.ID, now); err != nil {
+		return User{}, nil, err
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE users SET password_hash = ? WHERE id = ?", passwordHash, u.ID); err != nil {
 		return User{}, nil, fmt.Errorf("store: use reset token: %w", err)

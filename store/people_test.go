@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -207,4 +208,114 @@ func TestAvatars(t *testing.T) {
 	if _, _, err := s.FindAvatar(ctx, ada.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("after delete: %v", err)
 	}
+}
+
+// TestResetTokensEndEachOther: using a link, changing the password or
+// making a new link ends every other outstanding link of the user; an
+// ended link is as good as none, and changes nothing.
+func TestResetTokensEndEachOther(t *testing.T) {
+	ctx := context.Background()
+	setup := func(t *testing.T) (*store.Store, store.User, store.User) {
+		s, _ := openStore(t)
+		return s, mustUser(t, s, "root"), mustUser(t, s, "bob")
+	}
+	ended := func(t *testing.T, s *store.Store, bob store.User, token, hash string) {
+		t.Helper()
+		if _, err := s.FindResetToken(ctx, token); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("find an ended link: %v", err)
+		}
+		if _, _, err := s.UseResetToken(ctx, token, "from-the-old-link"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("use an ended link: %v", err)
+		}
+		if got, _ := s.FindUserByID(ctx, bob.ID); got.PasswordHash != hash {
+			t.Errorf("an ended link changed the password to %q", got.PasswordHash)
+		}
+	}
+	t.Run("OlderAfterNewerUsed", func(t *testing.T) {
+		s, root, bob := setup(t)
+		older, _ := s.CreateResetToken(ctx, bob.ID, root.ID, 24*time.Hour)
+		newer, _ := s.CreateResetToken(ctx, bob.ID, root.ID, 24*time.Hour)
+		if _, _, err := s.UseResetToken(ctx, newer, "newer-hash"); err != nil {
+			t.Fatalf("use the newer link: %v", err)
+		}
+		ended(t, s, bob, older, "newer-hash")
+	})
+	t.Run("NewerAfterOlderUsed", func(t *testing.T) {
+		s, root, bob := setup(t)
+		older, _ := s.CreateResetToken(ctx, bob.ID, root.ID, 24*time.Hour)
+		newer, _ := s.CreateResetToken(ctx, bob.ID, root.ID, 24*time.Hour)
+		// The newer one ended the older at once.
+		ended(t, s, bob, older, "$argon2id$x")
+		if _, _, err := s.UseResetToken(ctx, newer, "newer-hash"); err != nil {
+			t.Fatalf("use the newer link: %v", err)
+		}
+	})
+	t.Run("AfterPasswordChange", func(t *testing.T) {
+		s, root, bob := setup(t)
+		token, _ := s.CreateResetToken(ctx, bob.ID, root.ID, 24*time.Hour)
+		if _, err := s.ChangePassword(ctx, bob.ID, "changed-hash", ""); err != nil {
+			t.Fatal(err)
+		}
+		ended(t, s, bob, token, "changed-hash")
+	})
+	t.Run("OthersUntouched", func(t *testing.T) {
+		s, root, bob := setup(t)
+		carol := mustUser(t, s, "carol")
+		hers, _ := s.CreateResetToken(ctx, carol.ID, root.ID, 24*time.Hour)
+		bobs, _ := s.CreateResetToken(ctx, bob.ID, root.ID, 24*time.Hour)
+		s.CreateResetToken(ctx, bob.ID, root.ID, 24*time.Hour)
+		s.UseResetToken(ctx, bobs, "x")
+		if _, err := s.ChangePassword(ctx, bob.ID, "changed-hash", ""); err != nil {
+			t.Fatal(err)
+		}
+		if u, err := s.FindResetToken(ctx, hers); err != nil || u.ID != carol.ID {
+			t.Errorf("bob's links ended carol's: %v", err)
+		}
+	})
+	// A link used while an admin makes a new one and the user changes
+	// the password: each finishes or finds its link ended (no deadlock,
+	// no error), and at most one link is left.
+	t.Run("AllAtOnce", func(t *testing.T) {
+		s, root, bob := setup(t)
+		for round := range 10 {
+			old, _ := s.CreateResetToken(ctx, bob.ID, root.ID, 24*time.Hour)
+			var made string
+			var wg sync.WaitGroup
+			errs := make(chan error, 3)
+			wg.Add(3)
+			go func() {
+				defer wg.Done()
+				if _, _, err := s.UseResetToken(ctx, old, "reset"); err != nil && !errors.Is(err, store.ErrNotFound) {
+					errs <- err
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				var err error
+				if made, err = s.CreateResetToken(ctx, bob.ID, root.ID, 24*time.Hour); err != nil {
+					errs <- err
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				if _, err := s.ChangePassword(ctx, bob.ID, "changed", ""); err != nil {
+					errs <- err
+				}
+			}()
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Errorf("round %d: %v", round, err)
+			}
+			left := 0
+			for _, tok := range []string{old, made} {
+				if _, err := s.FindResetToken(ctx, tok); err == nil {
+					left++
+				}
+			}
+			if left > 1 {
+				t.Errorf("round %d: %d links left", round, left)
+			}
+		}
+	})
 }

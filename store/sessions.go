@@ -99,8 +99,9 @@ func (s *Store) DeleteSession(ctx context.Context, token string) (string, error)
 }
 
 // ChangePassword sets the user's password hash and, in the same
-// transaction, ends every session of the user but keep (a session id). It
-// returns the ids of the sessions it ended.
+// transaction, ends every outstanding reset link of the user and every
+// session but keep (a session id). It returns the ids of the sessions it
+// ended.
 func (s *Store) ChangePassword(ctx context.Context, userID int64, passwordHash, keep string) ([]string, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -113,6 +114,9 @@ func (s *Store) ChangePassword(ctx context.Context, userID int64, passwordHash, 
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, fmt.Errorf("store: change password of %d: %w", userID, ErrNotFound)
+	}
+	if err := endResetTokens(ctx, tx, userID, s.now()); err != nil {
+		return nil, err
 	}
 	ended, err := endSessions(ctx, tx, userID, keep)
 	if err != nil {
