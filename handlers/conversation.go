@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,7 +31,25 @@ func messageID(c *fiber.Ctx) (int64, error) {
 	return id, nil
 }
 
-// findMessage finds the entry of the path, in a room the user may read.
+// errNoEntry answers an entry id that names nothing, and one that names
+// an entry of a room the user may not read: the same answer, so that
+// probing ids tells nobody where others' direct messages are.
+var errNoEntry = fmt.Errorf("no such entry: %w", store.ErrNotFound)
+
+// hideUnreadable turns a refusal to read a room into errNoEntry, for the
+// routes that take an entry's id. (A direct message's own page, history
+// and socket keep answering 403: the contract says so, and they take the
+// room's id, which the stranger already knows.)
+func hideUnreadable(err error) error {
+	var fe *fiber.Error
+	if errors.As(err, &fe) && fe.Code == http.StatusForbidden {
+		return errNoEntry
+	}
+	return err
+}
+
+// findMessage finds the entry of the path, in a room the user may read;
+// an entry of any other room is errNoEntry.
 func (a *App) findMessage(c *fiber.Ctx) (store.Message, error) {
 	id, err := messageID(c)
 	if err != nil {
@@ -42,9 +61,22 @@ func (a *App) findMessage(c *fiber.Ctx) (store.Message, error) {
 	}
 	s, _ := session(c)
 	if _, err := a.readableRoom(c.UserContext(), m.RoomID, s.User); err != nil {
-		return store.Message{}, err
+		return store.Message{}, hideUnreadable(err)
 	}
 	return m, nil
+}
+
+// refusedChange answers a change the store refused: as changeError says
+// to a reader of the entry's room, and as for an unknown entry to anyone
+// else.
+func (a *App) refusedChange(c *fiber.Ctx, err error, what string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if _, ferr := a.findMessage(c); ferr != nil {
+		return ferr
+	}
+	return changeError(err, what)
 }
 
 // changeError turns a refused change into an answer.
@@ -119,7 +151,7 @@ func (a *App) handleMessageEdit(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderRetryAfter, "10")
 	}
 	if problem != "" {
-		m, err := a.store.FindMessage(c.UserContext(), id)
+		m, err := a.findMessage(c)
 		if err != nil {
 			return err
 		}
@@ -132,7 +164,7 @@ func (a *App) handleMessageEdit(c *fiber.Ctx) error {
 		return b.EditPost(ctx, id, s.User.ID, text)
 	}, func(m store.Message) []byte { return renderBytes(views.EntryChanged(entry(m))) })
 	if err != nil {
-		return changeError(err, "edit")
+		return a.refusedChange(c, err, "edit")
 	}
 	return a.changed(c, m, views.MessageItem(entry(m)))
 }
@@ -158,7 +190,7 @@ func (a *App) handleMessageDelete(c *fiber.Ctx) error {
 		return b.DeletePost(ctx, id, s.User.ID, s.User.IsAdmin)
 	}, func(m store.Message) []byte { return renderBytes(views.EntryChanged(entry(m))) })
 	if err != nil {
-		return changeError(err, "delete")
+		return a.refusedChange(c, err, "delete")
 	}
 	return a.changed(c, m, views.MessageItem(entry(m)))
 }
@@ -236,7 +268,7 @@ func (a *App) handleBoost(c *fiber.Ctx) error {
 		case errors.Is(err, store.ErrConflict):
 			problem, status = "This message has as many kinds of reaction as it can hold: add yours to one of them.", http.StatusConflict
 		default:
-			return changeError(err, "react to")
+			return a.refusedChange(c, err, "react to")
 		}
 	}
 	// The picker again, with why: only to a reader of the post's room.
@@ -264,11 +296,11 @@ func (a *App) handlePermalink(c *fiber.Ctx) error {
 		return err
 	}
 	if target.RoomID != id {
-		return fiber.NewError(http.StatusNotFound, "That message is not in this room.")
+		return errNoEntry
 	}
 	page, err := a.roomPage(c, id)
 	if err != nil {
-		return err
+		return hideUnreadable(err)
 	}
 	older, err := a.store.ListMessagesBefore(ctx, id, at, permalinkSide+1)
 	if err != nil {
