@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -327,9 +328,18 @@ func (a *App) validWebhook(raw string) string {
 	if raw == "" {
 		return ""
 	}
+	const badPort = "A webhook's port is a number from 1 to 65535."
 	u, err := url.Parse(raw)
+	if err != nil && strings.Contains(err.Error(), "invalid port") {
+		return badPort // net/url says no more than this of a port not made of digits
+	}
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return "A webhook is an http or https address."
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return badPort
+		}
 	}
 	if !a.webhooks.allowedHost(u.Hostname()) {
 		return "Webhooks may go only to hosts the server allows (-webhook-allow); " + u.Hostname() + " is not one."
