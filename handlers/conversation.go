@@ -241,6 +241,9 @@ func cleanBoost(raw string) (string, string) {
 			return "", "A reaction cannot hold line breaks or control characters."
 		}
 	}
+	if hasBidiControl(s) {
+		return "", bidiProblem("A reaction")
+	}
 	return s, ""
 }
 

@@ -69,7 +69,25 @@ func cleanRoomName(raw string) (string, string) {
 			return name, "A room name cannot hold line breaks or control characters."
 		}
 	}
+	if hasBidiControl(name) {
+		return name, bidiProblem("A room name")
+	}
 	return name, ""
+}
+
+// hasBidiControl reports whether s holds a character that changes the
+// direction of the text around it (U+202A–U+202E, U+2066–U+2069, U+200E,
+// U+200F, U+061C). A short name has no use for them, and with them it can
+// show as something else (a room "txt.exe" that reads "exe.txt"). Posts
+// keep them (right-to-left writers use the marks); their text is isolated
+// where it is shown.
+func hasBidiControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Bidi_Control, r) })
+}
+
+// bidiProblem says why a short field with a direction control is refused.
+func bidiProblem(what string) string {
+	return what + " cannot hold characters that change the direction of text."
 }
 
 // cleanPost normalises a post's line breaks and trims it, and returns what

@@ -19,7 +19,7 @@ var (
 	entryAttributes = map[string]bool{"id": true, "class": true, "data-kind": true, "data-author": true, "data-client-id": true,
 		"src": true, "alt": true, "width": true, "height": true, "loading": true, "datetime": true, "title": true, "data-rev": true,
 		"href": true, "hx-get": true, "hx-post": true, "hx-target": true, "hx-swap": true, "hx-confirm": true, "aria-label": true,
-		"method": true, "action": true, "type": true}
+		"method": true, "action": true, "type": true, "dir": true}
 )
 
 // FuzzMessageItem: whatever a post says, no element or attribute of it
@@ -62,6 +62,10 @@ func FuzzMessageItem(f *testing.F) {
 				}
 				for _, a := range n.Attr {
 					if a.Key == "class" && a.Val == "text" {
+						// Isolated, so that an override in it ends with it.
+						if dir := attr(n, "dir"); dir != "auto" {
+							t.Fatalf("the text has dir=%q for %q", dir, text)
+						}
 						for c := n.FirstChild; c != nil; c = c.NextSibling {
 							if c.Type != html.TextNode {
 								t.Fatalf("the text holds a %v node for %q", c.Type, text)
@@ -137,4 +141,13 @@ func FuzzPostText(f *testing.F) {
 			t.Fatalf("text %q reads back %q", text, got.String())
 		}
 	})
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
 }
