@@ -10,6 +10,7 @@ import (
 // The ways RateLimit looks at a key's log.
 const (
 	RateAllow = "allow" // record an event if the key may have one now
+	RateUndo  = "undo"  // give back one event recorded at now
 	RateAdd   = "add"   // record an event, allowed or not
 	RateWait  = "wait"  // record nothing
 	RateReset = "reset" // forget the key's events
@@ -33,6 +34,19 @@ func (s *Store) RateLimit(ctx context.Context, key string, now time.Time, window
 		return 0, fmt.Errorf("store: rate limit: %w", err)
 	}
 	return time.Duration(wait) * time.Millisecond, nil
+}
+
+// CountRateEvents tells how many events key has in the window up to now.
+func (s *Store) CountRateEvents(ctx context.Context, key string, now time.Time, window time.Duration) (int, error) {
+	if !s.write.pg {
+		return 0, ErrNoSharedLimits
+	}
+	var n int
+	err := s.write.QueryRowContext(ctx, "SELECT chat_rate(?, ?, ?, 1, 'count')", key, now.UnixMilli(), window.Milliseconds()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count rate events: %w", err)
+	}
+	return n, nil
 }
 
 // ForgetRateLimits drops the logs untouched since before.

@@ -71,6 +71,39 @@ func TestRateLimitShared(t *testing.T) {
 		t.Errorf("after reset: wait %v", wait)
 	}
 
+	// undo gives back one event recorded at that time; count tells how
+	// many the window holds.
+	count := func(st *store.Store, at time.Duration) int {
+		t.Helper()
+		n, err := st.CountRateEvents(ctx, "room:1", t0.Add(at), w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i := range 3 {
+		s.RateLimit(ctx, "room:1", t0.Add(time.Duration(i)*time.Second), w, 3, store.RateAllow)
+	}
+	if n := count(s2, 3*time.Second); n != 3 {
+		t.Errorf("count %d, want 3", n)
+	}
+	if wait, err := s2.RateLimit(ctx, "room:1", t0.Add(time.Second), w, 3, store.RateUndo); err != nil || wait != 0 {
+		t.Errorf("undo: %v %v", wait, err)
+	}
+	s2.RateLimit(ctx, "room:1", t0.Add(time.Second), w, 3, store.RateUndo)
+	if n := count(s, 3*time.Second); n != 2 {
+		t.Errorf("after undo: count %d, want 2 (one event given back, once)", n)
+	}
+	if wait := func() time.Duration {
+		wait, _ := s.RateLimit(ctx, "room:1", t0.Add(3*time.Second), w, 3, store.RateAllow)
+		return wait
+	}(); wait != 0 {
+		t.Errorf("the place given back was not free: wait %v", wait)
+	}
+	if n := count(s, 12*time.Second+time.Millisecond); n != 1 {
+		t.Errorf("count after the window: %d, want 1", n)
+	}
+
 	// Many at once from two instances: exactly the limit get through.
 	var allowed atomic.Int32
 	var wg sync.WaitGroup
