@@ -3,6 +3,8 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"chat/store"
 
@@ -27,6 +29,17 @@ func (a *App) handleAccountForm(c *fiber.Ctx) error {
 func (a *App) handlePasswordChange(c *fiber.Ctx) error {
 	s, _ := session(c)
 	page := views.AccountPage{Viewer: viewer(c)}
+	// A wrong current password is a failed sign-in of the user (someone
+	// holding a stolen session could guess here): counted, before the
+	// hash is checked, against the same per-name limit as logins.
+	nameKey := strings.ToLower(s.User.Username)
+	now := a.now()
+	if wait := a.loginNames.Take(nameKey, now); wait > 0 {
+		a.log.Warn("password change throttled", "user", s.User.Username, "request_id", c.Locals(localRequestID))
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
+		page.Error = "Too many wrong passwords. Wait a few minutes, then try again."
+		return render(c, http.StatusTooManyRequests, views.Account(page))
+	}
 	ok, err := a.check(c.UserContext(), s.User.PasswordHash, c.FormValue("current_password"))
 	if err != nil {
 		return err
@@ -35,6 +48,7 @@ func (a *App) handlePasswordChange(c *fiber.Ctx) error {
 		page.Error = "The current password is not right."
 		return render(c, http.StatusUnauthorized, views.Account(page))
 	}
+	a.loginNames.Undo(nameKey, now)
 	next := c.FormValue("new_password")
 	if msg := validatePassword(next); msg != "" {
 		page.Error = msg

@@ -60,6 +60,43 @@ func (a *App) handleRegister(c *fiber.Ctx) error {
 // loginWindow is the span over which failed logins are counted.
 const loginWindow = 15 * time.Minute
 
+// Failed sign-ins are limited twice, as OWASP advises: lock by account,
+// throttle by address.
+//
+//   - Per username (a.loginNames, -login-limit, 10 in 15 minutes): past it
+//     the name answers 429 whatever the password, from any address, so an
+//     account cannot be guessed at. Wrong current passwords on
+//     /account/password count here too.
+//   - Per client address (a.loginAddrs, -login-addr-limit, 100 in 15
+//     minutes): thousands of people may share one address (an office NAT,
+//     a school, a mobile carrier), so the threshold is much higher, and
+//     below it the address is slowed, not refused: after loginFreeFailures
+//     failures each attempt from there waits loginDelayStep longer, up to
+//     loginDelayMax, before its password is checked. One guesser is slowed;
+//     a user there whose own password is right still gets in while others
+//     mistype theirs.
+//
+// Both slots are taken before anything is looked up or hashed, so that of
+// a burst arriving at once no more than the limit are ever checked. A right
+// password gives its own slots back (it was no failure) but forgets none
+// of the failures counted before it: an attacker guessing alongside a user
+// who signs in now and then gets no fresh allowance from each sign-in.
+const (
+	loginFreeFailures = 5
+	loginDelayStep    = 200 * time.Millisecond
+	loginDelayMax     = 2 * time.Second
+)
+
+// loginDelay is how long an attempt from an address that has failures
+// failed sign-ins in the window (this one not included) waits before its
+// password is checked.
+func loginDelay(failures int) time.Duration {
+	if failures < loginFreeFailures {
+		return 0
+	}
+	return min(time.Duration(failures-loginFreeFailures+1)*loginDelayStep, loginDelayMax)
+}
+
 func (a *App) handleLogin(c *fiber.Ctx) error {
 	username := c.FormValue("username")
 	password := c.FormValue("password")
@@ -67,11 +104,16 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 	nameKey := strings.Clone(strings.ToLower(username))
 	addrKey := a.clientIP(c)
 	now := a.now()
-	// Too many failures for this name or from this address: refused before
-	// any password is checked. The refusal lasts until the oldest counted
-	// failure is 15 minutes old, so an attacker cannot lock anyone out for
-	// longer than they keep failing.
-	if wait := max(a.loginNames.Wait(nameKey, now), a.loginAddrs.Wait(addrKey, now)); wait > 0 {
+	// Counted as a failure from the start. The refusal lasts until the
+	// oldest counted failure is 15 minutes old, so an attacker cannot lock
+	// anyone out for longer than they keep failing.
+	wait := a.loginNames.Take(nameKey, now)
+	if wait == 0 {
+		if wait = a.loginAddrs.Take(addrKey, now); wait > 0 {
+			a.loginNames.Undo(nameKey, now)
+		}
+	}
+	if wait > 0 {
 		a.log.Warn("login throttled", "user", username, "addr", addrKey, "request_id", c.Locals(localRequestID))
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
 		return render(c, http.StatusTooManyRequests, views.Auth(views.AuthForm{
@@ -79,13 +121,15 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 			Error:    "Too many failed sign-ins. Wait a few minutes, then try again.",
 		}))
 	}
-	fail := func() error {
-		a.loginNames.Add(nameKey, now)
-		a.loginAddrs.Add(addrKey, now)
-		return render(c, http.StatusUnauthorized, views.Auth(views.AuthForm{
-			Username: username,
-			Error:    "That username and password do not match an account.",
-		}))
+	// The wait holds no hashing slot, and ends with the request.
+	if d := loginDelay(a.loginAddrs.Count(addrKey, now) - 1); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-c.UserContext().Done():
+			t.Stop()
+			return c.UserContext().Err()
+		}
 	}
 	var u store.User
 	var err error
@@ -105,8 +149,13 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 		return err
 	}
 	if !ok || u.ID == 0 || u.IsBot {
-		return fail()
+		return render(c, http.StatusUnauthorized, views.Auth(views.AuthForm{
+			Username: username,
+			Error:    "That username and password do not match an account.",
+		}))
 	}
+	a.loginNames.Undo(nameKey, now)
+	a.loginAddrs.Undo(addrKey, now)
 	if u.Deactivated {
 		// Told only to whoever knows the password.
 		a.log.Warn("login of a deactivated account", "user", u.Username, "request_id", c.Locals(localRequestID))
@@ -115,7 +164,6 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 			Error:    "This account has been deactivated. Ask an admin.",
 		}))
 	}
-	a.loginNames.Reset(nameKey)
 	return a.startSession(c, u.ID)
 }
 

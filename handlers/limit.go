@@ -11,6 +11,12 @@ import (
 	"chat/store"
 )
 
+// A limit holds under concurrency only if the slot is taken before the work
+// it guards: Take checks and records in one step (under a lock here, on a
+// locked row on PostgreSQL), so that of N requests arriving together
+// exactly the limit get through, and whatever did not happen after all is
+// given back with Undo. There is deliberately no "check now, record later".
+
 // rateLimiter allows each key at most limit events in any window: a sliding
 // log of the last limit event times per key.
 type rateLimiter[K comparable] struct {
@@ -26,51 +32,50 @@ func newRateLimiter[K comparable](limit int, window time.Duration) *rateLimiter[
 	return &rateLimiter[K]{limit: limit, window: window, hits: make(map[K][]time.Time)}
 }
 
-// Allow records an event for key and reports whether it is within the
-// limit; an event over the limit is not recorded. A limit of 0 or less
-// allows everything.
-func (l *rateLimiter[K]) Allow(key K, now time.Time) bool {
+// Take records an event for key at now if the key may have one, and
+// returns 0; otherwise it records nothing and returns how long until the
+// key may. A limit of 0 or less allows everything.
+func (l *rateLimiter[K]) Take(key K, now time.Time) time.Duration {
 	if l.limit <= 0 {
-		return true
+		return 0
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	log := l.liveLocked(key, now)
 	if len(log) >= l.limit {
-		return false
+		return log[len(log)-l.limit].Add(l.window).Sub(now)
 	}
 	l.hits[key] = append(log, now)
-	return true
+	return 0
 }
 
-// Wait reports how long until key may have another event: 0 when it may
-// now. It records nothing.
-func (l *rateLimiter[K]) Wait(key K, now time.Time) time.Duration {
-	if l.limit <= 0 {
-		return 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	log := l.liveLocked(key, now)
-	if len(log) < l.limit {
-		return 0
-	}
-	return log[len(log)-l.limit].Add(l.window).Sub(now)
-}
+// Allow is Take that tells only whether the event was recorded.
+func (l *rateLimiter[K]) Allow(key K, now time.Time) bool { return l.Take(key, now) == 0 }
 
-// Add records an event for key, over the limit or not (the log keeps only
-// the last limit events).
-func (l *rateLimiter[K]) Add(key K, now time.Time) {
+// Undo gives back one event that Take recorded for key at the time at.
+func (l *rateLimiter[K]) Undo(key K, at time.Time) {
 	if l.limit <= 0 {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	log := append(l.liveLocked(key, now), now)
-	if len(log) > l.limit {
-		log = log[len(log)-l.limit:]
+	log := l.hits[key]
+	for i := len(log) - 1; i >= 0; i-- {
+		if log[i].Equal(at) {
+			l.hits[key] = append(log[:i:i], log[i+1:]...)
+			return
+		}
 	}
-	l.hits[key] = log
+}
+
+// Count tells how many events key has in the window up to now.
+func (l *rateLimiter[K]) Count(key K, now time.Time) int {
+	if l.limit <= 0 {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.liveLocked(key, now))
 }
 
 // Reset forgets the events of key.
@@ -103,9 +108,10 @@ func (l *rateLimiter[K]) liveLocked(key K, now time.Time) []time.Time {
 // (rateLimiter), or in the database every instance shares
 // (sharedLimiter).
 type limiter[K comparable] interface {
+	Take(key K, now time.Time) time.Duration
 	Allow(key K, now time.Time) bool
-	Wait(key K, now time.Time) time.Duration
-	Add(key K, now time.Time)
+	Undo(key K, at time.Time)
+	Count(key K, now time.Time) int
 	Reset(key K)
 }
 
@@ -131,10 +137,9 @@ func newLimiter[K comparable](s *store.Store, name string, limit int, window tim
 	return newRateLimiter[K](limit, window)
 }
 
-func (l *sharedLimiter[K]) do(key K, now time.Time, mode string) time.Duration {
-	if l.limit <= 0 {
-		return 0
-	}
+// call runs one question to the store, now and then pruning first; it
+// returns false, having logged why, if the database cannot answer.
+func (l *sharedLimiter[K]) call(now time.Time, f func(ctx context.Context, key string) error, key K) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if l.calls.Add(1)%4096 == 0 {
@@ -143,22 +148,43 @@ func (l *sharedLimiter[K]) do(key K, now time.Time, mode string) time.Duration {
 			l.log.Error("rate limits not pruned", "err", err)
 		}
 	}
-	wait, err := l.store.RateLimit(ctx, l.name+":"+fmt.Sprint(key), now, l.window, l.limit, mode)
-	if err != nil {
+	if err := f(ctx, l.name+":"+fmt.Sprint(key)); err != nil {
 		l.log.Error("rate limit not read", "limit", l.name, "err", err)
+		return false
+	}
+	return true
+}
+
+func (l *sharedLimiter[K]) do(key K, now time.Time, mode string) time.Duration {
+	if l.limit <= 0 {
 		return 0
 	}
+	var wait time.Duration
+	l.call(now, func(ctx context.Context, k string) (err error) {
+		wait, err = l.store.RateLimit(ctx, k, now, l.window, l.limit, mode)
+		return err
+	}, key)
 	return wait
 }
 
-func (l *sharedLimiter[K]) Allow(key K, now time.Time) bool {
-	return l.do(key, now, store.RateAllow) == 0
+func (l *sharedLimiter[K]) Take(key K, now time.Time) time.Duration {
+	return l.do(key, now, store.RateAllow)
 }
 
-func (l *sharedLimiter[K]) Wait(key K, now time.Time) time.Duration {
-	return l.do(key, now, store.RateWait)
-}
+func (l *sharedLimiter[K]) Allow(key K, now time.Time) bool { return l.Take(key, now) == 0 }
 
-func (l *sharedLimiter[K]) Add(key K, now time.Time) { l.do(key, now, store.RateAdd) }
+func (l *sharedLimiter[K]) Undo(key K, at time.Time) { l.do(key, at, store.RateUndo) }
+
+func (l *sharedLimiter[K]) Count(key K, now time.Time) int {
+	if l.limit <= 0 {
+		return 0
+	}
+	var n int
+	l.call(now, func(ctx context.Context, k string) (err error) {
+		n, err = l.store.CountRateEvents(ctx, k, now, l.window)
+		return err
+	}, key)
+	return n
+}
 
 func (l *sharedLimiter[K]) Reset(key K) { l.do(key, time.Now(), store.RateReset) }

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -9,19 +11,30 @@ func TestRateLimiter(t *testing.T) {
 	now := time.Now()
 	l := newRateLimiter[string](3, time.Minute)
 	for i := range 3 {
-		if w := l.Wait("k", now); w != 0 {
+		if w := l.Take("k", now.Add(time.Duration(i)*time.Second)); w != 0 {
 			t.Fatalf("event %d: wait %v", i, w)
 		}
-		l.Add("k", now)
 	}
-	if w := l.Wait("k", now); w != time.Minute {
-		t.Errorf("wait %v, want 1m", w)
+	if w := l.Take("k", now.Add(3*time.Second)); w != 57*time.Second {
+		t.Errorf("wait %v, want 57s (until the first is a minute old)", w)
 	}
-	if w := l.Wait("other", now); w != 0 {
+	if n := l.Count("k", now.Add(3*time.Second)); n != 3 {
+		t.Errorf("a refused event was recorded: %d events", n)
+	}
+	if w := l.Take("other", now); w != 0 {
 		t.Errorf("other key waits %v", w)
 	}
-	if w := l.Wait("k", now.Add(time.Minute)); w != 0 {
+	if w := l.Take("k", now.Add(time.Minute)); w != 0 {
 		t.Errorf("after the window: %v", w)
+	}
+	// Undo gives back the event taken at that time, and that one alone.
+	l.Undo("k", now.Add(2*time.Second))
+	if n := l.Count("k", now.Add(time.Minute)); n != 2 {
+		t.Errorf("after undo: %d events, want 2", n)
+	}
+	l.Undo("k", now.Add(2*time.Second))
+	if n := l.Count("k", now.Add(time.Minute)); n != 2 {
+		t.Errorf("a second undo of one event: %d events, want 2", n)
 	}
 	a := newRateLimiter[int64](2, time.Second)
 	if !a.Allow(1, now) || !a.Allow(1, now) || a.Allow(1, now) {
@@ -31,13 +44,56 @@ func TestRateLimiter(t *testing.T) {
 		t.Error("Allow after the window")
 	}
 	l.Reset("k")
-	if w := l.Wait("k", now); w != 0 {
-		t.Errorf("after reset: %v", w)
+	if n := l.Count("k", now.Add(time.Minute)); n != 0 {
+		t.Errorf("after reset: %d", n)
 	}
 	off := newRateLimiter[int64](0, time.Second)
 	for range 100 {
 		if !off.Allow(1, now) {
 			t.Fatal("a limit of 0 refused")
 		}
+	}
+}
+
+// TestRateLimiterBurst: of many takers at once, exactly the limit get
+// through.
+func TestRateLimiterBurst(t *testing.T) {
+	l := newRateLimiter[string](7, time.Minute)
+	now := time.Now()
+	var got atomic.Int32
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if l.Take("k", now) == 0 {
+				got.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := got.Load(); n != 7 {
+		t.Errorf("%d of 200 taken, want 7", n)
+	}
+}
+
+func TestLoginDelay(t *testing.T) {
+	prev := time.Duration(0)
+	for failures := range 200 {
+		d := loginDelay(failures)
+		switch {
+		case failures < loginFreeFailures && d != 0:
+			t.Errorf("%d failures: delayed %v", failures, d)
+		case failures >= loginFreeFailures && d <= 0:
+			t.Errorf("%d failures: not delayed", failures)
+		case d < prev:
+			t.Errorf("%d failures: %v, shorter than after one fewer (%v)", failures, d, prev)
+		case d > loginDelayMax:
+			t.Errorf("%d failures: %v, past the cap", failures, d)
+		}
+		prev = d
+	}
+	if loginDelay(1000) != loginDelayMax || loginDelayMax > 3*time.Second {
+		t.Errorf("cap %v", loginDelay(1000))
 	}
 }

@@ -52,15 +52,23 @@ func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 	raw := c.FormValue("name")
 	name, problem := cleanRoomName(raw)
 	status := http.StatusUnprocessableEntity
-	if problem == "" && a.rooms.Wait(s.User.ID, a.now()) > 0 {
-		problem, status = "You have created many rooms in the last hour. Try again later.", http.StatusTooManyRequests
-		c.Set(fiber.HeaderRetryAfter, "600")
+	// The room is counted before it is made, so that a burst of requests
+	// makes no more rooms than the limit; one that is not made after all
+	// gives its place back.
+	now := a.now()
+	if problem == "" {
+		if wait := a.rooms.Take(s.User.ID, now); wait > 0 {
+			problem, status = "You have created many rooms in the last hour. Try again later.", http.StatusTooManyRequests
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
+		}
 	}
 	if problem == "" {
 		room, join, err := a.store.CreateRoom(c.UserContext(), name, s.User.ID)
+		if err != nil {
+			a.rooms.Undo(s.User.ID, now)
+		}
 		switch {
 		case err == nil:
-			a.rooms.Add(s.User.ID, a.now())
 			a.unread.Seen(s.User.ID, room.ID, join.ID)
 			// No one can be following a room that did not exist; but other
 			// instances put a room's entries in order from its first.

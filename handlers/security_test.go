@@ -23,7 +23,7 @@ func TestLoginThrottle(t *testing.T) {
 	clk := &clock{now: time.Now()}
 	// The test's requests come from 127.0.0.1, a trusted proxy here, so
 	// X-Forwarded-For names the client address.
-	srv := newServer(t, withLoginLimit(3), withClock(clk), withTrustedProxies("127.0.0.1/32"))
+	srv := newServer(t, withLoginLimit(3), withLoginAddrLimit(3), withClock(clk), withTrustedProxies("127.0.0.1/32"))
 	srv.register(t, "alice")
 	srv.register(t, "bob")
 	from := func(addr string) []string { return []string{"X-Forwarded-For", addr} }
@@ -77,7 +77,7 @@ func TestLoginThrottle(t *testing.T) {
 	})
 
 	t.Run("UntrustedPeerCannotSpoof", func(t *testing.T) {
-		direct := newServer(t, withLoginLimit(2), withClock(clk))
+		direct := newServer(t, withLoginLimit(2), withLoginAddrLimit(2), withClock(clk))
 		for i := range 2 {
 			login(direct.anon(t), "x"+strconv.Itoa(i)+"yz", "guess", from("192.0.2."+strconv.Itoa(i+1))...)
 		}
