@@ -106,6 +106,8 @@ type App struct {
 	// hashing bounds the password hashes computed at once: each takes
 	// 19 MiB, and a burst of logins must not take the machine's memory.
 	hashing chan struct{}
+	// decoding bounds the pictures decoded at once (see checkAvatar).
+	decoding decodeSlots
 	// handshakes holds, per connection whose socket upgrade is under
 	// way, how to give back its place (see connState).
 	handshakes sync.Map // net.Conn → func()
