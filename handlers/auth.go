@@ -102,6 +102,12 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 	password := c.FormValue("password")
 	// Fiber's values live only as long as the request: the key outlives it.
 	nameKey := strings.Clone(strings.ToLower(username))
+	if validateUsername(username) != "" {
+		// No account has such a name: one key for them all, so that the
+		// limiter never holds what a client chose to send at length.
+		nameKey = "\x00not-a-name"
+		username = ""
+	}
 	addrKey := a.clientIP(c)
 	now := a.now()
 	// Counted as a failure from the start. The refusal lasts until the
