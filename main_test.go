@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -423,6 +424,43 @@ func TestRunMetricsAddrAndJSONLogs(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSpace(r.logs.String()), "\n") {
 		if !strings.HasPrefix(line, "{") || !strings.HasSuffix(line, "}") {
 			t.Fatalf("not a JSON line: %q", line)
+		}
+	}
+}
+
+// -base-url is scheme and host alone; without it, links start with the
+// address the chat listens on, never a client's Host header.
+func TestBaseURL(t *testing.T) {
+	none := func(string) string { return "" }
+	for given, want := range map[string]string{
+		"":                              "",
+		"https://chat.example.com":      "https://chat.example.com",
+		"https://chat.example.com/":     "https://chat.example.com",
+		"http://10.0.0.5:8080":          "http://10.0.0.5:8080",
+		"HTTPS://Chat.Example.com:8443": "https://Chat.Example.com:8443",
+	} {
+		cfg, err := parseConfig([]string{"-base-url", given}, none, io.Discard)
+		if err != nil || cfg.baseURL != want {
+			t.Errorf("-base-url %q: %q %v, want %q", given, cfg.baseURL, err, want)
+		}
+	}
+	for _, bad := range []string{"chat.example.com", "ftp://chat.example.com", "https://chat.example.com/chat", "https://u:p@chat.example.com", "https://chat.example.com/?a=1", "https://"} {
+		if _, err := parseConfig([]string{"-base-url", bad}, none, io.Discard); err == nil {
+			t.Errorf("-base-url %q was taken", bad)
+		}
+	}
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080": "http://127.0.0.1:8080",
+		"[::]:8080":      "http://localhost:8080",
+		"0.0.0.0:9000":   "http://localhost:9000",
+		"[::1]:8080":     "http://[::1]:8080",
+	} {
+		a, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := listenBaseURL(a); got != want {
+			t.Errorf("listening on %s: %q, want %q", addr, got, want)
 		}
 	}
 }
