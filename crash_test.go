@@ -126,7 +126,7 @@ func TestCrashSafety(t *testing.T) {
 		t.Errorf("write-ahead log left after SIGTERM: %v", err)
 	}
 
-	textRE := regexp.MustCompile(`<p class="text">(r\d+-\w+-\d+)</p>`)
+	textRE := regexp.MustCompile(`<p class="text"[^>]*>(r\d+-\w+-\d+)</p>`)
 	var mu sync.Mutex
 	acked := map[string]bool{}
 	sent := map[string]bool{}

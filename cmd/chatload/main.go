@@ -350,13 +350,22 @@ func rssKiB(pid int) int64 {
 // posts finds the posts of this tool in a frame, "cl <number> <send time
 // in unix nanoseconds>", and calls found for each.
 func posts(frame []byte, found func(n int, sent int64)) {
-	const mark = `<p class="text">cl `
+	// The text's element, whatever its other attributes, then the text.
+	const open, mark = `<p class="text"`, `>cl `
 	for {
-		i := bytes.Index(frame, []byte(mark))
+		i := bytes.Index(frame, []byte(open))
 		if i < 0 {
 			return
 		}
-		frame = frame[i+len(mark):]
+		frame = frame[i+len(open):]
+		j := bytes.IndexByte(frame, '>')
+		if j < 0 {
+			return
+		}
+		if !bytes.HasPrefix(frame[j:], []byte(mark)) {
+			continue
+		}
+		frame = frame[j+len(mark):]
 		end := bytes.IndexByte(frame, '<')
 		if end < 0 {
 			return

@@ -56,7 +56,7 @@ func TestSummarize(t *testing.T) {
 
 func TestPosts(t *testing.T) {
 	frame := []byte(`<div hx-swap-oob="beforeend:#messages"><li id="msg-9"><p class="text">cl 12 1700000000000000000</p></li>` +
-		`<li id="msg-10"><p class="text">someone else</p></li><li><p class="text">cl 13 1700000000000000001</p></li>` +
+		`<li id="msg-10"><p class="text" dir="auto">someone else</p></li><li><p class="text" dir="auto">cl 13 1700000000000000001</p></li>` +
 		`<li><p class="text">cl x y</p></li></div>`)
 	var got []string
 	posts(frame, func(n int, sent int64) { got = append(got, fmt.Sprint(n, " ", sent)) })
