@@ -24,6 +24,7 @@ type config struct {
 	roomLimit      int
 	loginLimit     int
 	loginAddrLimit int
+	registerLimit  int
 	baseURL        string
 	maxSockets     int
 	bodyLimit      int
@@ -55,6 +56,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	roomLimit := str("room-limit", "CHAT_ROOM_LIMIT", "10", "rooms a user may create per hour, 0 for no limit")
 	loginLimit := str("login-limit", "CHAT_LOGIN_LIMIT", "10", "failed logins per username in 15 minutes before 429, 0 for no limit")
 	loginAddrLimit := str("login-addr-limit", "CHAT_LOGIN_ADDR_LIMIT", "100", "failed logins from one client address in 15 minutes before 429 (below it, each failure slows the next a little), 0 for no limit")
+	registerLimit := str("register-limit", "CHAT_REGISTER_LIMIT", "30", "accounts one client address may make per hour, 0 for no limit")
 	baseURL := str("base-url", "CHAT_BASE_URL", "", "the chat's public address, as in links it hands out (https://chat.example.com); empty: http:// and -addr")
 	maxSockets := str("max-sockets", "CHAT_MAX_SOCKETS", "16", "WebSocket connections one user may hold at once")
 	bodyLimit := str("body-limit", "CHAT_BODY_LIMIT", "262144", "largest request body in bytes (at least 65536)")
@@ -90,6 +92,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	c.roomLimit = num("room-limit", *roomLimit, 0)
 	c.loginLimit = num("login-limit", *loginLimit, 0)
 	c.loginAddrLimit = num("login-addr-limit", *loginAddrLimit, 0)
+	c.registerLimit = num("register-limit", *registerLimit, 0)
 	c.baseURL, err = parseBaseURL(*baseURL)
 	if err != nil {
 		errs = append(errs, err)

@@ -104,6 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		RoomLimit:        cfg.roomLimit,
 		LoginLimit:       cfg.loginLimit,
 		LoginAddrLimit:   cfg.loginAddrLimit,
+		RegisterLimit:    cfg.registerLimit,
 		BaseURL:          cfg.baseURL,
 		BodyLimit:        cfg.bodyLimit,
 		WebhookAllow:     cfg.webhookAllow,

@@ -33,6 +33,9 @@ type Deps struct {
 	// RoomLimit is how many rooms a user may create per hour; 0 turns the
 	// limit off.
 	RoomLimit int
+	// RegisterLimit is how many accounts one client address may make per
+	// hour; 0 turns the limit off.
+	RegisterLimit int
 	// LoginLimit is how many failed logins a username may have in 15
 	// minutes before the next gets 429; 0 turns the limit off.
 	LoginLimit int
@@ -92,6 +95,7 @@ type App struct {
 	webhooks     *webhooks
 	bodyLimit    int
 	rooms        limiter[int64]
+	signups      limiter[string] // accounts made per client address
 	loginNames   limiter[string]
 	loginAddrs   limiter[string]
 	proxies      []netip.Prefix
@@ -130,6 +134,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 		posts:        newLimiter[int64](d.Store, "post", d.PostLimit, 10*time.Second, d.Logger),
 		boosts:       newLimiter[int64](d.Store, "boost", d.PostLimit, 10*time.Second, d.Logger),
 		rooms:        newLimiter[int64](d.Store, "room", d.RoomLimit, time.Hour, d.Logger),
+		signups:      newLimiter[string](d.Store, "register", d.RegisterLimit, time.Hour, d.Logger),
 		loginNames:   newLimiter[string](d.Store, "login-name", d.LoginLimit, loginWindow, d.Logger),
 		loginAddrs:   newLimiter[string](d.Store, "login-addr", d.LoginAddrLimit, loginWindow, d.Logger),
 		proxies:      d.TrustedProxies,
@@ -179,9 +184,9 @@ func newApp(d Deps) (*App, *fiber.App) {
 		AppName:               "chat",
 		DisableStartupMessage: true,
 		ErrorHandler:          a.handleError,
-		// Fiber reads a body up to the larger of the limit and an avatar's
-		// upload; limitBody holds every other route to the limit.
-		BodyLimit: max(d.BodyLimit, avatarMaxBytes+64<<10),
+		// The most any body may be; bodyLimitFor holds each request to
+		// its own limit before its body is read.
+		BodyLimit: max(d.BodyLimit, avatarBodyMax),
 		// Fiber reads forwarded headers from the trusted proxies only.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          proxies,
@@ -191,6 +196,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 		IdleTimeout:             2 * time.Minute,
 	})
 	app.Server().ConnState = a.connState
+	app.Server().HeaderReceived = a.bodyLimitFor
 	a.metrics = d.Metrics
 	if a.metrics == nil {
 		a.metrics = NewMetrics(d.Hub)
@@ -272,6 +278,18 @@ func (a *App) clientIP(c *fiber.Ctx) string {
 	return peer.String()
 }
 
+// clientKey is the client's address as rate limits count it: an IPv6
+// client by its /64, the block one subscriber is given, so that the
+// addresses of one block are not a fresh allowance each.
+func (a *App) clientKey(c *fiber.Ctx) string {
+	ip := a.clientIP(c)
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || !addr.Is6() {
+		return ip
+	}
+	return netip.PrefixFrom(addr, 64).Masked().String()
+}
+
 func (a *App) trusted(addr netip.Addr) bool {
 	for _, p := range a.proxies {
 		if p.Contains(addr) {
@@ -315,6 +333,9 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 		status, msg = http.StatusForbidden, "Join the room first."
 	case errors.Is(err, store.ErrForbidden):
 		status, msg = http.StatusForbidden, "That is not open to you."
+	case errors.Is(err, errBusy):
+		c.Set(fiber.HeaderRetryAfter, "5")
+		status, msg = http.StatusServiceUnavailable, "The server is busy right now. Nothing was done; try again in a moment."
 	case errors.Is(err, errShuttingDown):
 		status, msg = http.StatusServiceUnavailable, "The server is restarting. Nothing was stored; send it again in a moment."
 	case errors.Is(err, context.Canceled):

@@ -41,6 +41,14 @@ func (a *App) handleRegister(c *fiber.Ctx) error {
 		form.Error = msg
 		return render(c, http.StatusUnprocessableEntity, views.Auth(form))
 	}
+	// Each account costs a password hash, and each multiplies the per-user
+	// limits: an address may make only so many an hour, reserved before
+	// the hash.
+	if wait := a.signups.Take(a.clientKey(c), a.now()); wait > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
+		form.Error = "Too many accounts were made from your network lately. Try again later."
+		return render(c, http.StatusTooManyRequests, views.Auth(form))
+	}
 	hash, err := a.hash(c.UserContext(), password)
 	if err != nil {
 		return err
@@ -108,7 +116,7 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 		nameKey = "\x00not-a-name"
 		username = ""
 	}
-	addrKey := a.clientIP(c)
+	addrKey := a.clientKey(c)
 	now := a.now()
 	// Counted as a failure from the start. The refusal lasts until the
 	// oldest counted failure is 15 minutes old, so an attacker cannot lock
@@ -220,10 +228,22 @@ func (a *App) check(ctx context.Context, hash, password string) (bool, error) {
 	return checkPassword(hash, password)
 }
 
+// errBusy: the server has no room for the work now (503, Retry-After).
+var errBusy = errors.New("busy")
+
+// hashingWait bounds how long a request waits for a hashing slot: a burst
+// beyond what the slots can serve is told to come back, rather than held
+// (and hashed long after its client gave up).
+const hashingWait = 10 * time.Second
+
 func (a *App) acquireHashing(ctx context.Context) error {
+	t := time.NewTimer(hashingWait)
+	defer t.Stop()
 	select {
 	case a.hashing <- struct{}{}:
 		return nil
+	case <-t.C:
+		return errBusy
 	case <-ctx.Done():
 		return ctx.Err()
 	}

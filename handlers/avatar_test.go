@@ -108,6 +108,10 @@ func TestAvatarDecodeBudget(t *testing.T) {
 		// A JPEG of hundreds of scans, each of which has the decoder go over
 		// the picture again.
 		{"scans.jpg", repeatScan(t, progressive, 200), http.StatusUnprocessableEntity},
+		// An Adobe marker saying "no transform" has the decoder build an
+		// RGBA picture besides its samples: 10,000 × 3,500 fits the budget
+		// as YCbCr, not with that.
+		{"adobe-rgb.jpg", adobeRGB(claimJPEGSize(t, jpegOf(t, 16, 16), 10000, 3500)), http.StatusUnprocessableEntity},
 	} {
 		res := alice.upload("/account/avatar", "avatar", c.name, c.data)
 		if res.StatusCode != c.status {
@@ -177,6 +181,13 @@ func repeatScan(t *testing.T, p []byte, n int) []byte {
 	}
 	out := append(bytes.Clone(p[:to]), bytes.Repeat(p[from:to], n)...)
 	return append(out, p[to:]...)
+}
+
+// adobeRGB puts an Adobe marker with transform 0 (RGB, no YCbCr) after a
+// JPEG's start.
+func adobeRGB(p []byte) []byte {
+	app14 := []byte{0xff, 0xee, 0x00, 0x0e, 'A', 'd', 'o', 'b', 'e', 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00}
+	return append(append(bytes.Clone(p[:2]), app14...), p[2:]...)
 }
 
 func jpegOf(t *testing.T, w, h int) []byte {

@@ -42,6 +42,32 @@ func TestClientIDOtherRoom(t *testing.T) {
 	if res := alice.post(first+"/messages", url.Values{"text": {"hello first"}, "client_id": {id}}); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("replayed post: %d, want 303", res.StatusCode)
 	}
+	// The same id in the same room with other text is another post:
+	// refused, not dropped.
+	if res := alice.post(first+"/messages", url.Values{"text": {"something else"}, "client_id": {id}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("reused id with other text: %d, want 422", res.StatusCode)
+	}
+	if n := count(first); n != 1 {
+		t.Errorf("%d posts in the first room, want 1", n)
+	}
+	// Once the post is edited, a late replay of the send is still that
+	// post, not a conflict.
+	{
+		msgs, err := srv.Store.ListLatestMessages(ctx, roomNumber(t, first), 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent := msgs[len(msgs)-1]
+		if res := alice.post(msgPath(sent.ID)+"/edit", url.Values{"text": {"hello first, edited"}}); res.StatusCode >= 400 {
+			t.Fatalf("edit: %d", res.StatusCode)
+		}
+		if res := alice.post(first+"/messages", url.Values{"text": {"hello first"}, "client_id": {id}}); res.StatusCode != http.StatusSeeOther {
+			t.Errorf("a replay after an edit: %d, want 303", res.StatusCode)
+		}
+		if n := count(first); n != 1 {
+			t.Errorf("%d posts in the first room after the replay, want 1", n)
+		}
+	}
 
 	// The id again in another room, from a form.
 	res := alice.post(second+"/messages", url.Values{"text": {"hello second"}, "client_id": {id}})

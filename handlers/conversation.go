@@ -244,6 +244,9 @@ func cleanBoost(raw string) (string, string) {
 	if hasBidiControl(s) {
 		return "", bidiProblem("A reaction")
 	}
+	if hasInvisible(s) {
+		return "", invisibleProblem("A reaction")
+	}
 	return s, ""
 }
 

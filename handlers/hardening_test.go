@@ -5,7 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"image"
+	"image/png"
 	"io"
+	"math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -13,9 +16,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"chat/handlers"
 	"chat/store"
 )
 
@@ -157,6 +162,14 @@ func TestCompressedBodiesRefused(t *testing.T) {
 		t.Errorf("%d posts stored from compressed bodies", n)
 	}
 
+	// A second Content-Encoding header counts as much as the first.
+	req2, _ := http.NewRequest(http.MethodPost, srv.URL+"/api"+room+"/messages", bytes.NewReader(gzipBytes([]byte("hidden"))))
+	req2.Header["Content-Encoding"] = []string{"identity", "gzip"}
+	req2.Header.Set("Authorization", "Bearer "+token)
+	if res := srv.anon(t).do(req2); res.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("identity then gzip: %d, want 415", res.StatusCode)
+	}
+
 	// "identity" is no compression, and is taken.
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api"+room+"/messages", strings.NewReader("plain hello"))
 	req.Header.Set("Content-Encoding", "identity")
@@ -295,5 +308,136 @@ func eventually(d time.Duration, cond func() bool) bool {
 			return false
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func withRegisterLimit(n int) serverOption {
+	return func(d *handlers.Deps) { d.RegisterLimit = n }
+}
+
+// TestBodyLimitBeforeReading: a body larger than the limit is refused from
+// its headers, before the server reads (and holds) any of it; only a
+// signed-in user's avatar upload may be larger.
+func TestBodyLimitBeforeReading(t *testing.T) {
+	srv := newServer(t)
+	alice := srv.register(t, "alice")
+	// Headers that announce 2 MB, and no body: the answer must not wait
+	// for it.
+	head := func(path, cookie string) *http.Response {
+		req := "POST " + path + " HTTP/1.1\r\nHost: " + srv.Host + "\r\nOrigin: " + srv.URL +
+			"\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 2157153\r\n"
+		if cookie != "" {
+			req += "Cookie: chat_session=" + cookie + "\r\n"
+		}
+		return rawExchange(t, srv.Host, []byte(req+"\r\n"))
+	}
+	for _, path := range []string{"/login", "/register", "/rooms", "/account/avatar", "/account/avatar?x=1", "/api/rooms/1/messages"} {
+		if res := head(path, ""); res.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("signed out, %s: %d, want 413 before the body", path, res.StatusCode)
+		}
+	}
+	if res := head("/account/avatar", "forged-session"); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("avatar with a forged cookie: %d, want 413 before the body", res.StatusCode)
+	}
+	if res := head("/rooms", alice.cookie("chat_session").Value); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("signed in, /rooms: %d, want 413 before the body", res.StatusCode)
+	}
+	// A signed-in user's picture larger than the body limit is read.
+	noise := image.NewRGBA(image.Rect(0, 0, 320, 320))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range noise.Pix {
+		noise.Pix[i] = byte(rng.Uint32())
+	}
+	var pic bytes.Buffer
+	png.Encode(&pic, noise)
+	if pic.Len() <= 256<<10 {
+		t.Fatalf("the picture is %d bytes: not past the body limit", pic.Len())
+	}
+	if res := alice.upload("/account/avatar", "avatar", "noise.png", pic.Bytes()); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a %d KB avatar: %d %.200s", pic.Len()>>10, res.StatusCode, res.Body)
+	}
+}
+
+// TestRegistrationLimit: one address makes at most the limit of accounts
+// an hour, even all at once; IPv6 addresses count by their /64.
+func TestRegistrationLimit(t *testing.T) {
+	srv := newServer(t, withRegisterLimit(5), withTrustedProxies("127.0.0.1/32"))
+	register := func(name, addr string) int {
+		res := srv.anon(t).post("/register", url.Values{"username": {name}, "password": {"password-" + name}}, "X-Forwarded-For", addr)
+		return res.StatusCode
+	}
+	codes := make(chan int, 40)
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes <- register("user"+strconv.Itoa(i), "198.51.100.7")
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[http.StatusSeeOther] != 5 || count[http.StatusTooManyRequests] != 35 {
+		t.Errorf("40 registrations at once from one address: %v, want 5 × 303 and 35 × 429", count)
+	}
+	users, err := srv.Store.ListUsers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 5 {
+		t.Errorf("%d accounts made, want 5", len(users))
+	}
+	// Another address is not affected.
+	if c := register("other", "198.51.100.8"); c != http.StatusSeeOther {
+		t.Errorf("another address: %d", c)
+	}
+	// One IPv6 /64 is one address, whatever its last 64 bits.
+	for i := range 5 {
+		if c := register("six"+strconv.Itoa(i), "2001:db8:1:2::"+strconv.Itoa(i+1)); c != http.StatusSeeOther {
+			t.Fatalf("IPv6 registration %d: %d", i, c)
+		}
+	}
+	if c := register("sixmore", "2001:db8:1:2:ffff::9"); c != http.StatusTooManyRequests {
+		t.Errorf("a sixth from the same /64: %d, want 429", c)
+	}
+	if c := register("sixelse", "2001:db8:1:3::1"); c != http.StatusSeeOther {
+		t.Errorf("another /64: %d", c)
+	}
+}
+
+// TestInvisibleCharactersRefused: a reaction or a room name with a
+// character that shows as nothing is refused, so that nobody makes a
+// lookalike of a room or a second 👍; emoji made with joiners and
+// variation selectors are taken.
+func TestInvisibleCharactersRefused(t *testing.T) {
+	srv := newServer(t, withPostLimit(0))
+	alice := srv.register(t, "alice")
+	room := alice.createRoom("general")
+	id := postID(t, alice, room, "lunch?")
+	for _, r := range []rune{0x200b, 0xfeff, 0x00ad, 0x2028, 0x2029, 0x034f, 0x180e, 0x115f, 0x3164, 0x2060} {
+		res := alice.post(msgPath(id)+"/boosts", url.Values{"emoji": {"👍" + string(r) + "👍"}})
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.Body, "invisible") {
+			t.Errorf("reaction with %U: %d", r, res.StatusCode)
+		}
+		res = alice.post("/rooms", url.Values{"name": {"gen" + string(r) + "eral"}})
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.Body, "invisible") {
+			t.Errorf("room name with %U: %d", r, res.StatusCode)
+		}
+	}
+	m, err := srv.Store.FindMessage(context.Background(), id)
+	if err != nil || len(m.Boosts) != 0 {
+		t.Errorf("stored reactions %+v (%v), want none", m.Boosts, err)
+	}
+	for _, emoji := range []string{"👍\ufe0f", "👩\u200d💻", "🏳️\u200d🌈"} {
+		if res := alice.post(msgPath(id)+"/boosts", url.Values{"emoji": {emoji}}); res.StatusCode != http.StatusSeeOther {
+			t.Errorf("reaction %q: %d", emoji, res.StatusCode)
+		}
+	}
+	if res := alice.post("/rooms", url.Values{"name": {"Café ☕ 東京"}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a room name of letters and an emoji: %d", res.StatusCode)
 	}
 }

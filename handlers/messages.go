@@ -64,9 +64,10 @@ func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw,
 	case errors.Is(err, store.ErrNotMember):
 		return store.Message{}, false, &errPostRefused{status: http.StatusForbidden, reason: "Join the room to post in it."}
 	case errors.Is(err, store.ErrConflict):
-		// The page gave this id to a post in another room.
+		// The page gave this id to another post: in another room, or of
+		// other text.
 		return store.Message{}, false, &errPostRefused{status: http.StatusUnprocessableEntity,
-			reason: "That message was already sent in another room. Reload the page and send it again.", newID: true}
+			reason: "That message was already sent, with other text or in another room. Reload the page and send it again.", newID: true}
 	}
 	return msg, created, err
 }

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"net/url"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"chat/store"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 const sessionCookie = "chat_session"
@@ -59,9 +62,13 @@ func setSecurityHeaders(c *fiber.Ctx) {
 // no bound: 255 KB of gzip can be hundreds of MB. Browsers never compress
 // what they send, and the bots' API takes plain text.
 func refuseEncodedBody(c *fiber.Ctx) error {
-	for _, enc := range strings.Split(c.Get(fiber.HeaderContentEncoding), ",") {
-		if enc = strings.TrimSpace(enc); enc != "" && !strings.EqualFold(enc, "identity") {
-			return fiber.NewError(fiber.StatusUnsupportedMediaType, "Send the request uncompressed: the server takes no Content-Encoding.")
+	// Every Content-Encoding header, not only the first: a decoder would
+	// take the last.
+	for _, h := range c.Request().Header.PeekAll(fiber.HeaderContentEncoding) {
+		for _, enc := range strings.Split(string(h), ",") {
+			if enc = strings.TrimSpace(enc); enc != "" && !strings.EqualFold(enc, "identity") {
+				return fiber.NewError(fiber.StatusUnsupportedMediaType, "Send the request uncompressed: the server takes no Content-Encoding.")
+			}
 		}
 	}
 	return c.Next()
@@ -179,11 +186,29 @@ func behindTLS(c *fiber.Ctx) bool {
 	return c.Protocol() == "https" || strings.EqualFold(c.Get(fiber.HeaderXForwardedProto), "https")
 }
 
-// limitBody holds a request's body to the configured limit, but for an
-// avatar's upload, which may be larger.
-func (a *App) limitBody(c *fiber.Ctx) error {
-	if len(c.Request().Body()) > a.bodyLimit && c.Path() != "/account/avatar" {
-		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "That was more than the server takes in one request.")
+// bodyLimitFor is the largest body the server reads for a request, decided
+// from its headers before any byte of the body is read (fasthttp answers
+// 413 past it, without reading it): the body limit, or, for a signed-in
+// user's avatar upload, the picture's limit. A body held back half-sent
+// can make the server hold no more than that.
+func (a *App) bodyLimitFor(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	limit := a.bodyLimit
+	if h.IsPost() && string(pathOf(h.RequestURI())) == "/account/avatar" {
+		if token := h.Cookie(sessionCookie); len(token) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if _, err := a.store.FindSession(ctx, string(token)); err == nil {
+				limit = avatarBodyMax
+			}
+			cancel()
+		}
 	}
-	return c.Next()
+	return fasthttp.RequestConfig{MaxRequestBodySize: limit}
+}
+
+// pathOf is a request URI without its query.
+func pathOf(uri []byte) []byte {
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		return uri[:i]
+	}
+	return uri
 }

@@ -25,7 +25,10 @@ import (
 
 // Limits of people's pictures and links.
 const (
-	avatarMaxBytes  = 2 << 20
+	avatarMaxBytes = 2 << 20
+	// avatarBodyMax is the largest body of an avatar's upload: the
+	// picture and the multipart form around it.
+	avatarBodyMax   = avatarMaxBytes + 64<<10
 	avatarMaxPixels = 40_000_000 // width × height decoded, at most
 	resetLinkTTL    = 24 * time.Hour
 )
@@ -388,9 +391,15 @@ func pngCost(raw []byte, cfg image.Config) int64 {
 // for a progressive JPEG's coefficients, and for CMYK the picture made of
 // them. It also counts the JPEG's scans.
 func jpegCost(raw []byte, cfg image.Config) (cost int64, scans int) {
-	type component struct{ h, v int64 }
+	type component struct {
+		id   byte
+		h, v int64
+	}
 	var comps []component
 	progressive := false
+	// An Adobe marker saying "no transform", or components named R, G
+	// and B, have the decoder build an RGBA picture besides the samples.
+	adobeRGB := false
 	for i := 2; i+3 < len(raw); {
 		if raw[i] != 0xff {
 			i++ // not a marker: bytes the decoder skips too
@@ -415,8 +424,12 @@ func jpegCost(raw []byte, cfg image.Config) (cost int64, scans int) {
 			progressive = marker == 0xc2
 			if len(seg) >= 6 {
 				for c := seg[6:]; len(c) >= 3 && len(comps) < int(seg[5]); c = c[3:] {
-					comps = append(comps, component{max(int64(c[1]>>4), 1), max(int64(c[1]&15), 1)})
+					comps = append(comps, component{c[0], max(int64(c[1]>>4), 1), max(int64(c[1]&15), 1)})
 				}
+			}
+		case 0xee:
+			if len(seg) >= 12 && string(seg[:5]) == "Adobe" && seg[11] == 0 {
+				adobeRGB = true
 			}
 		case 0xda:
 			scans++
@@ -442,7 +455,8 @@ func jpegCost(raw []byte, cfg image.Config) (cost int64, scans int) {
 	if progressive {
 		cost += 4 * samples
 	}
-	if len(comps) == 4 {
+	named := len(comps) == 3 && comps[0].id == 'R' && comps[1].id == 'G' && comps[2].id == 'B'
+	if len(comps) == 4 || len(comps) == 3 && (adobeRGB || named) {
 		cost += 4 * int64(cfg.Width) * int64(cfg.Height)
 	}
 	return cost, scans

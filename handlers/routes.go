@@ -17,7 +17,6 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Use(securityHeaders)
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
 	app.Use(refuseEncodedBody)
-	app.Use(a.limitBody)
 	app.Use(crossOrigin)
 	app.Use(a.loadSession)
 	app.Use(requireSession)

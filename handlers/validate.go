@@ -72,6 +72,9 @@ func cleanRoomName(raw string) (string, string) {
 	if hasBidiControl(name) {
 		return name, bidiProblem("A room name")
 	}
+	if hasInvisible(name) {
+		return name, invisibleProblem("A room name")
+	}
 	return name, ""
 }
 
@@ -83,6 +86,24 @@ func cleanRoomName(raw string) (string, string) {
 // where it is shown.
 func hasBidiControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Bidi_Control, r) })
+}
+
+// hasInvisible reports whether s holds a character that shows as nothing
+// or as blank: format characters (zero-width space, soft hyphen, BOM…)
+// but the zero-width joiner emoji are made with, line and paragraph
+// separators, and the other default-ignorable ones (Hangul fillers, the
+// grapheme joiner). In a short name or a reaction they only serve to make
+// a lookalike of another ("gen\u200beral", a second 👍).
+func hasInvisible(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool {
+		return r != '\u200d' && unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Other_Default_Ignorable_Code_Point)
+	})
+}
+
+// invisibleProblem says why a short field with an invisible character is
+// refused.
+func invisibleProblem(what string) string {
+	return what + " cannot hold invisible characters."
 }
 
 // bidiProblem says why a short field with a direction control is refused.

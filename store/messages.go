@@ -70,7 +70,7 @@ func (s *Store) CreatePost(ctx context.Context, roomID, userID int64, text, clie
 
 func (s *Store) createPost(ctx context.Context, b *Batch, roomID, userID int64, text, clientID string) (Message, bool, error) {
 	tx := b.tx
-	if m, found, err := s.findClientID(ctx, tx, roomID, userID, clientID); found || err != nil {
+	if m, found, err := s.findClientID(ctx, tx, roomID, userID, clientID, text); found || err != nil {
 		return m, false, err
 	}
 	mentions, err := s.findMentions(ctx, tx, text)
@@ -513,7 +513,7 @@ func (s *Store) createPostPG(ctx context.Context, b *Batch, roomID, userID int64
 	err = tx.StmtContext(ctx, s.stmts.insertPostPG).QueryRowContext(ctx,
 		roomID, userID, text, now, clientID, encodeMentions(mentions), pgTokens(text)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		if m, found, err := s.findClientID(ctx, tx, roomID, userID, clientID); found || err != nil {
+		if m, found, err := s.findClientID(ctx, tx, roomID, userID, clientID, text); found || err != nil {
 			return m, false, err
 		}
 		if err := roomExists(ctx, tx, roomID); err != nil {
@@ -534,10 +534,11 @@ func (s *Store) createPostPG(ctx context.Context, b *Batch, roomID, userID int64
 }
 
 // findClientID finds the post the user gave clientID to, if any. An id
-// names one post in one room: given to a post in another room, it is
-// ErrConflict (a page replaying a send replays it in its own room, so
-// this is not a replay, and storing nothing would lose the post).
-func (s *Store) findClientID(ctx context.Context, tx *dbTx, roomID, userID int64, clientID string) (Message, bool, error) {
+// names one post in one room: given to a post in another room, or to one
+// of other text (that was not edited or deleted since), it is ErrConflict
+// (a page replaying a send replays the same text in its own room, so this
+// is not a replay, and storing nothing would lose the post).
+func (s *Store) findClientID(ctx context.Context, tx *dbTx, roomID, userID int64, clientID, text string) (Message, bool, error) {
 	if clientID == "" {
 		return Message{}, false, nil
 	}
@@ -549,8 +550,12 @@ func (s *Store) findClientID(ctx context.Context, tx *dbTx, roomID, userID int64
 	if err != nil || len(msgs) == 0 {
 		return Message{}, false, err
 	}
-	if msgs[0].RoomID != roomID {
-		return Message{}, false, fmt.Errorf("store: create post in room %d: client id used in room %d: %w", roomID, msgs[0].RoomID, ErrConflict)
+	m := msgs[0]
+	if m.RoomID != roomID {
+		return Message{}, false, fmt.Errorf("store: create post in room %d: client id used in room %d: %w", roomID, m.RoomID, ErrConflict)
 	}
-	return msgs[0], true, nil
+	if m.Text != text && m.Rev == 0 && !m.Deleted {
+		return Message{}, false, fmt.Errorf("store: create post in room %d: client id used for entry %d of other text: %w", roomID, m.ID, ErrConflict)
+	}
+	return m, true, nil
 }
