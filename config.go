@@ -39,36 +39,53 @@ type config struct {
 	logLevel       slog.Level
 }
 
-// parseConfig reads the flags; each falls back to an environment variable,
-// then to a default that is safe for a real single-machine deployment.
-func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
-	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
-	fs.SetOutput(out)
+// flagValues are the flags as given (or taken from the environment),
+// before they are checked.
+type flagValues struct {
+	addr, db, postLimit, roomLimit, loginLimit, loginAddrLimit, registerLimit, baseURL *string
+	maxSockets, bodyLimit, sessionIdle, metricsAddr, logFormat, logLevel               *string
+	pprofAddr, proxies, natsURL, natsSubject, webhookAllow                             *string
+}
+
+// defineFlags declares every flag on fs; each falls back to an environment
+// variable, then to a default that is safe for a real single-machine
+// deployment.
+func defineFlags(fs *flag.FlagSet, getenv func(string) string) flagValues {
 	str := func(name, env, def, usage string) *string {
 		if v := getenv(env); v != "" {
 			def = v
 		}
 		return fs.String(name, def, usage+" ("+env+")")
 	}
-	addr := str("addr", "CHAT_ADDR", ":8080", "address to listen on")
-	db := str("db", "CHAT_DB", "chat.db", "SQLite database file, or a postgres:// URL")
-	postLimit := str("post-limit", "CHAT_POST_LIMIT", "30", "posts a user may make per 10 seconds, 0 for no limit")
-	roomLimit := str("room-limit", "CHAT_ROOM_LIMIT", "10", "rooms a user may create per hour, 0 for no limit")
-	loginLimit := str("login-limit", "CHAT_LOGIN_LIMIT", "10", "failed logins per username in 15 minutes before 429, 0 for no limit")
-	loginAddrLimit := str("login-addr-limit", "CHAT_LOGIN_ADDR_LIMIT", "100", "failed logins from one client address in 15 minutes before 429 (below it, each failure slows the next a little), 0 for no limit")
-	registerLimit := str("register-limit", "CHAT_REGISTER_LIMIT", "30", "accounts one client address may make per hour, 0 for no limit")
-	baseURL := str("base-url", "CHAT_BASE_URL", "", "the chat's public address, as in links it hands out (https://chat.example.com); empty: http:// and -addr")
-	maxSockets := str("max-sockets", "CHAT_MAX_SOCKETS", "16", "WebSocket connections one user may hold at once")
-	bodyLimit := str("body-limit", "CHAT_BODY_LIMIT", "262144", "largest request body in bytes (at least 65536)")
-	sessionIdle := str("session-idle", "CHAT_SESSION_IDLE", "720h", "how long a session lives unused")
-	metricsAddr := str("metrics-addr", "CHAT_METRICS_ADDR", "", "address to serve /metrics on, apart from the chat; empty: /metrics on the chat's address, for signed-in users")
-	logFormat := str("log-format", "CHAT_LOG_FORMAT", "text", "log format: text or json")
-	logLevel := str("log-level", "CHAT_LOG_LEVEL", "info", "log level: debug, info, warn or error")
-	pprofAddr := str("pprof-addr", "CHAT_PPROF_ADDR", "", "address to serve net/http/pprof on, apart from the chat; empty: off")
-	proxies := str("trusted-proxies", "CHAT_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
-	natsURL := str("nats", "CHAT_NATS", "", "NATS server URL (nats://host:4222) linking this instance to others on the same PostgreSQL -db; empty: one instance")
-	natsSubject := str("nats-subject", "CHAT_NATS_SUBJECT", "chat", "prefix of the NATS subjects, for chats that share a NATS server")
-	webhookAllow := str("webhook-allow", "CHAT_WEBHOOK_ALLOW", "", "comma-separated hosts bots' webhooks may be called on; empty: none")
+	var f flagValues
+	f.addr = str("addr", "CHAT_ADDR", ":8080", "address to listen on")
+	f.db = str("db", "CHAT_DB", "chat.db", "SQLite database file, or a postgres:// URL")
+	f.postLimit = str("post-limit", "CHAT_POST_LIMIT", "30", "posts a user may make per 10 seconds, 0 for no limit")
+	f.roomLimit = str("room-limit", "CHAT_ROOM_LIMIT", "10", "rooms a user may create per hour, 0 for no limit")
+	f.loginLimit = str("login-limit", "CHAT_LOGIN_LIMIT", "10", "failed logins per username in 15 minutes before 429, 0 for no limit")
+	f.loginAddrLimit = str("login-addr-limit", "CHAT_LOGIN_ADDR_LIMIT", "100", "failed logins from one client address in 15 minutes before 429 (below it, each failure slows the next a little), 0 for no limit")
+	f.registerLimit = str("register-limit", "CHAT_REGISTER_LIMIT", "30", "accounts one client address may make per hour, 0 for no limit")
+	f.baseURL = str("base-url", "CHAT_BASE_URL", "", "the chat's public address, as in links it hands out (https://chat.example.com); empty: http:// and -addr")
+	f.maxSockets = str("max-sockets", "CHAT_MAX_SOCKETS", "16", "WebSocket connections one user may hold at once")
+	f.bodyLimit = str("body-limit", "CHAT_BODY_LIMIT", "262144", "largest request body in bytes (at least 65536)")
+	f.sessionIdle = str("session-idle", "CHAT_SESSION_IDLE", "720h", "how long a session lives unused")
+	f.metricsAddr = str("metrics-addr", "CHAT_METRICS_ADDR", "", "address to serve /metrics on, apart from the chat; empty: /metrics on the chat's address, for signed-in users")
+	f.logFormat = str("log-format", "CHAT_LOG_FORMAT", "text", "log format: text or json")
+	f.logLevel = str("log-level", "CHAT_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	f.pprofAddr = str("pprof-addr", "CHAT_PPROF_ADDR", "", "address to serve net/http/pprof on, apart from the chat; empty: off")
+	f.proxies = str("trusted-proxies", "CHAT_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
+	f.natsURL = str("nats", "CHAT_NATS", "", "NATS server URL (nats://host:4222) linking this instance to others on the same PostgreSQL -db; empty: one instance")
+	f.natsSubject = str("nats-subject", "CHAT_NATS_SUBJECT", "chat", "prefix of the NATS subjects, for chats that share a NATS server")
+	f.webhookAllow = str("webhook-allow", "CHAT_WEBHOOK_ALLOW", "", "comma-separated hosts bots' webhooks may be called on; empty: none")
+	return f
+}
+
+// parseConfig reads the flags (see defineFlags) and checks them; every
+// bad value is reported at once, as a usageError.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.SetOutput(out)
+	f := defineFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return config{}, err
@@ -79,7 +96,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		return config{}, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	var err error
-	c := config{addr: *addr, db: *db, pprofAddr: *pprofAddr, metricsAddr: *metricsAddr, logFormat: *logFormat}
+	c := config{addr: *f.addr, db: *f.db, pprofAddr: *f.pprofAddr, metricsAddr: *f.metricsAddr, logFormat: *f.logFormat}
 	var errs []error
 	num := func(name, v string, min int) int {
 		n, err := strconv.Atoi(v)
@@ -88,24 +105,38 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		}
 		return n
 	}
-	c.postLimit = num("post-limit", *postLimit, 0)
-	c.roomLimit = num("room-limit", *roomLimit, 0)
-	c.loginLimit = num("login-limit", *loginLimit, 0)
-	c.loginAddrLimit = num("login-addr-limit", *loginAddrLimit, 0)
-	c.registerLimit = num("register-limit", *registerLimit, 0)
-	c.baseURL, err = parseBaseURL(*baseURL)
+	c.postLimit = num("post-limit", *f.postLimit, 0)
+	c.roomLimit = num("room-limit", *f.roomLimit, 0)
+	c.loginLimit = num("login-limit", *f.loginLimit, 0)
+	c.loginAddrLimit = num("login-addr-limit", *f.loginAddrLimit, 0)
+	c.registerLimit = num("register-limit", *f.registerLimit, 0)
+	c.baseURL, err = parseBaseURL(*f.baseURL)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	c.maxSockets = num("max-sockets", *maxSockets, 1)
-	c.bodyLimit = num("body-limit", *bodyLimit, 64<<10)
+	c.maxSockets = num("max-sockets", *f.maxSockets, 1)
+	c.bodyLimit = num("body-limit", *f.bodyLimit, 64<<10)
 	var d time.Duration
-	d, err = time.ParseDuration(*sessionIdle)
+	d, err = time.ParseDuration(*f.sessionIdle)
 	if err != nil || d < time.Minute {
-		errs = append(errs, fmt.Errorf("-session-idle must be a duration of a minute or more: %q", *sessionIdle))
+		errs = append(errs, fmt.Errorf("-session-idle must be a duration of a minute or more: %q", *f.sessionIdle))
 	}
 	c.sessionIdle = d
-	for _, h := range strings.Split(*webhookAllow, ",") {
+	var more []error
+	c.webhookAllow, more = parseHosts(*f.webhookAllow)
+	errs = append(errs, more...)
+	c.trustedProxies, more = parseProxies(*f.proxies)
+	errs = append(errs, more...)
+	errs = append(errs, c.checkRest(*f.logLevel, *f.natsURL, *f.natsSubject)...)
+	if err := errors.Join(errs...); err != nil {
+		return config{}, usageError{err}
+	}
+	return c, nil
+}
+
+// parseHosts reads -webhook-allow: host names, comma-separated.
+func parseHosts(list string) (hosts []string, errs []error) {
+	for _, h := range strings.Split(list, ",") {
 		h = strings.ToLower(strings.TrimSpace(h))
 		if h == "" {
 			continue
@@ -114,9 +145,15 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 			errs = append(errs, fmt.Errorf("-webhook-allow: %q is no host name (give hosts, not addresses with a scheme, port or path)", h))
 			continue
 		}
-		c.webhookAllow = append(c.webhookAllow, h)
+		hosts = append(hosts, h)
 	}
-	for _, p := range strings.Split(*proxies, ",") {
+	return hosts, errs
+}
+
+// parseProxies reads -trusted-proxies: addresses or CIDR ranges,
+// comma-separated.
+func parseProxies(list string) (prefixes []netip.Prefix, errs []error) {
+	for _, p := range strings.Split(list, ",") {
 		p = strings.TrimSpace(p)
 		if p == "" {
 			continue
@@ -130,15 +167,21 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 			}
 			prefix = netip.PrefixFrom(addr, addr.BitLen())
 		}
-		c.trustedProxies = append(c.trustedProxies, prefix.Masked())
+		prefixes = append(prefixes, prefix.Masked())
 	}
+	return prefixes, errs
+}
+
+// checkRest sets the log level and the NATS link on c and checks them with
+// the log format, the address and the database.
+func (c *config) checkRest(logLevel, natsURL, natsSubject string) (errs []error) {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		errs = append(errs, fmt.Errorf("-log-format must be text or json: %q", c.logFormat))
 	}
-	if err := c.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
-		errs = append(errs, fmt.Errorf("-log-level must be debug, info, warn or error: %q", *logLevel))
+	if err := c.logLevel.UnmarshalText([]byte(logLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("-log-level must be debug, info, warn or error: %q", logLevel))
 	}
-	c.nats, c.natsSubject = strings.TrimSpace(*natsURL), *natsSubject
+	c.nats, c.natsSubject = strings.TrimSpace(natsURL), natsSubject
 	if c.nats != "" && !store.IsPostgres(c.db) {
 		errs = append(errs, errors.New("-nats links instances that share one database: -db must be a postgres:// URL"))
 	}
@@ -148,10 +191,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if c.addr == "" || c.db == "" {
 		errs = append(errs, errors.New("-addr and -db may not be empty"))
 	}
-	if err := errors.Join(errs...); err != nil {
-		return config{}, usageError{err}
-	}
-	return c, nil
+	return errs
 }
 
 // parseBaseURL checks a -base-url: scheme and host, no path; empty stays

@@ -60,13 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
-	logOpts := &slog.HandlerOptions{Level: cfg.logLevel}
-	var logger *slog.Logger
-	if cfg.logFormat == "json" {
-		logger = slog.New(slog.NewJSONHandler(stdout, logOpts))
-	} else {
-		logger = slog.New(slog.NewTextHandler(stdout, logOpts))
-	}
+	logger := newLogger(cfg, stdout)
 	files := raiseFileLimit()
 
 	db, err := store.Open(ctx, cfg.db, store.WithSessionIdle(cfg.sessionIdle))
@@ -78,9 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	h := hub.New(hub.Config{Presence: handlers.PresenceFrames(), MaxPerUser: cfg.maxSockets})
 	metrics := handlers.NewMetrics(h)
 	if cfg.metricsAddr != "" {
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", metrics.Handler())
-		stop, err := serveHTTP(cfg.metricsAddr, "metrics", "/metrics", mux, logger)
+		stop, err := serveMetrics(cfg.metricsAddr, metrics, logger)
 		if err != nil {
 			return err
 		}
@@ -91,10 +83,64 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer ln.Close()
-	if cfg.baseURL == "" {
-		cfg.baseURL = listenBaseURL(ln.Addr())
+	deps := appDeps(cfg, ln.Addr(), db, h, metrics, logger)
+	app, link, err := newApp(ctx, cfg, deps, h, logger)
+	if err != nil {
+		return err
 	}
-	deps := handlers.Deps{
+	defer func() {
+		if link != nil {
+			link.Close()
+		}
+	}()
+
+	if cfg.pprofAddr != "" {
+		stop, err := serveProfiles(cfg.pprofAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+
+	logger.Info("listening", "url", "http://"+ln.Addr().String(), "db", redactDB(cfg.db), "open_files", files)
+
+	if stopped, err := serve(ctx, app, ln); !stopped {
+		return err
+	}
+	err = shutdown(logger, h, app, link, db)
+	link = nil
+	return err
+}
+
+// serve serves the chat on ln until ctx ends (stopped) or the server ends
+// by itself (with its error).
+func serve(ctx context.Context, app *fiber.App, ln net.Listener) (stopped bool, err error) {
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	select {
+	case err := <-served:
+		return false, err
+	case <-ctx.Done():
+		return true, nil
+	}
+}
+
+// newLogger writes the configured format at the configured level.
+func newLogger(cfg config, stdout io.Writer) *slog.Logger {
+	logOpts := &slog.HandlerOptions{Level: cfg.logLevel}
+	if cfg.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(stdout, logOpts))
+	}
+	return slog.New(slog.NewTextHandler(stdout, logOpts))
+}
+
+// appDeps is what the handlers are built with, from the configuration;
+// without -base-url, links start with the address listened on.
+func appDeps(cfg config, listening net.Addr, db *store.Store, h *hub.Hub, metrics *handlers.Metrics, logger *slog.Logger) handlers.Deps {
+	if cfg.baseURL == "" {
+		cfg.baseURL = listenBaseURL(listening)
+	}
+	return handlers.Deps{
 		Metrics:          metrics,
 		MetricsElsewhere: cfg.metricsAddr != "",
 		Store:            db,
@@ -112,6 +158,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		TrustedProxies:   cfg.trustedProxies,
 		Clustered:        cfg.nats != "",
 	}
+}
+
+// newApp builds the chat's app and, with -nats, links it to the other
+// instances; the link, if any, is the caller's to close.
+func newApp(ctx context.Context, cfg config, deps handlers.Deps, h *hub.Hub, logger *slog.Logger) (*fiber.App, *cluster.Cluster, error) {
 	var app *fiber.App
 	var link *cluster.Cluster
 	if cfg.nats == "" {
@@ -119,6 +170,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	} else {
 		var hooks handlers.ClusterHooks
 		app, hooks = handlers.NewClusteredApp(deps)
+		var err error
 		link, err = cluster.Start(ctx, cluster.Config{
 			URL:     cfg.nats,
 			Subject: cfg.natsSubject,
@@ -130,41 +182,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			Log:     logger,
 		})
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		logger.Info("linked to other instances", "nats", redactURL(cfg.nats), "instance", link.ID())
-		defer func() {
-			if link != nil {
-				link.Close()
-			}
-		}()
 	}
+	return app, link, nil
+}
 
-	if cfg.pprofAddr != "" {
-		mux := http.NewServeMux()
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		stop, err := serveHTTP(cfg.pprofAddr, "profiles", "/debug/pprof/", mux, logger)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
+// serveMetrics serves /metrics on an address of its own, and returns how
+// to stop it.
+func serveMetrics(addr string, metrics *handlers.Metrics, logger *slog.Logger) (func(), error) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics.Handler())
+	return serveHTTP(addr, "metrics", "/metrics", mux, logger)
+}
 
-	logger.Info("listening", "url", "http://"+ln.Addr().String(), "db", redactDB(cfg.db), "open_files", files)
+// serveProfiles serves Go's profiles on an address of their own, and
+// returns how to stop it.
+func serveProfiles(addr string, logger *slog.Logger) (func(), error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return serveHTTP(addr, "profiles", "/debug/pprof/", mux, logger)
+}
 
-	served := make(chan error, 1)
-	go func() { served <- app.Listener(ln) }()
-
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-
+// shutdown stops the chat gracefully within shutdownTimeout: sockets get
+// 1012, requests under way finish, the cluster link drains, and the
+// database is closed.
+func shutdown(logger *slog.Logger, h *hub.Hub, app *fiber.App, link *cluster.Cluster, db *store.Store) error {
 	logger.Info("shutting down")
 	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
@@ -183,7 +231,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if err := link.Close(); err != nil {
 			logger.Warn("nats drain", "err", err)
 		}
-		link = nil
 	}
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)

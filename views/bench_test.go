@@ -5,18 +5,30 @@ import (
 	"context"
 	"testing"
 
+	"github.com/a-h/templ"
+
 	"chat/views"
 )
 
-// BenchmarkMessageItem renders one post, as every push and page does.
-func BenchmarkMessageItem(b *testing.B) {
-	e := views.Entry{ID: 123456, Kind: "post", Author: "alice", Text: "Hello everyone, the build is green <again> & ready.", Time: when}
+// benchPost is an ordinary post: a line of text that needs escaping.
+var benchPost = views.Entry{ID: 123456, Kind: "post", Author: "alice", Text: "Hello everyone, the build is green <again> & ready.", Time: when}
+
+// benchRender renders c again and again into one buffer.
+func benchRender(b *testing.B, c templ.Component) {
 	var buf bytes.Buffer
 	b.ReportAllocs()
 	for b.Loop() {
 		buf.Reset()
-		if err := views.EntryPush(e).Render(context.Background(), &buf); err != nil {
+		if err := c.Render(context.Background(), &buf); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
+
+// BenchmarkMessageItem renders one post's markup, as the room page, the
+// history fragment and a search result do for each message.
+func BenchmarkMessageItem(b *testing.B) { benchRender(b, views.MessageItem(benchPost)) }
+
+// BenchmarkEntryPush renders the frame that pushes one post to a room's
+// sockets: the same markup, wrapped in an out-of-band append.
+func BenchmarkEntryPush(b *testing.B) { benchRender(b, views.EntryPush(benchPost)) }

@@ -25,6 +25,25 @@ type arrivals struct {
 	last  atomic.Int64 // unix nanoseconds
 }
 
+// broadcaster times broadcasts: it knows which posts are awaited and how
+// many clients each reached.
+type broadcaster struct {
+	mu      sync.Mutex
+	pending map[int]*arrivals
+	n       int // the next post's number
+}
+
+// onPost counts post n's arrival at one client.
+func (bc *broadcaster) onPost(n int) {
+	bc.mu.Lock()
+	a := bc.pending[n]
+	bc.mu.Unlock()
+	if a != nil {
+		a.last.Store(time.Now().UnixNano())
+		a.count.Add(1)
+	}
+}
+
 // runBroadcast adds clients to one room in steps, and at each step times
 // broadcasts: from a post sent by one client until every client has it.
 // It reports the most clients whose p95 round trip stays under -p95.
@@ -33,21 +52,10 @@ func runBroadcast(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var mu sync.Mutex
-	pending := map[int]*arrivals{}
-	onPost := func(n int) {
-		mu.Lock()
-		a := pending[n]
-		mu.Unlock()
-		if a != nil {
-			a.last.Store(time.Now().UnixNano())
-			a.count.Add(1)
-		}
-	}
+	bc := &broadcaster{pending: map[int]*arrivals{}}
 	var clients []*client
 	var steps []stepResult
 	best := 0
-	n := 0
 	defer func() {
 		for _, c := range clients {
 			c.conn.Close()
@@ -70,37 +78,14 @@ func runBroadcast(ctx context.Context, o options, out io.Writer) error {
 					if err != nil {
 						return
 					}
-					posts(data, func(k int, _ int64) { onPost(k) })
+					posts(data, func(k int, _ int64) { bc.onPost(k) })
 				}
 			}()
 		}
 		time.Sleep(500 * time.Millisecond) // let the greetings pass
-		var rtts []time.Duration
-		lost := 0
-		for range o.samples {
-			a := &arrivals{}
-			mu.Lock()
-			pending[n] = a
-			mu.Unlock()
-			sender := clients[rand.IntN(len(clients))]
-			sent := time.Now()
-			if err := sender.post(n); err != nil {
-				return err
-			}
-			deadline := sent.Add(10 * time.Second)
-			for a.count.Load() < int64(len(clients)) && time.Now().Before(deadline) {
-				time.Sleep(time.Millisecond)
-			}
-			if a.count.Load() < int64(len(clients)) {
-				lost++
-				rtts = append(rtts, 10*time.Second)
-			} else {
-				rtts = append(rtts, time.Unix(0, a.last.Load()).Sub(sent))
-			}
-			mu.Lock()
-			delete(pending, n)
-			mu.Unlock()
-			n++
+		rtts, lost, err := bc.step(clients, o.samples)
+		if err != nil {
+			return err
 		}
 		q := summarize(rtts)
 		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -114,6 +99,38 @@ func runBroadcast(ctx context.Context, o options, out io.Writer) error {
 		best = len(clients)
 	}
 	return report(out, o, steps, best)
+}
+
+// step times samples broadcasts, each from a client picked at random, until
+// every client has it (or 10 s, counted as lost).
+func (bc *broadcaster) step(clients []*client, samples int) (rtts []time.Duration, lost int, err error) {
+	for range samples {
+		n := bc.n
+		a := &arrivals{}
+		bc.mu.Lock()
+		bc.pending[n] = a
+		bc.mu.Unlock()
+		sender := clients[rand.IntN(len(clients))]
+		sent := time.Now()
+		if err := sender.post(n); err != nil {
+			return nil, 0, err
+		}
+		deadline := sent.Add(10 * time.Second)
+		for a.count.Load() < int64(len(clients)) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if a.count.Load() < int64(len(clients)) {
+			lost++
+			rtts = append(rtts, 10*time.Second)
+		} else {
+			rtts = append(rtts, time.Unix(0, a.last.Load()).Sub(sent))
+		}
+		bc.mu.Lock()
+		delete(bc.pending, n)
+		bc.mu.Unlock()
+		bc.n++
+	}
+	return rtts, lost, nil
 }
 
 func report(out io.Writer, o options, steps []stepResult, best int) error {

@@ -115,6 +115,8 @@ func connect(ctx context.Context, o options, users []user, rooms []string, n int
 	}
 }
 
+// runLoad signs up, connects, posts at a fixed rate for o.duration,
+// waits for what is on its way, and reports every delivery.
 func runLoad(ctx context.Context, o options, out io.Writer) error {
 	if o.senders > o.conns || o.senders < 1 || o.rate <= 0 || o.rooms < 1 || o.users < 1 {
 		return fmt.Errorf("need 1 <= -senders <= -conns, -rate > 0, -rooms >= 1, -users >= 1")
@@ -149,9 +151,26 @@ func runLoad(ctx context.Context, o options, out io.Writer) error {
 		connsIn[c.room]++
 	}
 
-	// Post at a fixed total rate, round robin over the senders.
-	var postRoom []int
 	start := time.Now()
+	postRoom := postAtRate(ctx, o, clients, start, &received, out)
+	res.PostsSent = len(postRoom)
+	expect := 0
+	for _, r := range postRoom {
+		expect += connsIn[r]
+	}
+	awaitDeliveries(&received, expect)
+	elapsed := time.Since(start)
+	res.RSSEndKiB = o.rss()
+	tallyClients(&res, clients, postRoom)
+	res.DeliveriesPerSec = float64(res.Received) / elapsed.Seconds()
+	printLoad(out, o, res)
+	return writeJSON(o.jsonOut, res)
+}
+
+// postAtRate posts at a fixed total rate from start for o.duration, round
+// robin over the senders, and returns the room of each post sent.
+func postAtRate(ctx context.Context, o options, clients []*client, start time.Time, received *atomic.Int64, out io.Writer) []int {
+	var postRoom []int
 	progress := time.NewTicker(5 * time.Second)
 	defer progress.Stop()
 	stopAt := start.Add(o.duration)
@@ -172,12 +191,12 @@ func runLoad(ctx context.Context, o options, out io.Writer) error {
 			fmt.Fprintf(out, "post %d: %v\n", n, err)
 		}
 	}
-	res.PostsSent = len(postRoom)
-	expect := 0
-	for _, r := range postRoom {
-		expect += connsIn[r]
-	}
-	// Let what is on its way arrive.
+	return postRoom
+}
+
+// awaitDeliveries lets what is on its way arrive: it returns once expect
+// deliveries are in, or none has come for 3 s.
+func awaitDeliveries(received *atomic.Int64, expect int) {
 	last, quiet := received.Load(), time.Now()
 	for received.Load() < int64(expect) && time.Since(quiet) < 3*time.Second {
 		time.Sleep(100 * time.Millisecond)
@@ -185,8 +204,11 @@ func runLoad(ctx context.Context, o options, out io.Writer) error {
 			last, quiet = n, time.Now()
 		}
 	}
-	elapsed := time.Since(start)
-	res.RSSEndKiB = o.rss()
+}
+
+// tallyClients closes every connection, waits for its reader, and counts
+// and times what they received into res.
+func tallyClients(res *loadResult, clients []*client, postRoom []int) {
 	for _, c := range clients {
 		c.conn.Close()
 	}
@@ -203,8 +225,10 @@ func runLoad(ctx context.Context, o options, out io.Writer) error {
 	q := summarize(lat)
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	res.P50ms, res.P90ms, res.P99ms, res.MaxMs = ms(q.P50), ms(q.P90), ms(q.P99), ms(q.Max)
-	res.DeliveriesPerSec = float64(res.Received) / elapsed.Seconds()
+}
 
+// printLoad writes a load run's results as a table.
+func printLoad(out io.Writer, o options, res loadResult) {
 	t := newTable(out)
 	fmt.Fprintf(t, "connections held\t%d\n", res.ConnectionsHeld)
 	fmt.Fprintf(t, "posts sent\t%d (%.0f/s for %v)\n", res.PostsSent, o.rate, o.duration)
@@ -219,5 +243,4 @@ func runLoad(ctx context.Context, o options, out io.Writer) error {
 		fmt.Fprintf(t, "server RSS per connection\t%.1f KiB\n", res.KiBPerConn)
 	}
 	t.Flush()
-	return writeJSON(o.jsonOut, res)
 }
