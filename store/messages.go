@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -255,7 +254,7 @@ func scanMessages(rows *sql.Rows) ([]Message, error) {
 // attachBoosts reads the reactions of the posts among msgs that have
 // changed at least once (a post never changed has none).
 func attachBoosts(ctx context.Context, q querier, msgs []Message) error {
-	var ids []any
+	var ids []int64
 	at := make(map[int64]int)
 	for i, m := range msgs {
 		if m.Rev > 0 && m.Kind == KindPost && !m.Deleted {
@@ -266,8 +265,9 @@ func attachBoosts(ctx context.Context, q querier, msgs []Message) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	in, args := idsIn(q, "b.message_id", ids)
 	rows, err := q.QueryContext(ctx, `SELECT b.message_id, b.emoji, u.username FROM reactions b JOIN users u ON u.id = b.user_id
-		WHERE b.message_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY b.message_id, b.id`, ids...)
+		WHERE `+in+` ORDER BY b.message_id, b.id`, args...)
 	if err != nil {
 		return fmt.Errorf("store: list reactions: %w", err)
 	}
