@@ -26,7 +26,7 @@ import (
 )
 
 //go:embed migrations/*.sql
-var migrations embed.FS
+var sqliteMigrations embed.FS
 
 // Store is the chat's database. Its methods are safe for concurrent use.
 type Store struct {
@@ -243,24 +243,64 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
+// migrate applies the engine's migrations not applied yet, all in one
+// transaction (both engines' DDL is transactional), each recorded in
+// schema_migrations. On PostgreSQL, several instances may start at once:
+// the first takes an advisory lock, the others wait for it and find the
+// migrations applied.
 func (s *Store) migrate(ctx context.Context) error {
 	if s.write.pg {
-		return s.migratePostgres(ctx)
+		return s.runMigrations(ctx, pgMigrations, "migrations/postgres", lockMigrations)
 	}
-	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	return s.runMigrations(ctx, sqliteMigrations, "migrations", nil)
+}
+
+// runMigrations applies the migrations of dir; lock, if any, runs first in
+// the transaction.
+func (s *Store) runMigrations(ctx context.Context, fsys fs.FS, dir string, lock func(context.Context, *dbTx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if lock != nil {
+		if err := lock(ctx, tx); err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
-		applied_at INTEGER NOT NULL
+		applied_at BIGINT  NOT NULL
 	)`); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	files, err := migrationFiles(migrations, "migrations")
+	files, err := migrationFiles(fsys, dir)
 	if err != nil {
 		return err
 	}
 	for _, f := range files {
-		if err := s.applyMigration(ctx, f.version, f.path); err != nil {
+		var done int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", f.version).Scan(&done); err != nil {
 			return fmt.Errorf("store: migrate %s: %w", f.path, err)
 		}
+		if done > 0 {
+			continue
+		}
+		body, err := fs.ReadFile(fsys, f.path)
+		if err != nil {
+			return fmt.Errorf("store: migrate %s: %w", f.path, err)
+		}
+		// Executed as it is, on the engine it is written for: a migration
+		// has no placeholders.
+		if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", f.path, err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", f.version, s.now().UnixMilli()); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", f.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
 	}
 	return nil
 }
@@ -289,32 +329,6 @@ func migrationFiles(fsys fs.FS, dir string) ([]migrationFile, error) {
 		files = append(files, migrationFile{version, name})
 	}
 	return files, nil
-}
-
-func (s *Store) applyMigration(ctx context.Context, version int, name string) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var done int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", version).Scan(&done); err != nil {
-		return err
-	}
-	if done > 0 {
-		return nil
-	}
-	body, err := migrations.ReadFile(name)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", version, s.now().UnixMilli()); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 // isUniqueViolation reports whether err is the engine refusing a
