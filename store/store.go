@@ -240,7 +240,10 @@ func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	return s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
 }
 
 // migrate applies the engine's migrations not applied yet, all in one
@@ -329,6 +332,29 @@ func migrationFiles(fsys fs.FS, dir string) ([]migrationFile, error) {
 		files = append(files, migrationFile{version, name})
 	}
 	return files, nil
+}
+
+// constraintErr is err, or, when err is a constraint of the schema
+// refusing a write, ErrConflict for a duplicate key and ErrNotFound for a
+// row referred to that does not exist, with err's text.
+func constraintErr(err error) error {
+	switch {
+	case isUniqueViolation(err):
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	case isForeignKeyViolation(err):
+		return fmt.Errorf("%w: %v", ErrNotFound, err)
+	}
+	return err
+}
+
+// isForeignKeyViolation reports whether err is the engine refusing a
+// reference to a row that does not exist.
+func isForeignKeyViolation(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.ExtendedCode == sqlite3.ErrConstraintForeignKey
+	}
+	return pgCode(err) == "23503"
 }
 
 // isUniqueViolation reports whether err is the engine refusing a
