@@ -70,3 +70,19 @@ func retryable(err error) bool {
 	code := pgCode(err)
 	return code == "40P01" || code == "40001"
 }
+
+// searchIndexCheck is IntegrityCheck on PostgreSQL.
+func (s *Store) searchIndexCheck(ctx context.Context) (string, error) {
+	var missing, stale int
+	err := s.read.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM messages m WHERE m.kind = 'post' AND m.deleted_at IS NULL
+			AND NOT EXISTS (SELECT 1 FROM post_search p WHERE p.docid = m.id)),
+		(SELECT count(*) FROM post_search p JOIN messages m ON m.id = p.docid WHERE m.deleted_at IS NOT NULL)`).Scan(&missing, &stale)
+	if err != nil {
+		return "", fmt.Errorf("store: integrity check: %w", err)
+	}
+	if missing+stale > 0 {
+		return fmt.Sprintf("search index: %d posts missing, %d deleted posts kept", missing, stale), nil
+	}
+	return "ok", nil
+}
