@@ -196,11 +196,17 @@ func (b *Batch) item(ctx context.Context, write func() (Message, bool, error)) (
 	return m, changed, err
 }
 
-// CreatePost is Store.CreatePost inside the batch. It needs no savepoint:
-// it writes one row, last, and on SQLite a statement that fails undoes
-// only itself. On PostgreSQL one statement stores and indexes the post,
-// and refuses a non-member or a repeated send without an error; what
-// else fails spoils the batch, which its writers then hear.
+// CreatePost stores a post by a member of the room. A user who is not a
+// member gives ErrNotMember, an unknown room ErrNotFound. A clientID the
+// user has given a post in this room before stores nothing: it returns
+// that post, with created false; one given to a post in another room is
+// ErrConflict.
+//
+// It needs no savepoint: it writes one row, last, and on SQLite a
+// statement that fails undoes only itself. On PostgreSQL one statement
+// stores and indexes the post, and refuses a non-member or a repeated
+// send without an error; what else fails spoils the batch, which its
+// writers then hear.
 func (b *Batch) CreatePost(ctx context.Context, roomID, userID int64, text, clientID string) (Message, bool, error) {
 	if b.tx.pg {
 		m, created, err := b.s.createPostPG(ctx, b, roomID, userID, text, clientID)
@@ -210,28 +216,37 @@ func (b *Batch) CreatePost(ctx context.Context, roomID, userID int64, text, clie
 	return b.s.createPost(ctx, b, roomID, userID, text, clientID)
 }
 
-// JoinRoom is Store.JoinRoom inside the batch.
+// JoinRoom makes the user a member and records a join entry. It reports
+// changed=false, and records nothing, when the user was a member already.
 func (b *Batch) JoinRoom(ctx context.Context, roomID, userID int64) (Message, bool, error) {
 	return b.item(ctx, func() (Message, bool, error) { return b.s.joinRoom(ctx, b.tx, roomID, userID) })
 }
 
-// LeaveRoom is Store.LeaveRoom inside the batch.
+// LeaveRoom ends the user's membership and records a leave entry. It
+// reports changed=false, and records nothing, when the user was no member.
 func (b *Batch) LeaveRoom(ctx context.Context, roomID, userID int64) (Message, bool, error) {
 	return b.item(ctx, func() (Message, bool, error) { return b.s.leaveRoom(ctx, b.tx, roomID, userID) })
 }
 
-// EditPost is Store.EditPost inside the batch.
+// EditPost replaces the text of a post by its author. Another user's post,
+// or an entry that is no post, gives ErrForbidden; a deleted post
+// ErrDeleted. The same text again changes nothing (changed false).
 func (b *Batch) EditPost(ctx context.Context, id, userID int64, text string) (Message, bool, error) {
 	return b.item(ctx, func() (Message, bool, error) { return b.s.editPost(ctx, b, id, userID, text) })
 }
 
-// DeletePost is Store.DeletePost inside the batch.
+// DeletePost deletes a post by its author or, with admin, by anyone: its
+// text and reactions go, a mark stays in the room's history. Another
+// user's post gives ErrForbidden; a post deleted already changes nothing.
 func (b *Batch) DeletePost(ctx context.Context, id, userID int64, admin bool) (Message, bool, error) {
 	return b.item(ctx, func() (Message, bool, error) { return b.s.deletePost(ctx, b, id, userID, admin) })
 }
 
-// ToggleBoost is Store.ToggleBoost inside the batch; it always changes the
-// post.
+// ToggleBoost adds the user's reaction emoji to a post, or takes it back
+// if the user gave it already. Only members of the post's room react
+// (ErrNotMember); an entry that is no post gives ErrForbidden, a deleted
+// post ErrDeleted, a post with too many different reactions ErrConflict.
+// It always changes the post.
 func (b *Batch) ToggleBoost(ctx context.Context, id, userID int64, emoji string) (Message, bool, error) {
 	return b.item(ctx, func() (Message, bool, error) { return b.s.toggleBoost(ctx, b.tx, id, userID, emoji) })
 }

@@ -16,7 +16,7 @@ func BenchmarkCreatePost(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, _, err := s.CreatePost(ctx, room.ID, u.ID, "post number "+strconv.Itoa(i), ""); err != nil {
+		if _, _, err := createPost(ctx, s, room.ID, u.ID, "post number "+strconv.Itoa(i), ""); err != nil {
 			b.Fatal(err)
 		}
 		i++

@@ -20,7 +20,7 @@ func room(t *testing.T, s *store.Store, name string, owner store.User, others ..
 		t.Fatal(err)
 	}
 	for _, u := range others {
-		if _, _, err := s.JoinRoom(ctx, r.ID, u.ID); err != nil {
+		if _, _, err := joinRoom(ctx, s, r.ID, u.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -29,7 +29,7 @@ func room(t *testing.T, s *store.Store, name string, owner store.User, others ..
 
 func post(t *testing.T, s *store.Store, r store.Room, u store.User, text string) store.Message {
 	t.Helper()
-	m, _, err := s.CreatePost(context.Background(), r.ID, u.ID, text, "")
+	m, _, err := createPost(context.Background(), s, r.ID, u.ID, text, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,54 +80,54 @@ func TestEditAndDelete(t *testing.T) {
 	m := post(t, s, r, bob, "first draft")
 	join := mustList(t, s, r)[0]
 
-	if _, _, err := s.EditPost(ctx, m.ID, ada.ID, "not mine"); !errors.Is(err, store.ErrForbidden) {
+	if _, _, err := editPost(ctx, s, m.ID, ada.ID, "not mine"); !errors.Is(err, store.ErrForbidden) {
 		t.Errorf("edit by another user: %v, want ErrForbidden", err)
 	}
-	if _, _, err := s.EditPost(ctx, join.ID, ada.ID, "x"); !errors.Is(err, store.ErrForbidden) {
+	if _, _, err := editPost(ctx, s, join.ID, ada.ID, "x"); !errors.Is(err, store.ErrForbidden) {
 		t.Errorf("edit of a join entry: %v, want ErrForbidden", err)
 	}
-	if _, _, err := s.EditPost(ctx, 9999, bob.ID, "x"); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := editPost(ctx, s, 9999, bob.ID, "x"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("edit of no entry: %v, want ErrNotFound", err)
 	}
-	edited, changed, err := s.EditPost(ctx, m.ID, bob.ID, "final @ada")
+	edited, changed, err := editPost(ctx, s, m.ID, bob.ID, "final @ada")
 	if err != nil || !changed {
 		t.Fatalf("edit: %v %v", changed, err)
 	}
 	if edited.ID != m.ID || edited.Text != "final @ada" || edited.EditedAt.IsZero() || edited.Rev == 0 || len(edited.Mentions) != 1 {
 		t.Errorf("edited post: %+v", edited)
 	}
-	if _, changed, _ := s.EditPost(ctx, m.ID, bob.ID, "final @ada"); changed {
+	if _, changed, _ := editPost(ctx, s, m.ID, bob.ID, "final @ada"); changed {
 		t.Error("the same text again counted as a change")
 	}
 
 	other := post(t, s, r, ada, "ada's post")
-	if _, _, err := s.DeletePost(ctx, other.ID, bob.ID, false); !errors.Is(err, store.ErrForbidden) {
+	if _, _, err := deletePost(ctx, s, other.ID, bob.ID, false); !errors.Is(err, store.ErrForbidden) {
 		t.Errorf("delete of another's post: %v, want ErrForbidden", err)
 	}
 	if got, _ := s.FindMessage(ctx, other.ID); got.Deleted || got.Text != "ada's post" {
 		t.Errorf("refused delete changed the post: %+v", got)
 	}
-	if _, err := s.ToggleBoost(ctx, m.ID, ada.ID, "👍"); err != nil {
+	if _, err := toggleBoost(ctx, s, m.ID, ada.ID, "👍"); err != nil {
 		t.Fatal(err)
 	}
-	deleted, changed, err := s.DeletePost(ctx, m.ID, bob.ID, false)
+	deleted, changed, err := deletePost(ctx, s, m.ID, bob.ID, false)
 	if err != nil || !changed {
 		t.Fatalf("delete: %v %v", changed, err)
 	}
 	if !deleted.Deleted || deleted.Text != "" || len(deleted.Boosts) != 0 || deleted.Rev <= edited.Rev {
 		t.Errorf("deleted post: %+v", deleted)
 	}
-	if _, changed, err := s.DeletePost(ctx, m.ID, bob.ID, false); err != nil || changed {
+	if _, changed, err := deletePost(ctx, s, m.ID, bob.ID, false); err != nil || changed {
 		t.Errorf("second delete: %v %v, want nothing changed", changed, err)
 	}
-	if _, _, err := s.EditPost(ctx, m.ID, bob.ID, "back"); !errors.Is(err, store.ErrDeleted) {
+	if _, _, err := editPost(ctx, s, m.ID, bob.ID, "back"); !errors.Is(err, store.ErrDeleted) {
 		t.Errorf("edit of a deleted post: %v, want ErrDeleted", err)
 	}
-	if _, err := s.ToggleBoost(ctx, m.ID, ada.ID, "👍"); !errors.Is(err, store.ErrDeleted) {
+	if _, err := toggleBoost(ctx, s, m.ID, ada.ID, "👍"); !errors.Is(err, store.ErrDeleted) {
 		t.Errorf("reaction to a deleted post: %v, want ErrDeleted", err)
 	}
 	// An admin deletes anyone's post.
-	if _, changed, err := s.DeletePost(ctx, other.ID, bob.ID, true); err != nil || !changed {
+	if _, changed, err := deletePost(ctx, s, other.ID, bob.ID, true); err != nil || !changed {
 		t.Errorf("admin delete: %v %v", changed, err)
 	}
 
@@ -174,7 +174,7 @@ func TestBoosts(t *testing.T) {
 		user  store.User
 		emoji string
 	}{{bob, "👍"}, {ada, "🎉"}, {ada, "👍"}, {bob, "on my way"}} {
-		if _, err := s.ToggleBoost(ctx, m.ID, step.user.ID, step.emoji); err != nil {
+		if _, err := toggleBoost(ctx, s, m.ID, step.user.ID, step.emoji); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -184,7 +184,7 @@ func TestBoosts(t *testing.T) {
 		t.Errorf("boosts %v, want %v", got.Boosts, want)
 	}
 	// The same again takes it back.
-	after, err := s.ToggleBoost(ctx, m.ID, bob.ID, "👍")
+	after, err := toggleBoost(ctx, s, m.ID, bob.ID, "👍")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,18 +197,18 @@ func TestBoosts(t *testing.T) {
 	if list := mustList(t, s, r); fmt.Sprint(list[len(list)-1].Boosts) != fmt.Sprint(want) {
 		t.Errorf("history boosts %v", list[len(list)-1].Boosts)
 	}
-	if _, err := s.ToggleBoost(ctx, m.ID, eve.ID, "👍"); !errors.Is(err, store.ErrNotMember) {
+	if _, err := toggleBoost(ctx, s, m.ID, eve.ID, "👍"); !errors.Is(err, store.ErrNotMember) {
 		t.Errorf("reaction of a non-member: %v, want ErrNotMember", err)
 	}
 	for i := len(want); i < 20; i++ {
-		if _, err := s.ToggleBoost(ctx, m.ID, bob.ID, fmt.Sprint("r", i)); err != nil {
+		if _, err := toggleBoost(ctx, s, m.ID, bob.ID, fmt.Sprint("r", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.ToggleBoost(ctx, m.ID, bob.ID, "one too many"); !errors.Is(err, store.ErrConflict) {
+	if _, err := toggleBoost(ctx, s, m.ID, bob.ID, "one too many"); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("21st kind of reaction: %v, want ErrConflict", err)
 	}
-	if _, err := s.ToggleBoost(ctx, m.ID, ada.ID, "r5"); err != nil {
+	if _, err := toggleBoost(ctx, s, m.ID, ada.ID, "r5"); err != nil {
 		t.Errorf("joining an existing reaction at the cap: %v", err)
 	}
 }
@@ -231,7 +231,7 @@ func TestSearchPosts(t *testing.T) {
 	if n, more, err := s.IndexPosts(ctx, 4); err != nil || (testdb.Postgres() && (n != 0 || more)) || (!testdb.Postgres() && (n != 4 || !more)) {
 		t.Fatalf("index: %d %v %v", n, more, err)
 	}
-	if _, _, err := s.DeletePost(ctx, gone.ID, ada.ID, false); err != nil {
+	if _, _, err := deletePost(ctx, s, gone.ID, ada.ID, false); err != nil {
 		t.Fatal(err)
 	}
 
@@ -281,10 +281,10 @@ func TestSearchPosts(t *testing.T) {
 
 	// An edit moves a post in and out of what is found, whether the index
 	// holds it (oldest) or not yet (newest).
-	if _, _, err := s.EditPost(ctx, oldest.ID, ada.ID, "Meet at the station"); err != nil {
+	if _, _, err := editPost(ctx, s, oldest.ID, ada.ID, "Meet at the station"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.EditPost(ctx, newest.ID, ada.ID, "the station cafeteria"); err != nil {
+	if _, _, err := editPost(ctx, s, newest.ID, ada.ID, "the station cafeteria"); err != nil {
 		t.Fatal(err)
 	}
 	for round := range 2 {

@@ -3,15 +3,16 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strconv"
-	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // The store speaks one SQL to two engines: SQLite, a file beside the
 // chat, and PostgreSQL, shared by several chat instances. Queries are
 // written with SQLite's placeholders (? and ?N); on PostgreSQL they are
-// rewritten once to $N and the rewrite is kept.
+// rewritten to $N (see toDollars, which refuses what it cannot rewrite
+// surely). What differs otherwise is written once per engine, in
+// sqlite.go and postgres.go.
 
 // dbPool is a pool of connections to one of the engines.
 type dbPool struct {
@@ -28,70 +29,94 @@ type dbTx struct {
 	rooms map[int64]int64
 }
 
-var rewritten sync.Map // query → its PostgreSQL form
-
-// q is the query in the engine's own placeholders.
-func (pg pgFlag) q(query string) string {
-	if !pg {
-		return query
-	}
-	if r, ok := rewritten.Load(query); ok {
-		return r.(string)
-	}
-	r := toDollars(query)
-	rewritten.Store(query, r)
-	return r
+// querier is what reads: the pool or a transaction.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	postgres() bool
 }
+
+// row is a *sql.Row, or the error of a query that could not be put in the
+// engine's placeholders.
+type row struct {
+	*sql.Row
+	err error
+}
+
+// Scan is sql.Row's Scan, or the query's error.
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.Row.Scan(dest...)
+}
+
+// rewrittenMax bounds the queries whose PostgreSQL form is kept. The
+// store's queries are a fixed set well under it (a list of ids is one
+// array parameter on PostgreSQL, not a placeholder an id); should that
+// change, the queries past the bound are rewritten each time, not kept.
+const rewrittenMax = 512
+
+var (
+	rewritten  sync.Map // query → its PostgreSQL form
+	rewrittenN atomic.Int64
+)
 
 type pgFlag bool
 
-// toDollars turns ?N into $N and each bare ? into the next number, outside
-// quoted strings.
-func toDollars(query string) string {
-	var b strings.Builder
-	b.Grow(len(query) + 16)
-	next := 0
-	inString := false
-	for i := 0; i < len(query); i++ {
-		c := query[i]
-		if c == '\'' {
-			inString = !inString
-		}
-		if c != '?' || inString {
-			b.WriteByte(c)
-			continue
-		}
-		j := i + 1
-		for j < len(query) && query[j] >= '0' && query[j] <= '9' {
-			j++
-		}
-		if j > i+1 {
-			n, _ := strconv.Atoi(query[i+1 : j])
-			next = max(next, n)
-			b.WriteString("$" + query[i+1:j])
-			i = j - 1
-			continue
-		}
-		next++
-		b.WriteString("$" + strconv.Itoa(next))
+// q is the query in the engine's own placeholders, or the error that
+// says why it cannot be put in them.
+func (pg pgFlag) q(query string) (string, error) {
+	if !pg {
+		return query, nil
 	}
-	return b.String()
+	if r, ok := rewritten.Load(query); ok {
+		return r.(string), nil
+	}
+	r, err := toDollars(query)
+	if err != nil {
+		return "", err
+	}
+	if rewrittenN.Load() < rewrittenMax {
+		if _, loaded := rewritten.LoadOrStore(query, r); !loaded {
+			rewrittenN.Add(1)
+		}
+	}
+	return r, nil
 }
 
+func (d *dbPool) postgres() bool { return d.pg }
+
 func (d *dbPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return d.DB.ExecContext(ctx, pgFlag(d.pg).q(query), args...)
+	query, err := pgFlag(d.pg).q(query)
+	if err != nil {
+		return nil, err
+	}
+	return d.DB.ExecContext(ctx, query, args...)
 }
 
 func (d *dbPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return d.DB.QueryContext(ctx, pgFlag(d.pg).q(query), args...)
+	query, err := pgFlag(d.pg).q(query)
+	if err != nil {
+		return nil, err
+	}
+	return d.DB.QueryContext(ctx, query, args...)
 }
 
-func (d *dbPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return d.DB.QueryRowContext(ctx, pgFlag(d.pg).q(query), args...)
+func (d *dbPool) QueryRowContext(ctx context.Context, query string, args ...any) row {
+	query, err := pgFlag(d.pg).q(query)
+	if err != nil {
+		return row{err: err}
+	}
+	return row{Row: d.DB.QueryRowContext(ctx, query, args...)}
 }
 
 func (d *dbPool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
-	return d.DB.PrepareContext(ctx, pgFlag(d.pg).q(query))
+	query, err := pgFlag(d.pg).q(query)
+	if err != nil {
+		return nil, err
+	}
+	return d.DB.PrepareContext(ctx, query)
 }
 
 func (d *dbPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*dbTx, error) {
@@ -102,16 +127,40 @@ func (d *dbPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*dbTx, error
 	return &dbTx{Tx: tx, pg: d.pg}, nil
 }
 
+func (t *dbTx) postgres() bool { return t.pg }
+
 func (t *dbTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.Tx.ExecContext(ctx, pgFlag(t.pg).q(query), args...)
+	query, err := pgFlag(t.pg).q(query)
+	if err != nil {
+		return nil, err
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
 }
 
 func (t *dbTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.Tx.QueryContext(ctx, pgFlag(t.pg).q(query), args...)
+	query, err := pgFlag(t.pg).q(query)
+	if err != nil {
+		return nil, err
+	}
+	return t.Tx.QueryContext(ctx, query, args...)
 }
 
-func (t *dbTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.Tx.QueryRowContext(ctx, pgFlag(t.pg).q(query), args...)
+func (t *dbTx) QueryRowContext(ctx context.Context, query string, args ...any) row {
+	query, err := pgFlag(t.pg).q(query)
+	if err != nil {
+		return row{err: err}
+	}
+	return row{Row: t.Tx.QueryRowContext(ctx, query, args...)}
+}
+
+// idsIn is a condition that col is one of ids, with its arguments: on
+// PostgreSQL one array parameter, so that the query is the same whatever
+// the number of ids; on SQLite a list of placeholders.
+func idsIn(q querier, col string, ids []int64) (string, []any) {
+	if q.postgres() {
+		return col + " = ANY(?)", []any{ids}
+	}
+	return sqliteIDsIn(col, ids)
 }
 
 // insertID runs an INSERT of one row and returns the id it was given.

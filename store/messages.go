@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -55,11 +54,7 @@ const (
 	boostsPerMessage = 20 // different reactions to one post
 )
 
-// CreatePost stores a post by a member of the room. A user who is not a
-// member gives ErrNotMember, an unknown room ErrNotFound. A clientID the
-// user has given a post in this room before stores nothing: it returns
-// that post, with created false; one given to a post in another room is
-// ErrConflict.
+// CreatePost is Batch.CreatePost in a batch of its own.
 func (s *Store) CreatePost(ctx context.Context, roomID, userID int64, text, clientID string) (msg Message, created bool, err error) {
 	err = s.WriteBatch(ctx, func(b *Batch) error {
 		msg, created, err = b.CreatePost(ctx, roomID, userID, text, clientID)
@@ -128,7 +123,11 @@ func (s *Store) username(ctx context.Context, tx *dbTx, userID int64) (string, e
 		return name.(string), nil
 	}
 	var name string
-	if err := tx.StmtContext(ctx, s.stmts.username).QueryRowContext(ctx, userID).Scan(&name); err != nil {
+	err := tx.StmtContext(ctx, s.stmts.username).QueryRowContext(ctx, userID).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
 		return "", fmt.Errorf("store: find user %d: %w", userID, err)
 	}
 	s.usernames.Store(userID, name)
@@ -255,7 +254,7 @@ func scanMessages(rows *sql.Rows) ([]Message, error) {
 // attachBoosts reads the reactions of the posts among msgs that have
 // changed at least once (a post never changed has none).
 func attachBoosts(ctx context.Context, q querier, msgs []Message) error {
-	var ids []any
+	var ids []int64
 	at := make(map[int64]int)
 	for i, m := range msgs {
 		if m.Rev > 0 && m.Kind == KindPost && !m.Deleted {
@@ -266,8 +265,9 @@ func attachBoosts(ctx context.Context, q querier, msgs []Message) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	in, args := idsIn(q, "b.message_id", ids)
 	rows, err := q.QueryContext(ctx, `SELECT b.message_id, b.emoji, u.username FROM reactions b JOIN users u ON u.id = b.user_id
-		WHERE b.message_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY b.message_id, b.id`, ids...)
+		WHERE `+in+` ORDER BY b.message_id, b.id`, args...)
 	if err != nil {
 		return fmt.Errorf("store: list reactions: %w", err)
 	}
@@ -324,17 +324,6 @@ func (s *Store) bump(ctx context.Context, tx *dbTx, m Message) error {
 	return nil
 }
 
-// EditPost replaces the text of a post by its author. Another user's post,
-// or an entry that is no post, gives ErrForbidden; a deleted post
-// ErrDeleted. The same text again changes nothing (changed false).
-func (s *Store) EditPost(ctx context.Context, id, userID int64, text string) (msg Message, changed bool, err error) {
-	err = s.WriteBatch(ctx, func(b *Batch) error {
-		msg, changed, err = b.EditPost(ctx, id, userID, text)
-		return err
-	})
-	return msg, changed, err
-}
-
 func (s *Store) editPost(ctx context.Context, b *Batch, id, userID int64, text string) (Message, bool, error) {
 	tx := b.tx
 	m, err := s.findPost(ctx, tx, id)
@@ -370,17 +359,6 @@ func (s *Store) editPost(ctx context.Context, b *Batch, id, userID int64, text s
 	return m, true, nil
 }
 
-// DeletePost deletes a post by its author or, with admin, by anyone: its
-// text and reactions go, a mark stays in the room's history. Another
-// user's post gives ErrForbidden; a post deleted already changes nothing.
-func (s *Store) DeletePost(ctx context.Context, id, userID int64, admin bool) (msg Message, changed bool, err error) {
-	err = s.WriteBatch(ctx, func(b *Batch) error {
-		msg, changed, err = b.DeletePost(ctx, id, userID, admin)
-		return err
-	})
-	return msg, changed, err
-}
-
 func (s *Store) deletePost(ctx context.Context, b *Batch, id, userID int64, admin bool) (Message, bool, error) {
 	tx := b.tx
 	m, err := s.findPost(ctx, tx, id)
@@ -411,18 +389,6 @@ func (s *Store) deletePost(ctx context.Context, b *Batch, id, userID int64, admi
 	return m, true, nil
 }
 
-// ToggleBoost adds the user's reaction emoji to a post, or takes it back
-// if the user gave it already. Only members of the post's room react
-// (ErrNotMember); an entry that is no post gives ErrForbidden, a deleted
-// post ErrDeleted, a post with too many different reactions ErrConflict.
-func (s *Store) ToggleBoost(ctx context.Context, id, userID int64, emoji string) (msg Message, err error) {
-	err = s.WriteBatch(ctx, func(b *Batch) error {
-		msg, _, err = b.ToggleBoost(ctx, id, userID, emoji)
-		return err
-	})
-	return msg, err
-}
-
 func (s *Store) toggleBoost(ctx context.Context, tx *dbTx, id, userID int64, emoji string) (Message, bool, error) {
 	m, err := s.findPost(ctx, tx, id)
 	if err != nil {
@@ -451,7 +417,7 @@ func (s *Store) toggleBoost(ctx context.Context, tx *dbTx, id, userID int64, emo
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES (?, ?, ?, ?)",
 			id, userID, emoji, s.now().UnixMilli()); err != nil {
-			return Message{}, false, fmt.Errorf("store: react to message %d: %w", id, err)
+			return Message{}, false, fmt.Errorf("store: react to message %d: %w", id, constraintErr(err))
 		}
 	}
 	if err := s.bump(ctx, tx, m); err != nil {

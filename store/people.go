@@ -97,7 +97,7 @@ func (s *Store) CreateResetToken(ctx context.Context, userID, byID int64, ttl ti
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO password_resets (token_hash, user_id, created_by, expires_at) VALUES (?, ?, ?, ?)",
 		hashToken(token), userID, byID, now.Add(ttl).UnixMilli()); err != nil {
-		return "", fmt.Errorf("store: create reset token: %w", err)
+		return "", fmt.Errorf("store: create reset token: %w", constraintErr(err))
 	}
 	if err := tx.Commit(); err != nil {
 		return "", fmt.Errorf("store: create reset token: %w", err)
@@ -287,11 +287,11 @@ func (s *Store) OpenDM(ctx context.Context, a, b User) (Room, error) {
 	name := lo.Username + " & " + hi.Username
 	id, err := tx.insertID(ctx, "INSERT INTO rooms (name, name_key, created_by, created_at, kind) VALUES (?, ?, ?, ?, 'dm')", name, key, a.ID, now)
 	if err != nil {
-		return Room{}, fmt.Errorf("store: open dm: %w", err)
+		return Room{}, fmt.Errorf("store: open dm: %w", constraintErr(err))
 	}
 	for _, u := range []int64{lo.ID, hi.ID} {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO memberships (room_id, user_id, created_at) VALUES (?, ?, ?)", id, u, now); err != nil {
-			return Room{}, fmt.Errorf("store: open dm: %w", err)
+			return Room{}, fmt.Errorf("store: open dm: %w", constraintErr(err))
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -322,7 +322,7 @@ func (s *Store) SetAvatar(ctx context.Context, userID int64, image []byte) error
 	_, err := s.write.ExecContext(ctx, `INSERT INTO avatars (user_id, image, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (user_id) DO UPDATE SET image = excluded.image, updated_at = excluded.updated_at`, userID, image, s.now().UnixMilli())
 	if err != nil {
-		return fmt.Errorf("store: set avatar: %w", err)
+		return fmt.Errorf("store: set avatar: %w", constraintErr(err))
 	}
 	return nil
 }

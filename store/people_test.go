@@ -161,16 +161,16 @@ func TestDirectMessages(t *testing.T) {
 	if p, err := s.DMPartner(ctx, dm.ID, bob.ID); err != nil || p.ID != ada.ID {
 		t.Errorf("partner %v %v", p, err)
 	}
-	if _, _, err := s.JoinRoom(ctx, dm.ID, eve.ID); !errors.Is(err, store.ErrForbidden) {
+	if _, _, err := joinRoom(ctx, s, dm.ID, eve.ID); !errors.Is(err, store.ErrForbidden) {
 		t.Errorf("a third user joins: %v", err)
 	}
-	if _, _, err := s.LeaveRoom(ctx, dm.ID, ada.ID); !errors.Is(err, store.ErrForbidden) {
+	if _, _, err := leaveRoom(ctx, s, dm.ID, ada.ID); !errors.Is(err, store.ErrForbidden) {
 		t.Errorf("a member leaves: %v", err)
 	}
-	if _, _, err := s.CreatePost(ctx, dm.ID, eve.ID, "let me in", ""); !errors.Is(err, store.ErrNotMember) {
+	if _, _, err := createPost(ctx, s, dm.ID, eve.ID, "let me in", ""); !errors.Is(err, store.ErrNotMember) {
 		t.Errorf("a third user posts: %v", err)
 	}
-	m, _, err := s.CreatePost(ctx, dm.ID, ada.ID, "a secret plan", "")
+	m, _, err := createPost(ctx, s, dm.ID, ada.ID, "a secret plan", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,52 +47,11 @@ func openPostgres(ctx context.Context, url string, opts ...Option) (*Store, erro
 	return s, nil
 }
 
-// migratePostgres applies the PostgreSQL migrations not applied yet, all
-// in one transaction (PostgreSQL's DDL is transactional) under an
-// advisory lock.
-func (s *Store) migratePostgres(ctx context.Context) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(migrationLock)); err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		applied_at BIGINT  NOT NULL
-	)`); err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	files, err := migrationFiles(pgMigrations, "migrations/postgres")
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		var done int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", f.version).Scan(&done); err != nil {
-			return fmt.Errorf("store: migrate %s: %w", f.path, err)
-		}
-		if done > 0 {
-			continue
-		}
-		body, err := pgMigrations.ReadFile(f.path)
-		if err != nil {
-			return err
-		}
-		// Executed as it is: the file has no placeholders to rewrite.
-		if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil {
-			return fmt.Errorf("store: migrate %s: %w", f.path, err)
-		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", f.version, s.now().UnixMilli()); err != nil {
-			return fmt.Errorf("store: migrate %s: %w", f.path, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
-	}
-	return nil
+// lockMigrations takes the advisory lock that instances migrating at
+// once take in turn, until the transaction ends.
+func lockMigrations(ctx context.Context, tx *dbTx) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(migrationLock))
+	return err
 }
 
 // pgCode is PostgreSQL's SQLSTATE for err, or "".
@@ -110,4 +69,20 @@ func pgCode(err error) string {
 func retryable(err error) bool {
 	code := pgCode(err)
 	return code == "40P01" || code == "40001"
+}
+
+// searchIndexCheck is IntegrityCheck on PostgreSQL.
+func (s *Store) searchIndexCheck(ctx context.Context) (string, error) {
+	var missing, stale int
+	err := s.read.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM messages m WHERE m.kind = 'post' AND m.deleted_at IS NULL
+			AND NOT EXISTS (SELECT 1 FROM post_search p WHERE p.docid = m.id)),
+		(SELECT count(*) FROM post_search p JOIN messages m ON m.id = p.docid WHERE m.deleted_at IS NOT NULL)`).Scan(&missing, &stale)
+	if err != nil {
+		return "", fmt.Errorf("store: integrity check: %w", err)
+	}
+	if missing+stale > 0 {
+		return fmt.Sprintf("search index: %d posts missing, %d deleted posts kept", missing, stale), nil
+	}
+	return "ok", nil
 }

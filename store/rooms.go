@@ -51,7 +51,7 @@ func (s *Store) CreateRoom(ctx context.Context, name string, userID int64) (Room
 		return Room{}, Message{}, fmt.Errorf("store: create room %q: %w", name, ErrConflict)
 	}
 	if err != nil {
-		return Room{}, Message{}, fmt.Errorf("store: create room: %w", err)
+		return Room{}, Message{}, fmt.Errorf("store: create room: %w", constraintErr(err))
 	}
 	msg, _, err := s.join(ctx, tx, id, userID)
 	if err != nil {
@@ -172,26 +172,6 @@ func (s *Store) listNames(ctx context.Context, query string, args ...any) ([]str
 	return out, nil
 }
 
-// JoinRoom makes the user a member and records a join entry. It reports
-// changed=false, and records nothing, when the user was a member already.
-func (s *Store) JoinRoom(ctx context.Context, roomID, userID int64) (msg Message, changed bool, err error) {
-	err = s.WriteBatch(ctx, func(b *Batch) error {
-		msg, changed, err = b.JoinRoom(ctx, roomID, userID)
-		return err
-	})
-	return msg, changed, err
-}
-
-// LeaveRoom ends the user's membership and records a leave entry. It
-// reports changed=false, and records nothing, when the user was no member.
-func (s *Store) LeaveRoom(ctx context.Context, roomID, userID int64) (msg Message, changed bool, err error) {
-	err = s.WriteBatch(ctx, func(b *Batch) error {
-		msg, changed, err = b.LeaveRoom(ctx, roomID, userID)
-		return err
-	})
-	return msg, changed, err
-}
-
 // Direct messages have their two members for good: no one joins or leaves
 // them (ErrForbidden).
 func (s *Store) joinRoom(ctx context.Context, tx *dbTx, roomID, userID int64) (Message, bool, error) {
@@ -263,7 +243,7 @@ func (s *Store) MarkRead(ctx context.Context, marks ...ReadMark) error {
 			WHERE excluded.last_read_id > room_reads.last_read_id`,
 			m.UserID, m.RoomID, m.LastID)
 		if err != nil {
-			return fmt.Errorf("store: mark read: %w", err)
+			return fmt.Errorf("store: mark read: %w", constraintErr(err))
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -374,7 +374,7 @@ func (s *Store) SearchPosts(ctx context.Context, userID int64, query string, lim
 	var hits []SearchHit
 	// The posts not indexed yet, newest first, a page at a time.
 	for below := int64(1<<63 - 1); ; {
-		tail, err := s.readablePosts(ctx, tx, userID, "m.id > ? AND m.id < ? ORDER BY m.id DESC LIMIT ?", upto, below, searchBatch)
+		tail, err := s.readablePosts(ctx, tx, userID, "m.id > ? AND m.id < ?", []any{upto, below}, searchBatch)
 		if err != nil {
 			return nil, err
 		}
@@ -407,7 +407,8 @@ func (s *Store) SearchPosts(ctx context.Context, userID int64, query string, lim
 		}
 		scanned += len(ids)
 		below = ids[len(ids)-1]
-		found, err := s.readablePosts(ctx, tx, userID, "m.id IN (?"+strings.Repeat(",?", len(ids)-1)+") ORDER BY m.id DESC", idArgs(ids)...)
+		in, args := idsIn(tx, "m.id", ids)
+		found, err := s.readablePosts(ctx, tx, userID, in, args, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -425,14 +426,6 @@ func (s *Store) SearchPosts(ctx context.Context, userID int64, query string, lim
 		}
 	}
 	return hits, nil
-}
-
-func idArgs(ids []int64) []any {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return args
 }
 
 func (s *Store) searchCandidates(ctx context.Context, tx *dbTx, match []uint32, below int64) ([]int64, error) {
@@ -463,13 +456,18 @@ func (s *Store) searchCandidates(ctx context.Context, tx *dbTx, match []uint32, 
 	return ids, nil
 }
 
-// readablePosts returns the posts that where selects (and orders, and
-// limits), not deleted, in rooms the user may read.
-func (s *Store) readablePosts(ctx context.Context, tx *dbTx, userID int64, where string, args ...any) ([]SearchHit, error) {
-	cond, rest, _ := strings.Cut(where, " ORDER BY ")
-	args = append([]any{userID}, args...)
-	rows, err := tx.QueryContext(ctx, selectMessagesRoom+`WHERE `+readableRoom+` AND m.kind = 'post' AND m.deleted_at IS NULL
-		AND `+cond+` ORDER BY `+rest, args...)
+// readablePosts returns the posts that cond (with its arguments) selects,
+// not deleted, in rooms the user may read, newest first, at most limit
+// (0: all).
+func (s *Store) readablePosts(ctx context.Context, tx *dbTx, userID int64, cond string, condArgs []any, limit int) ([]SearchHit, error) {
+	query := selectMessagesRoom + `WHERE ` + readableRoom + ` AND m.kind = 'post' AND m.deleted_at IS NULL
+		AND ` + cond + ` ORDER BY m.id DESC`
+	args := append([]any{userID}, condArgs...)
+	if limit > 0 {
+		query += " LIMIT ?"
+		args = append(args, limit)
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}

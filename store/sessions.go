@@ -47,7 +47,7 @@ func (s *Store) CreateSession(ctx context.Context, userID int64) (token string, 
 	now := s.now().UnixMilli()
 	if _, err := s.write.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`,
 		hash, userID, now, now); err != nil {
-		return "", Session{}, fmt.Errorf("store: create session: %w", err)
+		return "", Session{}, fmt.Errorf("store: create session: %w", constraintErr(err))
 	}
 	u, err := s.FindUserByID(ctx, userID)
 	if err != nil {

@@ -1,21 +1,16 @@
 // Package store keeps the chat's users, sessions, rooms, memberships and
-// messages in one SQLite file.
-//
-// Writes go through a single connection (SQLite allows one writer at a time;
-// queueing in Go is cheaper than spinning on SQLITE_BUSY), reads through a
-// pool that WAL mode lets run beside the writer.
+// messages: in one SQLite file (sqlite.go), or in a PostgreSQL database
+// that several chat instances share (postgres.go). Each engine has its
+// numbered migrations, applied by one runner (migrate); what differs
+// between the engines is written in that engine's file.
 package store
 
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"os"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,9 +19,6 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 // Store is the chat's database. Its methods are safe for concurrent use.
 type Store struct {
@@ -62,44 +54,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if IsPostgres(path) {
 		return openPostgres(ctx, path, opts...)
 	}
-	registerDriver()
-	write, err := sql.Open(driverName, dsn(path, "immediate"))
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	write.SetMaxOpenConns(1)
-	write.SetMaxIdleConns(1)
-	write.SetConnMaxLifetime(0)
-	write.SetConnMaxIdleTime(0)
-
-	s := &Store{write: &dbPool{DB: write}, now: time.Now, sessionIdle: DefaultSessionIdle}
-	for _, o := range opts {
-		o(s)
-	}
-	if err := s.migrate(ctx); err != nil {
-		write.Close()
-		return nil, err
-	}
-
-	if err := s.prepare(ctx); err != nil {
-		write.Close()
-		return nil, err
-	}
-
-	read, err := sql.Open(driverName, dsn(path, "deferred")+"&_query_only=true")
-	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	n := max(4, runtime.NumCPU()*2)
-	read.SetMaxOpenConns(n)
-	read.SetMaxIdleConns(n)
-	s.read = &dbPool{DB: read}
-	if err := read.PingContext(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	return s, nil
+	return openSQLite(ctx, path, opts...)
 }
 
 // IsPostgres reports whether the database named is a PostgreSQL URL.
@@ -141,32 +96,6 @@ func (s *Store) prepare(ctx context.Context) error {
 	return nil
 }
 
-// driverName is go-sqlite3 with the chat's SQL functions on every
-// connection: the search index calls chat_search_tokens.
-const driverName = "sqlite3_chat"
-
-var registerOnce sync.Once
-
-func registerDriver() {
-	registerOnce.Do(func() {
-		sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			return c.RegisterFunc("chat_search_tokens", searchTokens, true)
-		}})
-	})
-}
-
-// dsn puts the pragmas in the connection string so that every pooled
-// connection gets them, not only the first.
-func dsn(path, txlock string) string {
-	q := url.Values{}
-	q.Set("_foreign_keys", "on")
-	q.Set("_busy_timeout", "5000")
-	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "FULL")
-	q.Set("_txlock", txlock)
-	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-}
-
 // Close closes the database. The last connection to close checkpoints the
 // write-ahead log into the main file and removes it.
 func (s *Store) Close() error {
@@ -176,50 +105,6 @@ func (s *Store) Close() error {
 	}
 	errs = append(errs, s.write.Close())
 	return errors.Join(errs...)
-}
-
-// BackupFile writes a consistent copy of the chat's SQLite file src, live
-// or not, to dest, a file that must not exist yet. It never creates, and
-// never migrates, src: a mistyped path or a file that is no chat database
-// is an error, and nothing is written.
-func BackupFile(ctx context.Context, src, dest string) error {
-	if IsPostgres(src) {
-		return errors.New("store: backup: on PostgreSQL, use pg_dump")
-	}
-	if fi, err := os.Stat(src); err != nil {
-		return fmt.Errorf("store: backup: no database at %s: %w", src, err)
-	} else if !fi.Mode().IsRegular() {
-		return fmt.Errorf("store: backup: %s is not a database file", src)
-	}
-	if _, err := os.Stat(dest); err == nil {
-		return fmt.Errorf("store: backup: %s exists already", dest)
-	}
-	registerDriver()
-	// mode=rw opens the file as it is and fails rather than make one.
-	q := url.Values{}
-	q.Set("mode", "rw")
-	q.Set("_busy_timeout", "5000")
-	db, err := sql.Open(driverName, "file:"+(&url.URL{Path: src}).EscapedPath()+"?"+q.Encode())
-	if err != nil {
-		return fmt.Errorf("store: backup: open %s: %w", src, err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("store: backup: open %s: %w", src, err)
-	}
-	defer conn.Close()
-	var tables int
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").Scan(&tables); err != nil {
-		return fmt.Errorf("store: backup: %s is no SQLite database: %w", src, err)
-	}
-	if tables == 0 {
-		return fmt.Errorf("store: backup: %s is no chat database", src)
-	}
-	if _, err := conn.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
-		return fmt.Errorf("store: backup to %s: %w", dest, err)
-	}
-	return nil
 }
 
 // IntegrityCheck runs SQLite's integrity check and returns its verdict,
@@ -240,27 +125,70 @@ func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	return s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
 }
 
+// migrate applies the engine's migrations not applied yet, all in one
+// transaction (both engines' DDL is transactional), each recorded in
+// schema_migrations. On PostgreSQL, several instances may start at once:
+// the first takes an advisory lock, the others wait for it and find the
+// migrations applied.
 func (s *Store) migrate(ctx context.Context) error {
 	if s.write.pg {
-		return s.migratePostgres(ctx)
+		return s.runMigrations(ctx, pgMigrations, "migrations/postgres", lockMigrations)
 	}
-	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	return s.runMigrations(ctx, sqliteMigrations, "migrations", nil)
+}
+
+// runMigrations applies the migrations of dir; lock, if any, runs first in
+// the transaction.
+func (s *Store) runMigrations(ctx context.Context, fsys fs.FS, dir string, lock func(context.Context, *dbTx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if lock != nil {
+		if err := lock(ctx, tx); err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
-		applied_at INTEGER NOT NULL
+		applied_at BIGINT  NOT NULL
 	)`); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	files, err := migrationFiles(migrations, "migrations")
+	files, err := migrationFiles(fsys, dir)
 	if err != nil {
 		return err
 	}
 	for _, f := range files {
-		if err := s.applyMigration(ctx, f.version, f.path); err != nil {
+		var done int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", f.version).Scan(&done); err != nil {
 			return fmt.Errorf("store: migrate %s: %w", f.path, err)
 		}
+		if done > 0 {
+			continue
+		}
+		body, err := fs.ReadFile(fsys, f.path)
+		if err != nil {
+			return fmt.Errorf("store: migrate %s: %w", f.path, err)
+		}
+		// Executed as it is, on the engine it is written for: a migration
+		// has no placeholders.
+		if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", f.path, err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", f.version, s.now().UnixMilli()); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", f.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
 	}
 	return nil
 }
@@ -291,30 +219,27 @@ func migrationFiles(fsys fs.FS, dir string) ([]migrationFile, error) {
 	return files, nil
 }
 
-func (s *Store) applyMigration(ctx context.Context, version int, name string) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+// constraintErr is err, or, when err is a constraint of the schema
+// refusing a write, ErrConflict for a duplicate key and ErrNotFound for a
+// row referred to that does not exist, with err's text.
+func constraintErr(err error) error {
+	switch {
+	case isUniqueViolation(err):
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	case isForeignKeyViolation(err):
+		return fmt.Errorf("%w: %v", ErrNotFound, err)
 	}
-	defer tx.Rollback()
-	var done int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", version).Scan(&done); err != nil {
-		return err
+	return err
+}
+
+// isForeignKeyViolation reports whether err is the engine refusing a
+// reference to a row that does not exist.
+func isForeignKeyViolation(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.ExtendedCode == sqlite3.ErrConstraintForeignKey
 	}
-	if done > 0 {
-		return nil
-	}
-	body, err := migrations.ReadFile(name)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", version, s.now().UnixMilli()); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return pgCode(err) == "23503"
 }
 
 // isUniqueViolation reports whether err is the engine refusing a
@@ -328,18 +253,3 @@ func isUniqueViolation(err error) bool {
 }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-func (s *Store) searchIndexCheck(ctx context.Context) (string, error) {
-	var missing, stale int
-	err := s.read.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM messages m WHERE m.kind = 'post' AND m.deleted_at IS NULL
-			AND NOT EXISTS (SELECT 1 FROM post_search p WHERE p.docid = m.id)),
-		(SELECT count(*) FROM post_search p JOIN messages m ON m.id = p.docid WHERE m.deleted_at IS NOT NULL)`).Scan(&missing, &stale)
-	if err != nil {
-		return "", fmt.Errorf("store: integrity check: %w", err)
-	}
-	if missing+stale > 0 {
-		return fmt.Sprintf("search index: %d posts missing, %d deleted posts kept", missing, stale), nil
-	}
-	return "ok", nil
-}

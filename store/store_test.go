@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"chat/internal/testdb"
 	"chat/store"
@@ -218,22 +219,22 @@ func TestRooms(t *testing.T) {
 		}
 	})
 	t.Run("JoinAndLeaveOnce", func(t *testing.T) {
-		m, changed, err := s.JoinRoom(ctx, room.ID, bob.ID)
+		m, changed, err := joinRoom(ctx, s, room.ID, bob.ID)
 		if err != nil || !changed || m.Kind != store.KindJoin || m.Author != "bob" {
 			t.Fatalf("join: %+v %v %v", m, changed, err)
 		}
-		if _, changed, err := s.JoinRoom(ctx, room.ID, bob.ID); err != nil || changed {
+		if _, changed, err := joinRoom(ctx, s, room.ID, bob.ID); err != nil || changed {
 			t.Errorf("second join changed=%v err=%v", changed, err)
 		}
 		members, _ := s.ListMembers(ctx, room.ID)
 		if strings.Join(members, ",") != "alice,bob" {
 			t.Errorf("members %v", members)
 		}
-		m, changed, err = s.LeaveRoom(ctx, room.ID, bob.ID)
+		m, changed, err = leaveRoom(ctx, s, room.ID, bob.ID)
 		if err != nil || !changed || m.Kind != store.KindLeave {
 			t.Fatalf("leave: %+v %v %v", m, changed, err)
 		}
-		if _, changed, err := s.LeaveRoom(ctx, room.ID, bob.ID); err != nil || changed {
+		if _, changed, err := leaveRoom(ctx, s, room.ID, bob.ID); err != nil || changed {
 			t.Errorf("second leave changed=%v err=%v", changed, err)
 		}
 		msgs, _ := s.ListLatestMessages(ctx, room.ID, 50)
@@ -249,10 +250,10 @@ func TestRooms(t *testing.T) {
 		if _, err := s.FindRoomByID(ctx, 999); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("find: %v", err)
 		}
-		if _, _, err := s.JoinRoom(ctx, 999, bob.ID); !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := joinRoom(ctx, s, 999, bob.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("join: %v", err)
 		}
-		if _, _, err := s.LeaveRoom(ctx, 999, bob.ID); !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := leaveRoom(ctx, s, 999, bob.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("leave: %v", err)
 		}
 	})
@@ -273,17 +274,17 @@ func TestMessages(t *testing.T) {
 	}
 
 	t.Run("ErrNotMember", func(t *testing.T) {
-		if _, _, err := s.CreatePost(ctx, room.ID, bob.ID, "hi", ""); !errors.Is(err, store.ErrNotMember) {
+		if _, _, err := createPost(ctx, s, room.ID, bob.ID, "hi", ""); !errors.Is(err, store.ErrNotMember) {
 			t.Errorf("got %v", err)
 		}
-		if _, _, err := s.CreatePost(ctx, 999, bob.ID, "hi", ""); !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := createPost(ctx, s, 999, bob.ID, "hi", ""); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("unknown room: %v", err)
 		}
 	})
 
 	ids := []int64{first.ID}
 	for i := range 120 {
-		m, _, err := s.CreatePost(ctx, room.ID, alice.ID, fmt.Sprintf("post %d", i), "")
+		m, _, err := createPost(ctx, s, room.ID, alice.ID, fmt.Sprintf("post %d", i), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,7 +293,7 @@ func TestMessages(t *testing.T) {
 		}
 		ids = append(ids, m.ID)
 		// Entries of another room in between must not show in this one.
-		if _, _, err := s.CreatePost(ctx, other.ID, alice.ID, "elsewhere", ""); err != nil {
+		if _, _, err := createPost(ctx, s, other.ID, alice.ID, "elsewhere", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -342,22 +343,22 @@ func TestCreatePostClientID(t *testing.T) {
 	alice := mustUser(t, s, "alice")
 	bob := mustUser(t, s, "bob")
 	room, _, _ := s.CreateRoom(ctx, "general", alice.ID)
-	s.JoinRoom(ctx, room.ID, bob.ID)
+	joinRoom(ctx, s, room.ID, bob.ID)
 
-	first, created, err := s.CreatePost(ctx, room.ID, alice.ID, "once", "c-123456789")
+	first, created, err := createPost(ctx, s, room.ID, alice.ID, "once", "c-123456789")
 	if err != nil || !created || first.ClientID != "c-123456789" {
 		t.Fatalf("first: %+v %v %v", first, created, err)
 	}
-	again, created, err := s.CreatePost(ctx, room.ID, alice.ID, "once", "c-123456789")
+	again, created, err := createPost(ctx, s, room.ID, alice.ID, "once", "c-123456789")
 	if err != nil || created || again.ID != first.ID || again.Text != "once" {
 		t.Errorf("replayed send: %+v created=%v err=%v", again, created, err)
 	}
 	// Another user's ids are theirs; no id never dedupes.
-	if _, created, _ := s.CreatePost(ctx, room.ID, bob.ID, "mine", "c-123456789"); !created {
+	if _, created, _ := createPost(ctx, s, room.ID, bob.ID, "mine", "c-123456789"); !created {
 		t.Error("bob's post with alice's id was not stored")
 	}
 	for range 2 {
-		if _, created, _ := s.CreatePost(ctx, room.ID, alice.ID, "same words", ""); !created {
+		if _, created, _ := createPost(ctx, s, room.ID, alice.ID, "same words", ""); !created {
 			t.Error("a post without id was taken for a replay")
 		}
 	}
@@ -368,14 +369,97 @@ func TestCreatePostClientID(t *testing.T) {
 	// The id names a post in its room: in another room it is refused, and
 	// nothing is stored there.
 	other, _, _ := s.CreateRoom(ctx, "other", alice.ID)
-	if m, created, err := s.CreatePost(ctx, other.ID, alice.ID, "elsewhere", "c-123456789"); !errors.Is(err, store.ErrConflict) || created {
+	if m, created, err := createPost(ctx, s, other.ID, alice.ID, "elsewhere", "c-123456789"); !errors.Is(err, store.ErrConflict) || created {
 		t.Errorf("id reused in another room: %+v created=%v err=%v, want ErrConflict", m, created, err)
 	}
 	if msgs, _ := s.ListLatestMessages(ctx, other.ID, 50); len(msgs) != 1 {
 		t.Errorf("%d entries in the other room, want its creator's join alone", len(msgs))
 	}
-	again, created, err = s.CreatePost(ctx, room.ID, alice.ID, "once", "c-123456789")
+	again, created, err = createPost(ctx, s, room.ID, alice.ID, "once", "c-123456789")
 	if err != nil || created || again.ID != first.ID {
 		t.Errorf("replay after the refusal: %+v created=%v err=%v", again, created, err)
+	}
+}
+
+// The writes of entries, each in a batch of its own, as the chat's
+// writer makes them.
+
+func createPost(ctx context.Context, s *store.Store, roomID, userID int64, text, clientID string) (m store.Message, created bool, err error) {
+	err = s.WriteBatch(ctx, func(b *store.Batch) error {
+		m, created, err = b.CreatePost(ctx, roomID, userID, text, clientID)
+		return err
+	})
+	return m, created, err
+}
+
+func editPost(ctx context.Context, s *store.Store, id, userID int64, text string) (m store.Message, changed bool, err error) {
+	err = s.WriteBatch(ctx, func(b *store.Batch) error {
+		m, changed, err = b.EditPost(ctx, id, userID, text)
+		return err
+	})
+	return m, changed, err
+}
+
+func deletePost(ctx context.Context, s *store.Store, id, userID int64, admin bool) (m store.Message, changed bool, err error) {
+	err = s.WriteBatch(ctx, func(b *store.Batch) error {
+		m, changed, err = b.DeletePost(ctx, id, userID, admin)
+		return err
+	})
+	return m, changed, err
+}
+
+func toggleBoost(ctx context.Context, s *store.Store, id, userID int64, emoji string) (m store.Message, err error) {
+	err = s.WriteBatch(ctx, func(b *store.Batch) error {
+		m, _, err = b.ToggleBoost(ctx, id, userID, emoji)
+		return err
+	})
+	return m, err
+}
+
+func joinRoom(ctx context.Context, s *store.Store, roomID, userID int64) (m store.Message, changed bool, err error) {
+	err = s.WriteBatch(ctx, func(b *store.Batch) error {
+		m, changed, err = b.JoinRoom(ctx, roomID, userID)
+		return err
+	})
+	return m, changed, err
+}
+
+func leaveRoom(ctx context.Context, s *store.Store, roomID, userID int64) (m store.Message, changed bool, err error) {
+	err = s.WriteBatch(ctx, func(b *store.Batch) error {
+		m, changed, err = b.LeaveRoom(ctx, roomID, userID)
+		return err
+	})
+	return m, changed, err
+}
+
+// TestConstraintErrors: a write the schema refuses comes back as
+// ErrNotFound (a row referred to is missing) or ErrConflict (a taken
+// key), on both engines.
+func TestConstraintErrors(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	ada := mustUser(t, s, "ada")
+	for _, c := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"SessionOfNoUser", func() error { _, _, err := s.CreateSession(ctx, 999); return err }(), store.ErrNotFound},
+		{"AvatarOfNoUser", s.SetAvatar(ctx, 999, []byte("png")), store.ErrNotFound},
+		{"ResetTokenByNoUser", func() error { _, err := s.CreateResetToken(ctx, ada.ID, 999, time.Hour); return err }(), store.ErrNotFound},
+		{"MarkReadOfNoUser", func() error {
+			r, _, err := s.CreateRoom(ctx, "lobby", ada.ID)
+			if err != nil {
+				return err
+			}
+			return s.MarkRead(ctx, store.ReadMark{UserID: 999, RoomID: r.ID, LastID: 1})
+		}(), store.ErrNotFound},
+		{"UserNameTaken", func() error { _, err := s.CreateUser(ctx, "ADA", "h"); return err }(), store.ErrConflict},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if !errors.Is(c.err, c.want) {
+				t.Errorf("got %v, want %v", c.err, c.want)
+			}
+		})
 	}
 }

@@ -71,11 +71,6 @@ func (s *Store) FindUserByID(ctx context.Context, id int64) (User, error) {
 	return findUser(ctx, s.read, "id = ?", id)
 }
 
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 func findUser(ctx context.Context, q querier, where string, arg any) (User, error) {
 	var u User
 	err := scanUser(q.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users u WHERE u."+where, arg), &u)
