@@ -66,7 +66,7 @@ type Cluster struct {
 	id   string
 	nc   *nats.Conn
 	subs []*nats.Subscription
-	hub  *hub.Hub
+	in   *hub.Inbound
 	log  *slog.Logger
 
 	// mu guards rooms and peers: what is decided. deliverMu is taken
@@ -143,7 +143,6 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	c := &Cluster{
 		cfg:   cfg,
 		id:    hex.EncodeToString(idb),
-		hub:   cfg.Hub,
 		log:   cfg.Log,
 		rooms: make(map[int64]*roomOrder),
 		peers: make(map[string]*peer),
@@ -199,16 +198,16 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	for room, last := range latest {
 		c.rooms[room] = &roomOrder{last: last}
 	}
+	if c.in, err = cfg.Hub.Link(c); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
 	close(c.ready)
-	c.Hub().SetRelay(c)
 	c.sendFull()
 	c.done.Add(1)
 	go c.heartbeat()
 	return c, nil
 }
-
-// Hub is the hub the cluster links.
-func (c *Cluster) Hub() *hub.Hub { return c.hub }
 
 // ID names this instance among the others.
 func (c *Cluster) ID() string { return c.id }
@@ -395,10 +394,10 @@ func (c *Cluster) carryOut(out []delivery, changes []presenceChange) {
 	c.mu.Unlock()
 	defer c.deliverMu.Unlock()
 	for _, ch := range changes {
-		c.hub.SetRemote(ch.room, ch.user, ch.n)
+		c.in.SetRemote(ch.room, ch.user, ch.n)
 	}
 	for _, d := range out {
-		c.hub.Deliver(d.room, d.ev)
+		c.in.Deliver(d.room, d.ev)
 		if d.ev.Seq != 0 && c.cfg.OnEntry != nil {
 			c.cfg.OnEntry(d.room, d.ev)
 		}
@@ -508,7 +507,7 @@ func (c *Cluster) fill(roomID int64) {
 // catchUp reads back the entries of every room with connections here
 // that came after the last delivered.
 func (c *Cluster) catchUp() {
-	for roomID := range c.hub.LocalPresence() {
+	for roomID := range c.in.LocalPresence() {
 		c.mu.Lock()
 		ro := c.rooms[roomID]
 		if ro == nil {
@@ -574,7 +573,7 @@ func (c *Cluster) onControl(m *nats.Msg) {
 		code := int(r.uvarint())
 		session, reason := r.string(), r.string()
 		if r.err == nil {
-			c.hub.CloseSessionHere(session, code, reason)
+			c.in.CloseSession(session, code, reason)
 		}
 		return
 	case kindUser:
@@ -583,7 +582,7 @@ func (c *Cluster) onControl(m *nats.Msg) {
 		meta := r.string()
 		if r.err == nil {
 			ev := hub.Event{Data: r.b, Meta: meta}
-			c.hub.SendUserHere(user, skip, ev)
+			c.in.SendUser(user, skip, ev)
 			if c.cfg.OnUser != nil {
 				c.cfg.OnUser(user, ev)
 			}

@@ -148,12 +148,12 @@ func (u *unreadRooms) Opened(user string, link views.RoomLink) {
 		// clears its own (see OpenedElsewhere).
 		ev := hub.Event{Data: renderBytes(views.RoomLinkChanged(link)), Meta: openedMeta(link.ID)}
 		if was {
-			u.hub.SendUser(user, link.ID, ev)
+			u.hub.SendUser(user, link.ID, ev, hub.Everywhere)
 		} else {
-			u.hub.SendUserElsewhere(user, link.ID, ev)
+			u.hub.SendUser(user, link.ID, ev, hub.Elsewhere)
 		}
 	case was:
-		u.hub.SendUser(user, link.ID, hub.Event{Data: renderBytes(views.RoomLinkChanged(link))})
+		u.hub.SendUser(user, link.ID, hub.Event{Data: renderBytes(views.RoomLinkChanged(link))}, hub.Everywhere)
 	}
 }
 
@@ -230,9 +230,9 @@ func (u *unreadRooms) Entry(m store.Message) *roomMembers {
 	ev := hub.Event{Data: renderBytes(views.RoomLinkChanged(link))}
 	for _, name := range tell {
 		if u.here {
-			u.hub.SendUserHere(name, m.RoomID, ev)
+			u.hub.SendUser(name, m.RoomID, ev, hub.Here)
 		} else {
-			u.hub.SendUser(name, m.RoomID, ev)
+			u.hub.SendUser(name, m.RoomID, ev, hub.Everywhere)
 		}
 	}
 	return r
@@ -240,7 +240,7 @@ func (u *unreadRooms) Entry(m store.Message) *roomMembers {
 
 // Forget drops what is known of a user's open pages, once they have none.
 func (u *unreadRooms) Forget(user string) {
-	if online, _ := u.hub.UserRooms(user, 0); online {
+	if u.hub.UserOnline(user) {
 		return
 	}
 	u.mu.Lock()
