@@ -265,7 +265,7 @@ func (c *Cluster) Publish(roomID int64, ev hub.Event) {
 	} else {
 		b = append(b, kindEvent)
 	}
-	b = appendString(b, ev.Meta)
+	b = appendMeta(b, ev.Meta)
 	b = append(b, ev.Data...)
 	c.publish(c.roomSubject(roomID), b)
 }
@@ -317,7 +317,7 @@ func (c *Cluster) SendUser(user string, skipRoom int64, ev hub.Event) {
 	b := c.header(kindUser)
 	b = binary.AppendVarint(b, skipRoom)
 	b = appendString(b, user)
-	b = appendString(b, ev.Meta)
+	b = appendMeta(b, ev.Meta)
 	b = append(b, ev.Data...)
 	c.publish(c.cfg.Subject+".control", b)
 }
@@ -417,7 +417,7 @@ func (c *Cluster) onRoom(m *nats.Msg) {
 		ev.Seq = int64(r.uvarint())
 		ev.Prev = int64(r.uvarint())
 	}
-	ev.Meta = r.string()
+	ev.Meta = r.meta()
 	if r.err != nil {
 		c.log.Error("bad cluster message", "subject", m.Subject)
 		return
@@ -579,7 +579,7 @@ func (c *Cluster) onControl(m *nats.Msg) {
 	case kindUser:
 		skip := r.varint()
 		user := r.string()
-		meta := r.string()
+		meta := r.meta()
 		if r.err == nil {
 			ev := hub.Event{Data: r.b, Meta: meta}
 			c.in.SendUser(user, skip, ev)
@@ -713,6 +713,18 @@ func (c *Cluster) countLocked(room int64, user string) int {
 	return n
 }
 
+// appendMeta writes 0 for no meta, or 1 and its fields.
+func appendMeta(b []byte, m *hub.Meta) []byte {
+	if m == nil {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	b = binary.AppendVarint(b, m.AuthorID)
+	b = appendString(b, m.Author)
+	b = appendString(b, m.Kind)
+	return binary.AppendVarint(b, m.Opened)
+}
+
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
@@ -754,6 +766,17 @@ func (r *reader) varint() int64 {
 	}
 	r.b = r.b[n:]
 	return v
+}
+
+func (r *reader) meta() *hub.Meta {
+	if r.byte() != 1 {
+		return nil
+	}
+	m := &hub.Meta{AuthorID: r.varint(), Author: r.string(), Kind: r.string(), Opened: r.varint()}
+	if r.err != nil {
+		return nil
+	}
+	return m
 }
 
 func (r *reader) string() string {

@@ -3,8 +3,6 @@ package handlers
 import (
 	"context"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -172,14 +170,12 @@ func (u *unreadRooms) unmark(user string, roomID int64) bool {
 // on their pages, the mark goes (the frame said so already), and the
 // room's next entry marks it again.
 func (u *unreadRooms) OpenedElsewhere(user string, ev hub.Event) {
-	if roomID, ok := strings.CutPrefix(ev.Meta, "opened "); ok {
-		if id, err := strconv.ParseInt(roomID, 10, 64); err == nil {
-			u.unmark(user, id)
-		}
+	if ev.Meta != nil && ev.Meta.Opened != 0 {
+		u.unmark(user, ev.Meta.Opened)
 	}
 }
 
-func openedMeta(roomID int64) string { return "opened " + strconv.FormatInt(roomID, 10) }
+func openedMeta(roomID int64) *hub.Meta { return &hub.Meta{Opened: roomID} }
 
 // Entry marks the entry's room unread on the open pages of its members who
 // are not following it, once until they open it, and returns what it knows

@@ -59,8 +59,21 @@ type Event struct {
 	Prev int64
 	Data []byte
 	// Meta is what the publisher says of the event besides its bytes,
-	// carried as it is to every instance; the hub reads none of it.
-	Meta string
+	// carried as it is to every instance; the hub reads none of it. Nil
+	// when there is nothing to say.
+	Meta *Meta
+}
+
+// Meta describes an event to the other instances.
+type Meta struct {
+	// AuthorID, Author and Kind describe an entry: who wrote it, and its
+	// kind (a post, a join, …), for the unread marks of each instance.
+	AuthorID int64
+	Author   string
+	Kind     string
+	// Opened is the room a user opened, on what is sent to the user's
+	// other pages: each instance clears its own unread mark of it.
+	Opened int64
 }
 
 // Relay carries what a hub publishes to the hubs of the chat's other
