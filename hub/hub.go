@@ -80,7 +80,7 @@ type Meta struct {
 // instances, and theirs back to it (package cluster does, over NATS).
 type Relay interface {
 	// Publish sends the room's event to every instance, this one too:
-	// the hub delivers it when the relay hands it back, through Deliver,
+	// the hub delivers it when the relay hands it back (Inbound.Deliver),
 	// so that every instance delivers a room's events in one order.
 	Publish(roomID int64, ev Event)
 	// Present tells the other instances that the user's first connection
