@@ -115,12 +115,12 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	// What committed before is where each room starts.
 	latest, err := cfg.Latest(ctx)
 	if err != nil {
-		c.nc.Close()
+		c.abort()
 		return nil, fmt.Errorf("cluster: newest entries: %w", err)
 	}
 	c.order = newOrder(c.cfg.GapWait, latest)
 	if c.in, err = cfg.Hub.Link(c); err != nil {
-		c.nc.Close()
+		c.abort()
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	close(c.ready)
@@ -194,6 +194,28 @@ func (c *Cluster) connect() error {
 		return fmt.Errorf("cluster: subscribe: %w", err)
 	}
 	return nil
+}
+
+// abort closes the connection of a link that failed to start: the
+// messages waiting for it to be ready are dropped.
+func (c *Cluster) abort() {
+	c.cancel()
+	c.nc.Close()
+}
+
+// started waits until the link is ready; false if it never will be.
+func (c *Cluster) started() bool {
+	select {
+	case <-c.ready:
+		return true
+	default:
+	}
+	select {
+	case <-c.ready:
+		return true
+	case <-c.ctx.Done():
+		return false
+	}
 }
 
 // reconnected follows the link's coming back.
@@ -353,7 +375,9 @@ func (c *Cluster) settle(decide func() outcome) {
 }
 
 func (c *Cluster) onRoom(m *nats.Msg) {
-	<-c.ready
+	if !c.started() {
+		return
+	}
 	roomID, err := strconv.ParseInt(m.Subject[strings.LastIndexByte(m.Subject, '.')+1:], 10, 64)
 	if err != nil || len(m.Data) == 0 {
 		return
@@ -421,7 +445,9 @@ func (c *Cluster) readBack(roomID, after int64) {
 }
 
 func (c *Cluster) onControl(m *nats.Msg) {
-	<-c.ready
+	if !c.started() {
+		return
+	}
 	msg, err := parseControl(m.Data)
 	if err != nil || msg.from == c.id {
 		return
