@@ -327,3 +327,22 @@ func TestChangeWaitsForItsEntry(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestCloseBounded: with the NATS server gone, Close still returns within
+// its bound, and a second Close at once.
+func TestCloseBounded(t *testing.T) {
+	r := newRig(t, 1)
+	_, c := r.link(time.Second, 100*time.Millisecond)
+	r.nats.Stop()
+	done := make(chan struct{})
+	go func() {
+		c.Close()
+		c.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(cluster.DrainTimeout + time.Second):
+		t.Fatal("Close did not return within its bound")
+	}
+}

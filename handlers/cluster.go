@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -110,8 +108,8 @@ type writtenHere struct {
 
 // entryMeta is what other instances need to know of an entry for their
 // unread marks: its author and kind.
-func entryMeta(m store.Message) string {
-	return strconv.FormatInt(m.UserID, 10) + " " + m.Kind + " " + m.Author
+func entryMeta(m store.Message) *hub.Meta {
+	return &hub.Meta{AuthorID: m.UserID, Author: m.Author, Kind: m.Kind}
 }
 
 func (a *App) clusterEntry(roomID int64, ev hub.Event) {
@@ -120,13 +118,11 @@ func (a *App) clusterEntry(roomID int64, ev hub.Event) {
 	delete(a.written.m, ev.Seq)
 	a.written.Unlock()
 	if !mine {
-		fields := strings.SplitN(ev.Meta, " ", 3)
-		if len(fields) != 3 {
+		if ev.Meta == nil {
 			a.log.Error("cluster entry without its description", "room", roomID, "entry", ev.Seq)
 			return
 		}
-		userID, _ := strconv.ParseInt(fields[0], 10, 64)
-		m = store.Message{ID: ev.Seq, RoomID: roomID, UserID: userID, Kind: fields[1], Author: fields[2]}
+		m = store.Message{ID: ev.Seq, RoomID: roomID, UserID: ev.Meta.AuthorID, Kind: ev.Meta.Kind, Author: ev.Meta.Author}
 	}
 	room := a.unread.Entry(m)
 	if mine {

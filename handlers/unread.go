@@ -3,8 +3,6 @@ package handlers
 import (
 	"context"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -148,12 +146,12 @@ func (u *unreadRooms) Opened(user string, link views.RoomLink) {
 		// clears its own (see OpenedElsewhere).
 		ev := hub.Event{Data: renderBytes(views.RoomLinkChanged(link)), Meta: openedMeta(link.ID)}
 		if was {
-			u.hub.SendUser(user, link.ID, ev)
+			u.hub.SendUser(user, link.ID, ev, hub.Everywhere)
 		} else {
-			u.hub.SendUserElsewhere(user, link.ID, ev)
+			u.hub.SendUser(user, link.ID, ev, hub.Elsewhere)
 		}
 	case was:
-		u.hub.SendUser(user, link.ID, hub.Event{Data: renderBytes(views.RoomLinkChanged(link))})
+		u.hub.SendUser(user, link.ID, hub.Event{Data: renderBytes(views.RoomLinkChanged(link))}, hub.Everywhere)
 	}
 }
 
@@ -172,14 +170,12 @@ func (u *unreadRooms) unmark(user string, roomID int64) bool {
 // on their pages, the mark goes (the frame said so already), and the
 // room's next entry marks it again.
 func (u *unreadRooms) OpenedElsewhere(user string, ev hub.Event) {
-	if roomID, ok := strings.CutPrefix(ev.Meta, "opened "); ok {
-		if id, err := strconv.ParseInt(roomID, 10, 64); err == nil {
-			u.unmark(user, id)
-		}
+	if ev.Meta != nil && ev.Meta.Opened != 0 {
+		u.unmark(user, ev.Meta.Opened)
 	}
 }
 
-func openedMeta(roomID int64) string { return "opened " + strconv.FormatInt(roomID, 10) }
+func openedMeta(roomID int64) *hub.Meta { return &hub.Meta{Opened: roomID} }
 
 // Entry marks the entry's room unread on the open pages of its members who
 // are not following it, once until they open it, and returns what it knows
@@ -230,9 +226,9 @@ func (u *unreadRooms) Entry(m store.Message) *roomMembers {
 	ev := hub.Event{Data: renderBytes(views.RoomLinkChanged(link))}
 	for _, name := range tell {
 		if u.here {
-			u.hub.SendUserHere(name, m.RoomID, ev)
+			u.hub.SendUser(name, m.RoomID, ev, hub.Here)
 		} else {
-			u.hub.SendUser(name, m.RoomID, ev)
+			u.hub.SendUser(name, m.RoomID, ev, hub.Everywhere)
 		}
 	}
 	return r
@@ -240,7 +236,7 @@ func (u *unreadRooms) Entry(m store.Message) *roomMembers {
 
 // Forget drops what is known of a user's open pages, once they have none.
 func (u *unreadRooms) Forget(user string) {
-	if online, _ := u.hub.UserRooms(user, 0); online {
+	if u.hub.UserOnline(user) {
 		return
 	}
 	u.mu.Lock()

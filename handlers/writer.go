@@ -41,7 +41,7 @@ type entryWriter struct {
 	onEntry   func(store.Message)
 	noteFirst bool
 	// meta, if set, describes each entry to other instances (Event.Meta).
-	meta func(store.Message) string
+	meta func(store.Message) *hub.Meta
 
 	// unindexed counts the entries stored since the search index last
 	// caught up (1 at start: unknown). The index takes them after a pause

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // Close codes the hub asks connections to close with.
@@ -30,6 +31,22 @@ var ErrClosed = errors.New("hub: closed")
 // connections as Config.MaxPerUser allows.
 var ErrTooMany = errors.New("hub: too many connections")
 
+// ErrLinked is returned by Link when the hub is linked already, or holds
+// connections: a relay must see every connection come and go.
+var ErrLinked = errors.New("hub: linked too late")
+
+// Scope says which instances' connections a call reaches.
+type Scope uint8
+
+const (
+	// Everywhere is this instance's connections and the other instances'.
+	Everywhere Scope = iota
+	// Here is this instance's connections alone.
+	Here
+	// Elsewhere is the other instances' connections alone.
+	Elsewhere
+)
+
 // Event is what one connection is sent: bytes rendered once and shared by
 // every receiver, never modified after publishing.
 type Event struct {
@@ -42,15 +59,28 @@ type Event struct {
 	Prev int64
 	Data []byte
 	// Meta is what the publisher says of the event besides its bytes,
-	// carried as it is to every instance; the hub reads none of it.
-	Meta string
+	// carried as it is to every instance; the hub reads none of it. Nil
+	// when there is nothing to say.
+	Meta *Meta
+}
+
+// Meta describes an event to the other instances.
+type Meta struct {
+	// AuthorID, Author and Kind describe an entry: who wrote it, and its
+	// kind (a post, a join, …), for the unread marks of each instance.
+	AuthorID int64
+	Author   string
+	Kind     string
+	// Opened is the room a user opened, on what is sent to the user's
+	// other pages: each instance clears its own unread mark of it.
+	Opened int64
 }
 
 // Relay carries what a hub publishes to the hubs of the chat's other
 // instances, and theirs back to it (package cluster does, over NATS).
 type Relay interface {
 	// Publish sends the room's event to every instance, this one too:
-	// the hub delivers it when the relay hands it back, through Deliver,
+	// the hub delivers it when the relay hands it back (Inbound.Deliver),
 	// so that every instance delivers a room's events in one order.
 	Publish(roomID int64, ev Event)
 	// Present tells the other instances that the user's first connection
@@ -96,8 +126,8 @@ type Hub struct {
 	byUser  map[string]map[*Sub]struct{}
 	// live counts subscribed connections, for Wait.
 	live sync.WaitGroup
-	// relay, if set, links this hub to the other instances'.
-	relay Relay
+	// relay, once Link set it, links this hub to the other instances'.
+	relay atomic.Pointer[Relay]
 }
 
 type room struct {
@@ -162,13 +192,6 @@ func (s *Sub) Take(buf []Event) []Event {
 		s.pending = s.pending[:0]
 	}
 	return buf
-}
-
-// Waiting counts the events not yet taken.
-func (s *Sub) Waiting() int {
-	s.qmu.Lock()
-	defer s.qmu.Unlock()
-	return len(s.pending)
 }
 
 // Closing is closed when the connection is asked to close.
@@ -237,14 +260,36 @@ func (h *Hub) dropUnusedLocked(r *room) {
 	}
 }
 
-// SetRelay links the hub to the other instances' through relay. Call it
-// before the first Subscribe.
-func (h *Hub) SetRelay(relay Relay) { h.relay = relay }
+// Link links the hub to the other instances' through relay, and returns
+// the side by which the relay hands in what comes from them. A hub is
+// linked once, before its first connection (ErrLinked otherwise).
+func (h *Hub) Link(relay Relay) (*Inbound, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.relay.Load() != nil || len(h.perUser) > 0 || len(h.rooms) > 0 {
+		return nil, ErrLinked
+	}
+	h.relay.Store(&relay)
+	return &Inbound{h: h}, nil
+}
+
+// linked is the relay, or nil.
+func (h *Hub) linked() Relay {
+	if r := h.relay.Load(); r != nil {
+		return *r
+	}
+	return nil
+}
+
+// Inbound is how a relay hands a hub what comes from the other
+// instances: each call reaches this instance's connections alone.
+type Inbound struct{ h *Hub }
 
 // SetRemote records that the user is connected to the room on n other
 // instances (0: none), and tells the room's connections here if that
 // makes the user arrive or leave.
-func (h *Hub) SetRemote(roomID int64, user string, n int) {
+func (in *Inbound) SetRemote(roomID int64, user string, n int) {
+	h := in.h
 	if roomID == NoRoom {
 		return
 	}
@@ -282,9 +327,9 @@ func (h *Hub) SetRemote(roomID int64, user string, n int) {
 
 // LocalPresence lists, for each room, the users with a connection to it
 // on this instance.
-func (h *Hub) LocalPresence() map[int64][]string {
+func (in *Inbound) LocalPresence() map[int64][]string {
 	out := make(map[int64][]string)
-	for _, r := range h.snapshot() {
+	for _, r := range in.h.snapshot() {
 		if r.id == NoRoom {
 			continue
 		}
@@ -334,8 +379,8 @@ func (h *Hub) Subscribe(roomID int64, user, session string) (*Sub, error) {
 	if arrived {
 		r.list = nil
 	}
-	if first && h.relay != nil {
-		h.relay.Present(roomID, user, true)
+	if relay := h.linked(); first && relay != nil {
+		relay.Present(roomID, user, true)
 	}
 	if h.cfg.Presence != nil && roomID != NoRoom {
 		if r.list == nil {
@@ -362,8 +407,8 @@ func (h *Hub) Unsubscribe(s *Sub) {
 	r.users[s.User]--
 	if r.users[s.User] == 0 {
 		delete(r.users, s.User)
-		if h.relay != nil && r.id != NoRoom {
-			h.relay.Present(r.id, s.User, false)
+		if relay := h.linked(); relay != nil && r.id != NoRoom {
+			relay.Present(r.id, s.User, false)
 		}
 		if r.remote[s.User] == 0 {
 			r.list = nil
@@ -384,24 +429,15 @@ func (h *Hub) Unsubscribe(s *Sub) {
 }
 
 // SendUser queues the event to every connection of the user that follows
-// another room than skipRoom, on every instance, and returns how many it
-// was queued to here.
-func (h *Hub) SendUser(user string, skipRoom int64, ev Event) int {
-	if h.relay != nil {
-		h.relay.SendUser(user, skipRoom, ev)
+// another room than skipRoom, on the instances of scope, and returns how
+// many it was queued to here.
+func (h *Hub) SendUser(user string, skipRoom int64, ev Event, scope Scope) int {
+	if relay := h.linked(); relay != nil && scope != Here {
+		relay.SendUser(user, skipRoom, ev)
 	}
-	return h.SendUserHere(user, skipRoom, ev)
-}
-
-// SendUserElsewhere is SendUser on the other instances alone.
-func (h *Hub) SendUserElsewhere(user string, skipRoom int64, ev Event) {
-	if h.relay != nil {
-		h.relay.SendUser(user, skipRoom, ev)
+	if scope == Elsewhere {
+		return 0
 	}
-}
-
-// SendUserHere is SendUser on this instance alone.
-func (h *Hub) SendUserHere(user string, skipRoom int64, ev Event) int {
 	h.mu.Lock()
 	var subs []*Sub
 	for s := range h.byUser[user] {
@@ -414,6 +450,11 @@ func (h *Hub) SendUserHere(user string, skipRoom int64, ev Event) int {
 		h.Send(s, ev)
 	}
 	return len(subs)
+}
+
+// SendUser is Hub.SendUser on this instance alone.
+func (in *Inbound) SendUser(user string, skipRoom int64, ev Event) int {
+	return in.h.SendUser(user, skipRoom, ev, Here)
 }
 
 // OnlineElsewhere returns, of users, those connected now none of whose
@@ -447,26 +488,19 @@ func (h *Hub) OnlineElsewhere(roomID int64, users map[string]struct{}) []string 
 	return out
 }
 
-// UserRooms reports whether the user has connections at all, and whether
-// one of them follows the room.
-func (h *Hub) UserRooms(user string, roomID int64) (online, inRoom bool) {
+// UserOnline reports whether the user has a connection here.
+func (h *Hub) UserOnline(user string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for s := range h.byUser[user] {
-		online = true
-		if s.room.id == roomID {
-			return true, true
-		}
-	}
-	return online, false
+	return len(h.byUser[user]) > 0
 }
 
 // Publish queues the event to every connection of the room, on every
 // instance, and returns how many it was queued to here. Linked to other
 // instances, the hub queues the event once the relay hands it back.
 func (h *Hub) Publish(roomID int64, ev Event) int {
-	if h.relay != nil {
-		h.relay.Publish(roomID, ev)
+	if relay := h.linked(); relay != nil {
+		relay.Publish(roomID, ev)
 		r := h.lookup(roomID)
 		if r == nil {
 			return 0
@@ -475,12 +509,14 @@ func (h *Hub) Publish(roomID int64, ev Event) int {
 		defer r.mu.Unlock()
 		return len(r.subs)
 	}
-	return h.Deliver(roomID, ev)
+	return h.deliver(roomID, ev)
 }
 
 // Deliver queues the event to every connection of the room on this
 // instance, and returns how many it was queued to.
-func (h *Hub) Deliver(roomID int64, ev Event) int {
+func (in *Inbound) Deliver(roomID int64, ev Event) int { return in.h.deliver(roomID, ev) }
+
+func (h *Hub) deliver(roomID int64, ev Event) int {
 	r := h.lookup(roomID)
 	if r == nil {
 		return 0
@@ -565,15 +601,15 @@ func (h *Hub) Online(roomID int64) []string {
 // CloseSession asks every connection of a session to close, on every
 // instance, and returns how many there were here.
 func (h *Hub) CloseSession(session string, code int, reason string) int {
-	if h.relay != nil {
-		h.relay.CloseSession(session, code, reason)
+	if relay := h.linked(); relay != nil {
+		relay.CloseSession(session, code, reason)
 	}
-	return h.CloseSessionHere(session, code, reason)
+	return h.closeWhere(func(s *Sub) bool { return s.Session == session }, code, reason)
 }
 
-// CloseSessionHere is CloseSession on this instance alone.
-func (h *Hub) CloseSessionHere(session string, code int, reason string) int {
-	return h.closeWhere(func(s *Sub) bool { return s.Session == session }, code, reason)
+// CloseSession is Hub.CloseSession on this instance alone.
+func (in *Inbound) CloseSession(session string, code int, reason string) int {
+	return in.h.closeWhere(func(s *Sub) bool { return s.Session == session }, code, reason)
 }
 
 // Shutdown refuses new subscribers and asks every connection to close.

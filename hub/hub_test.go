@@ -150,22 +150,19 @@ func TestCloseSessionAndShutdown(t *testing.T) {
 	}
 }
 
-func TestSendUserAndUserRooms(t *testing.T) {
+func TestSendUserAndUserOnline(t *testing.T) {
 	h := hub.New(hub.Config{})
 	inOne, _ := h.Subscribe(1, "alice", "s1")
 	inTwo, _ := h.Subscribe(2, "alice", "s2")
 	bob, _ := h.Subscribe(2, "bob", "s3")
-	if online, in := h.UserRooms("alice", 1); !online || !in {
-		t.Errorf("alice in room 1: online %v, in %v", online, in)
+	if !h.UserOnline("alice") || !h.UserOnline("bob") {
+		t.Errorf("alice online %v, bob online %v", h.UserOnline("alice"), h.UserOnline("bob"))
 	}
-	if online, in := h.UserRooms("bob", 1); !online || in {
-		t.Errorf("bob in room 1: online %v, in %v", online, in)
-	}
-	if online, _ := h.UserRooms("carol", 1); online {
+	if h.UserOnline("carol") {
 		t.Error("carol has no connection, yet is online")
 	}
 	// To alice's connections outside room 1 alone.
-	if n := h.SendUser("alice", 1, hub.Event{Data: []byte("mark")}); n != 1 {
+	if n := h.SendUser("alice", 1, hub.Event{Data: []byte("mark")}, hub.Everywhere); n != 1 {
 		t.Errorf("sent to %d connections, want 1", n)
 	}
 	if got := drain(inTwo); strings.Join(got, " ") != "mark" {
@@ -179,10 +176,10 @@ func TestSendUserAndUserRooms(t *testing.T) {
 	}
 	h.Unsubscribe(inOne)
 	h.Unsubscribe(inTwo)
-	if online, _ := h.UserRooms("alice", 2); online {
+	if h.UserOnline("alice") {
 		t.Error("alice is online after her last connection closed")
 	}
-	if n := h.SendUser("alice", 0, hub.Event{Data: []byte("x")}); n != 0 {
+	if n := h.SendUser("alice", 0, hub.Event{Data: []byte("x")}, hub.Everywhere); n != 0 {
 		t.Errorf("sent to %d connections of a user with none", n)
 	}
 }
@@ -200,7 +197,7 @@ func TestNoRoom(t *testing.T) {
 	if h.Rooms() != 0 || h.Conns() != 2 {
 		t.Errorf("rooms %d, conns %d", h.Rooms(), h.Conns())
 	}
-	if n := h.SendUser("alice", 1, hub.Event{Data: []byte("mark")}); n != 1 {
+	if n := h.SendUser("alice", 1, hub.Event{Data: []byte("mark")}, hub.Everywhere); n != 1 {
 		t.Errorf("sent to %d", n)
 	}
 	if got := drain(lobby); strings.Join(got, " ") != "mark" {
