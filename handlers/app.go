@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"chat/hub"
+	"chat/password"
 	"chat/store"
 	"chat/views"
 
@@ -78,6 +79,12 @@ type Deps struct {
 	// writer.
 	Clustered bool
 }
+
+// Argon2Params are the cost of a password hash (package password).
+type Argon2Params = password.Params
+
+// DefaultArgon2 is the cost a zero Deps.Argon2 stands for.
+var DefaultArgon2 = password.Default
 
 // App holds the handlers' shared state.
 type App struct {
@@ -173,7 +180,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 	}
 	// A login for an unknown name checks against this hash, so that it
 	// costs as much as a wrong password and does not tell the name is free.
-	a.dummyHash = hashPassword(a.argon, rand.Text())
+	a.dummyHash = password.Hash(a.argon, rand.Text())
 
 	app := fiber.New(fiber.Config{
 		AppName:               "chat",

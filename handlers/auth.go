@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"chat/hub"
+	"chat/password"
 	"chat/store"
 	"chat/views"
 
@@ -204,20 +205,20 @@ func (a *App) handleLogout(c *fiber.Ctx) error {
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 
-func (a *App) hash(ctx context.Context, password string) (string, error) {
+func (a *App) hash(ctx context.Context, plain string) (string, error) {
 	if err := a.acquireHashing(ctx); err != nil {
 		return "", err
 	}
 	defer func() { <-a.hashing }()
-	return hashPassword(a.argon, password), nil
+	return password.Hash(a.argon, plain), nil
 }
 
-func (a *App) check(ctx context.Context, hash, password string) (bool, error) {
+func (a *App) check(ctx context.Context, hash, plain string) (bool, error) {
 	if err := a.acquireHashing(ctx); err != nil {
 		return false, err
 	}
 	defer func() { <-a.hashing }()
-	return checkPassword(hash, password)
+	return password.Check(hash, plain)
 }
 
 func (a *App) acquireHashing(ctx context.Context) error {
