@@ -16,6 +16,7 @@ import (
 
 	"chat/hub"
 	"chat/password"
+	"chat/ratelimit"
 	"chat/store"
 	"chat/views"
 
@@ -93,14 +94,14 @@ type App struct {
 	metrics      *Metrics
 	hub          *hub.Hub
 	log          *slog.Logger
-	posts        limiter[int64]
-	boosts       limiter[int64]
+	posts        ratelimit.Limiter[int64]
+	boosts       ratelimit.Limiter[int64]
 	unread       *unreadRooms
 	webhooks     *webhooks
 	bodyLimit    int
-	rooms        limiter[int64]
-	loginNames   limiter[string]
-	loginAddrs   limiter[string]
+	rooms        ratelimit.Limiter[int64]
+	loginNames   ratelimit.Limiter[string]
+	loginAddrs   ratelimit.Limiter[string]
 	proxies      []netip.Prefix
 	baseURL      string
 	sessionIdle  time.Duration
@@ -134,11 +135,11 @@ func newApp(d Deps) (*App, *fiber.App) {
 		store:        d.Store,
 		hub:          d.Hub,
 		log:          d.Logger,
-		posts:        newLimiter[int64](d.Store, "post", d.PostLimit, 10*time.Second, d.Logger),
-		boosts:       newLimiter[int64](d.Store, "boost", d.PostLimit, 10*time.Second, d.Logger),
-		rooms:        newLimiter[int64](d.Store, "room", d.RoomLimit, time.Hour, d.Logger),
-		loginNames:   newLimiter[string](d.Store, "login-name", d.LoginLimit, loginWindow, d.Logger),
-		loginAddrs:   newLimiter[string](d.Store, "login-addr", d.LoginAddrLimit, loginWindow, d.Logger),
+		posts:        ratelimit.New[int64](d.Store, "post", d.PostLimit, 10*time.Second, d.Logger),
+		boosts:       ratelimit.New[int64](d.Store, "boost", d.PostLimit, 10*time.Second, d.Logger),
+		rooms:        ratelimit.New[int64](d.Store, "room", d.RoomLimit, time.Hour, d.Logger),
+		loginNames:   ratelimit.New[string](d.Store, "login-name", d.LoginLimit, loginWindow, d.Logger),
+		loginAddrs:   ratelimit.New[string](d.Store, "login-addr", d.LoginAddrLimit, loginWindow, d.Logger),
 		proxies:      d.TrustedProxies,
 		baseURL:      strings.TrimSuffix(d.BaseURL, "/"),
 		sessionIdle:  d.SessionIdle,
