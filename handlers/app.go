@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"chat/hub"
+	"chat/metrics"
 	"chat/password"
 	"chat/ratelimit"
 	"chat/store"
@@ -86,6 +87,12 @@ type Argon2Params = password.Params
 
 // DefaultArgon2 is the cost a zero Deps.Argon2 stands for.
 var DefaultArgon2 = password.Default
+
+// Metrics are the chat's Prometheus metrics (package metrics).
+type Metrics = metrics.Metrics
+
+// NewMetrics makes the chat's metrics, reading connection counts from h.
+func NewMetrics(h *hub.Hub) *Metrics { return metrics.New(h) }
 
 // App holds the handlers' shared state.
 type App struct {
@@ -209,7 +216,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 		_, err := a.post(ctx, roomID, bot, text, "")
 		return err
 	})
-	a.webhooks.count = func(outcome string) { a.metrics.webhookCalls.WithLabelValues(outcome).Inc() }
+	a.webhooks.count = a.metrics.WebhookCall
 	if bots, err := d.Store.ListBots(context.Background()); err != nil {
 		a.log.Error("bots not read: their webhooks wait for a restart", "err", err)
 	} else {

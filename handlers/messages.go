@@ -39,9 +39,9 @@ func (a *App) post(ctx context.Context, roomID int64, user store.User, raw, clie
 	var refused *errPostRefused
 	switch {
 	case errors.As(err, &refused):
-		a.metrics.posts.WithLabelValues("rejected").Inc()
+		a.metrics.Post("rejected")
 	case err == nil && created:
-		a.metrics.posts.WithLabelValues("stored").Inc()
+		a.metrics.Post("stored")
 	}
 	return msg, err
 }

@@ -31,7 +31,7 @@ func (a *App) requestLog(c *fiber.Ctx) error {
 	}
 	took := time.Since(start)
 	route := routePattern(c)
-	a.metrics.request(route, status, took)
+	a.metrics.Request(route, status, took)
 	a.log.Info("request", "request_id", id, "method", c.Method(), "route", route,
 		"status", status, "duration", took.Round(time.Microsecond))
 	return nil

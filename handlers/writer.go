@@ -243,7 +243,7 @@ func (w *entryWriter) commit(batch []*writeReq) {
 		}
 		if r.err == nil && r.changed && r.change == nil && r.msg.Kind == store.KindPost {
 			r.durable = durable
-			w.metrics.postStore.Observe(durable.Sub(r.accepted).Seconds())
+			w.metrics.PostStored(durable.Sub(r.accepted))
 		}
 	}
 	w.stored <- batch
@@ -259,7 +259,7 @@ func (w *entryWriter) push() {
 				// A change carries no new id: every connection takes it,
 				// whatever it replayed.
 				n := w.hub.Publish(r.msg.RoomID, hub.Event{Data: r.change(r.msg)})
-				w.metrics.deliveries.Add(float64(n))
+				w.metrics.Delivered(n)
 			} else if r.err == nil && r.changed {
 				if w.onEntry != nil && w.noteFirst {
 					w.onEntry(r.msg)
@@ -269,9 +269,9 @@ func (w *entryWriter) push() {
 					ev.Meta = w.meta(r.msg)
 				}
 				n := w.hub.Publish(r.msg.RoomID, ev)
-				w.metrics.deliveries.Add(float64(n))
+				w.metrics.Delivered(n)
 				if !r.durable.IsZero() {
-					w.metrics.postDelivery.Observe(time.Since(r.durable).Seconds())
+					w.metrics.PostDelivered(time.Since(r.durable))
 				}
 				if w.onEntry != nil && !w.noteFirst {
 					w.onEntry(r.msg)

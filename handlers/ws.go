@@ -206,7 +206,7 @@ func (a *App) serveWS(conn *websocket.Conn) {
 			reason = closeReason(code)
 		default:
 		}
-		a.metrics.wsClosed.WithLabelValues(reason).Inc()
+		a.metrics.WSClosed(reason)
 		a.log.Info("socket closed", "room", p.roomID, "user", p.user.Username, "reason", reason)
 	}()
 	reason = a.readLoop(conn, sub, p)
