@@ -20,6 +20,7 @@ import (
 	"chat/ratelimit"
 	"chat/store"
 	"chat/views"
+	"chat/webhooks"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -104,7 +105,7 @@ type App struct {
 	posts        ratelimit.Limiter[int64]
 	boosts       ratelimit.Limiter[int64]
 	unread       *unreadRooms
-	webhooks     *webhooks
+	webhooks     *webhooks.Webhooks
 	bodyLimit    int
 	rooms        ratelimit.Limiter[int64]
 	loginNames   ratelimit.Limiter[string]
@@ -126,9 +127,6 @@ type App struct {
 	// handshakes holds, per connection whose socket upgrade is under
 	// way, how to give back its place (see connState).
 	handshakes sync.Map // net.Conn → func()
-	// written, on an instance linked to others, holds its entries until
-	// the cluster hands them back.
-	written writtenHere
 }
 
 // NewApp builds the Fiber application serving the chat.
@@ -212,21 +210,20 @@ func newApp(d Deps) (*App, *fiber.App) {
 	}
 	a.writer = newEntryWriter(d.Store, d.Hub, a.metrics, a.log)
 	a.unread = newUnreadRooms(d.Store, d.Hub, a.log)
-	a.webhooks = newWebhooks(d.WebhookAllow, d.WebhookTimeout, d.WebhookBackoff, a.log, func(ctx context.Context, roomID int64, bot store.User, text string) error {
-		_, err := a.post(ctx, roomID, bot, text, "")
-		return err
-	})
-	a.webhooks.count = a.metrics.WebhookCall
-	if bots, err := d.Store.ListBots(context.Background()); err != nil {
-		a.log.Error("bots not read: their webhooks wait for a restart", "err", err)
-	} else {
-		for _, b := range bots {
-			a.webhooks.learn(b)
-		}
+	wc := webhooks.Config{
+		Allow: d.WebhookAllow, Timeout: d.WebhookTimeout, Backoff: d.WebhookBackoff, Log: a.log,
+		Reply: a.botReply, Count: a.metrics.WebhookCall, Store: d.Store,
 	}
+	if d.Clustered {
+		// Bots made, changed or deactivated on another instance reach
+		// this one's directory within botsRefresh.
+		wc.Refresh = botsRefresh
+	}
+	a.webhooks = webhooks.New(wc)
 	a.writer.onEntry = func(m store.Message) {
-		room := a.unread.Entry(m)
-		a.webhooks.Entry(m, room)
+		if room := a.unread.Entry(m); room != nil {
+			a.webhooks.Entry(m, room.kind, room.members)
+		}
 	}
 	if d.Clustered {
 		a.clusterHooks()
@@ -234,6 +231,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 	// After the last request: calls to webhooks stop, writes taken are
 	// finished, and what users have seen is written, before the database
 	// is closed.
+	a.webhooks.Start()
 	app.Hooks().OnShutdown(func() error {
 		a.webhooks.Close()
 		a.writer.Close()

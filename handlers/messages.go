@@ -46,6 +46,12 @@ func (a *App) post(ctx context.Context, roomID int64, user store.User, raw, clie
 	return msg, err
 }
 
+// botReply posts a bot's answer to a webhook call.
+func (a *App) botReply(ctx context.Context, roomID int64, bot store.User, text string) error {
+	_, err := a.post(ctx, roomID, bot, text, "")
+	return err
+}
+
 func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw, clientID string) (store.Message, bool, error) {
 	text, problem := cleanPost(raw)
 	if problem == "" && !validClientID(clientID) {

@@ -116,7 +116,7 @@ func (a *App) adminPage(c *fiber.Ctx, status int, p views.AdminPage) error {
 	if err != nil {
 		return err
 	}
-	p.Viewer, p.Rooms, p.Allowed = viewer(c), links, a.webhooks.allowed()
+	p.Viewer, p.Rooms, p.Allowed = viewer(c), links, a.webhooks.Allowed()
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return render(c, status, views.Admin(p))
 }
@@ -144,7 +144,7 @@ func (a *App) handleDeactivate(c *fiber.Ctx) error {
 	for _, id := range ended {
 		a.hub.CloseSession(id, hub.ClosePolicy, "account deactivated")
 	}
-	a.webhooks.forget(u.Username)
+	a.webhooks.Forget(u.Username)
 	a.log.Info("account deactivated", "user", u.Username, "by", s.User.Username, "sessions_ended", len(ended))
 	return c.Redirect("/admin", fiber.StatusSeeOther)
 }
@@ -501,7 +501,7 @@ func (a *App) validWebhook(raw string) string {
 			return badPort
 		}
 	}
-	if !a.webhooks.allowedHost(u.Hostname()) {
+	if !a.webhooks.AllowedHost(u.Hostname()) {
 		return "Webhooks may go only to hosts the server allows (-webhook-allow); " + u.Hostname() + " is not one."
 	}
 	return ""
@@ -520,7 +520,7 @@ func (a *App) handleBotCreate(c *fiber.Ctx) error {
 		bot, token, err := a.store.CreateBot(c.UserContext(), name, hook)
 		switch {
 		case err == nil:
-			a.webhooks.learn(bot)
+			a.webhooks.Learn(bot)
 			s, _ := session(c)
 			a.log.Info("bot created", "bot", bot.Username, "by", s.User.Username, "webhook", hook != "")
 			c.Set(fiber.HeaderCacheControl, "no-store")
