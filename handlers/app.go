@@ -19,6 +19,7 @@ import (
 	"chat/password"
 	"chat/ratelimit"
 	"chat/store"
+	"chat/unread"
 	"chat/views"
 	"chat/webhooks"
 
@@ -104,7 +105,7 @@ type App struct {
 	log          *slog.Logger
 	posts        ratelimit.Limiter[int64]
 	boosts       ratelimit.Limiter[int64]
-	unread       *unreadRooms
+	unread       *unread.Rooms
 	webhooks     *webhooks.Webhooks
 	bodyLimit    int
 	rooms        ratelimit.Limiter[int64]
@@ -209,7 +210,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 		a.metrics = NewMetrics(d.Hub)
 	}
 	a.writer = newEntryWriter(d.Store, d.Hub, a.metrics, a.log)
-	a.unread = newUnreadRooms(d.Store, d.Hub, a.log)
+	a.unread = unread.New(unread.Config{Store: d.Store, Hub: d.Hub, Log: a.log, Link: roomLinkFrame, Here: d.Clustered})
 	wc := webhooks.Config{
 		Allow: d.WebhookAllow, Timeout: d.WebhookTimeout, Backoff: d.WebhookBackoff, Log: a.log,
 		Reply: a.botReply, Count: a.metrics.WebhookCall, Store: d.Store,
@@ -222,7 +223,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 	a.webhooks = webhooks.New(wc)
 	a.writer.onEntry = func(m store.Message) {
 		if room := a.unread.Entry(m); room != nil {
-			a.webhooks.Entry(m, room.kind, room.members)
+			a.webhooks.Entry(m, room.Kind, room.Members)
 		}
 	}
 	if d.Clustered {
@@ -231,6 +232,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 	// After the last request: calls to webhooks stop, writes taken are
 	// finished, and what users have seen is written, before the database
 	// is closed.
+	a.unread.Start()
 	a.webhooks.Start()
 	app.Hooks().OnShutdown(func() error {
 		a.webhooks.Close()

@@ -64,7 +64,6 @@ func NewClusteredApp(d Deps) (*fiber.App, ClusterHooks) {
 // describes each entry for them, and keeps those written here until they
 // come back, for their webhooks.
 func (a *App) clusterHooks() {
-	a.unread.here = true
 	a.writer.meta = entryMeta
 	a.writer.noteFirst = true
 	// The webhooks of entries written here are called when the cluster
@@ -91,6 +90,6 @@ func (a *App) clusterEntry(roomID int64, ev hub.Event) {
 	}
 	room := a.unread.Entry(m)
 	if mine && room != nil {
-		a.webhooks.Entry(m, room.kind, room.members)
+		a.webhooks.Entry(m, room.Kind, room.Members)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"chat/hub"
 	"chat/store"
+	"chat/unread"
 	"chat/views"
 
 	fws "github.com/fasthttp/websocket"
@@ -373,7 +374,7 @@ func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDo
 				}
 				start = end
 			}
-			if now := time.Now(); now.Sub(reported) > readFlushEvery {
+			if now := time.Now(); now.Sub(reported) > unread.FlushEvery {
 				a.unread.Seen(p.user.ID, p.roomID, seen)
 				reported = now
 			}
