@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,6 +18,7 @@ import (
 	"chat/hub"
 	"chat/metrics"
 	"chat/password"
+	"chat/posting"
 	"chat/ratelimit"
 	"chat/store"
 	"chat/unread"
@@ -99,7 +101,7 @@ func NewMetrics(h *hub.Hub) *Metrics { return metrics.New(h) }
 // App holds the handlers' shared state.
 type App struct {
 	store        *store.Store
-	writer       *entryWriter
+	writer       *posting.Writer
 	metrics      *Metrics
 	hub          *hub.Hub
 	log          *slog.Logger
@@ -137,101 +139,87 @@ func NewApp(d Deps) *fiber.App {
 }
 
 func newApp(d Deps) (*App, *fiber.App) {
+	a := newState(d)
+	a.buildJobs(d)
+	app := fiber.New(a.fiberConfig(d))
+	app.Server().ConnState = a.connState
+	a.routes(app, !d.MetricsElsewhere)
+	a.startJobs(app)
+	return a, app
+}
+
+// newState is the App with its settings, their defaults filled in, and
+// its rate limits; the jobs come next (buildJobs).
+func newState(d Deps) *App {
 	a := &App{
 		store:        d.Store,
 		hub:          d.Hub,
 		log:          d.Logger,
+		metrics:      d.Metrics,
 		posts:        ratelimit.New[int64](d.Store, "post", d.PostLimit, 10*time.Second, d.Logger),
 		boosts:       ratelimit.New[int64](d.Store, "boost", d.PostLimit, 10*time.Second, d.Logger),
 		rooms:        ratelimit.New[int64](d.Store, "room", d.RoomLimit, time.Hour, d.Logger),
 		loginNames:   ratelimit.New[string](d.Store, "login-name", d.LoginLimit, loginWindow, d.Logger),
 		loginAddrs:   ratelimit.New[string](d.Store, "login-addr", d.LoginAddrLimit, loginWindow, d.Logger),
+		bodyLimit:    cmp.Or(max(d.BodyLimit, 0), 256<<10),
 		proxies:      d.TrustedProxies,
 		baseURL:      strings.TrimSuffix(d.BaseURL, "/"),
-		sessionIdle:  d.SessionIdle,
-		argon:        d.Argon2,
+		sessionIdle:  cmp.Or(max(d.SessionIdle, 0), store.DefaultSessionIdle),
+		argon:        cmp.Or(d.Argon2, DefaultArgon2),
 		now:          d.Clock,
-		writeTimeout: d.WriteTimeout,
-		pingEvery:    d.PingEvery,
-		peerTimeout:  d.PeerTimeout,
+		writeTimeout: cmp.Or(max(d.WriteTimeout, 0), wsWriteWait),
+		pingEvery:    cmp.Or(max(d.PingEvery, 0), wsPingEvery),
+		peerTimeout:  cmp.Or(max(d.PeerTimeout, 0), wsPongWait),
 		hashing:      make(chan struct{}, 4),
-	}
-	if a.pingEvery <= 0 {
-		a.pingEvery = wsPingEvery
-	}
-	if a.peerTimeout <= 0 {
-		a.peerTimeout = wsPongWait
-	}
-	if a.writeTimeout <= 0 {
-		a.writeTimeout = wsWriteWait
 	}
 	if a.now == nil {
 		a.now = time.Now
 	}
-	if a.sessionIdle <= 0 {
-		a.sessionIdle = store.DefaultSessionIdle
-	}
-	if d.BodyLimit <= 0 {
-		d.BodyLimit = 256 << 10
-	}
-	a.bodyLimit = d.BodyLimit
-	proxies := make([]string, len(d.TrustedProxies))
-	for i, p := range d.TrustedProxies {
-		proxies[i] = p.String()
-	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
-	if a.argon == (Argon2Params{}) {
-		a.argon = DefaultArgon2
+	if a.metrics == nil {
+		a.metrics = NewMetrics(d.Hub)
 	}
 	// A login for an unknown name checks against this hash, so that it
 	// costs as much as a wrong password and does not tell the name is free.
 	a.dummyHash = password.Hash(a.argon, rand.Text())
+	return a
+}
 
-	app := fiber.New(fiber.Config{
-		AppName:               "chat",
-		DisableStartupMessage: true,
-		ErrorHandler:          a.handleError,
-		// Fiber reads a body up to the larger of the limit and an avatar's
-		// upload; limitBody holds every other route to the limit.
-		BodyLimit: max(d.BodyLimit, avatarMaxBytes+64<<10),
-		// Fiber reads forwarded headers from the trusted proxies only.
-		EnableTrustedProxyCheck: true,
-		TrustedProxies:          proxies,
-		ReadBufferSize:          4 << 10,
-		ReadTimeout:             30 * time.Second,
-		WriteTimeout:            30 * time.Second,
-		IdleTimeout:             2 * time.Minute,
-	})
-	app.Server().ConnState = a.connState
-	a.metrics = d.Metrics
-	if a.metrics == nil {
-		a.metrics = NewMetrics(d.Hub)
-	}
-	a.writer = newEntryWriter(d.Store, d.Hub, a.metrics, a.log)
+// buildJobs makes the parts that work beside the requests: the read
+// marks, the bots' webhooks and the writer of entries, each told at once
+// of all it needs; startJobs starts them.
+func (a *App) buildJobs(d Deps) {
 	a.unread = unread.New(unread.Config{Store: d.Store, Hub: d.Hub, Log: a.log, Link: roomLinkFrame, Here: d.Clustered})
 	wc := webhooks.Config{
 		Allow: d.WebhookAllow, Timeout: d.WebhookTimeout, Backoff: d.WebhookBackoff, Log: a.log,
 		Reply: a.botReply, Count: a.metrics.WebhookCall, Store: d.Store,
 	}
+	ec := posting.Config{Store: d.Store, Hub: d.Hub, Metrics: a.metrics, Log: a.log, Frame: entryFrame}
 	if d.Clustered {
 		// Bots made, changed or deactivated on another instance reach
 		// this one's directory within botsRefresh.
 		wc.Refresh = botsRefresh
 	}
 	a.webhooks = webhooks.New(wc)
-	a.writer.onEntry = func(m store.Message) {
-		if room := a.unread.Entry(m); room != nil {
-			a.webhooks.Entry(m, room.Kind, room.Members)
+	if d.Clustered {
+		a.clusterWriter(&ec)
+	} else {
+		ec.OnEntry = func(m store.Message) {
+			if room := a.unread.Entry(m); room != nil {
+				a.webhooks.Entry(m, room.Kind, room.Members)
+			}
 		}
 	}
-	if d.Clustered {
-		a.clusterHooks()
-	}
-	// After the last request: calls to webhooks stop, writes taken are
-	// finished, and what users have seen is written, before the database
-	// is closed.
+	a.writer = posting.New(ec)
+}
+
+// startJobs starts the jobs, and stops them after the last request: calls
+// to webhooks stop, writes taken are finished, and what users have seen is
+// written, before the database is closed.
+func (a *App) startJobs(app *fiber.App) {
+	a.writer.Start()
 	a.unread.Start()
 	a.webhooks.Start()
 	app.Hooks().OnShutdown(func() error {
@@ -240,8 +228,28 @@ func newApp(d Deps) (*App, *fiber.App) {
 		a.unread.Close()
 		return nil
 	})
-	a.routes(app, !d.MetricsElsewhere)
-	return a, app
+}
+
+func (a *App) fiberConfig(d Deps) fiber.Config {
+	proxies := make([]string, len(d.TrustedProxies))
+	for i, p := range d.TrustedProxies {
+		proxies[i] = p.String()
+	}
+	return fiber.Config{
+		AppName:               "chat",
+		DisableStartupMessage: true,
+		ErrorHandler:          a.handleError,
+		// Fiber reads a body up to the larger of the limit and an avatar's
+		// upload; limitBody holds every other route to the limit.
+		BodyLimit: max(a.bodyLimit, avatarMaxBytes+64<<10),
+		// Fiber reads forwarded headers from the trusted proxies only.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          proxies,
+		ReadBufferSize:          4 << 10,
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            30 * time.Second,
+		IdleTimeout:             2 * time.Minute,
+	}
 }
 
 // Locals keys.
@@ -330,7 +338,7 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 		status, msg = http.StatusForbidden, "Join the room first."
 	case errors.Is(err, store.ErrForbidden):
 		status, msg = http.StatusForbidden, "That is not open to you."
-	case errors.Is(err, errShuttingDown):
+	case errors.Is(err, posting.ErrShuttingDown):
 		status, msg = http.StatusServiceUnavailable, "The server is restarting. Nothing was stored; send it again in a moment."
 	case errors.Is(err, context.Canceled):
 		status = 499

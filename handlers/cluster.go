@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"chat/hub"
+	"chat/posting"
 	"chat/store"
 
 	"github.com/gofiber/fiber/v2"
@@ -60,15 +61,15 @@ func NewClusteredApp(d Deps) (*fiber.App, ClusterHooks) {
 	}
 }
 
-// clusterHooks sets the writer up for an instance linked to others: it
+// clusterWriter sets the writer up for an instance linked to others: it
 // describes each entry for them, and keeps those written here until they
 // come back, for their webhooks.
-func (a *App) clusterHooks() {
-	a.writer.meta = entryMeta
-	a.writer.noteFirst = true
+func (a *App) clusterWriter(c *posting.Config) {
+	c.Meta = entryMeta
+	c.NoteFirst = true
 	// The webhooks of entries written here are called when the cluster
 	// hands them back.
-	a.writer.onEntry = a.webhooks.Written
+	c.OnEntry = a.webhooks.Written
 }
 
 // entryMeta is what other instances need to know of an entry for their
