@@ -224,3 +224,22 @@ func entries(msgs []store.Message) []views.Entry {
 	}
 	return out
 }
+
+// readableRoom finds a room the user may read: any room, or direct
+// messages the user is one of (anyone else: 403).
+func (a *App) readableRoom(ctx context.Context, id int64, user store.User) (store.Room, error) {
+	room, err := a.store.FindRoomByID(ctx, id)
+	if err != nil {
+		return store.Room{}, err
+	}
+	if room.Kind == store.RoomKindDM {
+		member, err := a.store.IsMember(ctx, id, user.ID)
+		if err != nil {
+			return store.Room{}, err
+		}
+		if !member {
+			return store.Room{}, fiber.NewError(http.StatusForbidden, "These are someone else's direct messages.")
+		}
+	}
+	return room, nil
+}
