@@ -130,6 +130,8 @@ type App struct {
 	// handshakes holds, per connection whose socket upgrade is under
 	// way, how to give back its place (see connState).
 	handshakes sync.Map // net.Conn → func()
+	// public are the routes open to the signed-out (see routes).
+	public publicPaths
 }
 
 // NewApp builds the Fiber application serving the chat.

@@ -79,7 +79,7 @@ func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw,
 
 // handleMessageCreate is the compose form without JavaScript.
 func (a *App) handleMessageCreate(c *fiber.Ctx) error {
-	id, err := roomID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -107,12 +107,14 @@ func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 // ?before=, oldest first; or, with ?after= (a permalink page scrolling
 // down), newer than that.
 func (a *App) handleMessageList(c *fiber.Ctx) error {
-	id, err := roomID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
-	if c.Query("after") != "" {
-		return a.handleMessageListAfter(c, id)
+	if after, ok, err := queryAfter(c); err != nil {
+		return err
+	} else if ok {
+		return a.handleMessageListAfter(c, id, after)
 	}
 	before, err := strconv.ParseInt(c.Query("before"), 10, 64)
 	if err != nil || before <= 0 {
@@ -134,11 +136,7 @@ func (a *App) handleMessageList(c *fiber.Ctx) error {
 	return render(c, http.StatusOK, views.MessageList(entries(msgs)))
 }
 
-func (a *App) handleMessageListAfter(c *fiber.Ctx, id int64) error {
-	after, err := strconv.ParseInt(c.Query("after"), 10, 64)
-	if err != nil || after < 0 {
-		return fiber.NewError(fiber.StatusBadRequest, "after must be the id of an entry: a whole number.")
-	}
+func (a *App) handleMessageListAfter(c *fiber.Ctx, id, after int64) error {
 	s, _ := session(c)
 	if _, err := a.readableRoom(c.UserContext(), id, s.User); err != nil {
 		return err

@@ -6,9 +6,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/url"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -71,7 +68,7 @@ func (a *App) handleWSUpgrade(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id, err := roomID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -80,18 +77,14 @@ func (a *App) handleWSUpgrade(c *fiber.Ctx) error {
 		return err
 	}
 	p := wsParams{roomID: id, roomName: room.Name, user: s.User, session: s.ID, after: -1, rev: -1}
-	if q := c.Query("after"); q != "" {
-		after, err := strconv.ParseInt(q, 10, 64)
-		if err != nil || after < 0 {
-			return fiber.NewError(fiber.StatusBadRequest, "after must be the id of an entry: a whole number.")
-		}
+	if after, ok, err := queryAfter(c); err != nil {
+		return err
+	} else if ok {
 		p.after = after
 	}
-	if q := c.Query("rev"); q != "" {
-		rev, err := strconv.ParseInt(q, 10, 64)
-		if err != nil || rev < 0 {
-			return fiber.NewError(fiber.StatusBadRequest, "rev must be a change counter: a whole number.")
-		}
+	if rev, ok, err := queryWhole(c, "rev", "rev must be a change counter: a whole number."); err != nil {
+		return err
+	} else if ok {
 		p.rev = rev
 	}
 	return a.subscribeWS(c, p)
@@ -118,7 +111,7 @@ func wsAllowed(c *fiber.Ctx) (store.Session, error) {
 	if !ok {
 		return store.Session{}, fiber.ErrUnauthorized
 	}
-	if !wsOriginOK(c) {
+	if requestOrigin(c) != originThisSite {
 		return store.Session{}, fiber.NewError(fiber.StatusForbidden, "WebSocket connections are taken from this site's pages only.")
 	}
 	return s, nil
@@ -170,13 +163,6 @@ func (a *App) connState(conn net.Conn, state fasthttp.ConnState) {
 			release.(func())()
 		}
 	}
-}
-
-// wsOriginOK: a socket's Origin must name this site. Browsers always send
-// one with a WebSocket handshake.
-func wsOriginOK(c *fiber.Ctx) bool {
-	u, err := url.Parse(c.Get(fiber.HeaderOrigin))
-	return err == nil && u.Host != "" && strings.EqualFold(u.Host, c.Hostname())
 }
 
 // serveWS runs one socket: this goroutine reads, one writer goroutine
