@@ -357,6 +357,9 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 		msg = defaultMessage(status)
 	}
 	if strings.HasPrefix(c.Path(), "/api/") {
+		if status == http.StatusUnauthorized {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="chat"`)
+		}
 		return c.Status(status).JSON(apiError{Error: msg})
 	}
 	if isHTMX(c) {
