@@ -44,7 +44,9 @@ func (p *publicPaths) publicGroup(app *fiber.App, prefix string) fiber.Router {
 }
 
 // routes lists every route of the chat; those marked public (public,
-// publicGroup) are open to the signed-out.
+// publicGroup) are open to the signed-out. It is longer than a function
+// should be for a reason: it is the one table of the chat's routes, read
+// top to bottom to find where any address is handled.
 func (a *App) routes(app *fiber.App, metrics bool) {
 	pub := &a.public
 	pub.paths = make(map[string]bool)
