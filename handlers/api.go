@@ -12,17 +12,11 @@ import (
 )
 
 // The bots' API: JSON answers, a bot's token in the Authorization header,
-// no cookies (so no cross-site form can use it).
+// no cookies (so no cross-site form can use it). Its errors are answered
+// by handleError, as {"error": "…"}.
 
 type apiError struct {
 	Error string `json:"error"`
-}
-
-func apiFail(c *fiber.Ctx, status int, msg string) error {
-	if status == http.StatusUnauthorized {
-		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="chat"`)
-	}
-	return c.Status(status).JSON(apiError{Error: msg})
 }
 
 // apiBot finds the bot of the request's bearer token.
@@ -30,11 +24,11 @@ func (a *App) apiBot(c *fiber.Ctx) (store.User, error) {
 	auth := c.Get(fiber.HeaderAuthorization)
 	token, ok := strings.CutPrefix(auth, "Bearer ")
 	if !ok || token == "" {
-		return store.User{}, apiFail(c, http.StatusUnauthorized, "An Authorization: Bearer header with a bot's token is needed.")
+		return store.User{}, fiber.NewError(http.StatusUnauthorized, "An Authorization: Bearer header with a bot's token is needed.")
 	}
 	bot, err := a.store.FindBotByToken(c.UserContext(), strings.TrimSpace(token))
 	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, apiFail(c, http.StatusUnauthorized, "That token is no bot's, or its bot was deactivated.")
+		return store.User{}, fiber.NewError(http.StatusUnauthorized, "That token is no bot's, or its bot was deactivated.")
 	}
 	if err != nil {
 		return store.User{}, err
@@ -46,15 +40,15 @@ func (a *App) apiBot(c *fiber.Ctx) (store.User, error) {
 // the entry's id.
 func (a *App) handleAPIPost(c *fiber.Ctx) error {
 	bot, err := a.apiBot(c)
-	if err != nil || bot.ID == 0 {
+	if err != nil {
 		return err
 	}
 	id, err := parseID(c.Params("id"))
 	if err != nil {
-		return apiFail(c, http.StatusNotFound, "There is no such room.")
+		return fiber.NewError(http.StatusNotFound, "There is no such room.")
 	}
 	if _, err := a.store.FindRoomByID(c.UserContext(), id); errors.Is(err, store.ErrNotFound) {
-		return apiFail(c, http.StatusNotFound, "There is no such room.")
+		return fiber.NewError(http.StatusNotFound, "There is no such room.")
 	} else if err != nil {
 		return err
 	}
@@ -66,7 +60,7 @@ func (a *App) handleAPIPost(c *fiber.Ctx) error {
 		if refused.status == http.StatusTooManyRequests {
 			c.Set(fiber.HeaderRetryAfter, "10")
 		}
-		return apiFail(c, refused.status, refused.reason)
+		return fiber.NewError(refused.status, refused.reason)
 	}
 	if err != nil {
 		return err
@@ -79,12 +73,12 @@ func (a *App) handleAPIPost(c *fiber.Ctx) error {
 // bot writes to them.
 func (a *App) handleAPIDM(c *fiber.Ctx) error {
 	bot, err := a.apiBot(c)
-	if err != nil || bot.ID == 0 {
+	if err != nil {
 		return err
 	}
 	u, err := a.findUserParam(c)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, fiber.ErrNotFound) || (err == nil && (u.Deactivated || u.ID == bot.ID)) {
-		return apiFail(c, http.StatusNotFound, "There is no such user to write to.")
+		return fiber.NewError(http.StatusNotFound, "There is no such user to write to.")
 	}
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -15,8 +16,14 @@ import (
 	"time"
 
 	"chat/hub"
+	"chat/metrics"
+	"chat/password"
+	"chat/posting"
+	"chat/ratelimit"
 	"chat/store"
+	"chat/unread"
 	"chat/views"
+	"chat/webhooks"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -82,22 +89,34 @@ type Deps struct {
 	Clustered bool
 }
 
+// Argon2Params are the cost of a password hash (package password).
+type Argon2Params = password.Params
+
+// DefaultArgon2 is the cost a zero Deps.Argon2 stands for.
+var DefaultArgon2 = password.Default
+
+// Metrics are the chat's Prometheus metrics (package metrics).
+type Metrics = metrics.Metrics
+
+// NewMetrics makes the chat's metrics, reading connection counts from h.
+func NewMetrics(h *hub.Hub) *Metrics { return metrics.New(h) }
+
 // App holds the handlers' shared state.
 type App struct {
 	store        *store.Store
-	writer       *entryWriter
+	writer       *posting.Writer
 	metrics      *Metrics
 	hub          *hub.Hub
 	log          *slog.Logger
-	posts        limiter[int64]
-	boosts       limiter[int64]
-	unread       *unreadRooms
-	webhooks     *webhooks
+	posts        ratelimit.Limiter[int64]
+	boosts       ratelimit.Limiter[int64]
+	unread       *unread.Rooms
+	webhooks     *webhooks.Webhooks
 	bodyLimit    int
-	rooms        limiter[int64]
-	signups      limiter[string] // accounts made per client address
-	loginNames   limiter[string]
-	loginAddrs   limiter[string]
+	rooms        ratelimit.Limiter[int64]
+	signups      ratelimit.Limiter[string] // accounts made per client address
+	loginNames   ratelimit.Limiter[string]
+	loginAddrs   ratelimit.Limiter[string]
 	proxies      []netip.Prefix
 	baseURL      string
 	sessionIdle  time.Duration
@@ -115,9 +134,8 @@ type App struct {
 	// handshakes holds, per connection whose socket upgrade is under
 	// way, how to give back its place (see connState).
 	handshakes sync.Map // net.Conn → func()
-	// written, on an instance linked to others, holds its entries until
-	// the cluster hands them back.
-	written writtenHere
+	// public are the routes open to the signed-out (see routes).
+	public publicPaths
 }
 
 // NewApp builds the Fiber application serving the chat.
@@ -127,66 +145,111 @@ func NewApp(d Deps) *fiber.App {
 }
 
 func newApp(d Deps) (*App, *fiber.App) {
+	a := newState(d)
+	a.buildJobs(d)
+	app := fiber.New(a.fiberConfig(d))
+	app.Server().ConnState = a.connState
+	app.Server().HeaderReceived = a.bodyLimitFor
+	a.routes(app, !d.MetricsElsewhere)
+	a.startJobs(app)
+	return a, app
+}
+
+// newState is the App with its settings, their defaults filled in, and
+// its rate limits; the jobs come next (buildJobs).
+func newState(d Deps) *App {
 	a := &App{
 		store:        d.Store,
 		hub:          d.Hub,
 		log:          d.Logger,
-		posts:        newLimiter[int64](d.Store, "post", d.PostLimit, 10*time.Second, d.Logger),
-		boosts:       newLimiter[int64](d.Store, "boost", d.PostLimit, 10*time.Second, d.Logger),
-		rooms:        newLimiter[int64](d.Store, "room", d.RoomLimit, time.Hour, d.Logger),
-		signups:      newLimiter[string](d.Store, "register", d.RegisterLimit, time.Hour, d.Logger),
-		loginNames:   newLimiter[string](d.Store, "login-name", d.LoginLimit, loginWindow, d.Logger),
-		loginAddrs:   newLimiter[string](d.Store, "login-addr", d.LoginAddrLimit, loginWindow, d.Logger),
+		metrics:      d.Metrics,
+		posts:        ratelimit.New[int64](d.Store, "post", d.PostLimit, 10*time.Second, d.Logger),
+		boosts:       ratelimit.New[int64](d.Store, "boost", d.PostLimit, 10*time.Second, d.Logger),
+		rooms:        ratelimit.New[int64](d.Store, "room", d.RoomLimit, time.Hour, d.Logger),
+		signups:      ratelimit.New[string](d.Store, "register", d.RegisterLimit, time.Hour, d.Logger),
+		loginNames:   ratelimit.New[string](d.Store, "login-name", d.LoginLimit, loginWindow, d.Logger),
+		loginAddrs:   ratelimit.New[string](d.Store, "login-addr", d.LoginAddrLimit, loginWindow, d.Logger),
+		bodyLimit:    cmp.Or(max(d.BodyLimit, 0), 256<<10),
 		proxies:      d.TrustedProxies,
 		baseURL:      strings.TrimSuffix(d.BaseURL, "/"),
-		sessionIdle:  d.SessionIdle,
-		argon:        d.Argon2,
+		sessionIdle:  cmp.Or(max(d.SessionIdle, 0), store.DefaultSessionIdle),
+		argon:        cmp.Or(d.Argon2, DefaultArgon2),
 		now:          d.Clock,
-		writeTimeout: d.WriteTimeout,
-		pingEvery:    d.PingEvery,
-		peerTimeout:  d.PeerTimeout,
+		writeTimeout: cmp.Or(max(d.WriteTimeout, 0), wsWriteWait),
+		pingEvery:    cmp.Or(max(d.PingEvery, 0), wsPingEvery),
+		peerTimeout:  cmp.Or(max(d.PeerTimeout, 0), wsPongWait),
 		hashing:      make(chan struct{}, 4),
-	}
-	if a.pingEvery <= 0 {
-		a.pingEvery = wsPingEvery
-	}
-	if a.peerTimeout <= 0 {
-		a.peerTimeout = wsPongWait
-	}
-	if a.writeTimeout <= 0 {
-		a.writeTimeout = wsWriteWait
 	}
 	if a.now == nil {
 		a.now = time.Now
 	}
-	if a.sessionIdle <= 0 {
-		a.sessionIdle = store.DefaultSessionIdle
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
 	}
-	if d.BodyLimit <= 0 {
-		d.BodyLimit = 256 << 10
+	if a.metrics == nil {
+		a.metrics = NewMetrics(d.Hub)
 	}
-	a.bodyLimit = d.BodyLimit
+	// A login for an unknown name checks against this hash, so that it
+	// costs as much as a wrong password and does not tell the name is free.
+	a.dummyHash = password.Hash(a.argon, rand.Text())
+	return a
+}
+
+// buildJobs makes the parts that work beside the requests: the read
+// marks, the bots' webhooks and the writer of entries, each told at once
+// of all it needs; startJobs starts them.
+func (a *App) buildJobs(d Deps) {
+	a.unread = unread.New(unread.Config{Store: d.Store, Hub: d.Hub, Log: a.log, Link: roomLinkFrame, Here: d.Clustered})
+	wc := webhooks.Config{
+		Allow: d.WebhookAllow, Timeout: d.WebhookTimeout, Backoff: d.WebhookBackoff, Log: a.log,
+		Reply: a.botReply, Count: a.metrics.WebhookCall, Store: d.Store,
+	}
+	ec := posting.Config{Store: d.Store, Hub: d.Hub, Metrics: a.metrics, Log: a.log, Frame: entryFrame}
+	if d.Clustered {
+		// Bots made, changed or deactivated on another instance reach
+		// this one's directory within botsRefresh.
+		wc.Refresh = botsRefresh
+	}
+	a.webhooks = webhooks.New(wc)
+	if d.Clustered {
+		a.clusterWriter(&ec)
+	} else {
+		ec.OnEntry = func(m store.Message) {
+			if room := a.unread.Entry(m); room != nil {
+				a.webhooks.Entry(m, room.Kind, room.Members)
+			}
+		}
+	}
+	a.writer = posting.New(ec)
+}
+
+// startJobs starts the jobs, and stops them after the last request: calls
+// to webhooks stop, writes taken are finished, and what users have seen is
+// written, before the database is closed.
+func (a *App) startJobs(app *fiber.App) {
+	a.writer.Start()
+	a.unread.Start()
+	a.webhooks.Start()
+	app.Hooks().OnShutdown(func() error {
+		a.webhooks.Close()
+		a.writer.Close()
+		a.unread.Close()
+		return nil
+	})
+}
+
+func (a *App) fiberConfig(d Deps) fiber.Config {
 	proxies := make([]string, len(d.TrustedProxies))
 	for i, p := range d.TrustedProxies {
 		proxies[i] = p.String()
 	}
-	if a.log == nil {
-		a.log = slog.New(slog.DiscardHandler)
-	}
-	if a.argon == (Argon2Params{}) {
-		a.argon = DefaultArgon2
-	}
-	// A login for an unknown name checks against this hash, so that it
-	// costs as much as a wrong password and does not tell the name is free.
-	a.dummyHash = hashPassword(a.argon, rand.Text())
-
-	app := fiber.New(fiber.Config{
+	return fiber.Config{
 		AppName:               "chat",
 		DisableStartupMessage: true,
 		ErrorHandler:          a.handleError,
 		// The most any body may be; bodyLimitFor holds each request to
 		// its own limit before its body is read.
-		BodyLimit: max(d.BodyLimit, avatarBodyMax),
+		BodyLimit: max(a.bodyLimit, avatarBodyMax),
 		// Fiber reads forwarded headers from the trusted proxies only.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          proxies,
@@ -194,45 +257,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 		ReadTimeout:             30 * time.Second,
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             2 * time.Minute,
-	})
-	app.Server().ConnState = a.connState
-	app.Server().HeaderReceived = a.bodyLimitFor
-	a.metrics = d.Metrics
-	if a.metrics == nil {
-		a.metrics = NewMetrics(d.Hub)
 	}
-	a.writer = newEntryWriter(d.Store, d.Hub, a.metrics, a.log)
-	a.unread = newUnreadRooms(d.Store, d.Hub, a.log)
-	a.webhooks = newWebhooks(d.WebhookAllow, d.WebhookTimeout, d.WebhookBackoff, a.log, func(ctx context.Context, roomID int64, bot store.User, text string) error {
-		_, err := a.post(ctx, roomID, bot, text, "")
-		return err
-	})
-	a.webhooks.count = func(outcome string) { a.metrics.webhookCalls.WithLabelValues(outcome).Inc() }
-	if bots, err := d.Store.ListBots(context.Background()); err != nil {
-		a.log.Error("bots not read: their webhooks wait for a restart", "err", err)
-	} else {
-		for _, b := range bots {
-			a.webhooks.learn(b)
-		}
-	}
-	a.writer.onEntry = func(m store.Message) {
-		room := a.unread.Entry(m)
-		a.webhooks.Entry(m, room)
-	}
-	if d.Clustered {
-		a.clusterHooks()
-	}
-	// After the last request: calls to webhooks stop, writes taken are
-	// finished, and what users have seen is written, before the database
-	// is closed.
-	app.Hooks().OnShutdown(func() error {
-		a.webhooks.Close()
-		a.writer.Close()
-		a.unread.Close()
-		return nil
-	})
-	a.routes(app, !d.MetricsElsewhere)
-	return a, app
 }
 
 // Locals keys.
@@ -336,7 +361,7 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 	case errors.Is(err, errBusy):
 		c.Set(fiber.HeaderRetryAfter, "5")
 		status, msg = http.StatusServiceUnavailable, "The server is busy right now. Nothing was done; try again in a moment."
-	case errors.Is(err, errShuttingDown):
+	case errors.Is(err, posting.ErrShuttingDown):
 		status, msg = http.StatusServiceUnavailable, "The server is restarting. Nothing was stored; send it again in a moment."
 	case errors.Is(err, context.Canceled):
 		status = 499
@@ -353,6 +378,9 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 		msg = defaultMessage(status)
 	}
 	if strings.HasPrefix(c.Path(), "/api/") {
+		if status == http.StatusUnauthorized {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="chat"`)
+		}
 		return c.Status(status).JSON(apiError{Error: msg})
 	}
 	if isHTMX(c) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"chat/hub"
+	"chat/password"
 	"chat/store"
 	"chat/views"
 
@@ -118,16 +119,7 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 	}
 	addrKey := a.clientKey(c)
 	now := a.now()
-	// Counted as a failure from the start. The refusal lasts until the
-	// oldest counted failure is 15 minutes old, so an attacker cannot lock
-	// anyone out for longer than they keep failing.
-	wait := a.loginNames.Take(nameKey, now)
-	if wait == 0 {
-		if wait = a.loginAddrs.Take(addrKey, now); wait > 0 {
-			a.loginNames.Undo(nameKey, now)
-		}
-	}
-	if wait > 0 {
+	if wait := a.takeLoginSlots(nameKey, addrKey, now); wait > 0 {
 		a.log.Warn("login throttled", "user", username, "addr", addrKey, "request_id", c.Locals(localRequestID))
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
 		return render(c, http.StatusTooManyRequests, views.Auth(views.AuthForm{
@@ -145,24 +137,11 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 			return c.UserContext().Err()
 		}
 	}
-	var u store.User
-	var err error
-	if validateUsername(username) == "" && len(password) <= passwordMax*4 {
-		u, err = a.store.FindUserByUsername(c.UserContext(), username)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-	}
-	hash := u.PasswordHash
-	if u.ID == 0 || u.IsBot {
-		// Bots sign in with their token alone.
-		hash = a.dummyHash
-	}
-	ok, err := a.check(c.UserContext(), hash, password)
+	u, ok, err := a.checkLogin(c.UserContext(), username, password)
 	if err != nil {
 		return err
 	}
-	if !ok || u.ID == 0 || u.IsBot {
+	if !ok {
 		return render(c, http.StatusUnauthorized, views.Auth(views.AuthForm{
 			Username: username,
 			Error:    "That username and password do not match an account.",
@@ -179,6 +158,42 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 		}))
 	}
 	return a.startSession(c, u.ID)
+}
+
+// takeLoginSlots counts a sign-in as a failure from the start, by name and
+// by address, and returns 0; or, if either is over its limit, takes
+// neither and returns how long until it is not. The refusal lasts until
+// the oldest counted failure is 15 minutes old, so an attacker cannot lock
+// anyone out for longer than they keep failing.
+func (a *App) takeLoginSlots(nameKey, addrKey string, now time.Time) time.Duration {
+	wait := a.loginNames.Take(nameKey, now)
+	if wait == 0 {
+		if wait = a.loginAddrs.Take(addrKey, now); wait > 0 {
+			a.loginNames.Undo(nameKey, now)
+		}
+	}
+	return wait
+}
+
+// checkLogin finds the account of username and checks its password; ok
+// is false for a wrong password, a name no account has, and a bot (bots
+// sign in with their token alone), each after a hash of the same cost.
+func (a *App) checkLogin(ctx context.Context, username, password string) (u store.User, ok bool, err error) {
+	if validateUsername(username) == "" && len(password) <= passwordMax*4 {
+		u, err = a.store.FindUserByUsername(ctx, username)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return store.User{}, false, err
+		}
+	}
+	hash := u.PasswordHash
+	if u.ID == 0 || u.IsBot {
+		hash = a.dummyHash
+	}
+	ok, err = a.check(ctx, hash, password)
+	if err != nil {
+		return store.User{}, false, err
+	}
+	return u, ok && u.ID != 0 && !u.IsBot, nil
 }
 
 // startSession signs the browser in with a fresh session.
@@ -212,20 +227,20 @@ func (a *App) handleLogout(c *fiber.Ctx) error {
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 
-func (a *App) hash(ctx context.Context, password string) (string, error) {
+func (a *App) hash(ctx context.Context, plain string) (string, error) {
 	if err := a.acquireHashing(ctx); err != nil {
 		return "", err
 	}
 	defer func() { <-a.hashing }()
-	return hashPassword(a.argon, password), nil
+	return password.Hash(a.argon, plain), nil
 }
 
-func (a *App) check(ctx context.Context, hash, password string) (bool, error) {
+func (a *App) check(ctx context.Context, hash, plain string) (bool, error) {
 	if err := a.acquireHashing(ctx); err != nil {
 		return false, err
 	}
 	defer func() { <-a.hashing }()
-	return checkPassword(hash, password)
+	return password.Check(hash, plain)
 }
 
 // errBusy: the server has no room for the work now (503, Retry-After).

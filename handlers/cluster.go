@@ -2,10 +2,10 @@ package handlers
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"chat/hub"
+	"chat/posting"
 	"chat/store"
 
 	"github.com/gofiber/fiber/v2"
@@ -59,51 +59,15 @@ func NewClusteredApp(d Deps) (*fiber.App, ClusterHooks) {
 	}
 }
 
-// clusterHooks sets the writer up for an instance linked to others: it
+// clusterWriter sets the writer up for an instance linked to others: it
 // describes each entry for them, and keeps those written here until they
 // come back, for their webhooks.
-func (a *App) clusterHooks() {
-	a.unread.here = true
-	a.writer.meta = entryMeta
-	a.writer.noteFirst = true
-	// Bots made, changed or deactivated on another instance reach this
-	// one's directory within botsRefresh.
-	go func() {
-		t := time.NewTicker(botsRefresh)
-		defer t.Stop()
-		for {
-			select {
-			case <-a.webhooks.ctx.Done():
-				return
-			case <-t.C:
-				ctx, cancel := context.WithTimeout(a.webhooks.ctx, 5*time.Second)
-				bots, err := a.store.ListBots(ctx)
-				cancel()
-				if err != nil {
-					a.log.Error("bots not read", "err", err)
-					continue
-				}
-				a.webhooks.replace(bots)
-			}
-		}
-	}()
-	a.writer.onEntry = func(m store.Message) {
-		a.written.Lock()
-		defer a.written.Unlock()
-		if a.written.m == nil || len(a.written.m) > 100_000 {
-			// Entries that never came back (the link was down) are
-			// let go rather than kept forever.
-			a.written.m = make(map[int64]store.Message)
-		}
-		a.written.m[m.ID] = m
-	}
-}
-
-// writtenHere are the entries this instance wrote that have not come back
-// from the cluster yet.
-type writtenHere struct {
-	sync.Mutex
-	m map[int64]store.Message
+func (a *App) clusterWriter(c *posting.Config) {
+	c.Meta = entryMeta
+	c.NoteFirst = true
+	// The webhooks of entries written here are called when the cluster
+	// hands them back.
+	c.OnEntry = a.webhooks.Written
 }
 
 // entryMeta is what other instances need to know of an entry for their
@@ -113,10 +77,7 @@ func entryMeta(m store.Message) *hub.Meta {
 }
 
 func (a *App) clusterEntry(roomID int64, ev hub.Event) {
-	a.written.Lock()
-	m, mine := a.written.m[ev.Seq]
-	delete(a.written.m, ev.Seq)
-	a.written.Unlock()
+	m, mine := a.webhooks.Returned(ev.Seq)
 	if !mine {
 		if ev.Meta == nil {
 			a.log.Error("cluster entry without its description", "room", roomID, "entry", ev.Seq)
@@ -125,7 +86,7 @@ func (a *App) clusterEntry(roomID int64, ev hub.Event) {
 		m = store.Message{ID: ev.Seq, RoomID: roomID, UserID: ev.Meta.AuthorID, Kind: ev.Meta.Kind, Author: ev.Meta.Author}
 	}
 	room := a.unread.Entry(m)
-	if mine {
-		a.webhooks.Entry(m, room)
+	if mine && room != nil {
+		a.webhooks.Entry(m, room.Kind, room.Members)
 	}
 }

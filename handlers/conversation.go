@@ -22,15 +22,6 @@ import (
 // points at, and after.
 const permalinkSide = 25
 
-// messageID parses the :id of a /messages/:id path.
-func messageID(c *fiber.Ctx) (int64, error) {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fiber.ErrNotFound
-	}
-	return id, nil
-}
-
 // errNoEntry answers an entry id that names nothing, and one that names
 // an entry of a room the user may not read: the same answer, so that
 // probing ids tells nobody where others' direct messages are.
@@ -51,7 +42,7 @@ func hideUnreadable(err error) error {
 // findMessage finds the entry of the path, in a room the user may read;
 // an entry of any other room is errNoEntry.
 func (a *App) findMessage(c *fiber.Ctx) (store.Message, error) {
-	id, err := messageID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return store.Message{}, err
 	}
@@ -138,7 +129,7 @@ func (a *App) showEditForm(c *fiber.Ctx, status int, m store.Message, text, prob
 // handleMessageEdit replaces the text of the user's own post, and pushes
 // the post again to everyone in its room.
 func (a *App) handleMessageEdit(c *fiber.Ctx) error {
-	id, err := messageID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -181,7 +172,7 @@ func (a *App) changed(c *fiber.Ctx, m store.Message, part templ.Component) error
 // handleMessageDelete deletes a post of the user's own or, for an admin,
 // anyone's, and pushes the mark that stays to everyone in its room.
 func (a *App) handleMessageDelete(c *fiber.Ctx) error {
-	id, err := messageID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -253,7 +244,7 @@ func cleanBoost(raw string) (string, string) {
 // handleBoost adds the user's reaction to a post, or takes it back, and
 // pushes the post's reactions to everyone in its room.
 func (a *App) handleBoost(c *fiber.Ctx) error {
-	id, err := messageID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -288,7 +279,7 @@ func (a *App) handleBoost(c *fiber.Ctx) error {
 // handlePermalink shows the room around one entry, which is highlighted,
 // with older entries above and newer ones below to scroll to.
 func (a *App) handlePermalink(c *fiber.Ctx) error {
-	id, err := roomID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -380,7 +371,7 @@ const mentionOptionsMax = 8
 // handleMentionOptions lists the room's members whose names start with
 // ?q=, for the compose field's "@".
 func (a *App) handleMentionOptions(c *fiber.Ctx) error {
-	id, err := roomID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}

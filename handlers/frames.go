@@ -23,6 +23,9 @@ func renderBytes(comp templ.Component) []byte {
 
 func entryFrame(m store.Message) []byte { return renderBytes(views.EntryPush(entry(m))) }
 
+// roomLinkFrame changes a room's link in the room list.
+func roomLinkFrame(l views.RoomLink) []byte { return renderBytes(views.RoomLinkChanged(l)) }
+
 // presenceFrames renders #presence for the hub.
 type presenceFrames struct{}
 

@@ -39,11 +39,17 @@ func (a *App) post(ctx context.Context, roomID int64, user store.User, raw, clie
 	var refused *errPostRefused
 	switch {
 	case errors.As(err, &refused):
-		a.metrics.posts.WithLabelValues("rejected").Inc()
+		a.metrics.Post("rejected")
 	case err == nil && created:
-		a.metrics.posts.WithLabelValues("stored").Inc()
+		a.metrics.Post("stored")
 	}
 	return msg, err
+}
+
+// botReply posts a bot's answer to a webhook call.
+func (a *App) botReply(ctx context.Context, roomID int64, bot store.User, text string) error {
+	_, err := a.post(ctx, roomID, bot, text, "")
+	return err
 }
 
 func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw, clientID string) (store.Message, bool, error) {
@@ -74,7 +80,7 @@ func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw,
 
 // handleMessageCreate is the compose form without JavaScript.
 func (a *App) handleMessageCreate(c *fiber.Ctx) error {
-	id, err := roomID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -102,12 +108,14 @@ func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 // ?before=, oldest first; or, with ?after= (a permalink page scrolling
 // down), newer than that.
 func (a *App) handleMessageList(c *fiber.Ctx) error {
-	id, err := roomID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
-	if c.Query("after") != "" {
-		return a.handleMessageListAfter(c, id)
+	if after, ok, err := queryAfter(c); err != nil {
+		return err
+	} else if ok {
+		return a.handleMessageListAfter(c, id, after)
 	}
 	before, err := strconv.ParseInt(c.Query("before"), 10, 64)
 	if err != nil || before <= 0 {
@@ -129,11 +137,7 @@ func (a *App) handleMessageList(c *fiber.Ctx) error {
 	return render(c, http.StatusOK, views.MessageList(entries(msgs)))
 }
 
-func (a *App) handleMessageListAfter(c *fiber.Ctx, id int64) error {
-	after, err := strconv.ParseInt(c.Query("after"), 10, 64)
-	if err != nil || after < 0 {
-		return fiber.NewError(fiber.StatusBadRequest, "after must be the id of an entry: a whole number.")
-	}
+func (a *App) handleMessageListAfter(c *fiber.Ctx, id, after int64) error {
 	s, _ := session(c)
 	if _, err := a.readableRoom(c.UserContext(), id, s.User); err != nil {
 		return err

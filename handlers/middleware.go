@@ -34,7 +34,7 @@ func (a *App) requestLog(c *fiber.Ctx) error {
 	}
 	took := time.Since(start)
 	route := routePattern(c)
-	a.metrics.request(route, status, took)
+	a.metrics.Request(route, status, took)
 	a.log.Info("request", "request_id", id, "method", c.Method(), "route", route,
 		"status", status, "duration", took.Round(time.Microsecond))
 	return nil
@@ -88,32 +88,40 @@ func crossOrigin(c *fiber.Ctx) error {
 	if strings.HasPrefix(c.Path(), "/api/") {
 		return c.Next()
 	}
-	if !sameOrigin(c, false) {
+	// An Origin naming another site (or "null") is refused, whatever
+	// else the request says.
+	refused := requestOrigin(c) == originElsewhere
+	switch c.Get("Sec-Fetch-Site") {
+	case "same-origin", "none", "":
+	default:
+		refused = true
+	}
+	if refused {
 		return fiber.NewError(fiber.StatusForbidden, "This form was sent from another site, so it was refused.")
 	}
 	return c.Next()
 }
 
-// sameOrigin reports whether the request comes from a page of this site.
-// With strict, a request that does not say where it comes from fails.
-func sameOrigin(c *fiber.Ctx, strict bool) bool {
+// What a request's Origin says of where it comes from.
+const (
+	originUnsaid    = iota // no Origin
+	originThisSite         // a page of this site
+	originElsewhere        // another site, "null", or nonsense
+)
+
+// requestOrigin reads the request's Origin: forms check it (crossOrigin),
+// and sockets, whose handshakes browsers always send one with, must have
+// this site's.
+func requestOrigin(c *fiber.Ctx) int {
 	origin := c.Get(fiber.HeaderOrigin)
-	if origin != "" {
-		// An Origin naming another site (or "null") is refused, whatever
-		// else the request says.
-		u, err := url.Parse(origin)
-		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, c.Hostname()) {
-			return false
-		}
+	if origin == "" {
+		return originUnsaid
 	}
-	switch c.Get("Sec-Fetch-Site") {
-	case "same-origin", "none":
-		return true
-	case "":
-	default:
-		return false
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || !strings.EqualFold(u.Host, c.Hostname()) {
+		return originElsewhere
 	}
-	return origin != "" || !strict
+	return originThisSite
 }
 
 // loadSession puts the session of the request's cookie, if it is live, in
@@ -135,14 +143,13 @@ func (a *App) loadSession(c *fiber.Ctx) error {
 }
 
 // requireSession sends the signed-out to the sign-in page (a socket gets
-// 401), but for the pages anyone may see.
-func requireSession(c *fiber.Ctx) error {
+// 401), but for the routes routes.go marks public.
+func (a *App) requireSession(c *fiber.Ctx) error {
 	if _, ok := session(c); ok {
 		return c.Next()
 	}
 	p := c.Path()
-	if p == "/login" || p == "/register" || p == "/healthz" || strings.HasPrefix(p, "/static/") ||
-		strings.HasPrefix(p, "/reset/") || strings.HasPrefix(p, "/api/") {
+	if a.public.has(p) {
 		return c.Next()
 	}
 	if strings.HasSuffix(p, "/ws") || c.Get(fiber.HeaderUpgrade) != "" {

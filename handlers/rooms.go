@@ -87,20 +87,6 @@ func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 	return render(c, status, views.Lobby(views.LobbyPage{Viewer: viewer(c), Rooms: links, Name: raw, Error: problem}))
 }
 
-// roomID parses the :id of the path; anything but a positive integer is a
-// room that does not exist.
-func roomID(c *fiber.Ctx) (int64, error) { return parseID(c.Params("id")) }
-
-// parseID reads an id: anything but a positive integer is nothing there
-// is.
-func parseID(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fiber.ErrNotFound
-	}
-	return id, nil
-}
-
 func (a *App) handleRoomShow(c *fiber.Ctx) error {
 	return a.showRoom(c, http.StatusOK, views.ComposeForm{})
 }
@@ -108,7 +94,7 @@ func (a *App) handleRoomShow(c *fiber.Ctx) error {
 // showRoom renders the room page, with the compose form as given (a
 // refused post comes back with its text and the reason).
 func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) error {
-	id, err := roomID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -173,7 +159,7 @@ func (a *App) roomPage(c *fiber.Ctx, id int64) (views.RoomPage, error) {
 }
 
 func (a *App) handleRoomJoin(c *fiber.Ctx) error {
-	id, err := roomID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -188,7 +174,7 @@ func (a *App) handleRoomJoin(c *fiber.Ctx) error {
 }
 
 func (a *App) handleRoomLeave(c *fiber.Ctx) error {
-	id, err := roomID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -223,4 +209,23 @@ func entries(msgs []store.Message) []views.Entry {
 		out[i] = entry(m)
 	}
 	return out
+}
+
+// readableRoom finds a room the user may read: any room, or direct
+// messages the user is one of (anyone else: 403).
+func (a *App) readableRoom(ctx context.Context, id int64, user store.User) (store.Room, error) {
+	room, err := a.store.FindRoomByID(ctx, id)
+	if err != nil {
+		return store.Room{}, err
+	}
+	if room.Kind == store.RoomKindDM {
+		member, err := a.store.IsMember(ctx, id, user.ID)
+		if err != nil {
+			return store.Room{}, err
+		}
+		if !member {
+			return store.Room{}, fiber.NewError(http.StatusForbidden, "These are someone else's direct messages.")
+		}
+	}
+	return room, nil
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/gofiber/contrib/websocket"
@@ -10,8 +11,45 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 )
 
-// routes lists every route of the chat.
+// publicPaths are the routes anyone may reach signed out: paths, and
+// prefixes that open a whole group. routes fills it; requireSession reads
+// it. Every other route sends the signed-out to the sign-in page.
+type publicPaths struct {
+	paths    map[string]bool
+	prefixes []string
+}
+
+func (p *publicPaths) has(path string) bool {
+	if p.paths[path] {
+		return true
+	}
+	for _, pre := range p.prefixes {
+		if strings.HasPrefix(path, pre) {
+			return true
+		}
+	}
+	return false
+}
+
+// public marks a route's path public, and returns it.
+func (p *publicPaths) public(path string) string {
+	p.paths[path] = true
+	return path
+}
+
+// publicGroup is a group of routes under prefix, all of them public.
+func (p *publicPaths) publicGroup(app *fiber.App, prefix string) fiber.Router {
+	p.prefixes = append(p.prefixes, prefix+"/")
+	return app.Group(prefix)
+}
+
+// routes lists every route of the chat; those marked public (public,
+// publicGroup) are open to the signed-out. It is longer than a function
+// should be for a reason: it is the one table of the chat's routes, read
+// top to bottom to find where any address is handled.
 func (a *App) routes(app *fiber.App, metrics bool) {
+	pub := &a.public
+	pub.paths = make(map[string]bool)
 	app.Use(a.requestLog)
 	app.Use(recover.New())
 	app.Use(securityHeaders)
@@ -19,15 +57,15 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Use(refuseEncodedBody)
 	app.Use(crossOrigin)
 	app.Use(a.loadSession)
-	app.Use(requireSession)
+	app.Use(a.requireSession)
 
-	app.Get("/healthz", a.handleHealth)
-	app.Get("/static/:version/:name", handleStatic)
+	app.Get(pub.public("/healthz"), a.handleHealth)
+	pub.publicGroup(app, "/static").Get("/:version/:name", handleStatic)
 
-	app.Get("/register", a.handleRegisterForm)
-	app.Post("/register", a.handleRegister)
-	app.Get("/login", a.handleLoginForm)
-	app.Post("/login", a.handleLogin)
+	app.Get(pub.public("/register"), a.handleRegisterForm)
+	app.Post(pub.public("/register"), a.handleRegister)
+	app.Get(pub.public("/login"), a.handleLoginForm)
+	app.Post(pub.public("/login"), a.handleLogin)
 	app.Post("/logout", a.handleLogout)
 	app.Get("/account/password", a.handleAccountForm)
 	app.Post("/account/password", a.handlePasswordChange)
@@ -69,8 +107,10 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Post("/users/:username/dm", a.handleDMOpen)
 	app.Post("/account/avatar", a.handleAvatarUpload)
 	app.Post("/account/avatar/delete", a.handleAvatarDelete)
-	app.Get("/reset/:token", a.handleResetForm)
-	app.Post("/reset/:token", a.handleReset)
+	// A reset link is its own key.
+	reset := pub.publicGroup(app, "/reset")
+	reset.Get("/:token", a.handleResetForm)
+	reset.Post("/:token", a.handleReset)
 
 	admin := app.Group("/admin", requireAdmin)
 	admin.Get("", a.handleAdmin)
@@ -80,8 +120,10 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	admin.Post("/bots", a.handleBotCreate)
 	admin.Post("/bots/:username/rooms", a.handleBotRoom)
 
-	app.Post("/api/rooms/:id/messages", a.handleAPIPost)
-	app.Post("/api/users/:username/dm", a.handleAPIDM)
+	// The bots' API: a bot's token in a header, no session.
+	api := pub.publicGroup(app, "/api")
+	api.Post("/rooms/:id/messages", a.handleAPIPost)
+	api.Post("/users/:username/dm", a.handleAPIDM)
 	app.Get("/viewer.css", handleViewerCSS)
 
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })

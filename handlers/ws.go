@@ -6,15 +6,13 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/url"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"chat/hub"
 	"chat/store"
+	"chat/unread"
 	"chat/views"
 
 	fws "github.com/fasthttp/websocket"
@@ -70,7 +68,7 @@ func (a *App) handleWSUpgrade(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id, err := roomID(c)
+	id, err := pathID(c)
 	if err != nil {
 		return err
 	}
@@ -79,18 +77,14 @@ func (a *App) handleWSUpgrade(c *fiber.Ctx) error {
 		return err
 	}
 	p := wsParams{roomID: id, roomName: room.Name, user: s.User, session: s.ID, after: -1, rev: -1}
-	if q := c.Query("after"); q != "" {
-		after, err := strconv.ParseInt(q, 10, 64)
-		if err != nil || after < 0 {
-			return fiber.NewError(fiber.StatusBadRequest, "after must be the id of an entry: a whole number.")
-		}
+	if after, ok, err := queryAfter(c); err != nil {
+		return err
+	} else if ok {
 		p.after = after
 	}
-	if q := c.Query("rev"); q != "" {
-		rev, err := strconv.ParseInt(q, 10, 64)
-		if err != nil || rev < 0 {
-			return fiber.NewError(fiber.StatusBadRequest, "rev must be a change counter: a whole number.")
-		}
+	if rev, ok, err := queryWhole(c, "rev", "rev must be a change counter: a whole number."); err != nil {
+		return err
+	} else if ok {
 		p.rev = rev
 	}
 	return a.subscribeWS(c, p)
@@ -117,7 +111,7 @@ func wsAllowed(c *fiber.Ctx) (store.Session, error) {
 	if !ok {
 		return store.Session{}, fiber.ErrUnauthorized
 	}
-	if !wsOriginOK(c) {
+	if requestOrigin(c) != originThisSite {
 		return store.Session{}, fiber.NewError(fiber.StatusForbidden, "WebSocket connections are taken from this site's pages only.")
 	}
 	return s, nil
@@ -171,13 +165,6 @@ func (a *App) connState(conn net.Conn, state fasthttp.ConnState) {
 	}
 }
 
-// wsOriginOK: a socket's Origin must name this site. Browsers always send
-// one with a WebSocket handshake.
-func wsOriginOK(c *fiber.Ctx) bool {
-	u, err := url.Parse(c.Get(fiber.HeaderOrigin))
-	return err == nil && u.Host != "" && strings.EqualFold(u.Host, c.Hostname())
-}
-
 // serveWS runs one socket: this goroutine reads, one writer goroutine
 // writes. It returns only after the writer has exited and the hub has
 // forgotten the connection, since the library hands the connection to
@@ -206,7 +193,7 @@ func (a *App) serveWS(conn *websocket.Conn) {
 			reason = closeReason(code)
 		default:
 		}
-		a.metrics.wsClosed.WithLabelValues(reason).Inc()
+		a.metrics.WSClosed(reason)
 		a.log.Info("socket closed", "room", p.roomID, "user", p.user.Username, "reason", reason)
 	}()
 	reason = a.readLoop(conn, sub, p)
@@ -301,6 +288,9 @@ func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *tim
 	}
 }
 
+// writeLoop is a socket's one writer: the replay, then what the hub
+// queues, until the socket closes. It tells the reader to stop on its way
+// out, unless the reader is the one stopping.
 func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDone <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	// On the way out for any reason but the reader's, wake the reader.
@@ -313,68 +303,36 @@ func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDo
 			conn.SetReadDeadline(time.Unix(1, 0))
 		}
 	}()
-	write := func(b []byte) error {
-		conn.SetWriteDeadline(time.Now().Add(a.writeTimeout))
-		return conn.WriteMessage(websocket.TextMessage, b)
-	}
-	var replayed int64
+	w := &socketWriter{conn: conn, timeout: a.writeTimeout}
 	if p.after >= 0 {
-		var err error
-		replayed, err = a.replay(p, write)
+		replayed, err := a.replay(p, w.write)
 		if err != nil {
 			return
 		}
+		w.replayed, w.seen = replayed, replayed
 	}
 	// The newest entry this page was sent: what its user has seen.
-	seen, reported := replayed, time.Now()
-	defer func() { a.unread.Seen(p.user.ID, p.roomID, seen) }()
+	defer func() { a.unread.Seen(p.user.ID, p.roomID, w.seen) }()
+	wake = a.pump(w, sub, p, readerDone)
+}
+
+// pump writes what the hub queues for the socket, and pings it, until
+// the socket closes; it reports whether the reader is to be woken (it is
+// not when it stopped first, or is already told to close).
+func (a *App) pump(w *socketWriter, sub *hub.Sub, p wsParams, readerDone <-chan struct{}) (wake bool) {
+	reported := time.Now()
 	ping := time.NewTicker(a.pingEvery)
 	defer ping.Stop()
 	var batch []hub.Event
-	writeBatch := func(batch []hub.Event, replayed int64) error {
-		var w io.WriteCloser
-		for _, ev := range batch {
-			if ev.Seq != 0 && ev.Seq <= replayed {
-				continue // the replay sent it already
-			}
-			seen = max(seen, ev.Seq)
-			if w == nil {
-				conn.SetWriteDeadline(time.Now().Add(a.writeTimeout))
-				var err error
-				if w, err = conn.NextWriter(websocket.TextMessage); err != nil {
-					return err
-				}
-			}
-			if _, err := w.Write(ev.Data); err != nil {
-				return err
-			}
-		}
-		if w == nil {
-			return nil
-		}
-		return w.Close()
-	}
 	for {
 		select {
 		case <-sub.Ready():
-			// Everything queued by now goes out in as few frames as fit:
-			// htmx swaps every element of a frame, in order. A busy room
-			// then costs a write per batch rather than per event; a quiet
-			// one waits for nothing.
 			batch = sub.Take(batch[:0])
-			for start := 0; start < len(batch); {
-				end, size := start, 0
-				for end < len(batch) && (end == start || size+len(batch[end].Data) <= wsFrameMax) {
-					size += len(batch[end].Data)
-					end++
-				}
-				if err := writeBatch(batch[start:end], replayed); err != nil {
-					return
-				}
-				start = end
+			if err := w.send(batch); err != nil {
+				return true
 			}
-			if now := time.Now(); now.Sub(reported) > readFlushEvery {
-				a.unread.Seen(p.user.ID, p.roomID, seen)
+			if now := time.Now(); now.Sub(reported) > unread.FlushEvery {
+				a.unread.Seen(p.user.ID, p.roomID, w.seen)
 				reported = now
 			}
 			clear(batch)
@@ -382,22 +340,78 @@ func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDo
 				batch = nil
 			}
 		case <-ping.C:
-			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(a.writeTimeout)); err != nil {
-				return
+			if err := w.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(w.timeout)); err != nil {
+				return true
 			}
 		case <-sub.Closing():
 			code, reason := sub.CloseCode()
-			conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(wsCloseGrace))
+			w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(wsCloseGrace))
 			// Give the client a moment to answer the close, which the
 			// reader takes; then the reader gives up.
-			conn.SetReadDeadline(time.Now().Add(wsCloseGrace))
-			wake = false
-			return
+			w.conn.SetReadDeadline(time.Now().Add(wsCloseGrace))
+			return false
 		case <-readerDone:
-			wake = false
-			return
+			return false
 		}
 	}
+}
+
+// socketWriter writes a socket's frames, and keeps the newest entry it
+// has sent.
+type socketWriter struct {
+	conn    *websocket.Conn
+	timeout time.Duration
+	// replayed is the newest entry the replay sent; seen the newest sent.
+	replayed, seen int64
+}
+
+// write writes one frame.
+func (w *socketWriter) write(b []byte) error {
+	w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
+	return w.conn.WriteMessage(websocket.TextMessage, b)
+}
+
+// send writes the events queued in as few frames as fit: htmx swaps every
+// element of a frame, in order. A busy room then costs a write per batch
+// rather than per event; a quiet one waits for nothing.
+func (w *socketWriter) send(batch []hub.Event) error {
+	for start := 0; start < len(batch); {
+		end, size := start, 0
+		for end < len(batch) && (end == start || size+len(batch[end].Data) <= wsFrameMax) {
+			size += len(batch[end].Data)
+			end++
+		}
+		if err := w.frame(batch[start:end]); err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
+}
+
+// frame writes events as one frame, but for those the replay sent.
+func (w *socketWriter) frame(evs []hub.Event) error {
+	var out io.WriteCloser
+	for _, ev := range evs {
+		if ev.Seq != 0 && ev.Seq <= w.replayed {
+			continue // the replay sent it already
+		}
+		w.seen = max(w.seen, ev.Seq)
+		if out == nil {
+			w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
+			var err error
+			if out, err = w.conn.NextWriter(websocket.TextMessage); err != nil {
+				return err
+			}
+		}
+		if _, err := out.Write(ev.Data); err != nil {
+			return err
+		}
+	}
+	if out == nil {
+		return nil
+	}
+	return out.Close()
 }
 
 // replay sends the entries newer than p.after, oldest first, and returns

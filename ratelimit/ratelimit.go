@@ -1,4 +1,6 @@
-package handlers
+// Package ratelimit counts events per key in a sliding window: in this
+// process's memory, or in the database every instance shares.
+package ratelimit
 
 import (
 	"context"
@@ -17,9 +19,9 @@ import (
 // exactly the limit get through, and whatever did not happen after all is
 // given back with Undo. There is deliberately no "check now, record later".
 
-// rateLimiter allows each key at most limit events in any window: a sliding
-// log of the last limit event times per key.
-type rateLimiter[K comparable] struct {
+// Memory allows each key at most limit events in any window: a sliding
+// log of the last limit event times per key, in this process's memory.
+type Memory[K comparable] struct {
 	limit  int
 	window time.Duration
 
@@ -28,14 +30,15 @@ type rateLimiter[K comparable] struct {
 	calls int
 }
 
-func newRateLimiter[K comparable](limit int, window time.Duration) *rateLimiter[K] {
-	return &rateLimiter[K]{limit: limit, window: window, hits: make(map[K][]time.Time)}
+// NewMemory makes a limit of limit events per window; 0 allows everything.
+func NewMemory[K comparable](limit int, window time.Duration) *Memory[K] {
+	return &Memory[K]{limit: limit, window: window, hits: make(map[K][]time.Time)}
 }
 
 // Take records an event for key at now if the key may have one, and
 // returns 0; otherwise it records nothing and returns how long until the
 // key may. A limit of 0 or less allows everything.
-func (l *rateLimiter[K]) Take(key K, now time.Time) time.Duration {
+func (l *Memory[K]) Take(key K, now time.Time) time.Duration {
 	if l.limit <= 0 {
 		return 0
 	}
@@ -50,10 +53,10 @@ func (l *rateLimiter[K]) Take(key K, now time.Time) time.Duration {
 }
 
 // Allow is Take that tells only whether the event was recorded.
-func (l *rateLimiter[K]) Allow(key K, now time.Time) bool { return l.Take(key, now) == 0 }
+func (l *Memory[K]) Allow(key K, now time.Time) bool { return l.Take(key, now) == 0 }
 
 // Undo gives back one event that Take recorded for key at the time at.
-func (l *rateLimiter[K]) Undo(key K, at time.Time) {
+func (l *Memory[K]) Undo(key K, at time.Time) {
 	if l.limit <= 0 {
 		return
 	}
@@ -69,7 +72,7 @@ func (l *rateLimiter[K]) Undo(key K, at time.Time) {
 }
 
 // Count tells how many events key has in the window up to now.
-func (l *rateLimiter[K]) Count(key K, now time.Time) int {
+func (l *Memory[K]) Count(key K, now time.Time) int {
 	if l.limit <= 0 {
 		return 0
 	}
@@ -79,7 +82,7 @@ func (l *rateLimiter[K]) Count(key K, now time.Time) int {
 }
 
 // Reset forgets the events of key.
-func (l *rateLimiter[K]) Reset(key K) {
+func (l *Memory[K]) Reset(key K) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.hits, key)
@@ -87,7 +90,7 @@ func (l *rateLimiter[K]) Reset(key K) {
 
 // liveLocked drops the key's events older than the window, and now and
 // then forgets idle keys so that the map holds only recent ones.
-func (l *rateLimiter[K]) liveLocked(key K, now time.Time) []time.Time {
+func (l *Memory[K]) liveLocked(key K, now time.Time) []time.Time {
 	l.calls++
 	if l.calls%4096 == 0 {
 		for k, log := range l.hits {
@@ -104,10 +107,9 @@ func (l *rateLimiter[K]) liveLocked(key K, now time.Time) []time.Time {
 	return log[cut:]
 }
 
-// limiter is a rate limit of some key: kept in this process's memory
-// (rateLimiter), or in the database every instance shares
-// (sharedLimiter).
-type limiter[K comparable] interface {
+// Limiter is a rate limit of some key: kept in this process's memory
+// (Memory), or in the database every instance shares (shared).
+type Limiter[K comparable] interface {
 	Take(key K, now time.Time) time.Duration
 	Allow(key K, now time.Time) bool
 	Undo(key K, at time.Time)
@@ -115,10 +117,10 @@ type limiter[K comparable] interface {
 	Reset(key K)
 }
 
-// sharedLimiter keeps its sliding logs in the store, so that instances
+// shared keeps its sliding logs in the store, so that instances
 // behind one address count one user's events together. If the database
 // cannot answer, it allows: the write that follows fails on its own.
-type sharedLimiter[K comparable] struct {
+type shared[K comparable] struct {
 	store  *store.Store
 	name   string
 	limit  int
@@ -127,19 +129,21 @@ type sharedLimiter[K comparable] struct {
 	calls  atomic.Int64
 }
 
-func newLimiter[K comparable](s *store.Store, name string, limit int, window time.Duration, log *slog.Logger) limiter[K] {
+// New makes the limit called name of limit events per window: shared by
+// every instance on PostgreSQL, in memory on SQLite (one instance).
+func New[K comparable](s *store.Store, name string, limit int, window time.Duration, log *slog.Logger) Limiter[K] {
 	if s.Postgres() {
 		if log == nil {
 			log = slog.New(slog.DiscardHandler)
 		}
-		return &sharedLimiter[K]{store: s, name: name, limit: limit, window: window, log: log}
+		return &shared[K]{store: s, name: name, limit: limit, window: window, log: log}
 	}
-	return newRateLimiter[K](limit, window)
+	return NewMemory[K](limit, window)
 }
 
 // call runs one question to the store, now and then pruning first; it
 // returns false, having logged why, if the database cannot answer.
-func (l *sharedLimiter[K]) call(now time.Time, f func(ctx context.Context, key string) error, key K) bool {
+func (l *shared[K]) call(now time.Time, f func(ctx context.Context, key string) error, key K) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if l.calls.Add(1)%4096 == 0 {
@@ -155,7 +159,7 @@ func (l *sharedLimiter[K]) call(now time.Time, f func(ctx context.Context, key s
 	return true
 }
 
-func (l *sharedLimiter[K]) do(key K, now time.Time, mode string) time.Duration {
+func (l *shared[K]) do(key K, now time.Time, mode string) time.Duration {
 	if l.limit <= 0 {
 		return 0
 	}
@@ -167,15 +171,15 @@ func (l *sharedLimiter[K]) do(key K, now time.Time, mode string) time.Duration {
 	return wait
 }
 
-func (l *sharedLimiter[K]) Take(key K, now time.Time) time.Duration {
+func (l *shared[K]) Take(key K, now time.Time) time.Duration {
 	return l.do(key, now, store.RateAllow)
 }
 
-func (l *sharedLimiter[K]) Allow(key K, now time.Time) bool { return l.Take(key, now) == 0 }
+func (l *shared[K]) Allow(key K, now time.Time) bool { return l.Take(key, now) == 0 }
 
-func (l *sharedLimiter[K]) Undo(key K, at time.Time) { l.do(key, at, store.RateUndo) }
+func (l *shared[K]) Undo(key K, at time.Time) { l.do(key, at, store.RateUndo) }
 
-func (l *sharedLimiter[K]) Count(key K, now time.Time) int {
+func (l *shared[K]) Count(key K, now time.Time) int {
 	if l.limit <= 0 {
 		return 0
 	}
@@ -187,4 +191,4 @@ func (l *sharedLimiter[K]) Count(key K, now time.Time) int {
 	return n
 }
 
-func (l *sharedLimiter[K]) Reset(key K) { l.do(key, time.Now(), store.RateReset) }
+func (l *shared[K]) Reset(key K) { l.do(key, time.Now(), store.RateReset) }

@@ -1,6 +1,9 @@
-package handlers
+// Package unread keeps what each user has seen of each room, and marks
+// rooms unread, live, on their members' open pages.
+package unread
 
 import (
+	"container/list"
 	"context"
 	"log/slog"
 	"sync"
@@ -11,10 +14,10 @@ import (
 	"chat/views"
 )
 
-// readFlushEvery is how often what users have seen is written down.
-const readFlushEvery = 2 * time.Second
+// FlushEvery is how often what users have seen is written down.
+const FlushEvery = 2 * time.Second
 
-// unreadRooms keeps track of what each user has seen of each room, and
+// Rooms keeps track of what each user has seen of each room, and
 // marks a room unread, live, in the room list of its members' open pages
 // when an entry lands there while they are not looking at it. (Any room
 // with entries newer than what a user has seen is marked when a page is
@@ -23,16 +26,20 @@ const readFlushEvery = 2 * time.Second
 //
 // What a user has seen comes from the room pages they open and the entries
 // their sockets take; it is kept in memory and written to the database in
-// one transaction every readFlushEvery, so that a busy room costs no write
+// one transaction every FlushEvery, so that a busy room costs no write
 // per reader and entry.
-type unreadRooms struct {
+type Rooms struct {
 	store *store.Store
 	hub   *hub.Hub
 	log   *slog.Logger
+	link  func(views.RoomLink) []byte
 
 	// rooms caches, for the pushing goroutine alone, the name and members
-	// of rooms with new entries; join and leave entries keep it current.
-	rooms map[int64]*roomMembers
+	// of the roomsMax rooms with the latest entries; join and leave entries
+	// keep it current. order holds their ids, the latest used first.
+	rooms map[int64]*list.Element
+	order *list.List
+	max   int // roomsMax
 	// here: other instances mark their own users' pages (Entry runs on
 	// every instance), so marks go to this instance's connections alone.
 	here bool
@@ -49,44 +56,76 @@ type unreadRooms struct {
 
 type readKey struct{ user, room int64 }
 
-type roomMembers struct {
-	name    string
-	kind    string
-	members map[string]struct{}
+// roomsMax bounds the rooms whose members are kept in memory; a room
+// let go is read again at its next entry.
+const roomsMax = 1024
+
+// flushMax bounds the last write of read marks, at shutdown.
+const flushMax = 3 * time.Second
+
+// Room is what is known of a room with new entries: its name, kind
+// (store.RoomKind…) and members by name. It belongs to the pushing
+// goroutine: others read it there, and only there.
+type Room struct {
+	ID      int64
+	Name    string
+	Kind    string
+	Members map[string]struct{}
 }
 
-func newUnreadRooms(s *store.Store, h *hub.Hub, log *slog.Logger) *unreadRooms {
-	u := &unreadRooms{
-		store:   s,
-		hub:     h,
-		log:     log,
-		rooms:   make(map[int64]*roomMembers),
+// Config is what the marks are built from.
+type Config struct {
+	Store *store.Store
+	Hub   *hub.Hub
+	Log   *slog.Logger
+	// Link renders the frame that changes a room's link in the room list.
+	Link func(views.RoomLink) []byte
+	// Here: other instances mark their own users' pages (Entry runs on
+	// every instance), so marks go to this instance's connections alone.
+	Here bool
+}
+
+// New makes the marks; Start starts their writing, Close stops it.
+func New(c Config) *Rooms {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Rooms{
+		store:   c.Store,
+		hub:     c.Hub,
+		log:     c.Log,
+		link:    c.Link,
+		here:    c.Here,
+		rooms:   make(map[int64]*list.Element),
+		order:   list.New(),
+		max:     roomsMax,
 		pending: make(map[readKey]int64),
 		marked:  make(map[string]map[int64]struct{}),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	go u.run()
-	return u
 }
 
-func (u *unreadRooms) run() {
+// Start writes what users have seen every FlushEvery until Close.
+func (u *Rooms) Start() { go u.run() }
+
+func (u *Rooms) run() {
 	defer close(u.done)
-	t := time.NewTicker(readFlushEvery)
+	t := time.NewTicker(FlushEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
 			u.flush()
 		case <-u.stop:
-			u.flush()
+			u.flushWithin(flushMax)
 			return
 		}
 	}
 }
 
 // Close writes what is pending and stops.
-func (u *unreadRooms) Close() {
+func (u *Rooms) Close() {
 	select {
 	case <-u.stop:
 	default:
@@ -95,7 +134,9 @@ func (u *unreadRooms) Close() {
 	<-u.done
 }
 
-func (u *unreadRooms) flush() {
+func (u *Rooms) flush() { u.flushWithin(10 * time.Second) }
+
+func (u *Rooms) flushWithin(bound time.Duration) {
 	u.mu.Lock()
 	if len(u.pending) == 0 {
 		u.mu.Unlock()
@@ -107,7 +148,7 @@ func (u *unreadRooms) flush() {
 	}
 	clear(u.pending)
 	u.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
 	if err := u.store.MarkRead(ctx, marks...); err != nil {
 		u.log.Error("read marks not stored", "marks", len(marks), "err", err)
@@ -115,7 +156,7 @@ func (u *unreadRooms) flush() {
 }
 
 // Seen records that the user has seen the room's entries up to lastID.
-func (u *unreadRooms) Seen(userID, roomID, lastID int64) {
+func (u *Rooms) Seen(userID, roomID, lastID int64) {
 	if lastID <= 0 {
 		return
 	}
@@ -129,7 +170,7 @@ func (u *unreadRooms) Seen(userID, roomID, lastID int64) {
 
 // LastSeen is the newest entry the user is known to have seen, of those
 // not written yet (0: none).
-func (u *unreadRooms) LastSeen(userID, roomID int64) int64 {
+func (u *Rooms) LastSeen(userID, roomID int64) int64 {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.pending[readKey{userID, roomID}]
@@ -137,27 +178,27 @@ func (u *unreadRooms) LastSeen(userID, roomID int64) int64 {
 
 // Opened records that the user looks at the room now: their other open
 // pages stop showing it unread.
-func (u *unreadRooms) Opened(user string, link views.RoomLink) {
+func (u *Rooms) Opened(user string, link views.RoomLink) {
 	was := u.unmark(user, link.ID)
 	link.Unread, link.Current = false, false
 	switch {
 	case u.here:
 		// Other instances may have marked the user's pages there: each
 		// clears its own (see OpenedElsewhere).
-		ev := hub.Event{Data: renderBytes(views.RoomLinkChanged(link)), Meta: openedMeta(link.ID)}
+		ev := hub.Event{Data: u.link(link), Meta: openedMeta(link.ID)}
 		if was {
 			u.hub.SendUser(user, link.ID, ev, hub.Everywhere)
 		} else {
 			u.hub.SendUser(user, link.ID, ev, hub.Elsewhere)
 		}
 	case was:
-		u.hub.SendUser(user, link.ID, hub.Event{Data: renderBytes(views.RoomLinkChanged(link))}, hub.Everywhere)
+		u.hub.SendUser(user, link.ID, hub.Event{Data: u.link(link)}, hub.Everywhere)
 	}
 }
 
 // unmark forgets that the user's pages show the room unread, and reports
 // whether they did.
-func (u *unreadRooms) unmark(user string, roomID int64) bool {
+func (u *Rooms) unmark(user string, roomID int64) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	_, was := u.marked[user][roomID]
@@ -169,7 +210,7 @@ func (u *unreadRooms) unmark(user string, roomID int64) bool {
 // if the user opened a room there, and this instance had marked it unread
 // on their pages, the mark goes (the frame said so already), and the
 // room's next entry marks it again.
-func (u *unreadRooms) OpenedElsewhere(user string, ev hub.Event) {
+func (u *Rooms) OpenedElsewhere(user string, ev hub.Event) {
 	if ev.Meta != nil && ev.Meta.Opened != 0 {
 		u.unmark(user, ev.Meta.Opened)
 	}
@@ -180,7 +221,7 @@ func openedMeta(roomID int64) *hub.Meta { return &hub.Meta{Opened: roomID} }
 // Entry marks the entry's room unread on the open pages of its members who
 // are not following it, once until they open it, and returns what it knows
 // of the room. It runs on the writer's pushing goroutine, in stored order.
-func (u *unreadRooms) Entry(m store.Message) *roomMembers {
+func (u *Rooms) Entry(m store.Message) *Room {
 	// Its author has seen it.
 	u.Seen(m.UserID, m.RoomID, m.ID)
 	r := u.room(m.RoomID)
@@ -189,14 +230,14 @@ func (u *unreadRooms) Entry(m store.Message) *roomMembers {
 	}
 	switch m.Kind {
 	case store.KindJoin:
-		r.members[m.Author] = struct{}{}
+		r.Members[m.Author] = struct{}{}
 	case store.KindLeave:
-		delete(r.members, m.Author)
+		delete(r.Members, m.Author)
 	}
 	// The members on a page of another room, or none, not told yet: one
 	// look at the hub and one at the marks, however large the room.
 	var tell []string
-	away := u.hub.OnlineElsewhere(m.RoomID, r.members)
+	away := u.hub.OnlineElsewhere(m.RoomID, r.Members)
 	u.mu.Lock()
 	for _, name := range away {
 		if name == m.Author {
@@ -217,13 +258,13 @@ func (u *unreadRooms) Entry(m store.Message) *roomMembers {
 	if len(tell) == 0 {
 		return r
 	}
-	link := views.RoomLink{ID: m.RoomID, Name: r.name, Member: true, Unread: true}
-	if r.kind == store.RoomKindDM {
+	link := views.RoomLink{ID: m.RoomID, Name: r.Name, Member: true, Unread: true}
+	if r.Kind == store.RoomKindDM {
 		// Direct messages are named, for each of the two, after the
 		// other: for the one told, the author.
 		link.Name, link.DM = m.Author, true
 	}
-	ev := hub.Event{Data: renderBytes(views.RoomLinkChanged(link))}
+	ev := hub.Event{Data: u.link(link)}
 	for _, name := range tell {
 		if u.here {
 			u.hub.SendUser(name, m.RoomID, ev, hub.Here)
@@ -235,7 +276,7 @@ func (u *unreadRooms) Entry(m store.Message) *roomMembers {
 }
 
 // Forget drops what is known of a user's open pages, once they have none.
-func (u *unreadRooms) Forget(user string) {
+func (u *Rooms) Forget(user string) {
 	if u.hub.UserOnline(user) {
 		return
 	}
@@ -244,9 +285,12 @@ func (u *unreadRooms) Forget(user string) {
 	u.mu.Unlock()
 }
 
-func (u *unreadRooms) room(id int64) *roomMembers {
-	if r, ok := u.rooms[id]; ok {
-		return r
+// room is what is known of the room, read on a miss; the room least
+// recently used is let go past roomsMax.
+func (u *Rooms) room(id int64) *Room {
+	if e, ok := u.rooms[id]; ok {
+		u.order.MoveToFront(e)
+		return e.Value.(*Room)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -260,10 +304,15 @@ func (u *unreadRooms) room(id int64) *roomMembers {
 		u.log.Error("unread marks: members not read", "room", id, "err", err)
 		return nil
 	}
-	r := &roomMembers{name: room.Name, kind: room.Kind, members: make(map[string]struct{}, len(names))}
+	r := &Room{ID: id, Name: room.Name, Kind: room.Kind, Members: make(map[string]struct{}, len(names))}
 	for _, n := range names {
-		r.members[n] = struct{}{}
+		r.Members[n] = struct{}{}
 	}
-	u.rooms[id] = r
+	u.rooms[id] = u.order.PushFront(r)
+	if u.order.Len() > u.max {
+		last := u.order.Back()
+		u.order.Remove(last)
+		delete(u.rooms, last.Value.(*Room).ID)
+	}
 	return r
 }

@@ -1,11 +1,10 @@
-package handlers
+// Package metrics holds the chat's Prometheus metrics and serves them.
+package metrics
 
 import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"chat/hub"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -25,9 +24,16 @@ type Metrics struct {
 	webhookCalls     *prometheus.CounterVec
 }
 
-// NewMetrics makes the chat's metrics, with Go's runtime and process
-// collectors, reading connection counts from the hub.
-func NewMetrics(h *hub.Hub) *Metrics {
+// Conns tells how many connections are open, and in how many rooms (the
+// hub does).
+type Conns interface {
+	Conns() int
+	Rooms() int
+}
+
+// New makes the chat's metrics, with Go's runtime and process collectors,
+// reading connection counts from h.
+func New(h Conns) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.posts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "chat_posts_total", Help: "Posts received, by outcome: stored, or rejected (invalid, over a limit, not a member).",
@@ -84,8 +90,29 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-func (m *Metrics) request(route string, status int, took time.Duration) {
+// Request counts an HTTP request by route pattern and status.
+func (m *Metrics) Request(route string, status int, took time.Duration) {
 	s := strconv.Itoa(status)
 	m.httpRequests.WithLabelValues(route, s).Inc()
 	m.httpRequestTimes.WithLabelValues(route, s).Observe(took.Seconds())
 }
+
+// Post counts a post received, by outcome: stored or rejected.
+func (m *Metrics) Post(outcome string) { m.posts.WithLabelValues(outcome).Inc() }
+
+// Delivered counts entries queued to n connections.
+func (m *Metrics) Delivered(n int) { m.deliveries.Add(float64(n)) }
+
+// WSClosed counts a WebSocket connection closed, by reason.
+func (m *Metrics) WSClosed(reason string) { m.wsClosed.WithLabelValues(reason).Inc() }
+
+// PostStored records how long a post took from accepted to durable.
+func (m *Metrics) PostStored(took time.Duration) { m.postStore.Observe(took.Seconds()) }
+
+// PostDelivered records how long a post took from durable to queued to the
+// last connection of its room.
+func (m *Metrics) PostDelivered(took time.Duration) { m.postDelivery.Observe(took.Seconds()) }
+
+// WebhookCall counts a call to a bot's webhook, by outcome: answered,
+// failed or dropped.
+func (m *Metrics) WebhookCall(outcome string) { m.webhookCalls.WithLabelValues(outcome).Inc() }

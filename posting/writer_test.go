@@ -1,17 +1,15 @@
-package handlers
+package posting
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 
 	"chat/hub"
 	"chat/internal/testdb"
+	"chat/metrics"
 	"chat/store"
 )
 
@@ -24,7 +22,8 @@ func TestEntryWriterGroupsAndOrders(t *testing.T) {
 	}
 	defer db.Close()
 	h := hub.New(hub.Config{QueueLen: 10000})
-	w := newEntryWriter(db, h, NewMetrics(h), slog.New(slog.DiscardHandler))
+	w := New(Config{Store: db, Hub: h, Metrics: metrics.New(h), Log: slog.New(slog.DiscardHandler), Frame: func(m store.Message) []byte { return []byte(m.Text) }})
+	w.Start()
 	ctx := context.Background()
 	u, _ := db.CreateUser(ctx, "alice", "x")
 	room, _, _ := db.CreateRoom(ctx, "general", u.ID)
@@ -65,7 +64,7 @@ func TestEntryWriterGroupsAndOrders(t *testing.T) {
 		t.Error("a non-member's post was stored")
 	}
 	w.Close()
-	if _, _, err := w.Write(ctx, room.ID, nil); err != errShuttingDown {
+	if _, _, err := w.Write(ctx, room.ID, nil); err != ErrShuttingDown {
 		t.Errorf("write after close: %v", err)
 	}
 
@@ -102,7 +101,8 @@ func BenchmarkEntryWriter(b *testing.B) {
 	}
 	defer db.Close()
 	h := hub.New(hub.Config{})
-	w := newEntryWriter(db, h, NewMetrics(h), slog.New(slog.DiscardHandler))
+	w := New(Config{Store: db, Hub: h, Metrics: metrics.New(h), Log: slog.New(slog.DiscardHandler), Frame: func(m store.Message) []byte { return []byte(m.Text) }})
+	w.Start()
 	defer w.Close()
 	ctx := context.Background()
 	u, _ := db.CreateUser(ctx, "alice", "x")
@@ -121,34 +121,4 @@ func BenchmarkEntryWriter(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "posts/s")
 	b.ReportMetric(float64(w.writes.Load())/float64(w.commits.Load()), "posts/commit")
-}
-
-// A post that arrives while the server stops is refused with 503 and
-// stores nothing, rather than answering a server fault.
-func TestPostWhileShuttingDown(t *testing.T) {
-	db, err := store.Open(context.Background(), testdb.New(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	h := hub.New(hub.Config{})
-	a, app := newApp(Deps{Store: db, Hub: h, Argon2: Argon2Params{Memory: 64, Time: 1, Threads: 1}})
-	ctx := context.Background()
-	u, _ := db.CreateUser(ctx, "alice", "x")
-	room, _, _ := db.CreateRoom(ctx, "general", u.ID)
-	token, _, _ := db.CreateSession(ctx, u.ID)
-	a.writer.Close()
-	req := httptest.NewRequest(http.MethodPost, fmt.Sprintf("/rooms/%d/messages", room.ID), strings.NewReader("text=hello"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: token})
-	res, err := app.Test(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("got %d, want 503", res.StatusCode)
-	}
-	if msgs, _ := db.ListLatestMessages(ctx, room.ID, 10); len(msgs) != 1 {
-		t.Errorf("%d entries, want only the creator's join", len(msgs))
-	}
 }

@@ -1,4 +1,4 @@
-package handlers
+package ratelimit
 
 import (
 	"sync"
@@ -9,7 +9,7 @@ import (
 
 func TestRateLimiter(t *testing.T) {
 	now := time.Now()
-	l := newRateLimiter[string](3, time.Minute)
+	l := NewMemory[string](3, time.Minute)
 	for i := range 3 {
 		if w := l.Take("k", now.Add(time.Duration(i)*time.Second)); w != 0 {
 			t.Fatalf("event %d: wait %v", i, w)
@@ -36,7 +36,7 @@ func TestRateLimiter(t *testing.T) {
 	if n := l.Count("k", now.Add(time.Minute)); n != 2 {
 		t.Errorf("a second undo of one event: %d events, want 2", n)
 	}
-	a := newRateLimiter[int64](2, time.Second)
+	a := NewMemory[int64](2, time.Second)
 	if !a.Allow(1, now) || !a.Allow(1, now) || a.Allow(1, now) {
 		t.Error("Allow lets more than the limit through")
 	}
@@ -47,7 +47,7 @@ func TestRateLimiter(t *testing.T) {
 	if n := l.Count("k", now.Add(time.Minute)); n != 0 {
 		t.Errorf("after reset: %d", n)
 	}
-	off := newRateLimiter[int64](0, time.Second)
+	off := NewMemory[int64](0, time.Second)
 	for range 100 {
 		if !off.Allow(1, now) {
 			t.Fatal("a limit of 0 refused")
@@ -58,7 +58,7 @@ func TestRateLimiter(t *testing.T) {
 // TestRateLimiterBurst: of many takers at once, exactly the limit get
 // through.
 func TestRateLimiterBurst(t *testing.T) {
-	l := newRateLimiter[string](7, time.Minute)
+	l := NewMemory[string](7, time.Minute)
 	now := time.Now()
 	var got atomic.Int32
 	var wg sync.WaitGroup
@@ -74,26 +74,5 @@ func TestRateLimiterBurst(t *testing.T) {
 	wg.Wait()
 	if n := got.Load(); n != 7 {
 		t.Errorf("%d of 200 taken, want 7", n)
-	}
-}
-
-func TestLoginDelay(t *testing.T) {
-	prev := time.Duration(0)
-	for failures := range 200 {
-		d := loginDelay(failures)
-		switch {
-		case failures < loginFreeFailures && d != 0:
-			t.Errorf("%d failures: delayed %v", failures, d)
-		case failures >= loginFreeFailures && d <= 0:
-			t.Errorf("%d failures: not delayed", failures)
-		case d < prev:
-			t.Errorf("%d failures: %v, shorter than after one fewer (%v)", failures, d, prev)
-		case d > loginDelayMax:
-			t.Errorf("%d failures: %v, past the cap", failures, d)
-		}
-		prev = d
-	}
-	if loginDelay(1000) != loginDelayMax || loginDelayMax > 3*time.Second {
-		t.Errorf("cap %v", loginDelay(1000))
 	}
 }

@@ -1,4 +1,7 @@
-package handlers
+// Package posting is the life of a room's entries once they are valid:
+// the group commit that stores them, the search index that follows, and
+// their publication, in stored order, before their writers are answered.
+package posting
 
 import (
 	"context"
@@ -8,22 +11,24 @@ import (
 	"time"
 
 	"chat/hub"
+	"chat/metrics"
 	"chat/store"
 )
 
-// errShuttingDown refuses writes once the server is stopping.
-var errShuttingDown = errors.New("the server is shutting down")
+// ErrShuttingDown refuses writes once the server is stopping.
+var ErrShuttingDown = errors.New("the server is shutting down")
 
-// entryWriter stores the rooms' entries through one goroutine. It takes
+// Writer stores the rooms' entries through one goroutine. It takes
 // every write waiting, commits them in one transaction (a group commit:
 // one wait for the disk for the lot), and then, in the order they were
 // stored, pushes each entry to its room and answers its writer. Nothing is
 // pushed or answered before it is on disk, and every room's connections
 // get its entries in stored order.
-type entryWriter struct {
+type Writer struct {
 	store   *store.Store
 	hub     *hub.Hub
-	metrics *Metrics
+	metrics *metrics.Metrics
+	frame   func(store.Message) []byte
 	reqs    chan *writeReq
 	// stored carries committed batches, in order, to the goroutine that
 	// renders, pushes and answers them, while the next batch commits.
@@ -36,8 +41,6 @@ type entryWriter struct {
 	// commits and writes count transactions and the writes in them.
 	commits, writes atomic.Int64
 
-	// onEntry, if set, is told of each new entry once it is pushed, on
-	// the pushing goroutine; with noteFirst, just before.
 	onEntry   func(store.Message)
 	noteFirst bool
 	// meta, if set, describes each entry to other instances (Event.Meta).
@@ -74,13 +77,37 @@ type writeReq struct {
 	accepted, durable time.Time
 }
 
-func newEntryWriter(s *store.Store, h *hub.Hub, m *Metrics, log *slog.Logger) *entryWriter {
-	w := &entryWriter{
+// Config is what the writer is built from.
+type Config struct {
+	Store   *store.Store
+	Hub     *hub.Hub
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	// Frame renders a new entry as pushed to its room.
+	Frame func(store.Message) []byte
+	// OnEntry, if set, is told of each new entry once it is pushed, on
+	// the pushing goroutine; with NoteFirst, just before.
+	OnEntry   func(store.Message)
+	NoteFirst bool
+	// Meta, if set, describes each entry to other instances (Event.Meta).
+	Meta func(store.Message) *hub.Meta
+}
+
+// New makes the writer; Start starts it, Close stops it.
+func New(c Config) *Writer {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Writer{
 		unindexed: 1,
-		log:       log,
-		store:     s,
-		hub:       h,
-		metrics:   m,
+		log:       c.Log,
+		store:     c.Store,
+		hub:       c.Hub,
+		metrics:   c.Metrics,
+		frame:     c.Frame,
+		onEntry:   c.OnEntry,
+		noteFirst: c.NoteFirst,
+		meta:      c.Meta,
 		reqs:      make(chan *writeReq, 4096),
 		stored:    make(chan []*writeReq, 4),
 		pushed:    make(chan struct{}),
@@ -88,37 +115,40 @@ func newEntryWriter(s *store.Store, h *hub.Hub, m *Metrics, log *slog.Logger) *e
 		done:      make(chan struct{}),
 		maxBatch:  1024,
 	}
+}
+
+// Start starts the goroutine that commits and the one that pushes.
+func (w *Writer) Start() {
 	go w.run()
 	go w.push()
-	return w
 }
 
 // Write stores one entry of the room through write and, once it is on
 // disk, pushes it live; it reports the entry and whether write stored one.
-func (w *entryWriter) Write(ctx context.Context, roomID int64, write func(ctx context.Context, b *store.Batch) (store.Message, bool, error)) (store.Message, bool, error) {
+func (w *Writer) Write(ctx context.Context, roomID int64, write func(ctx context.Context, b *store.Batch) (store.Message, bool, error)) (store.Message, bool, error) {
 	return w.do(&writeReq{ctx: ctx, roomID: roomID, write: write})
 }
 
 // Change changes an existing entry through write and, once that is on
 // disk, pushes the frame change renders of it to the entry's room; it
 // reports the entry and whether write changed it.
-func (w *entryWriter) Change(ctx context.Context, write func(ctx context.Context, b *store.Batch) (store.Message, bool, error), change func(store.Message) []byte) (store.Message, bool, error) {
+func (w *Writer) Change(ctx context.Context, write func(ctx context.Context, b *store.Batch) (store.Message, bool, error), change func(store.Message) []byte) (store.Message, bool, error) {
 	return w.do(&writeReq{ctx: ctx, write: write, change: change})
 }
 
-func (w *entryWriter) do(req *writeReq) (store.Message, bool, error) {
+func (w *Writer) do(req *writeReq) (store.Message, bool, error) {
 	ctx := req.ctx
 	req.done = make(chan struct{})
 	req.accepted = time.Now()
 	select {
 	case <-w.stop:
-		return store.Message{}, false, errShuttingDown
+		return store.Message{}, false, ErrShuttingDown
 	default:
 	}
 	select {
 	case w.reqs <- req:
 	case <-w.stop:
-		return store.Message{}, false, errShuttingDown
+		return store.Message{}, false, ErrShuttingDown
 	case <-ctx.Done():
 		return store.Message{}, false, ctx.Err()
 	}
@@ -129,7 +159,7 @@ func (w *entryWriter) do(req *writeReq) (store.Message, bool, error) {
 
 // Close stops taking writes, finishes those taken, and waits for the
 // writer to end.
-func (w *entryWriter) Close() {
+func (w *Writer) Close() {
 	select {
 	case <-w.stop:
 	default:
@@ -138,7 +168,7 @@ func (w *entryWriter) Close() {
 	<-w.done
 }
 
-func (w *entryWriter) run() {
+func (w *Writer) run() {
 	defer func() {
 		close(w.stored)
 		<-w.pushed
@@ -187,7 +217,7 @@ func (w *entryWriter) run() {
 	}
 }
 
-func (w *entryWriter) stopping() bool {
+func (w *Writer) stopping() bool {
 	select {
 	case <-w.stop:
 		return true
@@ -197,7 +227,7 @@ func (w *entryWriter) stopping() bool {
 }
 
 // index has the search index take the next posts waiting for it.
-func (w *entryWriter) index() {
+func (w *Writer) index() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	n, more, err := w.store.IndexPosts(ctx, indexChunk)
@@ -214,7 +244,7 @@ func (w *entryWriter) index() {
 	}
 }
 
-func (w *entryWriter) commit(batch []*writeReq) {
+func (w *Writer) commit(batch []*writeReq) {
 	w.commits.Add(1)
 	w.writes.Add(int64(len(batch)))
 	// The rooms written to, locked first and in order on PostgreSQL.
@@ -243,7 +273,7 @@ func (w *entryWriter) commit(batch []*writeReq) {
 		}
 		if r.err == nil && r.changed && r.change == nil && r.msg.Kind == store.KindPost {
 			r.durable = durable
-			w.metrics.postStore.Observe(durable.Sub(r.accepted).Seconds())
+			w.metrics.PostStored(durable.Sub(r.accepted))
 		}
 	}
 	w.stored <- batch
@@ -251,7 +281,7 @@ func (w *entryWriter) commit(batch []*writeReq) {
 
 // push renders and pushes the entries of each committed batch in the
 // order stored, then answers their writers.
-func (w *entryWriter) push() {
+func (w *Writer) push() {
 	defer close(w.pushed)
 	for batch := range w.stored {
 		for _, r := range batch {
@@ -259,19 +289,19 @@ func (w *entryWriter) push() {
 				// A change carries no new id: every connection takes it,
 				// whatever it replayed.
 				n := w.hub.Publish(r.msg.RoomID, hub.Event{Data: r.change(r.msg)})
-				w.metrics.deliveries.Add(float64(n))
+				w.metrics.Delivered(n)
 			} else if r.err == nil && r.changed {
 				if w.onEntry != nil && w.noteFirst {
 					w.onEntry(r.msg)
 				}
-				ev := hub.Event{Seq: r.msg.ID, Prev: r.msg.Prev, Data: entryFrame(r.msg)}
+				ev := hub.Event{Seq: r.msg.ID, Prev: r.msg.Prev, Data: w.frame(r.msg)}
 				if w.meta != nil {
 					ev.Meta = w.meta(r.msg)
 				}
 				n := w.hub.Publish(r.msg.RoomID, ev)
-				w.metrics.deliveries.Add(float64(n))
+				w.metrics.Delivered(n)
 				if !r.durable.IsZero() {
-					w.metrics.postDelivery.Observe(time.Since(r.durable).Seconds())
+					w.metrics.PostDelivered(time.Since(r.durable))
 				}
 				if w.onEntry != nil && !w.noteFirst {
 					w.onEntry(r.msg)

@@ -1,0 +1,104 @@
+package handlers
+
+import (
+	"net/http"
+
+	"chat/hub"
+	"chat/views"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// requireAdmin lets admins through; everyone else gets 403.
+func requireAdmin(c *fiber.Ctx) error {
+	s, ok := session(c)
+	if !ok || !s.User.IsAdmin {
+		return fiber.NewError(http.StatusForbidden, "Only an admin may do that.")
+	}
+	return c.Next()
+}
+
+func (a *App) adminPage(c *fiber.Ctx, status int, p views.AdminPage) error {
+	users, err := a.store.ListUsers(c.UserContext())
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		p.Users = append(p.Users, views.AdminUser{Username: u.Username, Admin: u.IsAdmin, Bot: u.IsBot,
+			Deactivated: u.Deactivated, Created: u.CreatedAt, WebhookURL: u.WebhookURL})
+	}
+	links, err := a.roomLinks(c, 0)
+	if err != nil {
+		return err
+	}
+	p.Viewer, p.Rooms, p.Allowed = viewer(c), links, a.webhooks.Allowed()
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return render(c, status, views.Admin(p))
+}
+
+func (a *App) handleAdmin(c *fiber.Ctx) error {
+	return a.adminPage(c, http.StatusOK, views.AdminPage{})
+}
+
+// handleDeactivate stops an account: its sessions end, its sockets close
+// with 1008, its logins are refused, a bot's token stops working. Its
+// history stays.
+func (a *App) handleDeactivate(c *fiber.Ctx) error {
+	u, err := a.findUserParam(c)
+	if err != nil {
+		return err
+	}
+	s, _ := session(c)
+	if u.ID == s.User.ID {
+		return fiber.NewError(http.StatusConflict, "You cannot deactivate your own account: another admin can.")
+	}
+	ended, err := a.store.DeactivateUser(c.UserContext(), u.ID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ended {
+		a.hub.CloseSession(id, hub.ClosePolicy, "account deactivated")
+	}
+	a.webhooks.Forget(u.Username)
+	a.log.Info("account deactivated", "user", u.Username, "by", s.User.Username, "sessions_ended", len(ended))
+	return c.Redirect("/admin", fiber.StatusSeeOther)
+}
+
+// handleMakeAdmin makes another user an admin.
+func (a *App) handleMakeAdmin(c *fiber.Ctx) error {
+	u, err := a.findUserParam(c)
+	if err != nil {
+		return err
+	}
+	if u.IsBot || u.Deactivated {
+		return fiber.NewError(http.StatusConflict, "Only an active person can be an admin.")
+	}
+	if err := a.store.SetAdmin(c.UserContext(), u.ID); err != nil {
+		return err
+	}
+	s, _ := session(c)
+	a.log.Info("admin made", "user", u.Username, "by", s.User.Username)
+	return c.Redirect("/admin", fiber.StatusSeeOther)
+}
+
+// handleResetLink answers a one-time link that sets a new password for the
+// user, valid for 24 hours: there is no mail; the admin hands it on. The
+// user's other links end.
+func (a *App) handleResetLink(c *fiber.Ctx) error {
+	u, err := a.findUserParam(c)
+	if err != nil {
+		return err
+	}
+	if u.IsBot || u.Deactivated {
+		return fiber.NewError(http.StatusConflict, "Only an active person has a password to reset.")
+	}
+	s, _ := session(c)
+	token, err := a.store.CreateResetToken(c.UserContext(), u.ID, s.User.ID, resetLinkTTL)
+	if err != nil {
+		return err
+	}
+	a.log.Info("reset link made", "user", u.Username, "by", s.User.Username)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return render(c, http.StatusOK, views.ResetLink(views.ResetLinkPage{Viewer: viewer(c), Username: u.Username,
+		Link: a.resetLink(token), Expires: a.now().Add(resetLinkTTL)}))
+}

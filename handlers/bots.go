@@ -1,0 +1,87 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"chat/store"
+	"chat/views"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// validWebhook says what is wrong with a bot's webhook address, or "".
+func (a *App) validWebhook(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	const badPort = "A webhook's port is a number from 1 to 65535."
+	u, err := url.Parse(raw)
+	if err != nil && strings.Contains(err.Error(), "invalid port") {
+		return badPort // net/url says no more than this of a port not made of digits
+	}
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return "A webhook is an http or https address."
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return badPort
+		}
+	}
+	if !a.webhooks.AllowedHost(u.Hostname()) {
+		return "Webhooks may go only to hosts the server allows (-webhook-allow); " + u.Hostname() + " is not one."
+	}
+	return ""
+}
+
+// handleBotCreate makes a bot and shows its token, once.
+func (a *App) handleBotCreate(c *fiber.Ctx) error {
+	name := strings.TrimSpace(c.FormValue("name"))
+	hook := strings.TrimSpace(c.FormValue("webhook_url"))
+	problem := validateUsername(name)
+	if problem == "" {
+		problem = a.validWebhook(hook)
+	}
+	status := http.StatusUnprocessableEntity
+	if problem == "" {
+		bot, token, err := a.store.CreateBot(c.UserContext(), name, hook)
+		switch {
+		case err == nil:
+			a.webhooks.Learn(bot)
+			s, _ := session(c)
+			a.log.Info("bot created", "bot", bot.Username, "by", s.User.Username, "webhook", hook != "")
+			c.Set(fiber.HeaderCacheControl, "no-store")
+			return render(c, http.StatusOK, views.BotCreated(views.BotCreatedPage{Viewer: viewer(c), Name: bot.Username, Token: token}))
+		case errors.Is(err, store.ErrConflict):
+			problem, status = "That name is taken.", http.StatusConflict
+		default:
+			return err
+		}
+	}
+	return a.adminPage(c, status, views.AdminPage{Error: problem, BotName: name, BotWebhook: hook})
+}
+
+// handleBotRoom puts a bot in a room.
+func (a *App) handleBotRoom(c *fiber.Ctx) error {
+	bot, err := a.findUserParam(c)
+	if err != nil {
+		return err
+	}
+	if !bot.IsBot || bot.Deactivated {
+		return fiber.NewError(http.StatusNotFound, "There is no such bot.")
+	}
+	roomID, err := parseID(c.FormValue("room"))
+	if err != nil {
+		return fiber.NewError(http.StatusUnprocessableEntity, "Choose a room.")
+	}
+	if _, err := a.writeEntry(c.UserContext(), roomID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+		return b.JoinRoom(ctx, roomID, bot.ID)
+	}); err != nil {
+		return err
+	}
+	return c.Redirect("/admin", fiber.StatusSeeOther)
+}

@@ -1,0 +1,74 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"chat/hub"
+	"chat/store"
+	"chat/views"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// resetLinkTTL is how long a reset link works.
+const resetLinkTTL = 24 * time.Hour
+
+// resetLink is the address of a reset link: the configured base URL and
+// its path, or the path alone when there is none. Never from the
+// request's Host or forwarded headers, which a client chooses.
+func (a *App) resetLink(token string) string {
+	return a.baseURL + "/reset/" + token
+}
+
+// linkGone answers a reset link that does not work.
+const linkGone = "This link does not work: it was used or replaced by a newer one, the password was changed since, or it is over 24 hours old. Ask an admin for a new one."
+
+// handleResetForm is the page a reset link opens; anyone holding the link
+// may use it, once.
+func (a *App) handleResetForm(c *fiber.Ctx) error {
+	u, err := a.store.FindResetToken(c.UserContext(), c.Params("token"))
+	if errors.Is(err, store.ErrNotFound) {
+		return fiber.NewError(http.StatusNotFound, linkGone)
+	}
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("Referrer-Policy", "no-referrer")
+	return render(c, http.StatusOK, views.Reset(views.ResetPage{Token: c.Params("token"), Username: u.Username}))
+}
+
+// handleReset sets the new password, spends the link and signs the user
+// out everywhere.
+func (a *App) handleReset(c *fiber.Ctx) error {
+	token := c.Params("token")
+	u, err := a.store.FindResetToken(c.UserContext(), token)
+	if errors.Is(err, store.ErrNotFound) {
+		return fiber.NewError(http.StatusNotFound, linkGone)
+	}
+	if err != nil {
+		return err
+	}
+	password := c.FormValue("password")
+	if msg := validatePassword(password); msg != "" {
+		return render(c, http.StatusUnprocessableEntity, views.Reset(views.ResetPage{Token: token, Username: u.Username, Error: msg}))
+	}
+	hash, err := a.hash(c.UserContext(), password)
+	if err != nil {
+		return err
+	}
+	u, ended, err := a.store.UseResetToken(c.UserContext(), token, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return fiber.NewError(http.StatusNotFound, linkGone)
+	}
+	if err != nil {
+		return err
+	}
+	for _, id := range ended {
+		a.hub.CloseSession(id, hub.ClosePolicy, "password reset")
+	}
+	a.log.Info("password reset", "user", u.Username, "sessions_ended", len(ended))
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
