@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"chat/internal/testutil"
 	"chat/store"
 )
 
@@ -261,7 +262,7 @@ func TestHandshakeResetGivesPlaceBack(t *testing.T) {
 		conn.(*net.TCPConn).SetLinger(0)
 		conn.Close()
 	}
-	if !eventually(5*time.Second, func() bool { return srv.Hub.Conns() == 0 }) {
+	if !testutil.Within(30*time.Second, func() bool { return srv.Hub.Conns() == 0 }) {
 		t.Fatalf("%d connections still held after the handshakes were reset", srv.Hub.Conns())
 	}
 	// The user's two places are free.
@@ -282,18 +283,4 @@ func roomIDOf(t testing.TB, path string) int64 {
 		t.Fatalf("no room path: %q", path)
 	}
 	return id
-}
-
-// eventually waits until cond holds, checking often, for at most d.
-func eventually(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
