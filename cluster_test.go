@@ -411,6 +411,7 @@ func TestClusterOfThree(t *testing.T) {
 	eve := signUp(t, a.base, "eve")
 	eve.do(t, b.base, room+"/join", nil)
 	accepted := 0
+	began := time.Now()
 	for i := range 201 {
 		code, _ := eve.do(t, insts[i%3].base, room+"/messages", url.Values{"text": {fmt.Sprintf("eve %d", i)}})
 		switch code {
@@ -424,8 +425,12 @@ func TestClusterOfThree(t *testing.T) {
 			t.Fatalf("eve's post %d: %d", i, code)
 		}
 	}
-	if accepted != 200 {
-		t.Errorf("%d of 201 posts accepted across instances, want 200", accepted)
+	// The window slides: on a machine so loaded that the posts outlast it,
+	// the first have left it by the last, which then lands rightly.
+	if took := time.Since(began); accepted != 200 && took < 10*time.Second {
+		t.Errorf("%d of 201 posts accepted across instances in %v, want 200", accepted, took)
+	} else if took >= 10*time.Second {
+		t.Logf("the 201 posts took %v, past the limit's window: its edge is not told apart", took)
 	}
 
 	// The login throttle too: five failures spread over the instances,

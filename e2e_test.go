@@ -123,7 +123,7 @@ func newPerson(t *testing.T, name string, errs *pageErrors) *person {
 
 // browserWait bounds each step in a browser: generous for a loaded
 // machine, and free when things are fast, as a step that is done returns.
-const browserWait = 60 * time.Second
+const browserWait = 3 * time.Minute
 
 // countSockets makes every page count its WebSockets that opened, in
 // window.chatSocketsOpen, so that a test can wait for a page's socket.
