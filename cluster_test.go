@@ -20,6 +20,7 @@ import (
 
 	"chat/internal/testdb"
 	"chat/internal/testnats"
+	"chat/internal/testutil"
 	"chat/store"
 
 	fws "github.com/fasthttp/websocket"
@@ -44,7 +45,7 @@ func buildChat(t *testing.T) string {
 type instance struct {
 	cmd  *exec.Cmd
 	base string
-	logs *logTap
+	logs *testutil.LogBuffer
 	dead bool
 }
 
@@ -59,7 +60,7 @@ func launchInstance(t *testing.T, bin string, args ...string) *instance {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	in := &instance{cmd: cmd, logs: &logTap{addr: make(chan string, 1)}}
+	in := &instance{cmd: cmd, logs: testutil.NewLogBuffer(listenRE)}
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -67,7 +68,7 @@ func launchInstance(t *testing.T, bin string, args ...string) *instance {
 		}
 	}()
 	select {
-	case addr := <-in.logs.addr:
+	case addr := <-in.logs.Found():
 		in.base = "http://" + addr
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
@@ -245,20 +246,6 @@ func (f *follower) snapshot() (posts []int64, present []string, typing []string,
 	return slices.Clone(f.posts), present, slices.Clone(f.typing), f.lastSeen
 }
 
-// eventually polls cond every 50 ms until it holds or d passes.
-func eventually(d time.Duration, cond func() bool) bool {
-	end := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(end) {
-			return false
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // storedPosts are the room's posts as the database holds them, in its
 // order.
 func storedPosts(t *testing.T, db *store.Store, roomID int64) []int64 {
@@ -350,7 +337,7 @@ func TestClusterOfThree(t *testing.T) {
 	// Presence agrees on every instance: one entry per user, whatever the
 	// instance and the tabs.
 	everyone := []string{"alice", "bob", "carol", "dave"}
-	if !eventually(5*time.Second, func() bool {
+	if !testutil.Within(long, func() bool {
 		for _, f := range all {
 			if _, p, _, _ := f.snapshot(); !slices.Equal(p, everyone) {
 				return false
@@ -390,7 +377,7 @@ func TestClusterOfThree(t *testing.T) {
 	}
 	wg.Wait()
 	want := func() []int64 { return storedPosts(t, db, roomID) }
-	if !eventually(15*time.Second, func() bool {
+	if !testutil.Within(long, func() bool {
 		w := want()
 		if len(w) < 3*each {
 			return false
@@ -415,7 +402,7 @@ func TestClusterOfThree(t *testing.T) {
 		}
 	}
 	typed := func(f *follower) bool { _, _, ty, _ := f.snapshot(); return slices.Contains(ty, "bob") }
-	if !eventually(2*time.Second, func() bool { return typed(fa) && typed(fc) }) {
+	if !testutil.Within(long, func() bool { return typed(fa) && typed(fc) }) {
 		t.Errorf("bob's typing did not reach A and C: %v %v", typed(fa), typed(fc))
 	}
 
@@ -424,6 +411,7 @@ func TestClusterOfThree(t *testing.T) {
 	eve := signUp(t, a.base, "eve")
 	eve.do(t, b.base, room+"/join", nil)
 	accepted := 0
+	began := time.Now()
 	for i := range 201 {
 		code, _ := eve.do(t, insts[i%3].base, room+"/messages", url.Values{"text": {fmt.Sprintf("eve %d", i)}})
 		switch code {
@@ -437,8 +425,12 @@ func TestClusterOfThree(t *testing.T) {
 			t.Fatalf("eve's post %d: %d", i, code)
 		}
 	}
-	if accepted != 200 {
-		t.Errorf("%d of 201 posts accepted across instances, want 200", accepted)
+	// The window slides: on a machine so loaded that the posts outlast it,
+	// the first have left it by the last, which then lands rightly.
+	if took := time.Since(began); accepted != 200 && took < 10*time.Second {
+		t.Errorf("%d of 201 posts accepted across instances in %v, want 200", accepted, took)
+	} else if took >= 10*time.Second {
+		t.Logf("the 201 posts took %v, past the limit's window: its edge is not told apart", took)
 	}
 
 	// The login throttle too: five failures spread over the instances,
@@ -463,10 +455,9 @@ func TestClusterOfThree(t *testing.T) {
 		t.Fatalf("create side room: %d", code)
 	}
 	bob.do(t, b.base, side+"/join", nil)
-	lobby := follow(t, bob, b.base, "", -1)
-	time.Sleep(200 * time.Millisecond)
+	lobby := follow(t, bob, b.base, "", -1) // subscribed when the handshake is answered
 	alice.do(t, a.base, side+"/messages", url.Values{"text": {"psst"}})
-	if !eventually(3*time.Second, func() bool { return slices.Equal(lobby.linkFrames(), []bool{true}) }) {
+	if !testutil.Within(long, func() bool { return slices.Equal(lobby.linkFrames(), []bool{true}) }) {
 		t.Errorf("bob's lobby on B after a post on A: %v, want the room marked", lobby.linkFrames())
 	}
 	open, _ := http.NewRequest(http.MethodGet, a.base+side, nil)
@@ -474,11 +465,11 @@ func TestClusterOfThree(t *testing.T) {
 	if res, err := http.DefaultClient.Do(open); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("bob opens the room on A: %v %v", res, err)
 	}
-	if !eventually(3*time.Second, func() bool { return slices.Equal(lobby.linkFrames(), []bool{true, false}) }) {
+	if !testutil.Within(long, func() bool { return slices.Equal(lobby.linkFrames(), []bool{true, false}) }) {
 		t.Errorf("bob's lobby on B after he opened the room on A: %v, want it cleared", lobby.linkFrames())
 	}
 	alice.do(t, a.base, side+"/messages", url.Values{"text": {"psst again"}})
-	if !eventually(3*time.Second, func() bool { return slices.Equal(lobby.linkFrames(), []bool{true, false, true}) }) {
+	if !testutil.Within(long, func() bool { return slices.Equal(lobby.linkFrames(), []bool{true, false, true}) }) {
 		t.Errorf("bob's lobby on B after another post: %v, want the room marked again", lobby.linkFrames())
 	}
 
@@ -507,11 +498,20 @@ func TestClusterOfThree(t *testing.T) {
 					acked = append(acked, text)
 					ackMu.Unlock()
 				}
-				time.Sleep(5 * time.Millisecond)
+				time.Sleep(5 * time.Millisecond) // the pace of the stream, no synchronization
 			}
 		}()
 	}
-	time.Sleep(700 * time.Millisecond)
+	ackedNow := func() int {
+		ackMu.Lock()
+		defer ackMu.Unlock()
+		return len(acked)
+	}
+	// The stream runs a while before the kill, and a while after carol is
+	// back: a number of posts acknowledged, not a span of time.
+	if !testutil.Within(long, func() bool { return ackedNow() >= 25 }) {
+		t.Errorf("only %d posts acknowledged before the kill", ackedNow())
+	}
 	c.kill(t)
 	<-fc.closed
 	<-fd.closed
@@ -519,7 +519,10 @@ func TestClusterOfThree(t *testing.T) {
 	if err := fc.dial(a.base, carolLast); err != nil {
 		t.Fatalf("carol reconnects on A: %v", err)
 	}
-	time.Sleep(700 * time.Millisecond)
+	back := ackedNow()
+	if !testutil.Within(long, func() bool { return ackedNow() >= back+25 }) {
+		t.Errorf("only %d posts acknowledged after carol came back", ackedNow()-back)
+	}
 	close(stop)
 	posters.Wait()
 
@@ -546,7 +549,7 @@ func TestClusterOfThree(t *testing.T) {
 	}
 	ackMu.Unlock()
 	survivors := []*follower{fa, fb, wa, wb, fc}
-	if !eventually(15*time.Second, func() bool {
+	if !testutil.Within(long, func() bool {
 		for _, f := range survivors {
 			if p, _, _, _ := f.snapshot(); len(p) < len(final) {
 				return false
@@ -564,7 +567,7 @@ func TestClusterOfThree(t *testing.T) {
 	}
 	// Presence agrees again on A and B: carol is back (on A), dave gone.
 	after := []string{"alice", "bob", "carol"}
-	if !eventually(10*time.Second, func() bool {
+	if !testutil.Within(long, func() bool {
 		for _, f := range []*follower{fa, fb, wa, wb} {
 			if _, p, _, _ := f.snapshot(); !slices.Equal(p, after) {
 				return false
@@ -579,7 +582,7 @@ func TestClusterOfThree(t *testing.T) {
 	}
 	// A fresh page on B agrees, from its first frame.
 	probe := follow(t, eve, b.base, room, -1)
-	if !eventually(3*time.Second, func() bool {
+	if !testutil.Within(long, func() bool {
 		_, p, _, _ := probe.snapshot()
 		return slices.Equal(p, []string{"alice", "bob", "carol", "eve"})
 	}) {
@@ -593,7 +596,7 @@ func TestClusterOfThree(t *testing.T) {
 	}
 	select {
 	case <-probe.closed:
-	case <-time.After(3 * time.Second):
+	case <-time.After(long):
 		t.Error("signing out on A left the session's socket on B open")
 	}
 }

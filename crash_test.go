@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"chat/internal/testutil"
 	"chat/store"
 
 	fws "github.com/fasthttp/websocket"
@@ -69,22 +70,17 @@ func TestCrashSafety(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		found := make(chan string, 1)
+		logs := testutil.NewLogBuffer(listenRE)
 		go func() {
 			sc := bufio.NewScanner(out)
 			for sc.Scan() {
-				if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
-					select {
-					case found <- m[1]:
-					default:
-					}
-				}
+				logs.Write(append(sc.Bytes(), '\n'))
 			}
 		}()
 		select {
-		case addr := <-found:
+		case addr := <-logs.Found():
 			return proc{cmd: cmd, base: "http://" + addr}
-		case <-time.After(20 * time.Second):
+		case <-time.After(long):
 			cmd.Process.Kill()
 			t.Fatal("the chat did not start")
 			return proc{}
@@ -94,22 +90,14 @@ func TestCrashSafety(t *testing.T) {
 	// Set up: three members of one room, their sessions kept in the file.
 	p := launch()
 	names := []string{"ann", "ben", "cat"}
-	cookies := make([]string, len(names))
+	members := make([]member, len(names))
 	var roomPath string
 	for i, name := range names {
-		c := browser(t)
-		postForm(t, c, p.base+"/register", url.Values{"username": {name}, "password": {"password-" + name}})
+		members[i] = signUp(t, p.base, name)
 		if i == 0 {
-			res := postForm(t, c, p.base+"/rooms", url.Values{"name": {"crash"}})
-			roomPath = res.Request.URL.Path
+			_, roomPath = members[i].do(t, p.base, "/rooms", url.Values{"name": {"crash"}})
 		} else {
-			postForm(t, c, p.base+roomPath+"/join", nil)
-		}
-		u, _ := url.Parse(p.base)
-		for _, ck := range c.Jar.Cookies(u) {
-			if ck.Name == "chat_session" {
-				cookies[i] = "chat_session=" + ck.Value
-			}
+			members[i].do(t, p.base, roomPath+"/join", nil)
 		}
 	}
 	// SIGTERM, as a supervisor stops it: exit status 0 within 10 s, and no
@@ -136,7 +124,7 @@ func TestCrashSafety(t *testing.T) {
 		var wg sync.WaitGroup
 		ctx, cancel := context.WithCancel(context.Background())
 		for i, name := range names {
-			h := http.Header{"Origin": {p.base}, "Cookie": {cookies[i]}}
+			h := http.Header{"Origin": {p.base}, "Cookie": {members[i].cookie}}
 			conn, _, err := fws.DefaultDialer.Dial("ws"+strings.TrimPrefix(p.base, "http")+roomPath+"/ws", h)
 			if err != nil {
 				t.Fatalf("round %d: dial: %v", round, err)
@@ -169,10 +157,12 @@ func TestCrashSafety(t *testing.T) {
 					if err := conn.WriteMessage(fws.TextMessage, []byte(fmt.Sprintf(`{"text":%q,"client_id":"id-%s"}`, text, text))); err != nil {
 						return
 					}
-					time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
+					time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond) // the stream's pace, no synchronization
 				}
 			}()
 		}
+		// A kill at a random moment of the stream is the behaviour under
+		// test: this is no synchronization.
 		time.Sleep(time.Duration(150+rand.IntN(500)) * time.Millisecond)
 		p.cmd.Process.Kill() // SIGKILL: no shutdown at all
 		p.cmd.Wait()

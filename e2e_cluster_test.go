@@ -3,7 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"chat/internal/testdb"
 	"chat/internal/testnats"
@@ -28,43 +27,40 @@ func TestBrowserAcrossInstances(t *testing.T) {
 	roomURL := meetInARoom(a.base, "Across the wire", alice)
 	bob.register(b.base)
 	bobRoom := b.base + strings.TrimPrefix(roomURL, a.base)
-	bob.do(10*time.Second,
-		chromedp.Navigate(bobRoom),
+	bob.do(chromedp.Navigate(bobRoom),
 		chromedp.Click(`form[action$="/join"] button`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#compose textarea`, chromedp.ByQuery),
 	)
 	// Each sees the other online, and Bob's join, on the other instance.
-	alice.do(5*time.Second,
-		chromedp.WaitVisible(`#presence [data-user="bob"]`, chromedp.ByQuery),
+	alice.do(chromedp.WaitVisible(`#presence [data-user="bob"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#messages [data-kind="join"][data-author="bob"]`, chromedp.ByQuery),
 	)
-	bob.do(5*time.Second, chromedp.WaitVisible(`#presence [data-user="alice"]`, chromedp.ByQuery))
+	bob.do(chromedp.WaitVisible(`#presence [data-user="alice"]`, chromedp.ByQuery))
 
 	// Typing and posts cross both ways.
-	alice.do(5*time.Second, chromedp.SendKeys(`#compose textarea`, "Hello from instance A", chromedp.ByQuery))
-	bob.do(5*time.Second, chromedp.WaitVisible(`#typing .typing-user[data-user="alice"]`, chromedp.ByQuery))
-	alice.do(5*time.Second, pressEnter(false))
-	bob.do(3*time.Second, chromedp.WaitVisible(`#messages [data-kind="post"][data-author="alice"]`, chromedp.ByQuery))
-	bob.do(5*time.Second,
-		chromedp.SendKeys(`#compose textarea`, "And hello from B", chromedp.ByQuery),
+	alice.do(chromedp.SendKeys(`#compose textarea`, "Hello from instance A", chromedp.ByQuery))
+	bob.do(chromedp.WaitVisible(`#typing .typing-user[data-user="alice"]`, chromedp.ByQuery))
+	alice.do(pressEnter(false))
+	bob.do(chromedp.WaitVisible(`#messages [data-kind="post"][data-author="alice"]`, chromedp.ByQuery))
+	bob.do(chromedp.SendKeys(`#compose textarea`, "And hello from B", chromedp.ByQuery),
 		pressEnter(false),
 	)
-	alice.do(3*time.Second, chromedp.WaitVisible(`#messages [data-kind="post"][data-author="bob"]`, chromedp.ByQuery))
+	alice.do(chromedp.WaitVisible(`#messages [data-kind="post"][data-author="bob"]`, chromedp.ByQuery))
 	alice.shot("cluster-1-alice-on-a")
 	bob.shot("cluster-2-bob-on-b")
 
 	// Both pages hold the same entries, in the same order.
 	var onA, onB []string
 	ids := `[...document.querySelectorAll("#messages [id^=msg-]")].map(e => e.id)`
-	alice.do(time.Second, chromedp.Evaluate(ids, &onA))
-	bob.do(time.Second, chromedp.Evaluate(ids, &onB))
+	alice.do(chromedp.Evaluate(ids, &onA))
+	bob.do(chromedp.Evaluate(ids, &onB))
 	if strings.Join(onA, ",") != strings.Join(onB, ",") || len(onA) < 4 {
 		t.Errorf("alice's page holds %v, bob's %v", onA, onB)
 	}
 
 	// Bob leaves: Alice's list drops him, from the other instance.
-	bob.do(5*time.Second, chromedp.Navigate(b.base+"/"))
-	alice.do(5*time.Second, chromedp.WaitNotPresent(`#presence [data-user="bob"]`, chromedp.ByQuery))
+	bob.do(chromedp.Navigate(b.base + "/"))
+	alice.do(chromedp.WaitNotPresent(`#presence [data-user="bob"]`, chromedp.ByQuery))
 	if e := errs.take(); len(e) > 0 {
 		t.Errorf("page errors: %v", e)
 	}

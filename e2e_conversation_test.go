@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -29,7 +28,7 @@ func hover(sel string) chromedp.Action {
 
 func (p *person) eval(js string, out any) {
 	p.t.Helper()
-	p.do(2*time.Second, chromedp.Evaluate(js, out))
+	p.do(chromedp.Evaluate(js, out))
 }
 
 // Mentions offered while typing and highlighted for the one mentioned, an
@@ -44,25 +43,24 @@ func TestBrowserConversation(t *testing.T) {
 	alice.acceptDialogs()
 
 	roomURL := meetInARoom(base, "Planning", alice, bob)
-	alice.do(5*time.Second, chromedp.WaitVisible(`#presence [data-user="bob"]`, chromedp.ByQuery))
+	alice.do(chromedp.WaitVisible(`#presence [data-user="bob"]`, chromedp.ByQuery))
 
 	// Bob types "@al": the room's members that match are offered; Enter
 	// takes the first.
-	bob.do(5*time.Second,
-		chromedp.SendKeys(`#compose textarea`, "Thanks @al", chromedp.ByQuery),
+	bob.do(chromedp.SendKeys(`#compose textarea`, "Thanks @al", chromedp.ByQuery),
 		chromedp.WaitVisible(`#mention-box [role=option][data-name="alice"][aria-selected=true]`, chromedp.ByQuery),
 	)
 	bob.shot("6-mention-options")
-	bob.do(5*time.Second, pressEnter(false), chromedp.WaitNotPresent(`#mention-box [role=option]`, chromedp.ByQuery))
+	bob.do(pressEnter(false), chromedp.WaitNotPresent(`#mention-box [role=option]`, chromedp.ByQuery))
 	var field string
-	bob.do(time.Second, chromedp.Value(`#compose textarea`, &field, chromedp.ByQuery))
+	bob.do(chromedp.Value(`#compose textarea`, &field, chromedp.ByQuery))
 	if field != "Thanks @alice " {
 		t.Fatalf("after choosing, the field holds %q", field)
 	}
-	bob.do(5*time.Second, chromedp.SendKeys(`#compose textarea`, "for the notes", chromedp.ByQuery), pressEnter(false))
+	bob.do(chromedp.SendKeys(`#compose textarea`, "for the notes", chromedp.ByQuery), pressEnter(false))
 	mention := `#messages [data-author="bob"][data-mentions~="alice"]`
-	alice.do(5*time.Second, chromedp.WaitVisible(mention+` .mention[data-user="alice"]`, chromedp.ByQuery))
-	bob.do(5*time.Second, chromedp.WaitVisible(mention, chromedp.ByQuery))
+	alice.do(chromedp.WaitVisible(mention+` .mention[data-user="alice"]`, chromedp.ByQuery))
+	bob.do(chromedp.WaitVisible(mention, chromedp.ByQuery))
 	// The same markup stands out on Alice's page alone.
 	var onAlice, onBob string
 	alice.eval(`getComputedStyle(document.querySelector('`+mention+`')).backgroundColor`, &onAlice)
@@ -73,27 +71,26 @@ func TestBrowserConversation(t *testing.T) {
 
 	// Alice posts, then edits her post in place: Bob sees the new text
 	// live, marked edited.
-	alice.do(5*time.Second, chromedp.SendKeys(`#compose textarea`, "Meeting at 10", chromedp.ByQuery), pressEnter(false))
+	alice.do(chromedp.SendKeys(`#compose textarea`, "Meeting at 10", chromedp.ByQuery), pressEnter(false))
 	own := `#messages [data-author="alice"][data-kind="post"]`
-	alice.do(5*time.Second, chromedp.WaitVisible(own, chromedp.ByQuery))
+	alice.do(chromedp.WaitVisible(own, chromedp.ByQuery))
 	var editShown string
-	bob.do(5*time.Second, chromedp.WaitVisible(own, chromedp.ByQuery), hover(own))
+	bob.do(chromedp.WaitVisible(own, chromedp.ByQuery), hover(own))
 	bob.eval(`getComputedStyle(document.querySelector('`+own+` [data-act=edit]')).display`, &editShown)
 	if editShown != "none" {
 		t.Errorf("bob is offered to edit alice's post (display %q)", editShown)
 	}
-	alice.do(5*time.Second,
-		hover(own),
+	alice.do(hover(own),
 		chromedp.Click(own+` [data-act=edit]`, chromedp.ByQuery),
 		chromedp.WaitVisible(own+` .edit-form textarea`, chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelector('`+own+` .edit-form textarea').value = ""`, nil),
 		chromedp.SendKeys(own+` .edit-form textarea`, "Meeting at 11, room 2", chromedp.ByQuery),
 	)
 	alice.shot("7-editing")
-	alice.do(5*time.Second, pressEnter(false), chromedp.WaitNotPresent(own+` .edit-form`, chromedp.ByQuery))
-	bob.do(5*time.Second, chromedp.WaitVisible(own+`[data-edited] .edited`, chromedp.ByQuery))
+	alice.do(pressEnter(false), chromedp.WaitNotPresent(own+` .edit-form`, chromedp.ByQuery))
+	bob.do(chromedp.WaitVisible(own+`[data-edited] .edited`, chromedp.ByQuery))
 	var edited string
-	bob.do(time.Second, chromedp.Text(own+` .text`, &edited, chromedp.ByQuery))
+	bob.do(chromedp.Text(own+` .text`, &edited, chromedp.ByQuery))
 	if edited != "Meeting at 11, room 2" {
 		t.Errorf("bob reads %q after the edit", edited)
 	}
@@ -104,17 +101,15 @@ func TestBrowserConversation(t *testing.T) {
 	}
 
 	// Bob reacts: Alice sees it live, and it is marked as his on his page.
-	bob.do(5*time.Second,
-		hover(own),
+	bob.do(hover(own),
 		chromedp.Click(own+` [data-act=react]`, chromedp.ByQuery),
 		chromedp.Poll(`!!document.querySelector('`+own+` .picker .boost-choice')`, nil),
 	)
 	bob.shot("8-picker")
-	bob.do(5*time.Second,
-		chromedp.Click(own+` .picker .boost-choice[value="🎉"]`, chromedp.ByQuery),
+	bob.do(chromedp.Click(own+` .picker .boost-choice[value="🎉"]`, chromedp.ByQuery),
 		chromedp.Poll(`!!document.querySelector('`+own+` .boost[data-users="bob"]') && !document.querySelector('`+own+` .picker .boost-choice')`, nil),
 	)
-	alice.do(5*time.Second, chromedp.Poll(`!!document.querySelector('`+own+` .boost[value="🎉"][data-users="bob"]')`, nil))
+	alice.do(chromedp.Poll(`!!document.querySelector('`+own+` .boost[value="🎉"][data-users="bob"]')`, nil))
 	var mineBg, theirsBg string
 	bob.eval(`getComputedStyle(document.querySelector('`+own+` .boost')).backgroundColor`, &mineBg)
 	alice.eval(`getComputedStyle(document.querySelector('`+own+` .boost')).backgroundColor`, &theirsBg)
@@ -124,14 +119,14 @@ func TestBrowserConversation(t *testing.T) {
 	bob.shot("9-room-bob")
 
 	// Alice deletes a slip: Bob sees the mark that stays.
-	alice.do(5*time.Second, chromedp.SendKeys(`#compose textarea`, "wrong room, sorry", chromedp.ByQuery), pressEnter(false))
+	alice.do(chromedp.SendKeys(`#compose textarea`, "wrong room, sorry", chromedp.ByQuery), pressEnter(false))
 	slip := `//ol[@id="messages"]/li[.//p[text()="wrong room, sorry"]]`
-	bob.do(5*time.Second, chromedp.WaitVisible(slip, chromedp.BySearch))
+	bob.do(chromedp.WaitVisible(slip, chromedp.BySearch))
 	var slipID string
-	alice.do(5*time.Second, chromedp.WaitVisible(slip, chromedp.BySearch), chromedp.AttributeValue(slip, "id", &slipID, nil, chromedp.BySearch))
-	alice.do(5*time.Second, hover(`#`+slipID), chromedp.Click(`#`+slipID+` [data-act=delete]`, chromedp.ByQuery))
-	bob.do(5*time.Second, chromedp.WaitVisible(`#`+slipID+`[data-kind="deleted"]`, chromedp.ByQuery))
-	alice.do(5*time.Second, chromedp.WaitVisible(`#`+slipID+`[data-kind="deleted"]`, chromedp.ByQuery))
+	alice.do(chromedp.WaitVisible(slip, chromedp.BySearch), chromedp.AttributeValue(slip, "id", &slipID, nil, chromedp.BySearch))
+	alice.do(hover(`#`+slipID), chromedp.Click(`#`+slipID+` [data-act=delete]`, chromedp.ByQuery))
+	bob.do(chromedp.WaitVisible(`#`+slipID+`[data-kind="deleted"]`, chromedp.ByQuery))
+	alice.do(chromedp.WaitVisible(`#`+slipID+`[data-kind="deleted"]`, chromedp.ByQuery))
 
 	// A room with news is marked in Bob's room list, live, until he looks.
 	carol := browser(t)
@@ -139,48 +134,44 @@ func TestBrowserConversation(t *testing.T) {
 	res := postForm(t, carol, base+"/rooms", url.Values{"name": {"Random"}})
 	random := res.Request.URL.String()
 	randomPath := strings.TrimPrefix(random, base)
-	bob.do(10*time.Second,
-		chromedp.Navigate(random),
+	bob.do(chromedp.Navigate(random),
 		chromedp.Click(`form[action$="/join"] button`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#compose textarea`, chromedp.ByQuery),
 		chromedp.Navigate(roomURL),
 		chromedp.WaitVisible(`#compose textarea`, chromedp.ByQuery),
 	)
-	time.Sleep(300 * time.Millisecond) // his socket is open
+	bob.do(socketOpen())
 	postForm(t, carol, random+"/messages", url.Values{"text": {"anyone for lunch?"}})
 	link := `#room-list a[href="` + randomPath + `"]`
-	bob.do(5*time.Second, chromedp.WaitVisible(link+`[data-unread]`, chromedp.ByQuery))
+	bob.do(chromedp.WaitVisible(link+`[data-unread]`, chromedp.ByQuery))
 	bob.shot("10-unread")
-	bob.do(10*time.Second,
-		chromedp.Click(link, chromedp.ByQuery),
+	bob.do(chromedp.Click(link, chromedp.ByQuery),
 		chromedp.WaitVisible(`//p[text()="anyone for lunch?"]`, chromedp.BySearch),
 		chromedp.WaitNotPresent(link+`[data-unread]`, chromedp.ByQuery),
 	)
 	// On the lobby too, which follows no room.
-	bob.do(10*time.Second, chromedp.Navigate(base+"/"), chromedp.WaitVisible(`.lobby-rooms`, chromedp.ByQuery))
-	time.Sleep(300 * time.Millisecond) // its socket is open
+	bob.do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(`.lobby-rooms`, chromedp.ByQuery))
+	bob.do(socketOpen())
 	postForm(t, carol, random+"/messages", url.Values{"text": {"still hungry"}})
-	bob.do(5*time.Second, chromedp.WaitVisible(link+`[data-unread]`, chromedp.ByQuery))
+	bob.do(chromedp.WaitVisible(link+`[data-unread]`, chromedp.ByQuery))
 
 	// Alice searches from the room list, and a result opens the room around
 	// the post, highlighted.
-	alice.do(10*time.Second,
-		chromedp.SendKeys(`.sidebar-search input[name=q]`, "MEETING", chromedp.ByQuery),
+	alice.do(chromedp.SendKeys(`.sidebar-search input[name=q]`, "MEETING", chromedp.ByQuery),
 		chromedp.Submit(`.sidebar-search input[name=q]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#results mark`, chromedp.ByQuery),
 	)
 	var marked string
-	alice.do(time.Second, chromedp.Text(`#results mark`, &marked, chromedp.ByQuery))
+	alice.do(chromedp.Text(`#results mark`, &marked, chromedp.ByQuery))
 	if marked != "Meeting" {
 		t.Errorf("the match reads %q", marked)
 	}
 	alice.shot("11-search")
-	alice.do(10*time.Second,
-		chromedp.Click(`#results a.permalink`, chromedp.ByQuery),
+	alice.do(chromedp.Click(`#results a.permalink`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#messages [data-highlight]`, chromedp.ByQuery),
 	)
 	var highlighted string
-	alice.do(time.Second, chromedp.Text(`#messages [data-highlight] .text`, &highlighted, chromedp.ByQuery))
+	alice.do(chromedp.Text(`#messages [data-highlight] .text`, &highlighted, chromedp.ByQuery))
 	if highlighted != "Meeting at 11, room 2" {
 		t.Errorf("the permalink highlights %q", highlighted)
 	}

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -36,8 +35,7 @@ func TestBrowserPeople(t *testing.T) {
 	png.Encode(&buf, img)
 	os.WriteFile(pic, buf.Bytes(), 0o644)
 	var natural int
-	alice.do(15*time.Second,
-		chromedp.Navigate(base+"/account/password"),
+	alice.do(chromedp.Navigate(base+"/account/password"),
 		chromedp.SetUploadFiles(`input[name=avatar]`, []string{pic}, chromedp.ByQuery),
 		chromedp.Submit(`input[name=avatar]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`.notice`, chromedp.ByQuery),
@@ -49,47 +47,43 @@ func TestBrowserPeople(t *testing.T) {
 	alice.shot("13-account")
 
 	// Bob writes to Alice from the member list: her name, then her profile.
-	bob.do(10*time.Second,
-		chromedp.Click(`#members a[href="/users/alice"]`, chromedp.ByQuery),
+	bob.do(chromedp.Click(`#members a[href="/users/alice"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`form[action="/users/alice/dm"] button`, chromedp.ByQuery),
 		chromedp.Click(`form[action="/users/alice/dm"] button`, chromedp.ByQuery),
 		chromedp.WaitVisible(`h1.dm-title`, chromedp.ByQuery),
 	)
 	var dmURL string
-	bob.do(time.Second, chromedp.Location(&dmURL))
+	bob.do(chromedp.Location(&dmURL))
 	dmPath := strings.TrimPrefix(dmURL, base)
 	// Alice, in the room, sees the new direct messages marked, live.
-	alice.do(10*time.Second, chromedp.Navigate(roomURL), chromedp.WaitVisible(`#compose textarea`, chromedp.ByQuery))
-	time.Sleep(300 * time.Millisecond)
-	bob.do(5*time.Second, chromedp.SendKeys(`#compose textarea`, "Lunch, just us?", chromedp.ByQuery), pressEnter(false))
-	alice.do(5*time.Second, chromedp.WaitVisible(`#dm-list a[href="`+dmPath+`"][data-unread]`, chromedp.ByQuery))
+	alice.do(chromedp.Navigate(roomURL), chromedp.WaitVisible(`#compose textarea`, chromedp.ByQuery))
+	alice.do(socketOpen())
+	bob.do(chromedp.SendKeys(`#compose textarea`, "Lunch, just us?", chromedp.ByQuery), pressEnter(false))
+	alice.do(chromedp.WaitVisible(`#dm-list a[href="`+dmPath+`"][data-unread]`, chromedp.ByQuery))
 	alice.shot("14-dm-unread")
-	alice.do(10*time.Second,
-		chromedp.Click(`#dm-list a[href="`+dmPath+`"]`, chromedp.ByQuery),
+	alice.do(chromedp.Click(`#dm-list a[href="`+dmPath+`"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`//p[text()="Lunch, just us?"]`, chromedp.BySearch),
 		chromedp.SendKeys(`#compose textarea`, "Yes!", chromedp.ByQuery), pressEnter(false),
 	)
-	bob.do(5*time.Second, chromedp.WaitVisible(`//p[text()="Yes!"]`, chromedp.BySearch))
+	bob.do(chromedp.WaitVisible(`//p[text()="Yes!"]`, chromedp.BySearch))
 	var title string
-	bob.do(time.Second, chromedp.Text(`h1.dm-title`, &title, chromedp.ByQuery))
+	bob.do(chromedp.Text(`h1.dm-title`, &title, chromedp.ByQuery))
 	if strings.TrimSpace(title) != "alice" {
 		t.Errorf("bob's dm is titled %q", title)
 	}
 	bob.shot("15-dm")
 
 	// The admin page, and a bot's token shown once.
-	alice.do(10*time.Second,
-		chromedp.Navigate(base+"/admin"),
+	alice.do(chromedp.Navigate(base+"/admin"),
 		chromedp.WaitVisible(`tr[data-user="bob"]`, chromedp.ByQuery),
 	)
 	alice.shot("16-admin")
-	alice.do(10*time.Second,
-		chromedp.SendKeys(`input[name=name][pattern]`, "helper", chromedp.ByQuery),
+	alice.do(chromedp.SendKeys(`input[name=name][pattern]`, "helper", chromedp.ByQuery),
 		chromedp.Submit(`input[name=name][pattern]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#bot-token`, chromedp.ByQuery),
 	)
 	var token string
-	alice.do(time.Second, chromedp.Text(`#bot-token`, &token, chromedp.ByQuery))
+	alice.do(chromedp.Text(`#bot-token`, &token, chromedp.ByQuery))
 	if !strings.HasPrefix(token, "chatbot_") {
 		t.Errorf("token %q", token)
 	}

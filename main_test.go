@@ -14,47 +14,26 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"chat/internal/testutil"
 	"chat/store"
 
 	fws "github.com/fasthttp/websocket"
 )
 
-// logTap collects what run logs, and finds the address it listens on.
-type logTap struct {
-	mu   sync.Mutex
-	buf  strings.Builder
-	addr chan string
-}
-
 // listenRE finds the chat's address in its first log line, text or JSON.
 var listenRE = regexp.MustCompile(`"?msg"?[=:]"?listening"?.*?"?url"?[=:]"?http://([^"\s]+)`)
 
-func (l *logTap) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf.Write(p)
-	if m := listenRE.FindSubmatch(p); m != nil {
-		select {
-		case l.addr <- string(m[1]):
-		default:
-		}
-	}
-	return len(p), nil
-}
-
-func (l *logTap) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+// long bounds the tests' waits for a server or a cluster: generous for a
+// loaded machine, and free when things are fast, as a wait that is met
+// returns.
+const long = 60 * time.Second
 
 type running struct {
 	base    string
-	logs    *logTap
+	logs    *testutil.LogBuffer
 	stop    context.CancelFunc
 	done    chan error
 	stopped bool
@@ -65,30 +44,26 @@ type running struct {
 func start(t *testing.T, dbPath string, args ...string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &logTap{addr: make(chan string, 1)}
+	logs := testutil.NewLogBuffer(listenRE)
 	r := &running{logs: logs, stop: cancel, done: make(chan error, 1)}
 	env := map[string]string{"CHAT_ADDR": "127.0.0.1:0", "CHAT_DB": dbPath}
 	go func() { r.done <- run(ctx, args, func(k string) string { return env[k] }, logs) }()
 	select {
-	case addr := <-logs.addr:
+	case addr := <-logs.Found():
 		r.base = "http://" + addr
 	case err := <-r.done:
 		t.Fatalf("run ended at start: %v\n%s", err, logs)
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatalf("run did not listen\n%s", logs)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	testutil.Eventually(t, 60*time.Second, func() bool {
 		res, err := http.Get(r.base + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				break
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("healthz never answered: %v", err)
-		}
-	}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}, "healthz never answered")
 	t.Cleanup(func() {
 		if r.stopped {
 			return

@@ -126,12 +126,15 @@ func TestBurstLoginPerName(t *testing.T) {
 		// Whatever the order they come in, ten wrong guesses at bob's
 		// password are checked and no more; the right one signs in only if
 		// it came before the tenth (and gives its place back: it is no
-		// failure).
+		// failure). Back too late, when the rest of the burst was already
+		// refused (a loaded machine checks slowly), its place made the
+		// tenth: nine wrong guesses checked.
 		shots := guesses("bob", 100)
 		right := srv.anon(t)
 		shots = append(shots[:50], append([]shot{{right, formRequest(t, right, "/login", url.Values{"username": {"bob"}, "password": {"password-bob"}})}}, shots[50:]...)...)
 		n := tally(burst(t, shots))
-		if n[http.StatusUnauthorized] != 10 || n[http.StatusSeeOther]+n[http.StatusTooManyRequests] != 91 {
+		checked := n[http.StatusUnauthorized]
+		if (checked != 10 && (checked != 9 || n[http.StatusSeeOther] != 1)) || n[http.StatusSeeOther]+n[http.StatusTooManyRequests] != 101-checked {
 			t.Errorf("%d wrong guesses at bob's password checked (%v), want 10", n[http.StatusUnauthorized], n)
 		}
 		if signedIn(right) != (n[http.StatusSeeOther] == 1) {

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 )
 
 // A client id names one post of its sender in one room. Sent again in the
@@ -92,17 +91,17 @@ func TestClientIDOtherRoom(t *testing.T) {
 	watcher := bob.dial(second, -1).settle()
 	ws := alice.dial(second, -1).settle()
 	ws.send(map[string]any{"text": "hello second", "client_id": id})
-	if e := ws.next("[data-kind=error]", 5*time.Second); !strings.Contains(e.Text(), "another room") {
+	if e := ws.next("[data-kind=error]", long); !strings.Contains(e.Text(), "another room") {
 		t.Errorf("socket error %q", e.Text())
 	}
 	// A socket replay in the room of the id is still the same post.
 	wsFirst := alice.dial(first, -1).settle()
 	wsFirst.send(map[string]any{"text": "hello first", "client_id": id})
-	wsFirst.next("form#compose[hx-swap-oob]", 5*time.Second)
+	wsFirst.next("form#compose[hx-swap-oob]", long)
 
 	// A marker after the refusal: the watcher sees it and nothing before.
 	ws.send(map[string]any{"text": "marker", "client_id": "c1ient-id-0002"})
-	if got := watcher.entriesUntil(1, 5*time.Second); len(got) != 1 || !strings.HasSuffix(got[0], "marker") {
+	if got := watcher.entriesUntil(1, long); len(got) != 1 || !strings.HasSuffix(got[0], "marker") {
 		t.Errorf("the watcher got %v, want the marker alone", got)
 	}
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"chat/internal/testutil"
 	"chat/views"
 
 	"github.com/PuerkitoBio/goquery"
@@ -53,7 +54,7 @@ func TestMentions(t *testing.T) {
 	ws := bob.dial(room, -1).settle()
 
 	id := postID(t, alice, room, "hi @bob, meet @nobody and mail bob@example.com")
-	pushed := ws.next("#"+views.MessageID(id), 5*time.Second)
+	pushed := ws.next("#"+views.MessageID(id), long)
 	page := bob.get(room).doc(t)
 	for where, e := range map[string]*goquery.Selection{"pushed": pushed, "page": page.Find("#" + views.MessageID(id))} {
 		spans := e.Find("span.mention")
@@ -147,7 +148,7 @@ func TestEditAndDelete(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != views.PermalinkURL(roomNumber(t, room), id) {
 		t.Fatalf("edit: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	e := watcher.next("#"+views.MessageID(id)+"[data-edited]", 5*time.Second)
+	e := watcher.next("#"+views.MessageID(id)+"[data-edited]", long)
 	if e.Find(".text").Text() != "final @carol" || e.AttrOr("data-kind", "") != "post" || e.Find(".mention[data-user=carol]").Length() != 1 {
 		t.Errorf("pushed edit: %s", e.Text())
 	}
@@ -175,7 +176,7 @@ func TestEditAndDelete(t *testing.T) {
 	if res := bob.post(msgPath(id)+"/delete", nil); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("delete by its author: %d", res.StatusCode)
 	}
-	d := watcher.next("#"+views.MessageID(id)+"[data-kind=deleted]", 5*time.Second)
+	d := watcher.next("#"+views.MessageID(id)+"[data-kind=deleted]", long)
 	if d.Find(".text").Length() != 0 || strings.Contains(d.Text(), "final") || d.AttrOr("data-author", "") != "bob" {
 		t.Errorf("pushed delete: %q", d.Text())
 	}
@@ -238,7 +239,7 @@ func TestReplayCoversChanges(t *testing.T) {
 			if strings.Contains(f, "msg-") {
 				frames = append(frames, f)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(long):
 			t.Fatalf("frames so far: %q", frames)
 		}
 	}
@@ -258,7 +259,7 @@ func TestReplayCoversChanges(t *testing.T) {
 	// A page that has seen every change gets none again.
 	r, _ := srv.Store.RoomRev(context.Background(), roomNumber(t, room))
 	again := dialRev(t, bob, room, newer, r)
-	if got := again.entries(300 * time.Millisecond); len(got) != 0 {
+	if got := again.entriesBefore(saying(alice.mark(room)), long); len(got) != 0 {
 		t.Errorf("up to date, yet replayed %v", got)
 	}
 	if res := bob.get(room + "/ws?after=1&rev=x"); res.StatusCode == http.StatusSwitchingProtocols {
@@ -288,7 +289,7 @@ func TestBoosts(t *testing.T) {
 	watcher := alice.dial(room, -1).settle()
 	boosts := func(want string) {
 		t.Helper()
-		b := watcher.next("#"+views.BoostsID(id)+"[hx-swap-oob]", 5*time.Second)
+		b := watcher.next("#"+views.BoostsID(id)+"[hx-swap-oob]", long)
 		var got []string
 		b.Find(".boost").Each(func(_ int, s *goquery.Selection) {
 			got = append(got, s.AttrOr("value", "")+"="+s.AttrOr("data-users", "")+"/"+s.Find(".boost-count").Text())
@@ -521,7 +522,7 @@ func TestUnread(t *testing.T) {
 	ws := bob.dial(roomB, -1).settle()
 	postID(t, alice, roomA, "news in alpha")
 	postID(t, alice, roomC, "news in gamma")
-	mark := ws.next("#"+views.RoomLinkID(roomNumber(t, roomA))+" a[data-unread]", 5*time.Second)
+	mark := ws.next("#"+views.RoomLinkID(roomNumber(t, roomA))+" a[data-unread]", long)
 	if mark.AttrOr("href", "") != roomA || mark.Text() != "alpha" {
 		t.Errorf("mark %q %q", mark.AttrOr("href", ""), mark.Text())
 	}
@@ -534,38 +535,44 @@ func TestUnread(t *testing.T) {
 	}
 	// Opening alpha clears it, on his other pages too.
 	bob.get(roomA)
-	ws.next("#"+views.RoomLinkID(roomNumber(t, roomA))+" a:not([data-unread])", 5*time.Second)
+	ws.next("#"+views.RoomLinkID(roomNumber(t, roomA))+" a:not([data-unread])", long)
 	if got := unread(bob); len(got) != 0 {
 		t.Errorf("unread after opening: %v", got)
 	}
 	// A page that follows no room (the lobby) gets the marks too.
 	lobby := bob.dial("", -1) // subscribed when the handshake is answered
 	postID(t, alice, roomA, "more news in alpha")
-	if mark := lobby.next("#"+views.RoomLinkID(roomNumber(t, roomA))+" a[data-unread]", 5*time.Second); mark.Text() != "alpha" {
+	if mark := lobby.next("#"+views.RoomLinkID(roomNumber(t, roomA))+" a[data-unread]", long); mark.Text() != "alpha" {
 		t.Errorf("lobby mark %q", mark.Text())
 	}
 	lobby.send(map[string]any{"text": "posted from the lobby?"})
-	if got := lobby.entries(300 * time.Millisecond); len(got) != 0 {
-		t.Errorf("the lobby's socket got entries: %v", got)
-	}
+	lobby.sync() // the server has handled the send
+	// Opening alpha clears its mark on every page of his, after anything
+	// the send brought about.
 	bob.get(roomA)
+	cleared := has("#" + views.RoomLinkID(roomNumber(t, roomA)) + " a:not([data-unread])")
+	for _, f := range lobby.through(cleared, long) {
+		if got := entriesOf(t, f); len(got) != 0 {
+			t.Errorf("the lobby's socket got entries: %v", got)
+		}
+	}
 	lobby.conn.Close()
 	// Following a room live is seeing it.
 	inA := bob.dial(roomA, -1).settle()
 	id := postID(t, alice, roomA, "seen live")
-	inA.next("#"+views.MessageID(id), 5*time.Second)
+	inA.next("#"+views.MessageID(id), long)
 	inA.conn.Close()
-	time.Sleep(200 * time.Millisecond)
-	if got := unread(bob); len(got) != 0 {
-		t.Errorf("unread after seeing it live: %v", got)
-	}
-	// What he has seen outlives the server's memory.
+	testutil.Eventually(t, long, func() bool { return len(unread(bob)) == 0 }, "unread after seeing it live: %v", unread(bob))
+	// What he has seen outlives the server's memory: it is flushed to the
+	// database.
 	ws.conn.Close()
-	time.Sleep(3 * time.Second) // a flush of read marks
-	rooms, _ := srv.Store.ListRooms(context.Background(), 2)
-	for _, r := range rooms {
-		if r.ID == roomNumber(t, roomA) && r.LastReadID != id {
-			t.Errorf("stored read mark of alpha %d, want %d", r.LastReadID, id)
+	testutil.Eventually(t, long, func() bool {
+		rooms, _ := srv.Store.ListRooms(context.Background(), 2)
+		for _, r := range rooms {
+			if r.ID == roomNumber(t, roomA) {
+				return r.LastReadID == id
+			}
 		}
-	}
+		return false
+	}, "the read mark of alpha was not stored as %d", id)
 }

@@ -41,7 +41,10 @@ func FuzzForms(f *testing.F) {
 		if u, err := srv.Store.FindUserByUsername(ctx, a); err == nil && (len(u.Username) < 3 || len(u.Username) > 32) {
 			t.Fatalf("stored username %q", u.Username)
 		}
-		rooms, _ := srv.Store.ListRooms(ctx, 1)
+		rooms, err := srv.Store.ListRooms(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, r := range rooms {
 			if n := utf8.RuneCountInString(r.Name); n < 1 || n > 64 || strings.TrimSpace(r.Name) != r.Name {
 				t.Fatalf("stored room name %q", r.Name)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"chat/store"
 	"chat/views"
@@ -85,8 +86,10 @@ func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 		return err
 	}
 	s, _ := session(c)
-	raw := c.FormValue("text")
-	_, err = a.post(c.UserContext(), id, s.User, raw, c.FormValue("client_id"))
+	// Copies: the request's buffer is reused once the handler returns, and
+	// the text and id live on (a bot's call, the sent-ids memory).
+	raw := strings.Clone(c.FormValue("text"))
+	_, err = a.post(c.UserContext(), id, s.User, raw, strings.Clone(c.FormValue("client_id")))
 	var refused *errPostRefused
 	if errors.As(err, &refused) {
 		if refused.status == http.StatusTooManyRequests {

@@ -6,7 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
+
+	"chat/internal/testutil"
 )
 
 // metric reads one sample from /metrics: name with its labels as written
@@ -52,7 +53,7 @@ func TestMetricsMove(t *testing.T) {
 
 	sockets[0].post("counted")
 	for _, ws := range sockets {
-		ws.entriesUntil(1, 5*time.Second)
+		ws.entriesUntil(1, long)
 	}
 	if d := alice.metric(t, `chat_posts_total{outcome="stored"}`) - stored; d != 1 {
 		t.Errorf("stored went up by %v, want 1", d)
@@ -61,7 +62,7 @@ func TestMetricsMove(t *testing.T) {
 		t.Errorf("deliveries went up by %v, want 3 (the sockets of the room)", d)
 	}
 	sockets[0].post("")
-	sockets[0].next("[data-kind=error]", 5*time.Second)
+	sockets[0].next("[data-kind=error]", long)
 	if d := alice.metric(t, `chat_posts_total{outcome="rejected"}`) - rejected; d != 1 {
 		t.Errorf("rejected went up by %v, want 1", d)
 	}
@@ -81,11 +82,9 @@ func TestMetricsMove(t *testing.T) {
 	// Closes by reason.
 	client := alice.metric(t, `chat_ws_closed_total{reason="client"}`)
 	sockets[2].conn.Close()
-	for deadline := time.Now().Add(5 * time.Second); alice.metric(t, `chat_ws_closed_total{reason="client"}`) != client+1; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("a client's close was not counted")
-		}
-	}
+	testutil.Eventually(t, long, func() bool {
+		return alice.metric(t, `chat_ws_closed_total{reason="client"}`) == client+1
+	}, "a client's close was not counted")
 	bob.post("/logout", nil)
 	// Go runtime and process collectors are there.
 	body := alice.get("/metrics").Body
@@ -108,7 +107,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	room := alice.createRoom("general")
 	ws := alice.dial(room, -1).settle()
 	ws.post("the secret plan is tea")
-	ws.entriesUntil(1, 5*time.Second)
+	ws.entriesUntil(1, long)
 	alice.post(room+"/messages", url.Values{"text": {"form secret words"}})
 	alice.post("/account/password", url.Values{"current_password": {"password-alice"}, "new_password": {"brand-new-secret"}})
 	logs := srv.Logs.String()

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"chat/handlers"
+	"chat/internal/testutil"
 	"chat/views"
 )
 
@@ -98,7 +100,7 @@ func TestDeactivate(t *testing.T) {
 	if res := root.post("/admin/users/bob/deactivate", nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("deactivate: %d", res.StatusCode)
 	}
-	if code := ws.closeCode(2 * time.Second); code != 1008 {
+	if code := ws.closeCode(long); code != 1008 {
 		t.Errorf("bob's socket closed with %d, want 1008 at once", code)
 	}
 	if res := bob.get("/"); res.StatusCode != http.StatusSeeOther {
@@ -152,7 +154,7 @@ func TestResetLink(t *testing.T) {
 	if res := anon.post(u.Path, url.Values{"password": {"a brand new one"}}); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login" {
 		t.Fatalf("reset: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
-	if code := ws.closeCode(2 * time.Second); code != 1008 {
+	if code := ws.closeCode(long); code != 1008 {
 		t.Errorf("bob's socket closed with %d after the reset", code)
 	}
 	if res := bob.get("/"); res.StatusCode != http.StatusSeeOther {
@@ -203,7 +205,7 @@ func TestDirectMessages(t *testing.T) {
 	}
 	ws := bob.dial(dm, -1).settle()
 	id := postID(t, alice, dm, "just between us")
-	ws.next("#"+views.MessageID(id), 5*time.Second)
+	ws.next("#"+views.MessageID(id), long)
 
 	// A third user: refused everywhere; an entry's own routes answer as
 	// for an entry that does not exist (TestStrangerCannotTellDMEntries).
@@ -257,7 +259,7 @@ func TestDirectMessages(t *testing.T) {
 	}
 	// Unread, for bob, until he looks.
 	ws.conn.Close()
-	time.Sleep(100 * time.Millisecond)
+	testutil.Eventually(t, long, func() bool { return srv.Hub.Conns() == 0 }, "bob's socket is still held")
 	postID(t, alice, dm, "are you there?")
 	if bob.get("/").doc(t).Find(`#dm-list a[href="`+dm+`"][data-unread]`).Length() != 1 {
 		t.Error("the dm is not marked unread for bob")
@@ -453,7 +455,7 @@ func TestBotAPI(t *testing.T) {
 	if res.Header.Get("Location") != views.PermalinkURL(roomNumber(t, room), created.ID) || res.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("answer headers %v", res.Header)
 	}
-	e := ws.next("#"+views.MessageID(created.ID), 5*time.Second)
+	e := ws.next("#"+views.MessageID(created.ID), long)
 	if e.AttrOr("data-author", "") != "helper" || e.Find(".text").Text() != "Beep, @root." || e.Find(".mention[data-user=root]").Length() != 1 {
 		t.Errorf("pushed bot post: %q by %q", e.Find(".text").Text(), e.AttrOr("data-author", ""))
 	}
@@ -517,6 +519,7 @@ func TestWebhooks(t *testing.T) {
 		msg, _ := p["message"].(map[string]any)
 		io.WriteString(w, "echo: "+msg["text"].(string))
 	})
+	// Hangs past the calls' timeout: the behaviour under test, no synchronization.
 	hang := newHook(t, func(w http.ResponseWriter, p map[string]any) { time.Sleep(2 * time.Second) })
 	garbage := newHook(t, func(w http.ResponseWriter, p map[string]any) {
 		w.Header().Set("Content-Type", "application/octet-stream")
@@ -531,7 +534,7 @@ func TestWebhooks(t *testing.T) {
 
 	// A mention: the bot is told, and its answer is its post.
 	id := postID(t, bob, room, "hello @echo")
-	answer := ws.next(`[data-author="echo"][data-kind=post]`, 5*time.Second)
+	answer := ws.next(`[data-author="echo"][data-kind=post]`, long)
 	if answer.Find(".text").Text() != "echo: hello @echo" {
 		t.Errorf("the bot answered %q", answer.Find(".text").Text())
 	}
@@ -543,18 +546,18 @@ func TestWebhooks(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339, msg["time"].(string)); err != nil {
 		t.Errorf("time %v", msg["time"])
 	}
-	// Its own post mentions nothing it answers: no loop, one call.
-	time.Sleep(300 * time.Millisecond)
-	if n := echo.calls.Load(); n != 1 {
-		t.Errorf("echo was called %d times", n)
-	}
-
 	// A direct message to the bot.
 	dm := bob.post("/users/echo/dm", nil).Header.Get("Location")
 	dmWS := bob.dial(dm, -1).settle()
 	postID(t, bob, dm, "just you and me")
-	if got := dmWS.next(`[data-author="echo"]`, 5*time.Second).Find(".text").Text(); got != "echo: just you and me" {
+	if got := dmWS.next(`[data-author="echo"]`, long).Find(".text").Text(); got != "echo: just you and me" {
 		t.Errorf("dm answer %q", got)
+	}
+	// Its own post in the room mentions nothing it answers: no loop. The
+	// answer in the direct messages came after that post, so any call the
+	// post made came before: two calls.
+	if n := echo.calls.Load(); n != 2 {
+		t.Errorf("echo was called %d times, want 2", n)
 	}
 
 	// A hanging webhook: the room goes on; the call gives up, is tried
@@ -568,11 +571,18 @@ func TestWebhooks(t *testing.T) {
 	}
 	// Garbage and failures: logged, nothing posted; a 5xx is tried again.
 	postID(t, bob, room, "@garbage @failing speak")
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) && (hang.calls.Load() < 3 || failing.calls.Load() < 3 || garbage.calls.Load() < 1) {
-		time.Sleep(50 * time.Millisecond)
+	// Each gives up once it has logged its last attempt: no call after it.
+	logged := func(parts ...string) bool {
+		for _, line := range strings.Split(srv.Logs.String(), "\n") {
+			if !slices.ContainsFunc(parts, func(p string) bool { return !strings.Contains(line, p) }) {
+				return true
+			}
+		}
+		return false
 	}
-	time.Sleep(500 * time.Millisecond)
+	testutil.Eventually(t, long, func() bool {
+		return logged("bot=hang", "attempt=3") && logged("bot=failing", "attempt=3") && logged("bot=garbage", "attempt=1")
+	}, "the webhooks' last attempts were not logged:\n%s", srv.Logs)
 	if n := hang.calls.Load(); n != 3 {
 		t.Errorf("the hanging webhook was called %d times, want 3", n)
 	}
@@ -606,8 +616,10 @@ func TestWebhooks(t *testing.T) {
 	postID(t, bob, room, "nothing for bots here")
 	private := bob.post("/users/root/dm", nil).Header.Get("Location")
 	postID(t, bob, private, "@echo must not read this")
-	time.Sleep(300 * time.Millisecond)
-	if echo.calls.Load() != before {
+	// A call it made would come before the answer to a later mention.
+	postID(t, bob, room, "last @echo")
+	ws.next(`[data-author="echo"][data-kind=post]`, long)
+	if echo.calls.Load() != before+1 {
 		t.Error("a post for no bot, or a private one, called a webhook")
 	}
 }

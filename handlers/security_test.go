@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"chat/internal/testdb"
+	"chat/internal/testutil"
 	"chat/store"
 )
 
@@ -137,7 +138,7 @@ func TestPasswordChange(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("change: %d %s", res.StatusCode, res.Body)
 	}
-	if code := laptopWS.closeCode(5 * time.Second); code != 1008 {
+	if code := laptopWS.closeCode(long); code != 1008 {
 		t.Errorf("the other session's socket closed with %d, want 1008", code)
 	}
 	if res := laptop.get("/"); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login" {
@@ -147,7 +148,7 @@ func TestPasswordChange(t *testing.T) {
 		t.Error("the changing session was signed out")
 	}
 	alice.post(room+"/messages", url.Values{"text": {"still connected"}})
-	if got := hereWS.entriesUntil(1, 5*time.Second); len(got) != 1 {
+	if got := hereWS.entriesUntil(1, long); len(got) != 1 {
 		t.Errorf("this session's socket: %v", got)
 	}
 	if res := login(srv.anon(t), "alice", "password-alice"); res.StatusCode != http.StatusUnauthorized {
@@ -173,14 +174,10 @@ func TestLimits(t *testing.T) {
 		bob := srv.register(t, "bob")
 		bob.dial(room, -1).settle()
 		first.conn.Close()
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			if _, _, err := alice.tryDial(room, -1, srv.URL); err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("a closed socket did not free its place")
-			}
-		}
+		testutil.Eventually(t, long, func() bool {
+			_, _, err := alice.tryDial(room, -1, srv.URL)
+			return err == nil
+		}, "a closed socket did not free its place")
 	})
 	t.Run("RoomsPerHour", func(t *testing.T) {
 		clk := &clock{now: time.Now()}

@@ -18,6 +18,7 @@ import (
 	"chat/handlers"
 	"chat/hub"
 	"chat/internal/testdb"
+	"chat/internal/testutil"
 	"chat/store"
 
 	"github.com/PuerkitoBio/goquery"
@@ -32,25 +33,12 @@ type testServer struct {
 	Host  string
 	Store *store.Store
 	Hub   *hub.Hub
-	Logs  *syncBuffer
+	Logs  *testutil.LogBuffer
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// long bounds the tests' waits for the server: generous for a loaded
+// machine, and free when things are fast, as a wait that is met returns.
+const long = 30 * time.Second
 
 type serverOption func(*handlers.Deps)
 
@@ -109,7 +97,7 @@ func newServer(t testing.TB, opts ...serverOption) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := testutil.NewLogBuffer(nil)
 	deps := handlers.Deps{
 		Store:  db,
 		Hub:    hub.New(hub.Config{Presence: handlers.PresenceFrames()}),

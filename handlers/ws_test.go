@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"chat/handlers"
+	"chat/internal/testutil"
 
 	"github.com/PuerkitoBio/goquery"
 	fws "github.com/fasthttp/websocket"
@@ -24,6 +27,7 @@ type wsClient struct {
 	conn   *fws.Conn
 	frames chan string
 	closed chan int // the close code the server sent, once
+	pongs  chan struct{}
 }
 
 func (c *client) dial(room string, after int64) *wsClient {
@@ -59,7 +63,14 @@ func (c *client) tryDial(room string, after int64, origin string, query ...strin
 	if err != nil {
 		return nil, res, err
 	}
-	ws := &wsClient{t: c.t, conn: conn, frames: make(chan string, 10000), closed: make(chan int, 1)}
+	ws := &wsClient{t: c.t, conn: conn, frames: make(chan string, 10000), closed: make(chan int, 1), pongs: make(chan struct{}, 1)}
+	conn.SetPongHandler(func(string) error {
+		select {
+		case ws.pongs <- struct{}{}:
+		default:
+		}
+		return nil
+	})
 	go ws.readAll()
 	c.t.Cleanup(func() { conn.Close() })
 	return ws, res, nil
@@ -121,20 +132,88 @@ func (w *wsClient) next(sel string, timeout time.Duration) *goquery.Selection {
 	}
 }
 
-// entries collects the entries of every frame that arrives within wait
-// of the previous one, as "id kind author text".
-func (w *wsClient) entries(wait time.Duration) []string {
+// through collects the frames that arrive up to the first that marker
+// matches, that one included. A check that nothing else arrived waits so
+// for a marker sent after what it watches, not for a window of time.
+func (w *wsClient) through(marker func(frame string) bool, timeout time.Duration) []string {
+	w.t.Helper()
 	var out []string
+	deadline := time.After(timeout)
 	for {
 		select {
 		case f, ok := <-w.frames:
 			if !ok {
+				w.t.Fatalf("socket closed before the marker; frames so far %q", out)
+			}
+			out = append(out, f)
+			if marker(f) {
 				return out
 			}
-			out = append(out, entriesOf(w.t, f)...)
-		case <-time.After(wait):
-			return out
+		case <-deadline:
+			w.t.Fatalf("no marker in %v; frames so far %q", timeout, out)
+			return nil
 		}
+	}
+}
+
+// entriesBefore collects entries, "id kind author text", up to the first
+// that marker matches, and returns those before it.
+func (w *wsClient) entriesBefore(marker func(entry string) bool, timeout time.Duration) []string {
+	w.t.Helper()
+	var out []string
+	for _, f := range w.through(holds(marker), timeout) {
+		for _, e := range entriesOf(w.t, f) {
+			if marker(e) {
+				return out
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// saying matches an entry whose text is s.
+func saying(s string) func(entry string) bool {
+	return func(e string) bool { return strings.HasSuffix(e, " "+s) }
+}
+
+// holds matches a frame holding an entry that match does.
+func holds(match func(entry string) bool) func(frame string) bool {
+	return func(f string) bool { return slices.ContainsFunc(entriesOf(nil, f), match) }
+}
+
+// has matches a frame in which sel finds something.
+func has(sel string) func(frame string) bool {
+	return func(f string) bool {
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(f))
+		return err == nil && doc.Find(sel).Length() > 0
+	}
+}
+
+// markers numbers the marker posts of a test binary.
+var markers atomic.Int64
+
+// mark posts a marker entry into room over HTTP and returns its text.
+func (c *client) mark(room string) string {
+	c.t.Helper()
+	m := fmt.Sprintf("marker %d", markers.Add(1))
+	if res := c.post(room+"/messages", url.Values{"text": {m}}); res.StatusCode >= 400 {
+		c.t.Fatalf("post a marker: %d", res.StatusCode)
+	}
+	return m
+}
+
+// sync sends a ping and waits for its pong: the server has then read,
+// and handled, every frame the socket sent before.
+func (w *wsClient) sync() {
+	w.t.Helper()
+	if err := w.conn.WriteControl(fws.PingMessage, nil, time.Now().Add(long)); err != nil {
+		w.t.Fatal(err)
+	}
+	select {
+	case <-w.pongs:
+	case <-time.After(long):
+		w.t.Fatalf("no pong in %v", long)
 	}
 }
 
@@ -156,10 +235,15 @@ func (w *wsClient) entriesUntil(n int, timeout time.Duration) []string {
 	return out
 }
 
+// entriesOf lists a frame's entries; t, when not nil, fails on a frame
+// that is no HTML.
 func entriesOf(t testing.TB, frame string) []string {
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(frame))
 	if err != nil {
-		t.Fatal(err)
+		if t != nil {
+			t.Fatal(err)
+		}
+		return nil
 	}
 	var out []string
 	doc.Find("[id^=msg-]").Each(func(_ int, e *goquery.Selection) {
@@ -189,7 +273,7 @@ func (w *wsClient) closeCode(timeout time.Duration) int {
 // list), so that it is surely subscribed.
 func (w *wsClient) settle() *wsClient {
 	w.t.Helper()
-	w.next("#presence", 5*time.Second)
+	w.next("#presence", long)
 	return w
 }
 
@@ -270,16 +354,19 @@ func TestWSFanOut(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	want := len(users) * perSender
-
-	received := make([][]string, len(conns))
-	for i, ws := range conns {
-		received[i] = ws.entriesUntil(want, 10*time.Second)
-		received[i] = append(received[i], ws.entries(200*time.Millisecond)...)
+	for i := range users {
+		conns[2*i].sync() // its posts are handled
 	}
+	want := len(users) * perSender
 	stored, err := srv.Store.ListLatestMessages(context.Background(), 1, want)
 	if err != nil {
 		t.Fatal(err)
+	}
+	markA, markB := users[0].mark(roomA), users[0].mark(roomB)
+
+	received := make([][]string, len(conns))
+	for i, ws := range conns {
+		received[i] = ws.entriesBefore(saying(markA), long)
 	}
 	var order []string
 	for _, m := range stored {
@@ -290,7 +377,7 @@ func TestWSFanOut(t *testing.T) {
 			t.Errorf("connection %d got %d entries, want the %d stored, in order", i, len(got), want)
 		}
 	}
-	if got := otherWS.entries(200 * time.Millisecond); len(got) != 0 {
+	if got := otherWS.entriesBefore(saying(markB), long); len(got) != 0 {
 		t.Errorf("the other room got %d entries", len(got))
 	}
 }
@@ -324,7 +411,7 @@ func TestWSBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			n := count()
 			sender.conn.WriteMessage(fws.TextMessage, []byte(tc.frame))
-			errEl := sender.next("[data-kind=error]", 5*time.Second)
+			errEl := sender.next("[data-kind=error]", long)
 			if !strings.Contains(errEl.Text(), tc.want) {
 				t.Errorf("error says %q, want %q", errEl.Text(), tc.want)
 			}
@@ -336,7 +423,7 @@ func TestWSBadInput(t *testing.T) {
 	t.Run("NotMember", func(t *testing.T) {
 		n := count()
 		watcher.post("let me in")
-		if e := watcher.next("[data-kind=error]", 5*time.Second); !strings.Contains(e.Text(), "Join") {
+		if e := watcher.next("[data-kind=error]", long); !strings.Contains(e.Text(), "Join") {
 			t.Errorf("error says %q", e.Text())
 		}
 		if count() != n {
@@ -348,7 +435,7 @@ func TestWSBadInput(t *testing.T) {
 			sender.post(fmt.Sprintf("ok %d", i))
 		}
 		sender.post("one too many")
-		e := sender.next("[data-kind=error]", 5*time.Second)
+		e := sender.next("[data-kind=error]", long)
 		if !strings.Contains(e.Text(), "too fast") {
 			t.Errorf("error says %q", e.Text())
 		}
@@ -359,13 +446,11 @@ func TestWSBadInput(t *testing.T) {
 	})
 	// The others saw the three good posts and nothing else; the sender's
 	// socket is still open and still gets posts.
-	got := watcher.entriesUntil(3, 5*time.Second)
-	got = append(got, watcher.entries(300*time.Millisecond)...)
-	if len(got) != 3 {
+	bob.post(room+"/join", nil)
+	if got := watcher.entriesBefore(func(e string) bool { return strings.Contains(e, " join bob") }, long); len(got) != 3 {
 		t.Errorf("watcher got %v, want the 3 good posts", got)
 	}
-	bob.post(room+"/join", nil)
-	if e := sender.next("[data-kind=join][data-author=bob]", 5*time.Second); e.Length() != 1 {
+	if e := sender.next("[data-kind=join][data-author=bob]", long); e.Length() != 1 {
 		t.Error("sender socket no longer gets entries")
 	}
 }
@@ -381,22 +466,27 @@ func TestWSComposeReset(t *testing.T) {
 	other := bob.dial(room, -1).settle()
 
 	tab1.post("hello")
-	form := tab1.next("form#compose[hx-swap-oob]", 5*time.Second)
+	form := tab1.next("form#compose[hx-swap-oob]", long)
 	if form.Find("textarea").Text() != "" || form.Find("[data-kind=error]").Length() != 0 {
 		t.Error("fresh form is not empty")
 	}
+	m := bob.mark(room)
 	for _, ws := range []*wsClient{tab2, other} {
-		got := ws.entries(300 * time.Millisecond)
+		frames := ws.through(holds(saying(m)), long)
+		var got []string
+		for _, f := range frames {
+			for _, e := range entriesOf(t, f) {
+				if !saying(m)(e) {
+					got = append(got, e)
+				}
+			}
+			// Only the sending tab gets a fresh form.
+			if strings.Contains(f, `id="compose"`) {
+				t.Errorf("another connection got %q", f)
+			}
+		}
 		if len(got) != 1 || !strings.HasSuffix(got[0], "post alice hello") {
 			t.Errorf("got %v", got)
-		}
-	}
-	// Only the sending tab got a fresh form.
-	for _, ws := range []*wsClient{tab2, other} {
-		select {
-		case f := <-ws.frames:
-			t.Errorf("another connection got %q", f)
-		default:
 		}
 	}
 }
@@ -409,14 +499,14 @@ func TestWSCloseCodes(t *testing.T) {
 	t.Run("TooBig", func(t *testing.T) {
 		ws := alice.dial(room, -1).settle()
 		ws.conn.WriteMessage(fws.TextMessage, []byte(`{"text":"`+strings.Repeat("a", 70<<10)+`"}`))
-		if code := ws.closeCode(5 * time.Second); code != 1009 {
+		if code := ws.closeCode(long); code != 1009 {
 			t.Errorf("close code %d, want 1009", code)
 		}
 	})
 	t.Run("InvalidUTF8", func(t *testing.T) {
 		ws := alice.dial(room, -1).settle()
 		ws.conn.WriteMessage(fws.TextMessage, []byte{'{', 0xff, 0xfe, '}'})
-		if code := ws.closeCode(5 * time.Second); code != 1007 {
+		if code := ws.closeCode(long); code != 1007 {
 			t.Errorf("close code %d, want 1007", code)
 		}
 	})
@@ -426,19 +516,19 @@ func TestWSCloseCodes(t *testing.T) {
 		ws := c.dial(room, -1).settle()
 		stays := alice.dial(room, -1).settle()
 		c.post("/logout", nil)
-		if code := ws.closeCode(5 * time.Second); code != 1008 {
+		if code := ws.closeCode(long); code != 1008 {
 			t.Errorf("close code %d, want 1008", code)
 		}
 		// Another session of the same user stays.
 		alice.post(room+"/messages", url.Values{"text": {"still here"}})
-		if got := stays.entriesUntil(1, 5*time.Second); len(got) != 1 {
+		if got := stays.entriesUntil(1, long); len(got) != 1 {
 			t.Errorf("other session got %v", got)
 		}
 	})
 	t.Run("Shutdown", func(t *testing.T) {
 		ws := alice.dial(room, -1).settle()
 		srv.Hub.Shutdown(1012, "restart")
-		if code := ws.closeCode(5 * time.Second); code != 1012 {
+		if code := ws.closeCode(long); code != 1012 {
 			t.Errorf("close code %d, want 1012", code)
 		}
 	})
@@ -449,7 +539,7 @@ func TestWSCloseCodes(t *testing.T) {
 func TestWSSlowConsumer(t *testing.T) {
 	// A long write timeout: the stuck client reads only after the flood,
 	// and must find the close frame still waiting behind the data.
-	srv := newServer(t, withPostLimit(0), withQueueLen(64), func(d *handlers.Deps) { d.WriteTimeout = 2 * time.Minute })
+	srv := newServer(t, withPostLimit(0), withQueueLen(64), func(d *handlers.Deps) { d.WriteTimeout = 10 * time.Minute })
 	alice := srv.register(t, "alice")
 	room := alice.createRoom("general")
 	bob := srv.register(t, "bob")
@@ -485,13 +575,13 @@ func TestWSSlowConsumer(t *testing.T) {
 		}
 		wg.Wait()
 	}()
-	got := fast.entriesUntil(posts, 60*time.Second)
+	got := fast.entriesUntil(posts, 5*time.Minute)
 	<-done
 	if len(got) != posts {
 		t.Errorf("the reading client got %d of %d entries", len(got), posts)
 	}
 	// Now read the stuck one: after what was buffered, its close is 1013.
-	stuck.SetReadDeadline(time.Now().Add(10 * time.Second))
+	stuck.SetReadDeadline(time.Now().Add(long))
 	code := 0
 	for {
 		if _, _, err := stuck.ReadMessage(); err != nil {
@@ -507,11 +597,7 @@ func TestWSSlowConsumer(t *testing.T) {
 		t.Errorf("stuck client closed with %d, want 1013", code)
 	}
 	// The server forgets it once the close handshake is over.
-	for deadline := time.Now().Add(5 * time.Second); srv.Hub.Conns() != 1; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("hub holds %d connections, want 1", srv.Hub.Conns())
-		}
-	}
+	testutil.Eventually(t, long, func() bool { return srv.Hub.Conns() == 1 }, "the hub still holds the stuck connection")
 }
 
 func TestWSReplay(t *testing.T) {
@@ -523,7 +609,7 @@ func TestWSReplay(t *testing.T) {
 
 	poster := alice.dial(room, -1).settle()
 	poster.post("first")
-	seen := poster.entriesUntil(1, 5*time.Second)
+	seen := poster.entriesUntil(1, long)
 	last, _ := strconv.ParseInt(strings.Fields(seen[0])[0], 10, 64)
 
 	// While bob is away, posts go on.
@@ -533,14 +619,15 @@ func TestWSReplay(t *testing.T) {
 
 	t.Run("ExactlyTheMissed", func(t *testing.T) {
 		ws := bob.dial(room, last)
-		got := ws.entriesUntil(20, 5*time.Second)
-		got = append(got, ws.entries(300*time.Millisecond)...)
+		got := ws.entriesBefore(saying(alice.mark(room)), long)
 		if len(got) != 20 || !strings.HasSuffix(got[0], "missed 0") || !strings.HasSuffix(got[19], "missed 19") {
 			t.Errorf("replay %v", got)
 		}
 	})
 
 	t.Run("NoGapNoDuplicateUnderLoad", func(t *testing.T) {
+		// Posts go on while bob dials; the poster stops when the subtest
+		// ends, failed or not, so the next ones see only their own.
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		wg.Add(1)
@@ -552,33 +639,46 @@ func TestWSReplay(t *testing.T) {
 					return
 				default:
 				}
-				poster.post(fmt.Sprintf("live %d", i))
-				time.Sleep(time.Millisecond)
+				frame := fmt.Sprintf(`{"text": "live %d"}`, i)
+				if poster.conn.WriteMessage(fws.TextMessage, []byte(frame)) != nil {
+					return
+				}
+				time.Sleep(time.Millisecond) // the pace of the load, no synchronization
 			}
 		}()
+		defer wg.Wait()
+		defer close(stop)
 		for range 10 {
 			msgs, _ := srv.Store.ListLatestMessages(context.Background(), 1, 1)
 			from := msgs[0].ID - 5
 			ws := bob.dial(room, from)
-			time.Sleep(20 * time.Millisecond)
-			ws.conn.Close()
-			got := ws.entries(100 * time.Millisecond)
+			// Read across the seam: the replay, then live entries up to
+			// one stored after the dial was answered.
+			msgs, _ = srv.Store.ListLatestMessages(context.Background(), 1, 1)
+			past := msgs[0].ID
 			var prev int64 = from
-			for _, e := range got {
-				id, _ := strconv.ParseInt(strings.Fields(e)[0], 10, 64)
-				if id != prev+1 {
-					// Ids are global; this room is the only one written, so
-					// they must follow on one by one.
-					t.Fatalf("after %d came %d: gap or duplicate", prev, id)
+			got := 0
+			deadline := time.After(long)
+			for prev <= past || got < 5 {
+				var f string
+				select {
+				case f = <-ws.frames:
+				case <-deadline:
+					t.Fatalf("after %d entries up to %d, none past %d in %v", got, prev, past, long)
 				}
-				prev = id
+				for _, e := range entriesOf(t, f) {
+					id, _ := strconv.ParseInt(strings.Fields(e)[0], 10, 64)
+					if id != prev+1 {
+						// Ids are global; this room is the only one written, so
+						// they must follow on one by one.
+						t.Fatalf("after %d came %d: gap or duplicate", prev, id)
+					}
+					prev = id
+					got++
+				}
 			}
-			if len(got) < 5 {
-				t.Fatalf("got %d entries, want at least the 5 replayed", len(got))
-			}
+			ws.conn.Close()
 		}
-		close(stop)
-		wg.Wait()
 	})
 
 	t.Run("FarBehindGetsLatestWindow", func(t *testing.T) {
@@ -586,7 +686,7 @@ func TestWSReplay(t *testing.T) {
 			alice.post(room+"/messages", url.Values{"text": {fmt.Sprintf("flood %d", i)}})
 		}
 		ws := bob.dial(room, 1)
-		list := ws.next("ol#messages[hx-swap-oob]", 5*time.Second)
+		list := ws.next("ol#messages[hx-swap-oob]", long)
 		items := list.Find("[id^=msg-]")
 		if items.Length() != 50 || !strings.HasSuffix(items.Last().Find(".text").Text(), "flood 319") {
 			t.Errorf("window of %d ending %q", items.Length(), items.Last().Text())
@@ -594,8 +694,8 @@ func TestWSReplay(t *testing.T) {
 	})
 
 	t.Run("NoAfterSendsNothingOld", func(t *testing.T) {
-		ws := bob.dial(room, -1)
-		if got := ws.entries(300 * time.Millisecond); len(got) != 0 {
+		ws := bob.dial(room, -1) // subscribed when the handshake is answered
+		if got := ws.entriesBefore(saying(alice.mark(room)), long); len(got) != 0 {
 			t.Errorf("got %d old entries", len(got))
 		}
 	})
@@ -609,15 +709,15 @@ func TestWSPresenceAndTyping(t *testing.T) {
 	bob.post(room+"/join", nil)
 
 	watcher := bob.dial(room, -1)
-	first := watcher.next("#presence", 5*time.Second)
+	first := watcher.next("#presence", long)
 	if got := first.Find("[data-user]"); got.Length() != 1 || got.AttrOr("data-user", "") != "bob" {
 		t.Errorf("first presence %v", got.Text())
 	}
 	tab1 := alice.dial(room, -1)
-	if s := watcher.next(`[hx-swap-oob="beforeend:#presence"] [data-user=alice]`, 5*time.Second); s.Length() != 1 {
+	if s := watcher.next(`[hx-swap-oob="beforeend:#presence"] [data-user=alice]`, long); s.Length() != 1 {
 		t.Error("alice's arrival not pushed")
 	}
-	list := tab1.next("#presence", 5*time.Second).Find("[data-user]")
+	list := tab1.next("#presence", long).Find("[data-user]")
 	if list.Length() != 2 {
 		t.Errorf("alice sees %d online", list.Length())
 	}
@@ -627,29 +727,31 @@ func TestWSPresenceAndTyping(t *testing.T) {
 	}
 	// A second tab announces nothing new; closing one of two keeps her.
 	tab2.conn.Close()
-	time.Sleep(200 * time.Millisecond)
-	select {
-	case f := <-watcher.frames:
-		t.Errorf("second tab changed presence: %q", f)
-	default:
+	testutil.Eventually(t, long, func() bool { return srv.Hub.Conns() == 2 }, "the second tab is still held")
+	// Its departure was published, if at all, before the marker.
+	for _, f := range watcher.through(holds(saying(alice.mark(room))), long) {
+		if strings.Contains(f, "presence") {
+			t.Errorf("second tab changed presence: %q", f)
+		}
 	}
 
 	tab1.send(map[string]any{"typing": true})
-	typing := watcher.next(".typing-user[data-user=alice]", 5*time.Second)
+	typing := watcher.next(".typing-user[data-user=alice]", long)
 	if !strings.Contains(typing.Text(), "alice is typing") {
 		t.Errorf("typing says %q", typing.Text())
 	}
 	// A second signal inside two seconds is dropped by the server.
 	tab1.send(map[string]any{"typing": true})
-	time.Sleep(200 * time.Millisecond)
-	select {
-	case f := <-watcher.frames:
-		t.Errorf("typing not throttled: %q", f)
-	default:
+	// The same socket's next post is handled after it, so published after.
+	tab1.post("after typing")
+	for _, f := range watcher.through(holds(saying("after typing")), long) {
+		if strings.Contains(f, "typing-user") {
+			t.Errorf("typing not throttled: %q", f)
+		}
 	}
 
 	tab1.conn.Close()
-	gone := watcher.next(`[hx-swap-oob=delete]`, 5*time.Second)
+	gone := watcher.next(`[hx-swap-oob=delete]`, long)
 	if id, _ := gone.Attr("id"); id != "presence-alice" {
 		t.Errorf("removed %q", id)
 	}
@@ -667,17 +769,17 @@ func TestWSHTTPChangesPushed(t *testing.T) {
 	ws := alice.dial(room, -1).settle()
 
 	bob.post(room+"/join", nil)
-	j := ws.next("[data-kind=join]", 5*time.Second)
+	j := ws.next("[data-kind=join]", long)
 	if j.AttrOr("data-author", "") != "bob" {
 		t.Error("join not pushed")
 	}
 	bob.post(room+"/messages", url.Values{"text": {"from a form"}})
-	p := ws.next("[data-kind=post]", 5*time.Second)
+	p := ws.next("[data-kind=post]", long)
 	if p.Find(".text").Text() != "from a form" {
 		t.Error("form post not pushed")
 	}
 	bob.post(room+"/leave", nil)
-	if ws.next("[data-kind=leave]", 5*time.Second).AttrOr("data-author", "") != "bob" {
+	if ws.next("[data-kind=leave]", long).AttrOr("data-author", "") != "bob" {
 		t.Error("leave not pushed")
 	}
 }
@@ -697,14 +799,12 @@ func TestWSSubscribedAtHandshake(t *testing.T) {
 		}
 		text := fmt.Sprintf("right away %d", i)
 		bob.post(room+"/messages", url.Values{"text": {text}})
-		got := ws.entriesUntil(1, 5*time.Second)
+		got := ws.entriesUntil(1, long)
 		if len(got) != 1 || !strings.HasSuffix(got[0], text) {
 			t.Fatalf("round %d: got %v", i, got)
 		}
 		ws.conn.Close()
-		for srv.Hub.Conns() != 0 {
-			time.Sleep(time.Millisecond)
-		}
+		testutil.Eventually(t, long, func() bool { return srv.Hub.Conns() == 0 }, "round %d: the closed socket is still held", i)
 	}
 }
 
@@ -720,19 +820,19 @@ func TestWSClientIDLandsOnce(t *testing.T) {
 
 	for range 2 {
 		ws.send(map[string]any{"text": "only once", "client_id": "k3y-0123456789"})
-		ws.next("form#compose[hx-swap-oob]", 5*time.Second)
+		ws.next("form#compose[hx-swap-oob]", long)
 	}
 	// From a new connection too, as after a reconnect.
 	ws2 := alice.dial(room, -1).settle()
 	ws2.send(map[string]any{"text": "only once", "client_id": "k3y-0123456789"})
-	ws2.next("form#compose[hx-swap-oob]", 5*time.Second)
+	ws2.next("form#compose[hx-swap-oob]", long)
 
-	got := watcher.entries(300 * time.Millisecond)
+	got := watcher.entriesBefore(saying(alice.mark(room)), long)
 	if len(got) != 1 {
 		t.Errorf("watcher got %v, want the post once", got)
 	}
 	msgs, _ := srv.Store.ListLatestMessages(context.Background(), 1, 10)
-	if len(msgs) != 2 || msgs[1].ClientID != "k3y-0123456789" {
+	if len(msgs) != 3 || msgs[1].ClientID != "k3y-0123456789" { // a join, the post, the marker
 		t.Errorf("stored %+v", msgs)
 	}
 	page := alice.get(room).doc(t)
@@ -741,12 +841,12 @@ func TestWSClientIDLandsOnce(t *testing.T) {
 	}
 	// The same id through the plain form lands nowhere new either.
 	alice.post(room+"/messages", url.Values{"text": {"only once"}, "client_id": {"k3y-0123456789"}})
-	if msgs, _ := srv.Store.ListLatestMessages(context.Background(), 1, 10); len(msgs) != 2 {
+	if msgs, _ := srv.Store.ListLatestMessages(context.Background(), 1, 10); len(msgs) != 3 {
 		t.Errorf("form replay stored again: %d entries", len(msgs))
 	}
 	for _, bad := range []string{"short", strings.Repeat("x", 65), "has space12", "<script>1234"} {
 		ws.send(map[string]any{"text": "hi", "client_id": bad})
-		if e := ws.next("[data-kind=error]", 5*time.Second); !strings.Contains(e.Text(), "could not be read") {
+		if e := ws.next("[data-kind=error]", long); !strings.Contains(e.Text(), "could not be read") {
 			t.Errorf("client id %q: %q", bad, e.Text())
 		}
 	}
@@ -778,20 +878,24 @@ func TestWSPingAndSilentPeer(t *testing.T) {
 	defer silent.Close()
 	select {
 	case <-pinged:
-	case <-time.After(5 * time.Second):
+	case <-time.After(long):
 		t.Fatal("no ping from the server")
 	}
-	for deadline := time.Now().Add(5 * time.Second); srv.Hub.Conns() != 1; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the silent peer was not dropped: %d connections", srv.Hub.Conns())
+	testutil.Eventually(t, long, func() bool { return srv.Hub.Conns() == 1 }, "the silent peer was not dropped")
+	// Ten more pings, at least 100 ms apart, span twice the timeout: the
+	// answering one stays.
+	for range 10 {
+		select {
+		case <-pinged:
+		case <-time.After(long):
+			t.Fatal("the server stopped pinging")
 		}
 	}
-	time.Sleep(time.Second) // twice the timeout: the answering one stays
 	if srv.Hub.Conns() != 1 {
 		t.Error("the answering peer was dropped")
 	}
 	alice.post(room+"/messages", url.Values{"text": {"still here"}})
-	if got := live.entriesUntil(1, 5*time.Second); len(got) != 1 {
+	if got := live.entriesUntil(1, long); len(got) != 1 {
 		t.Errorf("live peer got %v", got)
 	}
 }

@@ -24,11 +24,17 @@ const EnvPostgres = "CHAT_TEST_POSTGRES"
 var postgres bool
 
 // RunBoth runs the tests on SQLite and, when EnvPostgres is set, once more
-// on PostgreSQL; it returns the exit code for os.Exit.
+// on PostgreSQL; it returns the exit code for os.Exit. In CI (CI set),
+// where EnvPostgres is always set, its absence fails the run rather than
+// leave the PostgreSQL pass out unseen.
 func RunBoth(m *testing.M) int {
 	postgres = false
 	code := m.Run()
 	if os.Getenv(EnvPostgres) == "" {
+		if os.Getenv("CI") != "" {
+			fmt.Printf("FAIL: %s is not set: CI runs every test on PostgreSQL too\n", EnvPostgres)
+			return 1
+		}
 		return code
 	}
 	fmt.Println("== the same tests again, on PostgreSQL")
