@@ -302,7 +302,6 @@ func roomIDOf(t testing.TB, path string) int64 {
 	return id
 }
 
-
 func withRegisterLimit(n int) serverOption {
 	return func(d *handlers.Deps) { d.RegisterLimit = n }
 }
