@@ -6,8 +6,10 @@ import "syscall"
 // file, and a busy single machine holds tens of thousands.
 const wantOpenFiles = 200_000
 
-// raiseFileLimit lifts the limit on open files as far as the system lets
-// this process (root may raise the hard limit too), and returns it.
+// raiseFileLimit lifts the limit on open files to wantOpenFiles where the
+// system lets this process (root may raise the hard limit), and returns
+// the limit in force. Go itself lifts the soft limit to the hard one at
+// start.
 func raiseFileLimit() uint64 {
 	var l syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
@@ -19,10 +21,5 @@ func raiseFileLimit() uint64 {
 			return wantOpenFiles
 		}
 	}
-	if l.Cur < l.Max {
-		l.Cur = l.Max
-		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
-	}
-	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l)
 	return l.Cur
 }

@@ -376,7 +376,7 @@ func (a *App) handleMentionOptions(c *fiber.Ctx) error {
 		return err
 	}
 	q := c.Query("q")
-	if len(q) > usernameMax || strings.ContainsFunc(q, func(r rune) bool { return r > 127 || !isNameByte(byte(r)) }) {
+	if len(q) > usernameMax || strings.ContainsFunc(q, func(r rune) bool { return r > 127 || !store.IsNameByte(byte(r)) }) {
 		return render(c, http.StatusOK, views.MentionOptions(nil))
 	}
 	s, _ := session(c)

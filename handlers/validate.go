@@ -5,6 +5,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"chat/store"
+
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -24,16 +26,11 @@ func validateUsername(name string) string {
 		return "A username is 3 to 32 characters long."
 	}
 	for i := 0; i < len(name); i++ {
-		if !isNameByte(name[i]) {
+		if !store.IsNameByte(name[i]) {
 			return "A username may hold only letters A to Z, digits, and _ . -"
 		}
 	}
 	return ""
-}
-
-// isNameByte: usernames hold A-Z a-z 0-9 _ . - alone.
-func isNameByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
 }
 
 // validatePassword returns what is wrong with a new password, or "".

@@ -23,7 +23,10 @@ type mentionAt struct {
 	names      []string
 }
 
-func isNameByte(c byte) bool {
+// IsNameByte reports whether c may stand in a username: A-Z a-z 0-9 _ . -
+// alone. The one definition of the alphabet, for mentions and for the
+// handlers' validation.
+func IsNameByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
 }
 
@@ -41,7 +44,7 @@ func scanMentions(text string) []mentionAt {
 			}
 		}
 		j := i + 1
-		for j < len(text) && j-i-1 < 64 && isNameByte(text[j]) {
+		for j < len(text) && j-i-1 < 64 && IsNameByte(text[j]) {
 			j++
 		}
 		name := text[i+1 : j]
