@@ -123,6 +123,21 @@ func TestAvatarDecodeBudget(t *testing.T) {
 	}
 }
 
+// TestAvatarShortSegment: a JPEG segment whose length is less than its
+// own two bytes, after the frame header that DecodeConfig stops at, is
+// refused as a picture that does not read, never a panic.
+func TestAvatarShortSegment(t *testing.T) {
+	srv := newServer(t)
+	alice := srv.register(t, "alice")
+	res := alice.upload("/account/avatar", "avatar", "short.jpg", shortSegment(jpegOf(t, 16, 16)))
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("%d, want 422: %.200s", res.StatusCode, res.Body)
+	}
+	if strings.Contains(srv.Logs.String(), "panic") {
+		t.Error("the upload panicked")
+	}
+}
+
 // claimDepth rewrites a PNG's header to claim another bit depth and
 // colour type, with the header's checksum made right.
 func claimDepth(p []byte, depth, colorType byte) []byte {
@@ -188,6 +203,22 @@ func repeatScan(t *testing.T, p []byte, n int) []byte {
 func adobeRGB(p []byte) []byte {
 	app14 := []byte{0xff, 0xee, 0x00, 0x0e, 'A', 'd', 'o', 'b', 'e', 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00}
 	return append(append(bytes.Clone(p[:2]), app14...), p[2:]...)
+}
+
+// shortSegment puts a comment segment of length 0 right after a JPEG's
+// frame header, and a JFIF marker after its start.
+func shortSegment(p []byte) []byte {
+	var at int
+	jpegSegments(p, func(marker byte, _, end int) {
+		if marker == 0xc0 {
+			at = end
+		}
+	})
+	out := append(append(bytes.Clone(p[:at]), 0xff, 0xfe, 0x00, 0x00), p[at:]...)
+	// A JFIF marker first: with it, DecodeConfig stops at the frame header
+	// and never sees the segment after it.
+	jfif := []byte{0xff, 0xe0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00}
+	return append(append(out[:2:2], jfif...), out[2:]...)
 }
 
 func jpegOf(t *testing.T, w, h int) []byte {

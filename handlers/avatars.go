@@ -168,18 +168,51 @@ func pngCost(raw []byte, cfg image.Config) int64 {
 
 // jpegCost is what decoding a JPEG takes, from its frame header: each
 // component's samples (rounded up to whole blocks), 4 bytes a sample more
-// for a progressive JPEG's coefficients, and for CMYK the picture made of
-// them. It also counts the JPEG's scans.
+// for a progressive JPEG's coefficients, and for CMYK or RGB the picture
+// made of them. It also counts the JPEG's scans.
 func jpegCost(raw []byte, cfg image.Config) (cost int64, scans int) {
-	type component struct {
-		id   byte
-		h, v int64
+	f := readJPEGFrame(raw)
+	var hmax, vmax int64 = 1, 1
+	for _, c := range f.comps {
+		hmax, vmax = max(hmax, c.h), max(vmax, c.v)
 	}
-	var comps []component
-	progressive := false
-	// An Adobe marker saying "no transform", or components named R, G
-	// and B, have the decoder build an RGBA picture besides the samples.
-	adobeRGB := false
+	mxx := (int64(cfg.Width) + 8*hmax - 1) / (8 * hmax)
+	myy := (int64(cfg.Height) + 8*vmax - 1) / (8 * vmax)
+	var samples int64
+	for _, c := range f.comps {
+		samples += 8 * c.h * mxx * 8 * c.v * myy
+	}
+	cost = samples
+	if f.progressive {
+		cost += 4 * samples
+	}
+	n := len(f.comps)
+	named := n == 3 && f.comps[0].id == 'R' && f.comps[1].id == 'G' && f.comps[2].id == 'B'
+	if n == 4 || n == 3 && (f.adobeRGB || named) {
+		cost += 4 * int64(cfg.Width) * int64(cfg.Height)
+	}
+	return cost, f.scans
+}
+
+// jpegFrame is what jpegCost needs of a JPEG's markers.
+type jpegFrame struct {
+	comps       []jpegComponent
+	progressive bool
+	// adobeRGB: an Adobe marker saying "no transform", with which the
+	// decoder builds an RGBA picture besides the samples.
+	adobeRGB bool
+	scans    int
+}
+
+type jpegComponent struct {
+	id   byte
+	h, v int64
+}
+
+// readJPEGFrame walks a JPEG's markers as the decoder would, without
+// decoding any scan.
+func readJPEGFrame(raw []byte) jpegFrame {
+	var f jpegFrame
 	for i := 2; i+3 < len(raw); {
 		if raw[i] != 0xff {
 			i++ // not a marker: bytes the decoder skips too
@@ -191,28 +224,27 @@ func jpegCost(raw []byte, cfg image.Config) (cost int64, scans int) {
 			i++ // fill bytes and markers without a segment
 			continue
 		case marker == 0xd9:
-			i = len(raw)
-			continue
+			return f
 		}
-		end := i + 2 + (int(raw[i+2])<<8 | int(raw[i+3]))
-		if end > len(raw) {
-			end = len(raw)
+		end := min(i+2+(int(raw[i+2])<<8|int(raw[i+3])), len(raw))
+		if end < i+4 {
+			return f // a segment shorter than its own length: the decoder refuses it
 		}
 		seg := raw[i+4 : end]
 		switch marker {
 		case 0xc0, 0xc1, 0xc2:
-			progressive = marker == 0xc2
+			f.progressive = marker == 0xc2
 			if len(seg) >= 6 {
-				for c := seg[6:]; len(c) >= 3 && len(comps) < int(seg[5]); c = c[3:] {
-					comps = append(comps, component{c[0], max(int64(c[1]>>4), 1), max(int64(c[1]&15), 1)})
+				for c := seg[6:]; len(c) >= 3 && len(f.comps) < int(seg[5]); c = c[3:] {
+					f.comps = append(f.comps, jpegComponent{c[0], max(int64(c[1]>>4), 1), max(int64(c[1]&15), 1)})
 				}
 			}
 		case 0xee:
 			if len(seg) >= 12 && string(seg[:5]) == "Adobe" && seg[11] == 0 {
-				adobeRGB = true
+				f.adobeRGB = true
 			}
 		case 0xda:
-			scans++
+			f.scans++
 			// The scan's data runs to the next marker that is not a
 			// stuffed 0xff or a restart.
 			for end < len(raw)-1 && !(raw[end] == 0xff && raw[end+1] != 0 && (raw[end+1] < 0xd0 || raw[end+1] > 0xd7)) {
@@ -221,25 +253,7 @@ func jpegCost(raw []byte, cfg image.Config) (cost int64, scans int) {
 		}
 		i = end
 	}
-	var hmax, vmax int64 = 1, 1
-	for _, c := range comps {
-		hmax, vmax = max(hmax, c.h), max(vmax, c.v)
-	}
-	mxx := (int64(cfg.Width) + 8*hmax - 1) / (8 * hmax)
-	myy := (int64(cfg.Height) + 8*vmax - 1) / (8 * vmax)
-	var samples int64
-	for _, c := range comps {
-		samples += 8 * c.h * mxx * 8 * c.v * myy
-	}
-	cost = samples
-	if progressive {
-		cost += 4 * samples
-	}
-	named := len(comps) == 3 && comps[0].id == 'R' && comps[1].id == 'G' && comps[2].id == 'B'
-	if len(comps) == 4 || len(comps) == 3 && (adobeRGB || named) {
-		cost += 4 * int64(cfg.Width) * int64(cfg.Height)
-	}
-	return cost, scans
+	return f
 }
 
 // reencodeAvatar decodes a PNG or JPEG that checkAvatar took, crops it to
