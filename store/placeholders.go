@@ -24,6 +24,10 @@ var errPlaceholders = errors.New("store: query cannot be put in PostgreSQL's pla
 //   - E'…' strings (a backslash escapes a quote in them), /* comments */
 //     (they nest), and $ anywhere outside strings and comments (dollar
 //     quotes, or $N written by hand).
+//
+// It is longer than a function should be for a reason: it is one scanner
+// over the query, whose states (in a string, a quoted name, a comment,
+// after an operand) are read best in one place.
 func toDollars(query string) (string, error) {
 	var b strings.Builder
 	b.Grow(len(query) + 16)
