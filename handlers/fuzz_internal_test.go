@@ -31,10 +31,20 @@ func FuzzWSFrame(f *testing.F) {
 	}
 	f.Cleanup(func() { db.Close() })
 	h := hub.New(hub.Config{QueueLen: 1 << 16})
-	a, _ := newApp(Deps{Store: db, Hub: h, Argon2: Argon2Params{Memory: 64, Time: 1, Threads: 1}})
+	a, app := newApp(Deps{Store: db, Hub: h, Argon2: Argon2Params{Memory: 64, Time: 1, Threads: 1}})
+	if a == nil || app == nil {
+		f.Fatal("no app")
+	}
+	f.Cleanup(func() { app.Shutdown() })
 	ctx := context.Background()
-	u, _ := db.CreateUser(ctx, "alice", "x")
-	room, _, _ := db.CreateRoom(ctx, "general", u.ID)
+	u, err := db.CreateUser(ctx, "alice", "x")
+	if err != nil {
+		f.Fatal(err)
+	}
+	room, _, err := db.CreateRoom(ctx, "general", u.ID)
+	if err != nil {
+		f.Fatal(err)
+	}
 	sub, err := h.Subscribe(room.ID, u.Username, "s")
 	if err != nil {
 		f.Fatal(err)
