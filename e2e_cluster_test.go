@@ -46,6 +46,9 @@ func TestBrowserAcrossInstances(t *testing.T) {
 		pressEnter(false),
 	)
 	alice.do(chromedp.WaitVisible(`#messages [data-kind="post"][data-author="bob"]`, chromedp.ByQuery))
+	// Bob's own page has it too: it comes back to him over NATS like to
+	// anyone, and may do so after it reached Alice.
+	bob.do(chromedp.WaitVisible(`#messages [data-kind="post"][data-author="bob"]`, chromedp.ByQuery))
 	alice.shot("cluster-1-alice-on-a")
 	bob.shot("cluster-2-bob-on-b")
 
