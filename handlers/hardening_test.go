@@ -216,6 +216,20 @@ func rawExchange(t *testing.T, host string, req []byte) *http.Response {
 	return res
 }
 
+// announceBody sends only the headers of a POST whose body would be n
+// bytes, and reads the answer: a body over the limit is refused from its
+// headers, so the answer comes without the client racing to write a body
+// the server will never read.
+func announceBody(t *testing.T, srv *testServer, path, cookie, contentType string, n int) *http.Response {
+	t.Helper()
+	req := "POST " + path + " HTTP/1.1\r\nHost: " + srv.Host + "\r\nOrigin: " + srv.URL +
+		"\r\nContent-Type: " + contentType + "\r\nContent-Length: " + strconv.Itoa(n) + "\r\n"
+	if cookie != "" {
+		req += "Cookie: chat_session=" + cookie + "\r\n"
+	}
+	return rawExchange(t, srv.Host, []byte(req+"\r\n"))
+}
+
 // TestServerMadeErrorsCarryHeaders: the answers the server makes before
 // any route runs carry the same security headers as every page.
 func TestServerMadeErrorsCarryHeaders(t *testing.T) {
@@ -315,12 +329,7 @@ func TestBodyLimitBeforeReading(t *testing.T) {
 	// Headers that announce 2 MB, and no body: the answer must not wait
 	// for it.
 	head := func(path, cookie string) *http.Response {
-		req := "POST " + path + " HTTP/1.1\r\nHost: " + srv.Host + "\r\nOrigin: " + srv.URL +
-			"\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 2157153\r\n"
-		if cookie != "" {
-			req += "Cookie: chat_session=" + cookie + "\r\n"
-		}
-		return rawExchange(t, srv.Host, []byte(req+"\r\n"))
+		return announceBody(t, srv, path, cookie, "multipart/form-data; boundary=x", 2157153)
 	}
 	for _, path := range []string{"/login", "/register", "/rooms", "/account/avatar", "/account/avatar?x=1", "/api/rooms/1/messages"} {
 		if res := head(path, ""); res.StatusCode != http.StatusRequestEntityTooLarge {

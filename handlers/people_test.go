@@ -372,8 +372,7 @@ func TestAvatarUpload(t *testing.T) {
 		t.Errorf("after delete: %s", res.Header.Get("Content-Type"))
 	}
 	// Elsewhere the body limit holds.
-	big := strings.Repeat("x", 300<<10)
-	if res := alice.post("/rooms", url.Values{"name": {big}}); res.StatusCode != http.StatusRequestEntityTooLarge {
+	if res := announceBody(t, srv, "/rooms", alice.cookie("chat_session").Value, "application/x-www-form-urlencoded", 300<<10); res.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("a large body elsewhere: %d", res.StatusCode)
 	}
 }

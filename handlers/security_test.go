@@ -205,7 +205,7 @@ func TestLimits(t *testing.T) {
 		srv := newServer(t, withBodyLimit(64<<10))
 		alice := srv.register(t, "alice")
 		room := alice.createRoom("general")
-		if res := alice.post(room+"/messages", url.Values{"text": {strings.Repeat("a", 70<<10)}}); res.StatusCode != http.StatusRequestEntityTooLarge {
+		if res := announceBody(t, srv, room+"/messages", alice.cookie("chat_session").Value, "application/x-www-form-urlencoded", 70<<10); res.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Errorf("70 KiB body: %d, want 413", res.StatusCode)
 		}
 		if res := alice.post(room+"/messages", url.Values{"text": {strings.Repeat("ü", 4000)}}); res.StatusCode != http.StatusSeeOther {
