@@ -9,4 +9,9 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrNotMember means the user is not a member of the room written to.
 	ErrNotMember = errors.New("not a member")
+	// ErrArchived means the room is archived: read-only.
+	ErrArchived = errors.New("archived")
+	// ErrInvalid means a value the store takes from a fixed set was
+	// none of them.
+	ErrInvalid = errors.New("invalid")
 )

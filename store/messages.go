@@ -14,6 +14,12 @@ const (
 	KindPost  = "post"
 	KindJoin  = "join"
 	KindLeave = "leave"
+	// A room renamed (Text: RenameText), opened or closed (Text: the
+	// access now), archived or brought back (Text: "archived" or
+	// "unarchived"); the author is who did it.
+	KindRename  = "rename"
+	KindAccess  = "access"
+	KindArchive = "archive"
 )
 
 // Message is one entry of a room's history: a post, or a member joining or
@@ -78,7 +84,7 @@ func (s *Store) createPost(ctx context.Context, b *Batch, roomID, userID int64, 
 		return Message{}, false, fmt.Errorf("store: create post: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		if err := roomExists(ctx, tx, roomID); err != nil {
+		if err := notArchived(ctx, tx, roomID); err != nil {
 			return Message{}, false, err
 		}
 		return Message{}, false, fmt.Errorf("store: create post in room %d: %w", roomID, ErrNotMember)
@@ -144,9 +150,10 @@ const selectMessages = `SELECT ` + messageColumns + ` FROM messages m JOIN users
 const selectMessagesRoom = `SELECT ` + messageColumns + `, r.name FROM messages m JOIN users u ON u.id = m.user_id JOIN rooms r ON r.id = m.room_id `
 
 // readableRoom is the rule of who may read a room r, with the reader's id
-// as its one parameter: every room is open to every signed-in user; direct
-// messages to their two members alone.
-const readableRoom = `(r.kind = 'room' OR EXISTS (SELECT 1 FROM memberships rm WHERE rm.room_id = r.id AND rm.user_id = ?))`
+// as its one parameter: every open room is open to every signed-in user;
+// a closed room to its members, direct messages to their two members
+// alone.
+const readableRoom = `((r.kind = 'room' AND r.access = 'open') OR EXISTS (SELECT 1 FROM memberships rm WHERE rm.room_id = r.id AND rm.user_id = ?))`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -333,6 +340,9 @@ func (s *Store) editPost(ctx context.Context, b *Batch, id, userID int64, text s
 	if m.Kind != KindPost || m.UserID != userID {
 		return Message{}, false, fmt.Errorf("store: edit message %d: %w", id, ErrForbidden)
 	}
+	if err := notArchived(ctx, tx, m.RoomID); err != nil {
+		return Message{}, false, err
+	}
 	if m.Deleted {
 		return Message{}, false, fmt.Errorf("store: edit message %d: %w", id, ErrDeleted)
 	}
@@ -368,6 +378,9 @@ func (s *Store) deletePost(ctx context.Context, b *Batch, id, userID int64, admi
 	if m.Kind != KindPost || (m.UserID != userID && !admin) {
 		return Message{}, false, fmt.Errorf("store: delete message %d: %w", id, ErrForbidden)
 	}
+	if err := notArchived(ctx, tx, m.RoomID); err != nil {
+		return Message{}, false, err
+	}
 	if m.Deleted {
 		return m, false, nil
 	}
@@ -396,6 +409,9 @@ func (s *Store) toggleBoost(ctx context.Context, tx *dbTx, id, userID int64, emo
 	}
 	if m.Kind != KindPost {
 		return Message{}, false, fmt.Errorf("store: react to message %d: %w", id, ErrForbidden)
+	}
+	if err := notArchived(ctx, tx, m.RoomID); err != nil {
+		return Message{}, false, err
 	}
 	if m.Deleted {
 		return Message{}, false, fmt.Errorf("store: react to message %d: %w", id, ErrDeleted)
@@ -455,6 +471,7 @@ const insertPostPG = `WITH m AS (
 		INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id, mentions)
 		SELECT ?1::bigint, ?2::bigint, 'post', ?3::text, ?4::bigint, NULLIF(?5::text, ''), ?6::text
 		WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = ?1 AND user_id = ?2)
+			AND NOT EXISTS (SELECT 1 FROM rooms WHERE id = ?1 AND archived_at IS NOT NULL)
 		ON CONFLICT (user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
 		RETURNING id
 	), indexed AS (
@@ -482,7 +499,7 @@ func (s *Store) createPostPG(ctx context.Context, b *Batch, roomID, userID int64
 		if m, found, err := s.findClientID(ctx, tx, roomID, userID, clientID, text); found || err != nil {
 			return m, false, err
 		}
-		if err := roomExists(ctx, tx, roomID); err != nil {
+		if err := notArchived(ctx, tx, roomID); err != nil {
 			return Message{}, false, err
 		}
 		return Message{}, false, fmt.Errorf("store: create post in room %d: %w", roomID, ErrNotMember)

@@ -19,6 +19,10 @@ type Room struct {
 	CreatedBy int64
 	CreatedAt time.Time
 	Kind      string // RoomKindRoom or RoomKindDM
+	// Access is AccessOpen or AccessClosed (direct messages are open to
+	// their two alone, whatever it says).
+	Access   string
+	Archived bool
 }
 
 // The kinds of room.
@@ -39,14 +43,22 @@ func RoomNameKey(name string) string {
 // room and the creator's join entry. A name taken in any case gives
 // ErrConflict.
 func (s *Store) CreateRoom(ctx context.Context, name string, userID int64) (Room, Message, error) {
+	return s.CreateRoomWithAccess(ctx, name, AccessOpen, userID)
+}
+
+// CreateRoomWithAccess is CreateRoom of an open or a closed room.
+func (s *Store) CreateRoomWithAccess(ctx context.Context, name, access string, userID int64) (Room, Message, error) {
+	if access != AccessOpen && access != AccessClosed {
+		return Room{}, Message{}, fmt.Errorf("store: create room: access %q: %w", access, ErrInvalid)
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return Room{}, Message{}, fmt.Errorf("store: create room: %w", err)
 	}
 	defer tx.Rollback()
 	now := s.now()
-	id, err := tx.insertID(ctx, "INSERT INTO rooms (name, name_key, created_by, created_at) VALUES (?, ?, ?, ?)",
-		name, RoomNameKey(name), userID, now.UnixMilli())
+	id, err := tx.insertID(ctx, "INSERT INTO rooms (name, name_key, created_by, created_at, access) VALUES (?, ?, ?, ?, ?)",
+		name, RoomNameKey(name), userID, now.UnixMilli(), access)
 	if isUniqueViolation(err) {
 		return Room{}, Message{}, fmt.Errorf("store: create room %q: %w", name, ErrConflict)
 	}
@@ -60,15 +72,15 @@ func (s *Store) CreateRoom(ctx context.Context, name string, userID int64) (Room
 	if err := tx.Commit(); err != nil {
 		return Room{}, Message{}, fmt.Errorf("store: create room: %w", err)
 	}
-	return Room{ID: id, Name: name, CreatedBy: userID, CreatedAt: fromMillis(now.UnixMilli()), Kind: RoomKindRoom}, msg, nil
+	return Room{ID: id, Name: name, CreatedBy: userID, CreatedAt: fromMillis(now.UnixMilli()), Kind: RoomKindRoom, Access: access}, msg, nil
 }
 
 // FindRoomByID finds a room by id.
 func (s *Store) FindRoomByID(ctx context.Context, id int64) (Room, error) {
 	var r Room
 	var created int64
-	err := s.read.QueryRowContext(ctx, "SELECT id, name, created_by, created_at, kind FROM rooms WHERE id = ?", id).
-		Scan(&r.ID, &r.Name, &r.CreatedBy, &created, &r.Kind)
+	err := s.read.QueryRowContext(ctx, "SELECT id, name, created_by, created_at, kind, access, archived_at IS NOT NULL FROM rooms WHERE id = ?", id).
+		Scan(&r.ID, &r.Name, &r.CreatedBy, &created, &r.Kind, &r.Access, &r.Archived)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Room{}, fmt.Errorf("store: find room %d: %w", id, ErrNotFound)
 	}
@@ -88,22 +100,23 @@ type RoomListing struct {
 	LatestID, LastReadID int64
 }
 
-// ListRooms lists every room by name (direct messages are not rooms
+// ListRooms lists every room the user may read by name (open rooms, and
+// the closed ones the user is a member of; direct messages are not rooms
 // here), marking those the user is a member of, with the newest entry of
 // each and the newest the user has seen.
 func (s *Store) ListRooms(ctx context.Context, userID int64) ([]RoomListing, error) {
-	return s.listRooms(ctx, `SELECT r.id, r.name, r.created_by, r.created_at, r.kind, m.user_id IS NOT NULL,
+	return s.listRooms(ctx, `SELECT r.id, r.name, r.created_by, r.created_at, r.kind, r.access, r.archived_at IS NOT NULL, m.user_id IS NOT NULL,
 			COALESCE((SELECT id FROM messages WHERE room_id = r.id ORDER BY id DESC LIMIT 1), 0), COALESCE(rr.last_read_id, 0)
 		FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?1
 		LEFT JOIN room_reads rr ON rr.room_id = r.id AND rr.user_id = ?1
-		WHERE r.kind = 'room'
+		WHERE r.kind = 'room' AND (r.access = 'open' OR m.user_id IS NOT NULL)
 		ORDER BY r.name_key, r.id`, userID)
 }
 
 // ListDMs lists the user's direct messages, each named after the other
 // user, by that name.
 func (s *Store) ListDMs(ctx context.Context, userID int64) ([]RoomListing, error) {
-	return s.listRooms(ctx, `SELECT r.id, u.username, r.created_by, r.created_at, r.kind, 1,
+	return s.listRooms(ctx, `SELECT r.id, u.username, r.created_by, r.created_at, r.kind, r.access, r.archived_at IS NOT NULL, 1,
 			COALESCE((SELECT id FROM messages WHERE room_id = r.id ORDER BY id DESC LIMIT 1), 0), COALESCE(rr.last_read_id, 0)
 		FROM memberships m JOIN rooms r ON r.id = m.room_id AND r.kind = 'dm'
 		JOIN memberships o ON o.room_id = r.id AND o.user_id != m.user_id
@@ -123,7 +136,7 @@ func (s *Store) listRooms(ctx context.Context, query string, userID int64) ([]Ro
 	for rows.Next() {
 		var r RoomListing
 		var created int64
-		if err := rows.Scan(&r.ID, &r.Name, &r.CreatedBy, &created, &r.Kind, &r.Member, &r.LatestID, &r.LastReadID); err != nil {
+		if err := rows.Scan(&r.ID, &r.Name, &r.CreatedBy, &created, &r.Kind, &r.Access, &r.Archived, &r.Member, &r.LatestID, &r.LastReadID); err != nil {
 			return nil, fmt.Errorf("store: list rooms: %w", err)
 		}
 		r.CreatedAt = fromMillis(created)
@@ -176,6 +189,9 @@ func (s *Store) listNames(ctx context.Context, query string, args ...any) ([]str
 // them (ErrForbidden).
 func (s *Store) joinRoom(ctx context.Context, tx *dbTx, roomID, userID int64) (Message, bool, error) {
 	if err := roomOpen(ctx, tx, roomID); err != nil {
+		return Message{}, false, err
+	}
+	if err := notArchived(ctx, tx, roomID); err != nil {
 		return Message{}, false, err
 	}
 	return s.join(ctx, tx, roomID, userID)

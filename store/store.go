@@ -77,7 +77,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		// anyone else.
 		{&s.stmts.insertPost, `INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id, mentions)
 			SELECT ?1, ?2, 'post', ?3, ?4, NULLIF(?5, ''), ?6
-			WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = ?1 AND user_id = ?2)`},
+			WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = ?1 AND user_id = ?2)
+				AND NOT EXISTS (SELECT 1 FROM rooms WHERE id = ?1 AND archived_at IS NOT NULL)`},
 		{&s.stmts.insertPostPG, insertPostPG},
 		{&s.stmts.username, "SELECT username FROM users WHERE id = ?"},
 		{&s.stmts.userByName, "SELECT username FROM users WHERE username = ?"},
