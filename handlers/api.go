@@ -47,7 +47,9 @@ func (a *App) handleAPIPost(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(http.StatusNotFound, "There is no such room.")
 	}
-	if _, err := a.store.FindRoomByID(c.UserContext(), id); errors.Is(err, store.ErrNotFound) {
+	// A closed room the bot is no member of is as unknown to it as to
+	// anyone else.
+	if _, err := a.readableRoom(c.UserContext(), id, bot); errors.Is(err, store.ErrNotFound) {
 		return fiber.NewError(http.StatusNotFound, "There is no such room.")
 	} else if err != nil {
 		return err

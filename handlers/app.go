@@ -356,6 +356,8 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 		status = http.StatusNotFound
 	case errors.Is(err, store.ErrNotMember):
 		status, msg = http.StatusForbidden, "Join the room first."
+	case errors.Is(err, store.ErrArchived):
+		status, msg = http.StatusForbidden, archivedReason
 	case errors.Is(err, store.ErrForbidden):
 		status, msg = http.StatusForbidden, "That is not open to you."
 	case errors.Is(err, errBusy):

@@ -79,6 +79,8 @@ func changeError(err error, what string) error {
 		return fiber.NewError(http.StatusConflict, "That message was deleted.")
 	case errors.Is(err, store.ErrNotMember):
 		return fiber.NewError(http.StatusForbidden, "Join the room to react to its messages.")
+	case errors.Is(err, store.ErrArchived):
+		return fiber.NewError(http.StatusForbidden, archivedReason)
 	}
 	return err
 }
@@ -151,6 +153,11 @@ func (a *App) handleMessageEdit(c *fiber.Ctx) error {
 		}
 		return a.showEditForm(c, status, m, raw, problem)
 	}
+	// Only in a room the user may read (a member removed from a closed
+	// room edits nothing there).
+	if _, err := a.findMessage(c); err != nil {
+		return err
+	}
 	m, _, err := a.writer.Change(c.UserContext(), func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
 		return b.EditPost(ctx, id, s.User.ID, text)
 	}, func(m store.Message) []byte { return renderBytes(views.EntryChanged(entry(m))) })
@@ -177,6 +184,9 @@ func (a *App) handleMessageDelete(c *fiber.Ctx) error {
 		return err
 	}
 	s, _ := session(c)
+	if _, err := a.findMessage(c); err != nil {
+		return err
+	}
 	m, _, err := a.writer.Change(c.UserContext(), func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
 		return b.DeletePost(ctx, id, s.User.ID, s.User.IsAdmin)
 	}, func(m store.Message) []byte { return renderBytes(views.EntryChanged(entry(m))) })

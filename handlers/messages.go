@@ -70,6 +70,8 @@ func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw,
 	switch {
 	case errors.Is(err, store.ErrNotMember):
 		return store.Message{}, false, &errPostRefused{status: http.StatusForbidden, reason: "Join the room to post in it."}
+	case errors.Is(err, store.ErrArchived):
+		return store.Message{}, false, &errPostRefused{status: http.StatusForbidden, reason: archivedReason}
 	case errors.Is(err, store.ErrConflict):
 		// The page gave this id to another post: in another room, or of
 		// other text.

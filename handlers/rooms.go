@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -34,7 +35,8 @@ func (a *App) roomLinks(c *fiber.Ctx, current int64) ([]views.RoomLink, error) {
 	for i, r := range rooms {
 		seen := max(r.LastReadID, a.unread.LastSeen(s.User.ID, r.ID))
 		links[i] = views.RoomLink{ID: r.ID, Name: r.Name, Member: r.Member, Current: r.ID == current,
-			Unread: r.ID != current && r.LatestID > seen, DM: r.Kind == store.RoomKindDM}
+			Unread: r.ID != current && r.LatestID > seen, DM: r.Kind == store.RoomKindDM,
+			Closed: r.Access == store.AccessClosed && r.Kind == store.RoomKindRoom, Archived: r.Archived}
 	}
 	return links, nil
 }
@@ -52,6 +54,10 @@ func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 	raw := c.FormValue("name")
 	name, problem := cleanRoomName(raw)
 	status := http.StatusUnprocessableEntity
+	access := c.FormValue("access", store.AccessOpen)
+	if problem == "" && access != store.AccessOpen && access != store.AccessClosed {
+		problem = "A room is open (everyone sees it) or closed (only its members do)."
+	}
 	// The room is counted before it is made, so that a burst of requests
 	// makes no more rooms than the limit; one that is not made after all
 	// gives its place back.
@@ -63,7 +69,7 @@ func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 		}
 	}
 	if problem == "" {
-		room, join, err := a.store.CreateRoom(c.UserContext(), name, s.User.ID)
+		room, join, err := a.store.CreateRoomWithAccess(c.UserContext(), name, access, s.User.ID)
 		if err != nil {
 			a.rooms.Undo(s.User.ID, now)
 		}
@@ -84,7 +90,7 @@ func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.Lobby(views.LobbyPage{Viewer: viewer(c), Rooms: links, Name: raw, Error: problem}))
+	return render(c, status, views.Lobby(views.LobbyPage{Viewer: viewer(c), Rooms: links, Name: raw, Access: access, Error: problem}))
 }
 
 func (a *App) handleRoomShow(c *fiber.Ctx) error {
@@ -98,6 +104,12 @@ func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) erro
 	if err != nil {
 		return err
 	}
+	return a.showRoomWith(c, id, status, compose, nil)
+}
+
+// showRoomWith is showRoom, with a last change to the page (a refused
+// change of the room, say) made by edit.
+func (a *App) showRoomWith(c *fiber.Ctx, id int64, status int, compose views.ComposeForm, edit func(*views.RoomPage)) error {
 	ctx := c.UserContext()
 	s, _ := session(c)
 	page, err := a.roomPage(c, id)
@@ -121,9 +133,12 @@ func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) erro
 	if len(msgs) > 0 {
 		a.unread.Seen(s.User.ID, id, msgs[len(msgs)-1].ID)
 	}
-	a.unread.Opened(s.User.Username, views.RoomLink{ID: id, Name: page.RoomName, Member: true, DM: page.DM})
+	a.unread.Opened(s.User.Username, views.RoomLink{ID: id, Name: page.RoomName, Member: true, DM: page.DM, Closed: page.Closed, Archived: page.Archived})
 	compose.RoomID = id
 	page.Entries, page.HasOlder, page.Compose, page.Rev = entries(msgs), hasOlder, compose, rev
+	if edit != nil {
+		edit(&page)
+	}
 	return render(c, status, views.Room(page))
 }
 
@@ -138,7 +153,9 @@ func (a *App) roomPage(c *fiber.Ctx, id int64) (views.RoomPage, error) {
 	if err != nil {
 		return views.RoomPage{}, err
 	}
-	p := views.RoomPage{Viewer: viewer(c), RoomID: id, RoomName: room.Name, DM: room.Kind == store.RoomKindDM}
+	p := views.RoomPage{Viewer: viewer(c), RoomID: id, RoomName: room.Name, DM: room.Kind == store.RoomKindDM,
+		Archived: room.Archived}
+	p.Closed = !p.DM && room.Access == store.AccessClosed
 	if p.DM {
 		partner, err := a.store.DMPartner(ctx, id, s.User.ID)
 		if err != nil {
@@ -155,6 +172,10 @@ func (a *App) roomPage(c *fiber.Ctx, id int64) (views.RoomPage, error) {
 	if p.Rooms, err = a.roomLinks(c, id); err != nil {
 		return views.RoomPage{}, err
 	}
+	if !p.DM && mayManage(room, s.User) {
+		p.Manage = &views.RoomManage{RoomID: id, Name: room.Name, Closed: p.Closed, Archived: p.Archived,
+			Members: p.Members, Delete: s.User.IsAdmin}
+	}
 	return p, nil
 }
 
@@ -164,6 +185,9 @@ func (a *App) handleRoomJoin(c *fiber.Ctx) error {
 		return err
 	}
 	s, _ := session(c)
+	if _, err := a.readableRoom(c.UserContext(), id, s.User); err != nil {
+		return err
+	}
 	_, err = a.writeEntry(c.UserContext(), id, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
 		return b.JoinRoom(ctx, id, s.User.ID)
 	})
@@ -179,6 +203,9 @@ func (a *App) handleRoomLeave(c *fiber.Ctx) error {
 		return err
 	}
 	s, _ := session(c)
+	if _, err := a.readableRoom(c.UserContext(), id, s.User); err != nil {
+		return err
+	}
 	_, err = a.writeEntry(c.UserContext(), id, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
 		return b.LeaveRoom(ctx, id, s.User.ID)
 	})
@@ -191,8 +218,14 @@ func (a *App) handleRoomLeave(c *fiber.Ctx) error {
 func entry(m store.Message) views.Entry {
 	e := views.Entry{ID: m.ID, RoomID: m.RoomID, Kind: m.Kind, Author: m.Author, Text: m.Text, Time: m.CreatedAt, ClientID: m.ClientID,
 		Rev: m.Rev, EditedAt: m.EditedAt}
-	if m.Deleted {
+	switch {
+	case m.Deleted:
 		e.Kind = "deleted"
+	case m.Kind == store.KindJoin || m.Kind == store.KindLeave:
+		e.By = m.Text // who added or removed the author, if someone else did
+	case m.Kind == store.KindRename:
+		r := store.RenameOf(m)
+		e.From, e.To = r.From, r.To
 	}
 	for _, x := range m.Mentions {
 		e.Mentions = append(e.Mentions, views.Span{Start: x.Start, End: x.End, Name: x.Username})
@@ -211,21 +244,34 @@ func entries(msgs []store.Message) []views.Entry {
 	return out
 }
 
-// readableRoom finds a room the user may read: any room, or direct
-// messages the user is one of (anyone else: 403).
+// readableRoom finds a room the user may read: an open room, a closed
+// room the user is a member of, or direct messages the user is one of
+// (anyone else: 403). It is the one gate of every way to read a room.
+// A closed room answers anyone else exactly as a room that does not
+// exist: its existence is not revealed.
 func (a *App) readableRoom(ctx context.Context, id int64, user store.User) (store.Room, error) {
 	room, err := a.store.FindRoomByID(ctx, id)
 	if err != nil {
 		return store.Room{}, err
 	}
-	if room.Kind == store.RoomKindDM {
-		member, err := a.store.IsMember(ctx, id, user.ID)
-		if err != nil {
-			return store.Room{}, err
-		}
-		if !member {
-			return store.Room{}, fiber.NewError(http.StatusForbidden, "These are someone else's direct messages.")
-		}
+	if room.Kind == store.RoomKindRoom && room.Access == store.AccessOpen {
+		return room, nil
 	}
-	return room, nil
+	member, err := a.store.IsMember(ctx, id, user.ID)
+	if err != nil {
+		return store.Room{}, err
+	}
+	switch {
+	case member:
+		return room, nil
+	case room.Kind == store.RoomKindDM:
+		return store.Room{}, fiber.NewError(http.StatusForbidden, "These are someone else's direct messages.")
+	}
+	return store.Room{}, errNoRoom(id)
+}
+
+// errNoRoom is the answer for a room that does not exist, or that the
+// user may not know of: the very error FindRoomByID gives.
+func errNoRoom(id int64) error {
+	return fmt.Errorf("store: find room %d: %w", id, store.ErrNotFound)
 }

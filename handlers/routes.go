@@ -86,6 +86,15 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Post("/messages/:id/boosts", a.handleBoost)
 	app.Get("/search", a.handleSearch)
 	app.Post("/rooms/:id/messages", a.handleMessageCreate)
+	// Who gets in: members, and managing a room (roomadmin.go).
+	app.Post("/rooms/:id/members", a.handleMemberAdd)
+	app.Post("/rooms/:id/members/:username/remove", a.handleMemberRemove)
+	app.Post("/rooms/:id/rename", a.handleRoomRename)
+	app.Post("/rooms/:id/access", a.handleRoomAccess)
+	app.Post("/rooms/:id/archive", a.handleRoomArchive)
+	app.Post("/rooms/:id/unarchive", a.handleRoomUnarchive)
+	app.Get("/rooms/:id/delete", a.handleRoomDeleteForm)
+	app.Post("/rooms/:id/delete", a.handleRoomDelete)
 	sockets := websocket.New(a.serveWS, websocket.Config{
 		// Client frames are small; a read buffer is held by every idle
 		// connection. Write buffers are lent from a pool while writing.

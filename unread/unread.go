@@ -233,6 +233,10 @@ func (u *Rooms) Entry(m store.Message) *Room {
 		r.Members[m.Author] = struct{}{}
 	case store.KindLeave:
 		delete(r.Members, m.Author)
+	case store.KindRename:
+		if to := store.RenameOf(m).To; to != "" {
+			r.Name = to
+		}
 	}
 	// The members on a page of another room, or none, not told yet: one
 	// look at the hub and one at the marks, however large the room.

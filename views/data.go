@@ -39,6 +39,9 @@ type Entry struct {
 	// RoomName, when set, shows which room the entry is in (a search
 	// result).
 	RoomName string
+	// By is who added (a join) or removed (a leave) the author, when
+	// someone else did; From and To are a rename's names.
+	By, From, To string
 }
 
 // Boost is one reaction to a post and the users who gave it.
@@ -60,6 +63,8 @@ type RoomLink struct {
 	Unread bool
 	// DM: direct messages, named after the other user.
 	DM bool
+	// Closed: only members see the room; Archived: it is read-only.
+	Closed, Archived bool
 }
 
 // ComposeForm is the form that posts to a room.
@@ -89,6 +94,10 @@ type RoomPage struct {
 	HasNewer bool
 	// DM: the room is the direct messages of the viewer and RoomName.
 	DM bool
+	// Closed and Archived are the room's state; Manage is what its
+	// creator or an admin may change (nil for anyone else).
+	Closed, Archived bool
+	Manage           *RoomManage
 }
 
 // SearchPage lists the posts that match a query.
@@ -130,6 +139,7 @@ type LobbyPage struct {
 	Viewer Viewer
 	Rooms  []RoomLink
 	Name   string
+	Access string // the new room's access as given: "open" or "closed"
 	Error  string
 }
 
@@ -138,6 +148,10 @@ type AuthForm struct {
 	Register bool
 	Username string
 	Error    string
+	// Invite is the invitation token the form registers with; Closed says
+	// that registering needs one, and none is at hand.
+	Invite string
+	Closed bool
 }
 
 // ErrorPage tells a user what went wrong.
@@ -252,6 +266,8 @@ type AdminPage struct {
 	BotWebhook string
 	// Allowed are the webhook hosts the server was started with.
 	Allowed []string
+	// Invitations are the registration policy and the invitations.
+	Invitations InvitationsPart
 }
 
 // BotCreatedPage shows a new bot's token, the one time it is shown.

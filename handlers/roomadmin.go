@@ -1,0 +1,318 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"chat/hub"
+	"chat/store"
+	"chat/views"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Managing a room: members add people; its creator or an admin renames
+// it, opens or closes it, removes members and archives it; an admin
+// deletes it with its history. Every change is an entry of the room's
+// history, pushed live like any other.
+
+// mayManage reports whether the user may change the room: its creator, or
+// an admin.
+func mayManage(room store.Room, user store.User) bool {
+	return user.IsAdmin || room.CreatedBy == user.ID
+}
+
+// managedRoom finds the room of the path for a change by its creator or an
+// admin: anyone else gets 403, or, for a closed room they may not read,
+// what an unknown room gets.
+func (a *App) managedRoom(c *fiber.Ctx) (store.Room, store.User, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return store.Room{}, store.User{}, err
+	}
+	s, _ := session(c)
+	room, err := a.store.FindRoomByID(c.UserContext(), id)
+	if err != nil {
+		return store.Room{}, store.User{}, err
+	}
+	if room.Kind == store.RoomKindRoom && mayManage(room, s.User) {
+		return room, s.User, nil
+	}
+	if _, err := a.readableRoom(c.UserContext(), id, s.User); err != nil {
+		return store.Room{}, store.User{}, err
+	}
+	if room.Kind == store.RoomKindDM {
+		return store.Room{}, store.User{}, fiber.NewError(http.StatusForbidden, "Direct messages have no one to manage them.")
+	}
+	return store.Room{}, store.User{}, fiber.NewError(http.StatusForbidden, "Only the room's creator or an admin may change it.")
+}
+
+// roomChangeError turns a refused change of a room into an answer.
+func roomChangeError(err error) error {
+	switch {
+	case errors.Is(err, store.ErrArchived):
+		return fiber.NewError(http.StatusForbidden, archivedReason)
+	case errors.Is(err, store.ErrNotMember):
+		return fiber.NewError(http.StatusForbidden, "Only the room's members may add people to it.")
+	case errors.Is(err, store.ErrForbidden):
+		return fiber.NewError(http.StatusForbidden, "Direct messages have no one to manage them.")
+	}
+	return err
+}
+
+const archivedReason = "This room is archived: it is read-only. Its creator or an admin may bring it back."
+
+// handleMemberAdd adds someone to the room, by a member: a join entry
+// says who added them, and a closed room appears in their room lists
+// live.
+func (a *App) handleMemberAdd(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	s, _ := session(c)
+	ctx := c.UserContext()
+	room, err := a.readableRoom(ctx, id, s.User)
+	if err != nil {
+		return err
+	}
+	name := strings.TrimSpace(c.FormValue("username"))
+	name = strings.TrimPrefix(name, "@")
+	var u store.User
+	problem := validateUsername(name)
+	if problem == "" {
+		u, err = a.store.FindUserByUsername(ctx, name)
+		switch {
+		case errors.Is(err, store.ErrNotFound) || err == nil && u.Deactivated:
+			problem = "There is no one named " + name + " to add."
+		case err != nil:
+			return err
+		}
+	}
+	if problem != "" {
+		return fiber.NewError(http.StatusUnprocessableEntity, problem)
+	}
+	_, changed, err := a.writer.Write(ctx, id, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+		return b.AddMember(ctx, id, u.ID, s.User.ID)
+	})
+	if err != nil {
+		return roomChangeError(err)
+	}
+	if changed {
+		a.log.Info("member added", "room", id, "user", u.Username, "by", s.User.Username)
+		if room.Access == store.AccessClosed {
+			link := views.RoomLink{ID: id, Name: room.Name, Member: true, Closed: true, Archived: room.Archived, Unread: true}
+			a.hub.SendUser(u.Username, id, hub.Event{Data: renderBytes(views.RoomAdded(link))}, hub.Everywhere)
+		}
+	}
+	return c.Redirect(views.RoomURL(id), fiber.StatusSeeOther)
+}
+
+// handleMemberRemove removes a member, by the room's creator or an admin:
+// a leave entry says who removed them, their connections to the room
+// close at once, and a closed room leaves their room lists.
+func (a *App) handleMemberRemove(c *fiber.Ctx) error {
+	room, by, err := a.managedRoom(c)
+	if err != nil {
+		return err
+	}
+	u, err := a.findUserParam(c)
+	if err != nil {
+		return fiber.NewError(http.StatusNotFound, "There is no such member.")
+	}
+	_, changed, err := a.writer.Write(c.UserContext(), room.ID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+		return b.RemoveMember(ctx, room.ID, u.ID, by.ID)
+	})
+	if err != nil {
+		return roomChangeError(err)
+	}
+	if changed {
+		a.log.Info("member removed", "room", room.ID, "user", u.Username, "by", by.Username)
+		a.hub.CloseInRoom(room.ID, func(user string) bool { return user == u.Username }, hub.ClosePolicy, "removed from the room")
+		if room.Access == store.AccessClosed {
+			a.hub.SendUser(u.Username, room.ID, hub.Event{Data: renderBytes(views.RoomGone(room.ID))}, hub.Everywhere)
+		}
+	}
+	return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
+}
+
+// handleRoomRename renames the room: the rename entry carries the new
+// name to the room's pages; its members' other pages, and for an open
+// room every page that follows no room, are told too.
+func (a *App) handleRoomRename(c *fiber.Ctx) error {
+	room, by, err := a.managedRoom(c)
+	if err != nil {
+		return err
+	}
+	raw := c.FormValue("name")
+	name, problem := cleanRoomName(raw)
+	status := http.StatusUnprocessableEntity
+	if problem == "" {
+		_, changed, err := a.writer.Write(c.UserContext(), room.ID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+			return b.RenameRoom(ctx, room.ID, by.ID, name)
+		})
+		switch {
+		case err == nil:
+			if changed {
+				a.log.Info("room renamed", "room", room.ID, "by", by.Username)
+				a.pushRename(c.UserContext(), room, name)
+			}
+			return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
+		case errors.Is(err, store.ErrConflict):
+			problem, status = "A room with that name exists already.", http.StatusConflict
+		default:
+			return roomChangeError(err)
+		}
+	}
+	return a.showRoomWith(c, room.ID, status, views.ComposeForm{}, func(p *views.RoomPage) {
+		if p.Manage != nil {
+			p.Manage.Name, p.Manage.Error = raw, problem
+		}
+	})
+}
+
+// pushRename tells the pages that show the room's name elsewhere than in
+// the room: its members' (their room lists), and for an open room the
+// pages that follow no room (the lobby).
+func (a *App) pushRename(ctx context.Context, room store.Room, name string) {
+	ev := hub.Event{Data: renderBytes(views.RoomRenamed(room.ID, name))}
+	members, err := a.store.ListMembers(ctx, room.ID)
+	if err != nil {
+		a.log.Error("rename not pushed to members", "room", room.ID, "err", err)
+	}
+	for _, m := range members {
+		a.hub.SendUser(m, room.ID, ev, hub.Everywhere)
+	}
+	if room.Access == store.AccessOpen {
+		a.hub.Publish(hub.NoRoom, ev)
+	}
+}
+
+// handleRoomAccess opens the room to everyone or closes it to its
+// members; closing it closes the connections of those who are not.
+func (a *App) handleRoomAccess(c *fiber.Ctx) error {
+	room, by, err := a.managedRoom(c)
+	if err != nil {
+		return err
+	}
+	access := c.FormValue("access")
+	if access != store.AccessOpen && access != store.AccessClosed {
+		return fiber.NewError(http.StatusUnprocessableEntity, "A room is open (everyone sees it) or closed (only its members do).")
+	}
+	_, changed, err := a.writer.Write(c.UserContext(), room.ID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+		return b.SetRoomAccess(ctx, room.ID, by.ID, access)
+	})
+	if err != nil {
+		return roomChangeError(err)
+	}
+	if changed {
+		a.log.Info("room access changed", "room", room.ID, "access", access, "by", by.Username)
+		if access == store.AccessClosed {
+			a.closeNonMembers(c.UserContext(), room.ID)
+		}
+	}
+	return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
+}
+
+// closeNonMembers closes the connections to a room that closed of those
+// who are not its members.
+func (a *App) closeNonMembers(ctx context.Context, roomID int64) {
+	members, err := a.store.ListMembers(ctx, roomID)
+	if err != nil {
+		// Better everyone's: members reconnect by themselves.
+		a.log.Error("closed room: members not read", "room", roomID, "err", err)
+		a.hub.CloseRoom(roomID, hub.ClosePolicy, "the room closed")
+		return
+	}
+	keep := make(map[string]bool, len(members))
+	for _, m := range members {
+		keep[m] = true
+	}
+	a.hub.CloseInRoom(roomID, func(user string) bool { return !keep[user] }, hub.ClosePolicy, "the room closed")
+}
+
+func (a *App) handleRoomArchive(c *fiber.Ctx) error   { return a.archiveRoom(c, true) }
+func (a *App) handleRoomUnarchive(c *fiber.Ctx) error { return a.archiveRoom(c, false) }
+
+// archiveRoom archives the room (read-only, listed apart) or brings it
+// back.
+func (a *App) archiveRoom(c *fiber.Ctx, archived bool) error {
+	room, by, err := a.managedRoom(c)
+	if err != nil {
+		return err
+	}
+	_, changed, err := a.writer.Write(c.UserContext(), room.ID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+		return b.SetRoomArchived(ctx, room.ID, by.ID, archived)
+	})
+	if err != nil {
+		return roomChangeError(err)
+	}
+	if changed {
+		a.log.Info("room archived", "room", room.ID, "archived", archived, "by", by.Username)
+	}
+	return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
+}
+
+// deletableRoom finds the room of the path for an admin to delete.
+func (a *App) deletableRoom(c *fiber.Ctx) (store.Room, error) {
+	room, user, err := a.managedRoom(c)
+	if err != nil {
+		return store.Room{}, err
+	}
+	if !user.IsAdmin {
+		return store.Room{}, fiber.NewError(http.StatusForbidden, "Only an admin may delete a room.")
+	}
+	return room, nil
+}
+
+// handleRoomDeleteForm asks an admin to confirm, naming the room and how
+// many entries go with it.
+func (a *App) handleRoomDeleteForm(c *fiber.Ctx) error {
+	room, err := a.deletableRoom(c)
+	if err != nil {
+		return err
+	}
+	n, err := a.store.CountMessages(c.UserContext(), room.ID)
+	if err != nil {
+		return err
+	}
+	links, err := a.roomLinks(c, 0)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return render(c, http.StatusOK, views.RoomDelete(views.RoomDeletePage{Viewer: viewer(c), Rooms: links,
+		RoomID: room.ID, RoomName: room.Name, Entries: n}))
+}
+
+// handleRoomDelete deletes the room and its whole history, once the
+// confirmation names it, and closes every connection to it.
+func (a *App) handleRoomDelete(c *fiber.Ctx) error {
+	room, err := a.deletableRoom(c)
+	if err != nil {
+		return err
+	}
+	if c.FormValue("confirm") != room.Name {
+		return fiber.NewError(http.StatusUnprocessableEntity, "Confirm on the room's delete page: it names the room and what goes with it.")
+	}
+	members, err := a.store.ListMembers(c.UserContext(), room.ID)
+	if err != nil {
+		return err
+	}
+	if err := a.store.DeleteRoom(c.UserContext(), room.ID); err != nil {
+		return err
+	}
+	s, _ := session(c)
+	a.log.Info("room deleted", "room", room.ID, "by", s.User.Username)
+	a.hub.CloseRoom(room.ID, hub.ClosePolicy, "the room was deleted")
+	gone := hub.Event{Data: renderBytes(views.RoomGone(room.ID))}
+	for _, m := range members {
+		a.hub.SendUser(m, room.ID, gone, hub.Everywhere)
+	}
+	if room.Access == store.AccessOpen {
+		a.hub.Publish(hub.NoRoom, gone)
+	}
+	return c.Redirect("/", fiber.StatusSeeOther)
+}

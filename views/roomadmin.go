@@ -1,0 +1,77 @@
+package views
+
+import "strconv"
+
+// RoomManage is what the creator of a room or an admin may change on its
+// page: its name, access and archive, and who is in it.
+type RoomManage struct {
+	RoomID   int64
+	Name     string // the name field as given (the room's name at first)
+	Closed   bool
+	Archived bool
+	Members  []string
+	// Delete: the viewer is an admin, who may delete the room.
+	Delete bool
+	Error  string
+}
+
+// RoomDeletePage asks an admin to confirm deleting a room and its history.
+type RoomDeletePage struct {
+	Viewer   Viewer
+	Rooms    []RoomLink
+	RoomID   int64
+	RoomName string
+	Entries  int
+}
+
+// InvitationRow is an invitation on the admin page.
+type InvitationRow struct {
+	ID        int64
+	CreatedBy string
+	Created   string
+	Expires   string
+	Uses, Max int
+	State     string // "good", "revoked", "expired" or "used up"
+}
+
+// InvitationsPart is the registration policy and the invitations, on the
+// admin page.
+type InvitationsPart struct {
+	Policy string // "open" or "invite"
+	List   []InvitationRow
+	// Link is an invitation just made: shown this once.
+	Link  string
+	Error string
+	// Uses and Days are the form's values as given.
+	Uses, Days string
+}
+
+// RoomNameID is the DOM id of a room's name in the room list; the
+// lobby's list and the room page's title have their own.
+func RoomNameID(id int64) string { return "room-name-" + strconv.FormatInt(id, 10) }
+
+func lobbyRoomID(id int64) string     { return "lobby-room-" + strconv.FormatInt(id, 10) }
+func lobbyRoomNameID(id int64) string { return "lobby-room-name-" + strconv.FormatInt(id, 10) }
+
+// RoomTitleID is the DOM id of the room page's title.
+const RoomTitleID = "room-title"
+
+func accessLabel(closed bool) string {
+	if closed {
+		return "closed"
+	}
+	return "open"
+}
+
+
+func countArchived(rooms []RoomLink) int {
+	n := 0
+	for _, r := range rooms {
+		if !r.DM && r.Archived {
+			n++
+		}
+	}
+	return n
+}
+
+func deleteTitle(name string) string { return "Delete " + name }
