@@ -63,7 +63,6 @@ func accessLabel(closed bool) string {
 	return "open"
 }
 
-
 func countArchived(rooms []RoomLink) int {
 	n := 0
 	for _, r := range rooms {
