@@ -37,6 +37,9 @@ type config struct {
 	metricsAddr    string
 	logFormat      string
 	logLevel       slog.Level
+	// registration is the policy -registration sets at start ("open" or
+	// "invite"); "" when not given: the database keeps the one it has.
+	registration string
 }
 
 // flagValues are the flags as given (or taken from the environment),
@@ -45,6 +48,7 @@ type flagValues struct {
 	addr, db, postLimit, roomLimit, loginLimit, loginAddrLimit, registerLimit, baseURL *string
 	maxSockets, bodyLimit, sessionIdle, metricsAddr, logFormat, logLevel               *string
 	pprofAddr, proxies, natsURL, natsSubject, webhookAllow                             *string
+	registration                                                                       *string
 }
 
 // defineFlags declares every flag on fs; each falls back to an environment
@@ -77,6 +81,7 @@ func defineFlags(fs *flag.FlagSet, getenv func(string) string) flagValues {
 	f.natsURL = str("nats", "CHAT_NATS", "", "NATS server URL (nats://host:4222) linking this instance to others on the same PostgreSQL -db; empty: one instance")
 	f.natsSubject = str("nats-subject", "CHAT_NATS_SUBJECT", "chat", "prefix of the NATS subjects, for chats that share a NATS server")
 	f.webhookAllow = str("webhook-allow", "CHAT_WEBHOOK_ALLOW", "", "comma-separated hosts bots' webhooks may be called on; empty: none")
+	f.registration = str("registration", "CHAT_REGISTRATION", "", "who may register: open (anyone) or invite (with an invitation an admin made on /admin; the first account always may); set at start and kept in the database, where admins change it; empty: as the database has it, open at first")
 	return f
 }
 
@@ -127,6 +132,11 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	errs = append(errs, more...)
 	c.trustedProxies, more = parseProxies(*f.proxies)
 	errs = append(errs, more...)
+	switch c.registration = *f.registration; c.registration {
+	case "", store.RegistrationOpen, store.RegistrationInvite:
+	default:
+		errs = append(errs, fmt.Errorf("-registration must be open or invite: %q", c.registration))
+	}
 	errs = append(errs, c.checkRest(*f.logLevel, *f.natsURL, *f.natsSubject)...)
 	if err := errors.Join(errs...); err != nil {
 		return config{}, usageError{err}

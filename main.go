@@ -68,6 +68,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer db.Close()
+	if cfg.registration != "" {
+		if err := db.SetRegistrationPolicy(ctx, cfg.registration); err != nil {
+			return err
+		}
+	}
 
 	h := hub.New(hub.Config{Presence: handlers.PresenceFrames(), MaxPerUser: cfg.maxSockets})
 	metrics := handlers.NewMetrics(h)

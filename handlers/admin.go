@@ -32,6 +32,11 @@ func (a *App) adminPage(c *fiber.Ctx, status int, p views.AdminPage) error {
 		return err
 	}
 	p.Viewer, p.Rooms, p.Allowed = viewer(c), links, a.webhooks.Allowed()
+	if p.Invitations.Policy == "" {
+		if p.Invitations, err = a.invitationsPart(c, p.Invitations); err != nil {
+			return err
+		}
+	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return render(c, status, views.Admin(p))
 }

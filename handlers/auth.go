@@ -20,7 +20,13 @@ func (a *App) handleRegisterForm(c *fiber.Ctx) error {
 	if _, ok := session(c); ok {
 		return c.Redirect("/", fiber.StatusSeeOther)
 	}
-	return render(c, http.StatusOK, views.Auth(views.AuthForm{Register: true}))
+	closed := false
+	if err := a.store.CheckRegistration(c.UserContext(), ""); errors.Is(err, store.ErrInviteNeeded) {
+		closed = true
+	} else if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Auth(views.AuthForm{Register: true, Closed: closed}))
 }
 
 func (a *App) handleLoginForm(c *fiber.Ctx) error {
@@ -33,7 +39,18 @@ func (a *App) handleLoginForm(c *fiber.Ctx) error {
 func (a *App) handleRegister(c *fiber.Ctx) error {
 	username := c.FormValue("username")
 	password := c.FormValue("password")
-	form := views.AuthForm{Register: true, Username: username}
+	invite := c.FormValue("invite")
+	form := views.AuthForm{Register: true, Username: username, Invite: invite}
+	// Under -registration invite, nothing is looked at or spent (a hash, a
+	// place in the rate limit) for someone without a good invitation.
+	if err := a.store.CheckRegistration(c.UserContext(), invite); err != nil {
+		status, reason := inviteRefusal(err)
+		if status == 0 {
+			return err
+		}
+		form.Error, form.Closed, form.Invite = reason, true, ""
+		return render(c, status, views.Auth(form))
+	}
 	if msg := validateUsername(username); msg != "" {
 		form.Error = msg
 		return render(c, http.StatusUnprocessableEntity, views.Auth(form))
@@ -54,10 +71,14 @@ func (a *App) handleRegister(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	u, err := a.store.CreateUser(c.UserContext(), username, hash)
+	u, err := a.store.RegisterUser(c.UserContext(), username, hash, invite)
 	if errors.Is(err, store.ErrConflict) {
 		form.Error = "That username is taken. Choose another."
 		return render(c, http.StatusConflict, views.Auth(form))
+	}
+	if status, reason := inviteRefusal(err); status != 0 {
+		form.Error, form.Closed, form.Invite = reason, true, ""
+		return render(c, status, views.Auth(form))
 	}
 	if err != nil {
 		return err

@@ -120,6 +120,8 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	reset := pub.publicGroup(app, "/reset")
 	reset.Get("/:token", a.handleResetForm)
 	reset.Post("/:token", a.handleReset)
+	// An invitation link is its own key (invites.go).
+	pub.publicGroup(app, "/join").Get("/:token", a.handleJoinForm)
 
 	admin := app.Group("/admin", requireAdmin)
 	admin.Get("", a.handleAdmin)
@@ -128,6 +130,9 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	admin.Post("/users/:username/reset", a.handleResetLink)
 	admin.Post("/bots", a.handleBotCreate)
 	admin.Post("/bots/:username/rooms", a.handleBotRoom)
+	admin.Post("/registration", a.handleRegistrationPolicy)
+	admin.Post("/invitations", a.handleInvitationCreate)
+	admin.Post("/invitations/:id/revoke", a.handleInvitationRevoke)
 
 	// The bots' API: a bot's token in a header, no session.
 	api := pub.publicGroup(app, "/api")

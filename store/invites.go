@@ -245,3 +245,25 @@ func useInvitation(ctx context.Context, tx *dbTx, token string, now time.Time) e
 	// the two statements (only on PostgreSQL, where reads see commits).
 	return fmt.Errorf("store: use invitation: %w", ErrInviteUsedUp)
 }
+
+// CheckRegistration says whether someone holding token ("" for none) may
+// register now, as RegisterUser would: nil, ErrInviteNeeded, or why the
+// invitation is refused. RegisterUser decides again, in its transaction.
+func (s *Store) CheckRegistration(ctx context.Context, token string) error {
+	policy, err := registrationPolicy(ctx, s.read)
+	if err != nil || policy != RegistrationInvite {
+		return err
+	}
+	var anyone int
+	if err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM users LIMIT 1) x").Scan(&anyone); err != nil {
+		return fmt.Errorf("store: check registration: %w", err)
+	}
+	if anyone == 0 {
+		return nil
+	}
+	if token == "" {
+		return fmt.Errorf("store: register: %w", ErrInviteNeeded)
+	}
+	_, err = checkInvitation(ctx, s.read, token, s.now())
+	return err
+}
