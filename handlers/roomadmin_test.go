@@ -62,7 +62,7 @@ func TestRoomCreateAccess(t *testing.T) {
 	closed := ann.createRoomAccess("Team", "closed")
 	bob := srv.register(t, "bob")
 	lobby := bob.get("/").doc(t)
-	if lobby.Find(`a[href="` + open + `"]`).Length() == 0 {
+	if lobby.Find(`a[href="`+open+`"]`).Length() == 0 {
 		t.Error("bob's lobby lacks the open room")
 	}
 	if lobby.Find(`a[href="`+closed+`"]`).Length() != 0 || strings.Contains(bob.get("/").Body, "Team") {
