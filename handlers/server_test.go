@@ -34,6 +34,7 @@ type testServer struct {
 	Store *store.Store
 	Hub   *hub.Hub
 	Logs  *testutil.LogBuffer
+	DB    string // the database's path or URL
 }
 
 // long bounds the tests' waits for the server: generous for a loaded
@@ -93,7 +94,8 @@ func TestMain(m *testing.M) { os.Exit(testdb.RunBoth(m)) }
 // newServer serves the chat on 127.0.0.1:0 with a fresh database file.
 func newServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
-	db, err := store.Open(context.Background(), testdb.New(t))
+	dbPath := testdb.New(t)
+	db, err := store.Open(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +123,7 @@ func newServer(t testing.TB, opts ...serverOption) *testServer {
 		app.ShutdownWithContext(ctx)
 		db.Close()
 	})
-	return &testServer{URL: "http://" + ln.Addr().String(), Host: ln.Addr().String(), Store: db, Hub: deps.Hub, Logs: logs}
+	return &testServer{URL: "http://" + ln.Addr().String(), Host: ln.Addr().String(), Store: db, Hub: deps.Hub, Logs: logs, DB: dbPath}
 }
 
 // client is one browser: its own cookie jar, redirects not followed.
