@@ -1,6 +1,8 @@
 package handlers_test
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"chat/handlers"
+	"chat/hub"
 	"chat/store"
 )
 
@@ -248,5 +252,49 @@ func TestBotInClosedRoom(t *testing.T) {
 	}
 	if res := anon.api("/api"+closed+"/messages", token, "hello"); res.StatusCode != http.StatusCreated {
 		t.Errorf("a member bot posts: %d %s", res.StatusCode, res.Body)
+	}
+}
+
+// newServerOn serves another chat instance on the database of srv.
+func newServerOn(t testing.TB, srv *testServer) *testServer {
+	t.Helper()
+	db, err := store.Open(context.Background(), srv.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hub.New(hub.Config{Presence: handlers.PresenceFrames()})
+	app := handlers.NewApp(handlers.Deps{Store: db, Hub: h, Argon2: testArgon2})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go app.Listener(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		app.ShutdownWithContext(ctx)
+		db.Close()
+	})
+	return &testServer{URL: "http://" + ln.Addr().String(), Host: ln.Addr().String(), Store: db, Hub: h, DB: srv.DB}
+}
+
+// TestRegistrationAcrossInstances: the policy an admin sets on one
+// instance holds on another of the same database at once.
+func TestRegistrationAcrossInstances(t *testing.T) {
+	one := newServer(t)
+	two := newServerOn(t, one)
+	root := one.register(t, "root")
+	if res := root.post("/admin/registration", url.Values{"registration": {"invite"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set invite: %d", res.StatusCode)
+	}
+	if res := two.registerWith(t, "bob", ""); res.StatusCode != http.StatusForbidden {
+		t.Errorf("the other instance, without an invitation: %d", res.StatusCode)
+	}
+	token := root.invite("1", "1")
+	if res := two.registerWith(t, "bob", token); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("the other instance, with an invitation made on the first: %d", res.StatusCode)
+	}
+	if res := one.registerWith(t, "carol", token); res.StatusCode != http.StatusForbidden {
+		t.Errorf("the first instance, the invitation used on the other: %d", res.StatusCode)
 	}
 }
