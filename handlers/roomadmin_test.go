@@ -276,7 +276,7 @@ func TestMemberRemove(t *testing.T) {
 		if code != 1008 || took > time.Second {
 			t.Errorf("bob's socket closed with %d after %v, want 1008 within 1 s", code, took)
 		}
-		bobsLobby.next(`li#room-link-`+strconv.FormatInt(roomID(t, closed), 10)+`[hx-swap-oob=delete]`, long)
+		bobsLobby.next(`[hx-swap-oob="delete:[data-room-item='`+strconv.FormatInt(roomID(t, closed), 10)+`']"]`, long)
 		e := watch.next(`[data-kind=leave][data-author=bob]`, long)
 		if !strings.Contains(e.Text(), "removed by") || e.Find(".by").Text() != "ann" {
 			t.Errorf("leave entry %q", e.Text())
@@ -342,16 +342,17 @@ func TestRoomRename(t *testing.T) {
 		if res := ann.post(room+"/rename", url.Values{"name": {"City"}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("rename: %d %s", res.StatusCode, res.Body)
 		}
-		f := bobsRoom.through(has("#room-title"), long)
+		renamed := `[hx-swap-oob="innerHTML:[data-room-name='` + id + `']"]`
+		f := bobsRoom.through(has(renamed), long)
 		doc := (response{Body: f[len(f)-1]}).doc(t)
-		if doc.Find("#room-title[hx-swap-oob]").Text() != "City" {
+		if doc.Find(renamed).Text() != "City" {
 			t.Errorf("title frame %q", f[len(f)-1])
 		}
 		e := doc.Find("[data-kind=rename][data-author=ann]")
 		if e.Length() != 1 || e.Find(".from").Text() != "Town" || e.Find(".to").Text() != "City" || !strings.Contains(e.Text(), "renamed") {
 			t.Errorf("rename entry %q", f[len(f)-1])
 		}
-		rootsLobby.next(`#room-name-`+id+`[hx-swap-oob]`, long)
+		rootsLobby.next(renamed, long)
 		if doc := bob.get(room).doc(t); doc.Find("#room-title").Text() != "City" || doc.Find("#room-name-"+id).Text() != "City" {
 			t.Error("the page does not show the new name")
 		}
@@ -485,7 +486,7 @@ func TestRoomDelete(t *testing.T) {
 	if code := annsRoom.closeCode(long); code != 1008 {
 		t.Errorf("ann's socket closed with %d", code)
 	}
-	annsLobby.next(`li#room-link-`+strconv.FormatInt(roomID(t, room), 10)+`[hx-swap-oob=delete]`, long)
+	annsLobby.next(`[hx-swap-oob="delete:[data-room-item='`+strconv.FormatInt(roomID(t, room), 10)+`']"]`, long)
 	for _, p := range []string{room, "/messages/" + strconv.FormatInt(post, 10)} {
 		if res := ann.get(p); res.StatusCode != http.StatusNotFound {
 			t.Errorf("%s after delete: %d", p, res.StatusCode)

@@ -74,3 +74,9 @@ func countArchived(rooms []RoomLink) int {
 }
 
 func deleteTitle(name string) string { return "Delete " + name }
+
+// roomItemSelector finds a room's items in the room lists of a page.
+func roomItemSelector(id int64) string { return "[data-room-item='" + itoa(id) + "']" }
+
+// roomNameSelector finds a room's name wherever a page shows it.
+func roomNameSelector(id int64) string { return "[data-room-name='" + itoa(id) + "']" }
