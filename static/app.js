@@ -704,6 +704,20 @@
     observer.observe(document.body, { childList: true, subtree: true });
   }
 
+  // A button with data-copy copies the text of the element it names (an
+  // invitation link shown once) to the clipboard.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("button[data-copy]");
+    if (!b) return;
+    var src = document.querySelector(b.getAttribute("data-copy"));
+    if (!src || !navigator.clipboard) return;
+    navigator.clipboard.writeText(src.textContent.trim()).then(function () {
+      b.textContent = "Copied";
+    }, function () {
+      b.textContent = "Select the link and copy it";
+    });
+  });
+
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
