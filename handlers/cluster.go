@@ -71,19 +71,58 @@ func (a *App) clusterWriter(c *posting.Config) {
 }
 
 // entryMeta is what other instances need to know of an entry for their
-// unread marks: its author and kind.
+// unread marks: its author and kind. Two kinds say more, for the sockets
+// each instance closes: a member removed (a leave by someone else), and a
+// room closed to non-members.
 func entryMeta(m store.Message) *hub.Meta {
-	return &hub.Meta{AuthorID: m.UserID, Author: m.Author, Kind: m.Kind}
+	kind := m.Kind
+	switch {
+	case m.Kind == store.KindLeave && m.Text != "":
+		kind = metaRemoved
+	case m.Kind == store.KindAccess && m.Text == store.AccessClosed:
+		kind = metaClosed
+	}
+	return &hub.Meta{AuthorID: m.UserID, Author: m.Author, Kind: kind}
+}
+
+// The kinds entryMeta tells apart.
+const (
+	metaRemoved = "leave:removed"
+	metaClosed  = "access:closed"
+)
+
+// closeOnEntry closes this instance's sockets that an entry from any
+// instance ends: a removed member's of the room, and the non-members' of a
+// room that closed. It returns the entry's kind in the store's words.
+func (a *App) closeOnEntry(roomID int64, meta *hub.Meta) string {
+	switch meta.Kind {
+	case metaRemoved:
+		a.hub.CloseInRoom(roomID, func(user string) bool { return user == meta.Author }, hub.ClosePolicy, "removed from the room")
+		return store.KindLeave
+	case metaClosed:
+		// Off the cluster's goroutine: it reads the members.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			a.closeNonMembers(ctx, roomID)
+		}()
+		return store.KindAccess
+	}
+	return meta.Kind
 }
 
 func (a *App) clusterEntry(roomID int64, ev hub.Event) {
 	m, mine := a.webhooks.Returned(ev.Seq)
+	kind := ""
+	if ev.Meta != nil {
+		kind = a.closeOnEntry(roomID, ev.Meta)
+	}
 	if !mine {
 		if ev.Meta == nil {
 			a.log.Error("cluster entry without its description", "room", roomID, "entry", ev.Seq)
 			return
 		}
-		m = store.Message{ID: ev.Seq, RoomID: roomID, UserID: ev.Meta.AuthorID, Kind: ev.Meta.Kind, Author: ev.Meta.Author}
+		m = store.Message{ID: ev.Seq, RoomID: roomID, UserID: ev.Meta.AuthorID, Kind: kind, Author: ev.Meta.Author}
 	}
 	room := a.unread.Entry(m)
 	if mine && room != nil {
