@@ -79,3 +79,68 @@ func TestBrowserClosedRoom(t *testing.T) {
 		t.Errorf("page errors: %q", e)
 	}
 }
+
+// An invitation in a browser: an admin makes registration invite-only and
+// a link on /admin; the register page says an invitation is needed; the
+// link opens the form, which registers; archiving and the delete
+// confirmation, seen.
+func TestBrowserInvitation(t *testing.T) {
+	srv := start(t, filepath.Join(t.TempDir(), "chat.db"))
+	errs := &pageErrors{}
+	root := newPerson(t, "root", errs)
+	root.register(srv.base)
+	root.do(chromedp.Navigate(srv.base+"/admin"),
+		chromedp.SetValue(`select[name=registration]`, "invite", chromedp.ByQuery),
+		chromedp.Submit(`select[name=registration]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#registration-policy[data-policy=invite]`, chromedp.ByQuery),
+		chromedp.SetValue(`input[name=uses]`, "3", chromedp.ByQuery),
+		chromedp.Submit(`input[name=uses]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#invite-link`, chromedp.ByQuery),
+		chromedp.ScrollIntoView(`#invitations`, chromedp.ByQuery),
+	)
+	root.shot("invite-1-admin")
+	var link string
+	root.do(chromedp.Text(`#invite-link`, &link, chromedp.ByQuery))
+	_, token, ok := strings.Cut(link, "/join/")
+	if !ok {
+		t.Fatalf("invitation link %q", link)
+	}
+
+	guest := newPerson(t, "guest", errs)
+	guest.do(chromedp.Navigate(srv.base+"/register"), chromedp.WaitVisible(`[data-invitation-needed]`, chromedp.ByQuery))
+	guest.shot("invite-2-register-needs-one")
+	guest.do(chromedp.Navigate(srv.base+"/join/"+token),
+		chromedp.WaitReady(`input[name=invite]`, chromedp.ByQuery),
+		chromedp.SendKeys(`input[name=username]`, "guest", chromedp.ByQuery),
+		chromedp.SendKeys(`input[name=password]`, "password-guest", chromedp.ByQuery),
+		chromedp.Submit(`input[name=password]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`form[action="/rooms"]`, chromedp.ByQuery),
+	)
+
+	root.do(chromedp.Navigate(srv.base+"/"),
+		chromedp.SendKeys(`input[name=name]`, "Old times", chromedp.ByQuery),
+		chromedp.Submit(`input[name=name]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#room-manage`, chromedp.ByQuery),
+		chromedp.Click(`form[action$="/archive"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.join-bar[data-archived]`, chromedp.ByQuery),
+	)
+	root.shot("invite-3-archived-room")
+	root.do(chromedp.Navigate(srv.base+"/"), chromedp.WaitVisible(`#lobby-archived a`, chromedp.ByQuery))
+	root.shot("invite-4-lobby-archived")
+	root.do(chromedp.Navigate(srv.base+"/rooms/1"),
+		chromedp.Click(`#room-manage a[href$="/delete"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#delete-summary`, chromedp.ByQuery),
+	)
+	root.shot("invite-5-delete-confirm")
+	root.do(chromedp.Click(`form[action$="/delete"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`form[action="/rooms"]`, chromedp.ByQuery),
+	)
+	var n int
+	root.do(chromedp.Evaluate(`document.querySelectorAll('a[href="/rooms/1"]').length`, &n))
+	if n != 0 {
+		t.Error("the deleted room is still listed")
+	}
+	if e := errs.take(); len(e) > 0 {
+		t.Errorf("page errors: %q", e)
+	}
+}

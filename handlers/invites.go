@@ -42,8 +42,10 @@ func (a *App) handleJoinForm(c *fiber.Ctx) error {
 	if _, ok := session(c); ok {
 		return c.Redirect("/", fiber.StatusSeeOther)
 	}
+	// The site's Referrer-Policy (same-origin) stays: under no-referrer a
+	// browser sends the form's POST with "Origin: null", which is refused
+	// as another site's.
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set("Referrer-Policy", "no-referrer")
 	token := c.Params("token")
 	_, err := a.store.CheckInvitation(c.UserContext(), token)
 	if status, reason := inviteRefusal(err); status != 0 {

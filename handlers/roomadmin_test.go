@@ -276,7 +276,7 @@ func TestMemberRemove(t *testing.T) {
 		if code != 1008 || took > time.Second {
 			t.Errorf("bob's socket closed with %d after %v, want 1008 within 1 s", code, took)
 		}
-		bobsLobby.next(`[hx-swap-oob="delete:[data-room-item='`+strconv.FormatInt(roomID(t, closed), 10)+`']"]`, long)
+		bobsLobby.next(`[hx-swap-oob="innerHTML:[data-room-item='`+strconv.FormatInt(roomID(t, closed), 10)+`'], #room-sink"]`, long)
 		e := watch.next(`[data-kind=leave][data-author=bob]`, long)
 		if !strings.Contains(e.Text(), "removed by") || e.Find(".by").Text() != "ann" {
 			t.Errorf("leave entry %q", e.Text())
@@ -342,7 +342,7 @@ func TestRoomRename(t *testing.T) {
 		if res := ann.post(room+"/rename", url.Values{"name": {"City"}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("rename: %d %s", res.StatusCode, res.Body)
 		}
-		renamed := `[hx-swap-oob="innerHTML:[data-room-name='` + id + `']"]`
+		renamed := `[hx-swap-oob="innerHTML:[data-room-name='` + id + `'], #room-sink"]`
 		f := bobsRoom.through(has(renamed), long)
 		doc := (response{Body: f[len(f)-1]}).doc(t)
 		if doc.Find(renamed).Text() != "City" {
@@ -486,7 +486,7 @@ func TestRoomDelete(t *testing.T) {
 	if code := annsRoom.closeCode(long); code != 1008 {
 		t.Errorf("ann's socket closed with %d", code)
 	}
-	annsLobby.next(`[hx-swap-oob="delete:[data-room-item='`+strconv.FormatInt(roomID(t, room), 10)+`']"]`, long)
+	annsLobby.next(`[hx-swap-oob="innerHTML:[data-room-item='`+strconv.FormatInt(roomID(t, room), 10)+`'], #room-sink"]`, long)
 	for _, p := range []string{room, "/messages/" + strconv.FormatInt(post, 10)} {
 		if res := ann.get(p); res.StatusCode != http.StatusNotFound {
 			t.Errorf("%s after delete: %d", p, res.StatusCode)

@@ -53,6 +53,10 @@ func RoomNameID(id int64) string { return "room-name-" + strconv.FormatInt(id, 1
 func lobbyRoomID(id int64) string     { return "lobby-room-" + strconv.FormatInt(id, 10) }
 func lobbyRoomNameID(id int64) string { return "lobby-room-name-" + strconv.FormatInt(id, 10) }
 
+// RoomSinkID is the DOM id of a hidden element of the room list that
+// room frames target besides the room's own elements (see RoomGone).
+const RoomSinkID = "room-sink"
+
 // RoomTitleID is the DOM id of the room page's title.
 const RoomTitleID = "room-title"
 
