@@ -86,7 +86,11 @@ func runHTTP(ctx context.Context, o options, out io.Writer) error {
 			return err
 		}
 		// Warm-up, untimed.
-		if _, err := hammer(ctx, o.url, fx.cookie, r, "w"+run, 4, 2*time.Second); err != nil {
+		warmup := 2 * time.Second
+		if o.warmup > 0 {
+			warmup = o.warmup
+		}
+		if _, err := hammer(ctx, o.url, fx.cookie, r, "w"+run, 4, warmup); err != nil {
 			return err
 		}
 		res, err := hammer(ctx, o.url, fx.cookie, r, "t"+run, clients, o.duration)

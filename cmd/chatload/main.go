@@ -60,6 +60,7 @@ type options struct {
 	accounts  string
 	clients   int
 	route     string
+	warmup    time.Duration
 }
 
 func main() {
