@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -47,6 +49,11 @@ type httpResult struct {
 	// found in the room's history afterwards.
 	Acknowledged int `json:"acknowledged,omitempty"`
 	Stored       int `json:"stored,omitempty"`
+	// CPUPerRequest is the chat's processor time (user and system, every
+	// instance named by -pid) over the timed part, per request: unlike
+	// requests per second, it hardly moves when other programs share the
+	// cores.
+	CPUPerRequest time.Duration `json:"cpu_per_request_ns,omitempty"`
 }
 
 func runHTTP(ctx context.Context, o options, out io.Writer) error {
@@ -93,9 +100,13 @@ func runHTTP(ctx context.Context, o options, out io.Writer) error {
 		if _, err := hammer(ctx, o.url, fx.cookie, r, "w"+run, 4, warmup); err != nil {
 			return err
 		}
+		cpu0 := o.cpuTime()
 		res, err := hammer(ctx, o.url, fx.cookie, r, "t"+run, clients, o.duration)
 		if err != nil {
 			return err
+		}
+		if cpu0 >= 0 && res.Requests > 0 {
+			res.CPUPerRequest = (o.cpuTime() - cpu0) / time.Duration(res.Requests)
 		}
 		if r.ok == http.StatusSeeOther {
 			stored, err := countStored(ctx, o.url, fx.cookie, fx.postRoom, "bench t"+run+" ")
@@ -106,16 +117,20 @@ func runHTTP(ctx context.Context, o options, out io.Writer) error {
 			res.Stored = stored
 		}
 		results = append(results, res)
-		fmt.Fprintf(out, "%-14s %8.0f req/s  p50 %-9v p99 %-9v failed %d\n", r.name, res.PerSec, res.Latency.P50, res.Latency.P99, res.Failed)
+		fmt.Fprintf(out, "%-14s %8.0f req/s  p50 %-9v p99 %-9v cpu/req %-9v failed %d\n", r.name, res.PerSec, res.Latency.P50.Round(10*time.Microsecond), res.Latency.P99.Round(10*time.Microsecond), res.CPUPerRequest, res.Failed)
 	}
 	tw := newTable(out)
-	fmt.Fprintf(tw, "\nroute\treq/s\tp50\tp99\trequests\tfailed\taudit\n")
+	fmt.Fprintf(tw, "\nroute\treq/s\tp50\tp99\tcpu/req\trequests\tfailed\taudit\n")
 	for _, r := range results {
 		audit := ""
 		if r.Acknowledged > 0 || r.Route == "durable posts" {
 			audit = fmt.Sprintf("%d of %d acknowledged stored", r.Stored, r.Acknowledged)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%v\t%v\t%d\t%d\t%s\n", r.Route, r.PerSec, r.Latency.P50.Round(10*time.Microsecond), r.Latency.P99.Round(10*time.Microsecond), r.Requests, r.Failed, audit)
+		cpu := "-"
+		if r.CPUPerRequest > 0 {
+			cpu = r.CPUPerRequest.String()
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%v\t%v\t%s\t%d\t%d\t%s\n", r.Route, r.PerSec, r.Latency.P50.Round(10*time.Microsecond), r.Latency.P99.Round(10*time.Microsecond), cpu, r.Requests, r.Failed, audit)
 	}
 	tw.Flush()
 	for _, r := range results {
@@ -296,4 +311,31 @@ func hammer(ctx context.Context, base, cookie string, r httpRoute, tag string, c
 		return res, *e
 	}
 	return res, nil
+}
+
+// cpuTime is the processor time the chat's processes have used, or -1
+// without -pid.
+func (o options) cpuTime() time.Duration {
+	if len(o.pids) == 0 {
+		return -1
+	}
+	var sum time.Duration
+	for _, pid := range o.pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return -1
+		}
+		// The command's name, in parentheses, may hold spaces: the
+		// fields are counted after its closing one.
+		i := bytes.LastIndexByte(b, ')')
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 13 {
+			return -1
+		}
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		// Clock ticks; 100 a second on Linux for every program.
+		sum += time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	return sum
 }
