@@ -416,7 +416,7 @@ func TestBrowserHistoryAndLayout(t *testing.T) {
 		t.Errorf("after scrolling back: %d entries, want 131", n)
 	}
 	var first, last string
-	alice.do(chromedp.Text(`#messages > :nth-child(2) .text`, &first, chromedp.ByQuery),
+	alice.do(chromedp.Text(`#messages > [data-kind="post"] .text`, &first, chromedp.ByQuery),
 		chromedp.Text(`#messages > :last-child .text`, &last, chromedp.ByQuery),
 	)
 	if first != "entry number 0" || last != "entry number 129" {
