@@ -35,8 +35,8 @@ type pen struct {
 }
 
 func (p *pen) pt(x, y float32) (float32, float32) { return p.offset + x*p.scale, p.offset + y*p.scale }
-func (p *pen) move(x, y float32)                 { p.x, p.y = x, y; p.r.MoveTo(p.pt(x, y)) }
-func (p *pen) line(x, y float32)                 { p.x, p.y = x, y; p.r.LineTo(p.pt(x, y)) }
+func (p *pen) move(x, y float32)                  { p.x, p.y = x, y; p.r.MoveTo(p.pt(x, y)) }
+func (p *pen) line(x, y float32)                  { p.x, p.y = x, y; p.r.LineTo(p.pt(x, y)) }
 
 // quarter draws a quarter circle from the pen to (x, y), turning about
 // the corner (cx, cy): the point where the two tangents meet.
