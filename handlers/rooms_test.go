@@ -122,9 +122,12 @@ func TestRoomShow(t *testing.T) {
 			}
 		}
 		doc := alice.get(room).doc(t)
-		items := doc.Find("#messages > *")
+		items := doc.Find("#messages > [id^=msg-]")
 		if items.Length() != 50 {
-			t.Fatalf("#messages holds %d elements, want 50", items.Length())
+			t.Fatalf("#messages holds %d entries, want 50", items.Length())
+		}
+		if others := doc.Find("#messages > :not([id^=msg-])"); others.Length() != others.Filter(".day-divider").Length() {
+			t.Errorf("#messages holds other elements than entries and days: %d", others.Length())
 		}
 		var prev int64
 		items.Each(func(i int, e *goquery.Selection) {
@@ -228,7 +231,7 @@ func TestJoinLeave(t *testing.T) {
 		t.Errorf("two leaves added %d entries, want 1", got-n-1)
 	}
 	doc := alice.get(room).doc(t)
-	last := doc.Find("#messages > *").Last()
+	last := doc.Find("#messages > [id^=msg-]").Last()
 	if k, _ := last.Attr("data-kind"); k != "leave" {
 		t.Errorf("last entry kind %q", k)
 	}

@@ -27,7 +27,11 @@ func handleStatic(c *fiber.Ctx) error {
 	} else {
 		c.Set(fiber.HeaderCacheControl, "no-cache")
 	}
-	c.Type(path.Ext(name))
+	if ext := path.Ext(name); ext == ".webmanifest" {
+		c.Set(fiber.HeaderContentType, "application/manifest+json")
+	} else {
+		c.Type(ext)
+	}
 	c.Status(http.StatusOK)
 	return c.Send(body)
 }

@@ -133,6 +133,7 @@
   function regroup() {
     var list = messages();
     if (!list) return;
+    days(list);
     var prev = null;
     for (var el = list.firstElementChild; el; el = el.nextElementSibling) {
       var cont = false;
@@ -144,6 +145,77 @@
       if (cont) el.setAttribute("data-cont", "");
       else el.removeAttribute("data-cont");
       prev = el;
+    }
+  }
+
+  // ---- Days ---------------------------------------------------------------
+  // The server puts a divider before each day's first entry, by its own
+  // clock (UTC). Here the days are the reader's: a divider goes before each
+  // entry whose day (in the reader's zone) is not the one before it, and
+  // says "Today", "Yesterday" or the date in the reader's language. Only
+  // what differs is changed, so that running it again changes nothing.
+
+  var dayName = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" });
+  var dayNameYear = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+  var relativeDay = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
+
+  function isoDay(d) {
+    return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+  }
+
+  function entryDay(el) {
+    var t = el.querySelector(".permalink time[datetime]");
+    var d = t && new Date(t.getAttribute("datetime"));
+    return d && !isNaN(d) ? d : null;
+  }
+
+  function dayLabel(d) {
+    var today = new Date();
+    var start = new Date(today.getFullYear(), today.getMonth(), today.getDate());
+    var ago = Math.round((start - new Date(d.getFullYear(), d.getMonth(), d.getDate())) / 86400000);
+    if (relativeDay && (ago === 0 || ago === 1)) {
+      var s = relativeDay.format(-ago, "day");
+      return s.charAt(0).toUpperCase() + s.slice(1);
+    }
+    return (d.getFullYear() === today.getFullYear() ? dayName : dayNameYear).format(d);
+  }
+
+  function divider(day, d) {
+    var li = document.createElement("li");
+    li.className = "day-divider";
+    var t = document.createElement("time");
+    t.setAttribute("datetime", day);
+    t.textContent = dayLabel(d);
+    li.appendChild(t);
+    return li;
+  }
+
+  function days(list) {
+    var el, next;
+    // A divider that starts no day any more (nothing after it, or another
+    // divider) goes.
+    for (el = list.firstElementChild; el; el = next) {
+      next = el.nextElementSibling;
+      if (el.classList.contains("day-divider") && (!next || next.classList.contains("day-divider"))) list.removeChild(el);
+    }
+    var prevDay = null;
+    for (el = list.firstElementChild; el; el = el.nextElementSibling) {
+      if (!entryId(el)) continue;
+      var d = entryDay(el);
+      if (!d) continue;
+      var day = isoDay(d);
+      var before = el.previousElementSibling;
+      var has = before && before.classList.contains("day-divider") ? before : null;
+      if (day === prevDay) {
+        if (has) list.removeChild(has);
+      } else if (!has) {
+        list.insertBefore(divider(day, d), el);
+      } else {
+        var t = has.querySelector("time");
+        var label = dayLabel(d);
+        if (!t || t.getAttribute("datetime") !== day || t.textContent !== label) has.replaceWith(divider(day, d));
+      }
+      prevDay = day;
     }
   }
 
@@ -219,7 +291,7 @@
     if (!root || !root.querySelectorAll) return;
     var list = root.matches && root.matches("time[datetime]") ? [root] : root.querySelectorAll("time[datetime]");
     list.forEach(function (t) {
-      if (t.hasAttribute("data-local")) return;
+      if (t.hasAttribute("data-local") || t.closest(".day-divider")) return;
       var d = new Date(t.getAttribute("datetime"));
       if (isNaN(d)) return;
       t.textContent = timeFormat.format(d);

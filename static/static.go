@@ -1,6 +1,7 @@
 // Package static holds the files the browser loads: the vendored htmx and
 // its ws extension (kept as published, with their licenses), and the chat's
-// own CSS and script. They are embedded in the binary.
+// own CSS, script, icons and web app manifest. They are embedded in the
+// binary.
 package static
 
 import (
@@ -12,7 +13,8 @@ import (
 	"sync"
 )
 
-//go:embed *.js *.css *.svg *.LICENSE
+//go:generate go run icons_gen.go
+//go:embed *.js *.css *.svg *.png *.webmanifest *.LICENSE
 var files embed.FS
 
 // FS is the embedded files.

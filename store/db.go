@@ -18,6 +18,52 @@ import (
 type dbPool struct {
 	*sql.DB
 	pg bool
+	// stmts, when not nil, keeps each query prepared once per connection
+	// of the pool instead of once per call: SQLite's prepare was the
+	// largest single cost of a room page. PostgreSQL's driver keeps its
+	// own per connection.
+	stmts *stmtCache
+}
+
+// stmtCache holds the pool's prepared statements by query. Nothing
+// invalidates them: a statement is the query's text, and the schema does
+// not change while the chat runs (migrations run before the pool opens).
+// database/sql prepares a statement again on each connection it meets,
+// and forgets it with the connection.
+type stmtCache struct {
+	m sync.Map // query → *sql.Stmt
+	n atomic.Int64
+}
+
+// stmtCacheMax bounds the statements kept. The store's queries are a
+// fixed set, but a list of ids on SQLite is a placeholder an id, so a
+// query of many ids is a text of its own; past the bound such queries
+// are prepared each time, as without the cache.
+const stmtCacheMax = 256
+
+// stmt is the pool's statement for query, prepared on first use; nil if
+// the cache is full and query is not in it.
+func (d *dbPool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := d.stmts.m.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	// A place is taken before preparing, so that the bound holds
+	// however many prepare at once.
+	if d.stmts.n.Add(1) > stmtCacheMax {
+		d.stmts.n.Add(-1)
+		return nil, nil
+	}
+	st, err := d.DB.PrepareContext(ctx, query)
+	if err != nil {
+		d.stmts.n.Add(-1)
+		return nil, err
+	}
+	if prev, loaded := d.stmts.m.LoadOrStore(query, st); loaded {
+		d.stmts.n.Add(-1)
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // dbTx is a transaction on one of the engines. On PostgreSQL it also
@@ -100,6 +146,15 @@ func (d *dbPool) QueryContext(ctx context.Context, query string, args ...any) (*
 	if err != nil {
 		return nil, err
 	}
+	if d.stmts != nil {
+		st, err := d.stmt(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			return st.QueryContext(ctx, args...)
+		}
+	}
 	return d.DB.QueryContext(ctx, query, args...)
 }
 
@@ -107,6 +162,15 @@ func (d *dbPool) QueryRowContext(ctx context.Context, query string, args ...any)
 	query, err := pgFlag(d.pg).q(query)
 	if err != nil {
 		return row{err: err}
+	}
+	if d.stmts != nil {
+		st, err := d.stmt(ctx, query)
+		if err != nil {
+			return row{err: err}
+		}
+		if st != nil {
+			return row{Row: st.QueryRowContext(ctx, args...)}
+		}
 	}
 	return row{Row: d.DB.QueryRowContext(ctx, query, args...)}
 }

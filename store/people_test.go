@@ -21,6 +21,10 @@ func TestDeactivateAndAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	room, _, err := s.CreateRoom(ctx, "general", bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ended, err := s.DeactivateUser(ctx, bob.ID)
 	if err != nil || len(ended) != 1 || ended[0] != sess.ID {
 		t.Fatalf("deactivate: %v %v", ended, err)
@@ -35,6 +39,13 @@ func TestDeactivateAndAdmin(t *testing.T) {
 	}
 	if u, _ := s.FindUserByUsername(ctx, "bob"); !u.Deactivated {
 		t.Error("bob is not marked deactivated")
+	}
+	// Gone from the members, and from what @ offers.
+	if names, err := s.ListMembers(ctx, room.ID); err != nil || len(names) != 0 {
+		t.Errorf("members after bob's deactivation: %v %v", names, err)
+	}
+	if names, err := s.ListMembersLike(ctx, room.ID, "b", 10); err != nil || len(names) != 0 {
+		t.Errorf("@b offers %v %v", names, err)
 	}
 	if _, err := s.DeactivateUser(ctx, 999); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("deactivate no one: %v", err)

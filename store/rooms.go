@@ -158,10 +158,11 @@ func (s *Store) IsMember(ctx context.Context, roomID, userID int64) (bool, error
 	return n > 0, nil
 }
 
-// ListMembers lists the usernames of a room's members, by name.
+// ListMembers lists the usernames of a room's members, by name; a
+// deactivated account is no one's to meet any more, and is left out.
 func (s *Store) ListMembers(ctx context.Context, roomID int64) ([]string, error) {
 	return s.listNames(ctx, `SELECT u.username FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE m.room_id = ? ORDER BY u.username`, roomID)
+		WHERE m.room_id = ? AND u.deactivated_at IS NULL ORDER BY u.username`, roomID)
 }
 
 // listNames runs a query of usernames.
@@ -273,7 +274,7 @@ func (s *Store) MarkRead(ctx context.Context, marks ...ReadMark) error {
 func (s *Store) ListMembersLike(ctx context.Context, roomID int64, prefix string, limit int) ([]string, error) {
 	esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(prefix)
 	return s.listNames(ctx, `SELECT u.username FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE m.room_id = ? AND u.username LIKE ? ESCAPE '\' ORDER BY u.username LIMIT ?`, roomID, esc+"%", limit)
+		WHERE m.room_id = ? AND u.deactivated_at IS NULL AND u.username LIKE ? ESCAPE '\' ORDER BY u.username LIMIT ?`, roomID, esc+"%", limit)
 }
 
 // roomOpen reports ErrNotFound for no room, ErrForbidden for direct

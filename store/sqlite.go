@@ -56,7 +56,7 @@ func openSQLite(ctx context.Context, path string, opts ...Option) (*Store, error
 	n := max(4, runtime.NumCPU()*2)
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	s.read = &dbPool{DB: read}
+	s.read = &dbPool{DB: read, stmts: &stmtCache{}}
 	if err := read.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

@@ -3,6 +3,7 @@ package views_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/a-h/templ"
@@ -32,3 +33,26 @@ func BenchmarkMessageItem(b *testing.B) { benchRender(b, views.MessageItem(bench
 // BenchmarkEntryPush renders the frame that pushes one post to a room's
 // sockets: the same markup, wrapped in an out-of-band append.
 func BenchmarkEntryPush(b *testing.B) { benchRender(b, views.EntryPush(benchPost)) }
+
+// BenchmarkFormattedPost renders a post with a link, emphasis and code.
+func BenchmarkFormattedPost(b *testing.B) {
+	e := benchPost
+	e.Text = "The *deploy* notes are at https://example.com/docs/deploy_guide; run `go test ./...` first."
+	benchRender(b, views.MessageItem(e))
+}
+
+// BenchmarkFormatWorst renders the longest posts that formatting finds
+// most to do in: each costs in proportion to its length, not its square.
+func BenchmarkFormatWorst(b *testing.B) {
+	for name, text := range map[string]string{
+		"stars":  strings.Repeat("*a ", 1333),
+		"parens": "http://x.y/" + strings.Repeat(")", 3980),
+		"links":  strings.Repeat("http://a.b ", 363),
+		"quotes": strings.Repeat(">\n", 2000),
+		"mixed":  strings.Repeat("*_`http://a.b/_* ", 235),
+	} {
+		e := benchPost
+		e.Text = text
+		b.Run(name, func(b *testing.B) { benchRender(b, views.MessageItem(e)) })
+	}
+}

@@ -179,6 +179,11 @@ func timeShort(t time.Time) string { return t.UTC().Format("15:04") }
 
 func timeLong(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006, 15:04 UTC") }
 
+// dayOf is the day of t (UTC), as a <time> names a date: 2026-12-02.
+func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+func dayLong(t time.Time) string { return t.UTC().Format("Monday 2 January 2006") }
+
 func presenceID(user string) string { return "presence-" + user }
 
 func memberID(user string) string { return "member-" + user }

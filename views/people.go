@@ -57,6 +57,8 @@ func ViewerCSS(username string, admin bool) string {
 	fmt.Fprintf(&b, "%s .entry-post%s .mention { color: var(--mine-fg); background: rgb(255 255 255 / 18%%); }\n", me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s .edited, %s .entry-post%s .permalink time, %s .entry-post%s .entry-room { color: var(--mine-meta); }\n", me, mine, me, mine, me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s mark { background: #ffe066; color: #1c2026; }\n", me, mine)
+	fmt.Fprintf(&b, "%s .entry-post%s .text a, %s .entry-post%s .text .quote { color: var(--mine-fg); }\n", me, mine, me, mine)
+	fmt.Fprintf(&b, "%s .entry-post%s .text .quote { border-left-color: rgb(255 255 255 / 45%%); }\n", me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s .actions-plain a, %s .entry-post%s .button-link { color: var(--mine-fg); }\n", me, mine, me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s .bubble:has(.edit-form) { background: var(--panel); color: var(--text); border-color: var(--accent); }\n", me, mine)
 	if admin {

@@ -77,8 +77,38 @@ func TestEntryPushIsTheSameMarkup(t *testing.T) {
 		t.Errorf("push is not an append to #messages: %s", push)
 	}
 	_, list := render(t, views.MessageList([]views.Entry{e}))
-	if list != item {
-		t.Errorf("history fragment %q differs from the item %q", list, item)
+	if !strings.HasSuffix(list, item) {
+		t.Errorf("history fragment %q does not end with the item %q", list, item)
+	}
+}
+
+// Entries of different days are apart, each day after a divider that
+// names it; pushed entries come alone.
+func TestDayDividers(t *testing.T) {
+	day := func(d, h int) time.Time { return time.Date(2026, 11, d, h, 0, 0, 0, time.UTC) }
+	entries := []views.Entry{
+		{ID: 1, Kind: "post", Author: "ada", Text: "late", Time: day(29, 23)},
+		{ID: 2, Kind: "join", Author: "bob", Time: day(30, 0)},
+		{ID: 3, Kind: "post", Author: "bob", Text: "hi", Time: day(30, 9)},
+		{ID: 4, Kind: "post", Author: "ada", Text: "next", Time: day(30, 23).Add(59 * time.Minute)},
+		{ID: 5, Kind: "post", Author: "ada", Text: "december", Time: day(31, 0)}, // 1 December
+	}
+	doc, _ := render(t, views.MessageList(entries))
+	var got []string
+	doc.Find("body > li").Each(func(_ int, s *goquery.Selection) {
+		if s.HasClass("day-divider") {
+			got = append(got, s.Find("time").AttrOr("datetime", "")+" "+s.Text())
+		} else {
+			got = append(got, s.AttrOr("id", ""))
+		}
+	})
+	want := "2026-11-29 Sunday 29 November 2026|msg-1|2026-11-30 Monday 30 November 2026|msg-2|msg-3|msg-4|2026-12-01 Tuesday 1 December 2026|msg-5"
+	if strings.Join(got, "|") != want {
+		t.Errorf("list\n got %s\nwant %s", strings.Join(got, "|"), want)
+	}
+	doc, _ = render(t, views.EntriesPush(entries))
+	if n := doc.Find(".day-divider").Length(); n != 0 {
+		t.Errorf("a push holds %d dividers", n)
 	}
 }
 

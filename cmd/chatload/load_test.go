@@ -54,6 +54,39 @@ func TestRunLoad(t *testing.T) {
 	}
 }
 
+// The pages workload against a real chat: every route answers, every
+// acknowledged post is found stored.
+func TestRunHTTP(t *testing.T) {
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hub.New(hub.Config{Presence: handlers.PresenceFrames()})
+	app := handlers.NewApp(testDeps(db, h))
+	base := serve(t, app, h, db.Close)
+	out := filepath.Join(t.TempDir(), "result.json")
+	o := options{url: base, clients: 4, duration: 500 * time.Millisecond, warmup: 100 * time.Millisecond, jsonOut: out}
+	if err := runHTTP(context.Background(), o, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var res []httpResult
+	b, _ := os.ReadFile(out)
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 5 {
+		t.Fatalf("%d routes measured: %+v", len(res), res)
+	}
+	for _, r := range res {
+		if r.Requests == 0 || r.Failed != 0 || r.Latency.P99 <= 0 {
+			t.Errorf("%s: %+v", r.Route, r)
+		}
+	}
+	if posts := res[4]; posts.Acknowledged == 0 || posts.Stored < posts.Acknowledged {
+		t.Errorf("audit: %d acknowledged, %d stored", posts.Acknowledged, posts.Stored)
+	}
+}
+
 // Across instances: two chats linked over NATS on one PostgreSQL schema,
 // the connections spread over both; every post reaches every connection
 // of its room once, whichever instance it was posted on.

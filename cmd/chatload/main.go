@@ -4,6 +4,7 @@
 //
 //	go run ./cmd/chatload -url http://127.0.0.1:8080 -conns 1000 -rate 100 -duration 60s -pid $(pidof chat)
 //	go run ./cmd/chatload -url http://127.0.0.1:8080 -mode broadcast -max 20000
+//	go run ./cmd/chatload -url http://127.0.0.1:8080 -mode http -duration 8s
 //	go run ./cmd/chatload -url http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8083 -pid 11,12,13
 //
 // With several URLs (instances of one chat), connection i goes to the
@@ -57,12 +58,15 @@ type options struct {
 	samples   int
 	dialEvery time.Duration
 	accounts  string
+	clients   int
+	route     string
+	warmup    time.Duration
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.url, "url", "http://127.0.0.1:8080", "the running chat: comma-separated, its instances")
-	flag.StringVar(&o.mode, "mode", "load", "load: fixed-rate posting; broadcast: add clients in steps until broadcasts get slow")
+	flag.StringVar(&o.mode, "mode", "load", "load: fixed-rate posting; broadcast: add clients in steps until broadcasts get slow; http: pages and posts, 16 clients, one route at a time")
 	flag.IntVar(&o.users, "users", 100, "users to sign up")
 	flag.IntVar(&o.rooms, "rooms", 1, "rooms to spread the connections over")
 	flag.IntVar(&o.conns, "conns", 1000, "WebSocket connections")
@@ -77,7 +81,12 @@ func main() {
 	flag.IntVar(&o.samples, "samples", 20, "broadcast: broadcasts timed at each step")
 	flag.DurationVar(&o.dialEvery, "dial-every", 0, "pause between two connections opened")
 	flag.StringVar(&o.accounts, "accounts", "", "a file of users and rooms to reuse (made on the first run): measure a freshly started chat without the sign-ups' memory")
+	flag.IntVar(&o.clients, "clients", 16, "http: keep-alive clients")
+	flag.StringVar(&o.route, "route", "", "http: only the routes whose name holds this (room, history, lobby, search, posts)")
 	flag.Parse()
+	if o.mode == "http" && !flagSet("duration") {
+		o.duration = 8 * time.Second // the workload's timed part
+	}
 	for _, u := range strings.Split(o.url, ",") {
 		if u = strings.TrimSpace(u); u != "" {
 			o.urls = append(o.urls, strings.TrimRight(u, "/"))
@@ -111,6 +120,8 @@ func main() {
 		err = runLoad(ctx, o, os.Stdout)
 	case "broadcast":
 		err = runBroadcast(ctx, o, os.Stdout)
+	case "http":
+		err = runHTTP(ctx, o, os.Stdout)
 	default:
 		err = fmt.Errorf("unknown -mode %q", o.mode)
 	}
@@ -118,6 +129,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "chatload:", err)
 		os.Exit(1)
 	}
+}
+
+// flagSet reports whether the command line gave the flag.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // raiseFileLimit lets this process hold as many sockets as the system lets
