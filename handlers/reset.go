@@ -35,8 +35,10 @@ func (a *App) handleResetForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The site's Referrer-Policy (same-origin) stays, which keeps the link
+	// from other sites: under no-referrer a browser posts the form with
+	// "Origin: null", which is refused as another site's.
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set("Referrer-Policy", "no-referrer")
 	return render(c, http.StatusOK, views.Reset(views.ResetPage{Token: c.Params("token"), Username: u.Username}))
 }
 
