@@ -124,6 +124,7 @@ func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) erro
 	a.unread.Opened(s.User.Username, views.RoomLink{ID: id, Name: page.RoomName, Member: true, DM: page.DM})
 	compose.RoomID = id
 	page.Entries, page.HasOlder, page.Compose, page.Rev = entries(msgs), hasOlder, compose, rev
+	page.Online = a.hub.Online(id)
 	return render(c, status, views.Room(page))
 }
 

@@ -309,7 +309,8 @@ func TestPostForm(t *testing.T) {
 
 	t.Run("OK", func(t *testing.T) {
 		res := alice.post(room+"/messages", url.Values{"text": {"  hello\r\nworld  "}})
-		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != room {
+		// Back to the room, at its newest entry.
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != room+"#latest" {
 			t.Fatalf("got %d to %q", res.StatusCode, res.Header.Get("Location"))
 		}
 		msgs, _ := srv.Store.ListLatestMessages(ctx, 1, 1)

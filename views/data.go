@@ -89,6 +89,9 @@ type RoomPage struct {
 	HasNewer bool
 	// DM: the room is the direct messages of the viewer and RoomName.
 	DM bool
+	// Online are the users connected to the room as the page is made
+	// (#presence before any script runs).
+	Online []string
 }
 
 // SearchPage lists the posts that match a query.
@@ -150,6 +153,10 @@ type ErrorPage struct {
 
 // MessageID is the DOM id of an entry: templates and tests take it from here.
 func MessageID(id int64) string { return "msg-" + strconv.FormatInt(id, 10) }
+
+// LatestID is the DOM id of the mark after a room's newest entry: a
+// plain form's post returns to RoomURL(id)+"#"+LatestID.
+const LatestID = "latest"
 
 // RoomURL is the path of a room's page.
 func RoomURL(id int64) string { return "/rooms/" + strconv.FormatInt(id, 10) }
