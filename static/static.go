@@ -1,6 +1,6 @@
 // Package static holds the files the browser loads: the vendored htmx and
-// its ws extension (kept as published, with their licenses), and the chat's
-// own CSS and script. They are embedded in the binary.
+// its ws and sse extensions (kept as published, with their licenses), and
+// the chat's own CSS and script. They are embedded in the binary.
 package static
 
 import (
