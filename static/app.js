@@ -381,8 +381,10 @@
       }
     }
     if (target.id === "compose-error") {
+      // Refused: the draft stays, no longer pending.
       var form = document.getElementById("compose");
       if (form) setPending(form, "");
+      saveDraft();
     }
   });
 
