@@ -394,7 +394,8 @@ func TestStaticAndHealth(t *testing.T) {
 		src, _ := s.Attr("src")
 		scripts = append(scripts, src)
 	})
-	if len(scripts) != 3 {
+	// htmx, its ws and sse extensions, app.js.
+	if len(scripts) != 4 {
 		t.Fatalf("scripts %v", scripts)
 	}
 	for _, src := range scripts {
