@@ -15,6 +15,7 @@ import (
 
 	"chat/handlers"
 	"chat/internal/testutil"
+	"chat/views"
 
 	"github.com/PuerkitoBio/goquery"
 	fws "github.com/fasthttp/websocket"
@@ -736,5 +737,22 @@ func TestRoomPageWithoutScript(t *testing.T) {
 	}
 	if f := doc.Find("#compose"); f.AttrOr("hx-post", "") != room+"/messages" || f.AttrOr("action", "") != room+"/messages" {
 		t.Error("the compose form posts nowhere")
+	}
+}
+
+// The user's own stream (the lobby's, as /ws is its socket) carries the
+// unread marks of their room list, live.
+func TestUserEventStreamUnread(t *testing.T) {
+	srv := newServer(t)
+	alice := srv.register(t, "alice")
+	bob := srv.register(t, "bob")
+	room := alice.createRoom("alpha")
+	bob.post(room+"/join", nil)
+	bob.get(room)
+	s := bob.stream("/events")
+	alice.post(room+"/messages", url.Values{"text": {"news"}})
+	mark := s.next("#"+views.RoomLinkID(roomNumber(t, room))+" a[data-unread]", long)
+	if mark.AttrOr("href", "") != room {
+		t.Errorf("mark %q", mark.AttrOr("href", ""))
 	}
 }
