@@ -14,6 +14,7 @@ import (
 const (
 	kindEntry   = 'e' // an entry of a room: seq, prev, meta, data
 	kindEvent   = 'v' // any other event of a room: meta, data
+	kindChange  = 'c' // a change to an entry of a room: rev, meta, data
 	kindDelta   = 'd' // presence: instance, version, room, present, user
 	kindFull    = 'f' // presence: instance, version, then room, user pairs
 	kindAlive   = 'a' // presence: instance, version
@@ -28,12 +29,16 @@ var (
 	errKind  = errors.New("cluster: unknown message kind")
 )
 
-// appendRoomEvent encodes an event of a room: an entry if it has a Seq.
+// appendRoomEvent encodes an event of a room: an entry if it has a Seq,
+// a change to one if it has a Rev.
 func appendRoomEvent(b []byte, ev hub.Event) []byte {
 	if ev.Seq != 0 {
 		b = append(b, kindEntry)
 		b = binary.AppendUvarint(b, uint64(ev.Seq))
 		b = binary.AppendUvarint(b, uint64(ev.Prev))
+	} else if ev.Rev != 0 {
+		b = append(b, kindChange)
+		b = binary.AppendUvarint(b, uint64(ev.Rev))
 	} else {
 		b = append(b, kindEvent)
 	}
@@ -50,6 +55,8 @@ func parseRoomEvent(b []byte) (hub.Event, error) {
 	case kindEntry:
 		ev.Seq = int64(r.uvarint())
 		ev.Prev = int64(r.uvarint())
+	case kindChange:
+		ev.Rev = int64(r.uvarint())
 	case kindEvent:
 	default:
 		if r.err == nil {

@@ -12,6 +12,7 @@ func TestRoomEventRoundTrip(t *testing.T) {
 	for _, ev := range []hub.Event{
 		{Seq: 42, Prev: 40, Data: []byte("<div>entry</div>"), Meta: &hub.Meta{AuthorID: 7, Author: "ada", Kind: "post"}},
 		{Seq: 1, Data: []byte("first")},
+		{Rev: 9, Data: []byte("<li>changed</li>")},
 		{Data: []byte("typing")},
 		{Data: []byte("opened"), Meta: &hub.Meta{Opened: 3}},
 		{Meta: &hub.Meta{AuthorID: -1, Author: "ünï ✓", Kind: ""}},

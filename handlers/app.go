@@ -136,6 +136,8 @@ type App struct {
 	handshakes sync.Map // net.Conn → func()
 	// public are the routes open to the signed-out (see routes).
 	public publicPaths
+	// typing holds when each user last said they were typing, by POST.
+	typing typingMarks
 }
 
 // NewApp builds the Fiber application serving the chat.

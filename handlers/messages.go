@@ -81,7 +81,11 @@ func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw,
 	return msg, created, err
 }
 
-// handleMessageCreate is the compose form without JavaScript.
+// handleMessageCreate is the compose form without JavaScript, or sent by
+// htmx from a page with no socket open: that page is answered as the
+// socket answers, a fresh form or why the post was refused, and gets the
+// entry over its event stream like everyone. A plain form returns to the
+// room at its newest entry.
 func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 	id, err := pathID(c)
 	if err != nil {
@@ -97,6 +101,9 @@ func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 		if refused.status == http.StatusTooManyRequests {
 			c.Set(fiber.HeaderRetryAfter, "10")
 		}
+		if isHTMX(c) {
+			return render(c, refused.status, views.ComposeError(refused.reason))
+		}
 		clientID := c.FormValue("client_id")
 		if refused.newID {
 			clientID = ""
@@ -106,7 +113,10 @@ func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(views.RoomURL(id), fiber.StatusSeeOther)
+	if isHTMX(c) {
+		return render(c, http.StatusOK, views.ComposeReset(id))
+	}
+	return c.Redirect(views.RoomURL(id)+"#"+views.LatestID, fiber.StatusSeeOther)
 }
 
 // handleMessageList answers a fragment of up to 50 entries older than

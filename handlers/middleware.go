@@ -142,8 +142,8 @@ func (a *App) loadSession(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// requireSession sends the signed-out to the sign-in page (a socket gets
-// 401), but for the routes routes.go marks public.
+// requireSession sends the signed-out to the sign-in page (a socket or an
+// event stream gets 401), but for the routes routes.go marks public.
 func (a *App) requireSession(c *fiber.Ctx) error {
 	if _, ok := session(c); ok {
 		return c.Next()
@@ -152,7 +152,7 @@ func (a *App) requireSession(c *fiber.Ctx) error {
 	if a.public.has(p) {
 		return c.Next()
 	}
-	if strings.HasSuffix(p, "/ws") || c.Get(fiber.HeaderUpgrade) != "" {
+	if strings.HasSuffix(p, "/ws") || c.Get(fiber.HeaderUpgrade) != "" || isEventStream(c) {
 		return fiber.NewError(fiber.StatusUnauthorized, "Sign in first.")
 	}
 	if isHTMX(c) {

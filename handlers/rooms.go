@@ -139,6 +139,7 @@ func (a *App) showRoomWith(c *fiber.Ctx, id int64, status int, compose views.Com
 	if edit != nil {
 		edit(&page)
 	}
+	page.Online = a.hub.Online(id)
 	return render(c, status, views.Room(page))
 }
 

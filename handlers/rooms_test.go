@@ -312,7 +312,8 @@ func TestPostForm(t *testing.T) {
 
 	t.Run("OK", func(t *testing.T) {
 		res := alice.post(room+"/messages", url.Values{"text": {"  hello\r\nworld  "}})
-		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != room {
+		// Back to the room, at its newest entry.
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != room+"#latest" {
 			t.Fatalf("got %d to %q", res.StatusCode, res.Header.Get("Location"))
 		}
 		msgs, _ := srv.Store.ListLatestMessages(ctx, 1, 1)
@@ -396,7 +397,8 @@ func TestStaticAndHealth(t *testing.T) {
 		src, _ := s.Attr("src")
 		scripts = append(scripts, src)
 	})
-	if len(scripts) != 3 {
+	// htmx, its ws and sse extensions, app.js.
+	if len(scripts) != 4 {
 		t.Fatalf("scripts %v", scripts)
 	}
 	for _, src := range scripts {

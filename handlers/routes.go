@@ -53,7 +53,9 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Use(a.requestLog)
 	app.Use(recover.New())
 	app.Use(securityHeaders)
-	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
+	// An event stream is never compressed: the compressor would hold its
+	// events back until it had enough bytes.
+	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed, Next: isEventStream}))
 	app.Use(refuseEncodedBody)
 	app.Use(crossOrigin)
 	app.Use(a.loadSession)
@@ -105,6 +107,10 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	})
 	app.Get("/rooms/:id/ws", a.handleWSUpgrade, sockets)
 	app.Get("/ws", a.handleUserWSUpgrade, sockets)
+	// The same, as event streams, where sockets do not get through.
+	app.Get("/rooms/:id/events", a.handleRoomEvents)
+	app.Get("/events", a.handleUserEvents)
+	app.Post("/rooms/:id/typing", a.handleTyping)
 
 	if metrics {
 		// Signed in, like every page but the few the contract opens; a

@@ -122,11 +122,8 @@ func wsAllowed(c *fiber.Ctx) (store.Session, error) {
 // serveWS.
 func (a *App) subscribeWS(c *fiber.Ctx, p wsParams) error {
 	sub, err := a.hub.Subscribe(p.roomID, p.user.Username, p.session)
-	if errors.Is(err, hub.ErrTooMany) {
-		return fiber.NewError(fiber.StatusTooManyRequests, "You have too many chat tabs open. Close one, then reload.")
-	}
 	if err != nil {
-		return fiber.NewError(fiber.StatusServiceUnavailable, "The server is restarting. Try again in a moment.")
+		return subscribeError(err)
 	}
 	p.sub = sub
 	p.claimed = new(atomic.Bool)
@@ -305,7 +302,7 @@ func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDo
 	}()
 	w := &socketWriter{conn: conn, timeout: a.writeTimeout}
 	if p.after >= 0 {
-		replayed, err := a.replay(p, w.write)
+		replayed, err := a.replay(p, func(part replayPart) error { return w.write(part.data) })
 		if err != nil {
 			return
 		}
@@ -414,10 +411,18 @@ func (w *socketWriter) frame(evs []hub.Event) error {
 	return out.Close()
 }
 
+// replayPart is one write of a replay: its bytes, and where a reader who
+// has them stands: the newest entry it holds (after) and the room's change
+// counter as of the newest change it holds (rev).
+type replayPart struct {
+	data       []byte
+	after, rev int64
+}
+
 // replay sends the entries newer than p.after, oldest first, and returns
 // the id of the newest sent. A page too far behind gets the latest window
 // in place of its history.
-func (a *App) replay(p wsParams, write func([]byte) error) (int64, error) {
+func (a *App) replay(p wsParams, write func(replayPart) error) (int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var changed []store.Message
@@ -453,25 +458,39 @@ func (a *App) replay(p wsParams, write func([]byte) error) (int64, error) {
 		if len(latest) > 0 {
 			last = latest[len(latest)-1].ID
 		}
-		return last, write(renderBytes(views.HistoryReset(p.roomID, p.roomName, entries(latest), hasOlder, rev)))
+		return last, write(replayPart{renderBytes(views.HistoryReset(p.roomID, p.roomName, entries(latest), hasOlder, rev)), last, rev})
 	}
 	// Entries the page holds that changed while it was away, as they are
 	// now; then the entries it missed.
+	rev := max(p.rev, 0)
 	for start := 0; start < len(changed); start += wsReplayBatch {
 		batch := changed[start:min(start+wsReplayBatch, len(changed))]
-		if err := write(renderBytes(views.EntriesChanged(entries(batch)))); err != nil {
+		rev = max(rev, maxRev(batch))
+		if err := write(replayPart{renderBytes(views.EntriesChanged(entries(batch))), p.after, rev}); err != nil {
 			return 0, err
 		}
 	}
-	var last int64
+	last := p.after
 	for start := 0; start < len(msgs); start += wsReplayBatch {
 		batch := msgs[start:min(start+wsReplayBatch, len(msgs))]
-		if err := write(renderBytes(views.EntriesPush(entries(batch)))); err != nil {
+		last, rev = batch[len(batch)-1].ID, max(rev, maxRev(batch))
+		if err := write(replayPart{renderBytes(views.EntriesPush(entries(batch))), last, rev}); err != nil {
 			return 0, err
 		}
-		last = batch[len(batch)-1].ID
+	}
+	if len(msgs) == 0 {
+		return 0, nil
 	}
 	return last, nil
+}
+
+// maxRev is the newest change among msgs (0: none changed).
+func maxRev(msgs []store.Message) int64 {
+	var rev int64
+	for _, m := range msgs {
+		rev = max(rev, m.Rev)
+	}
+	return rev
 }
 
 // closeReason names, for logs and metrics, why the server closed a socket.

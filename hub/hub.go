@@ -57,6 +57,10 @@ type Event struct {
 	// Prev is the room's entry before Seq, where the store knows it:
 	// instances that pass entries to each other put them in order by it.
 	Prev int64
+	// Rev is the room's change counter as of this event, for a change to
+	// an entry (an edit, a delete, a reaction), or 0: a stream that
+	// resumes from where its reader stood asks for the changes after it.
+	Rev  int64
 	Data []byte
 	// Meta is what the publisher says of the event besides its bytes,
 	// carried as it is to every instance; the hub reads none of it. Nil

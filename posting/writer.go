@@ -288,7 +288,7 @@ func (w *Writer) push() {
 			if r.err == nil && r.changed && r.change != nil {
 				// A change carries no new id: every connection takes it,
 				// whatever it replayed.
-				n := w.hub.Publish(r.msg.RoomID, hub.Event{Data: r.change(r.msg)})
+				n := w.hub.Publish(r.msg.RoomID, hub.Event{Rev: r.msg.Rev, Data: r.change(r.msg)})
 				w.metrics.Delivered(n)
 			} else if r.err == nil && r.changed {
 				if w.onEntry != nil && w.noteFirst {

@@ -1,6 +1,8 @@
-// The chat's page behaviour, on top of htmx and its ws extension: resuming
-// a room's socket where the page left off, loading older entries, following
-// the conversation, typing signals and the compose field's keys. No build.
+// The chat's page behaviour, on top of htmx and its ws and sse extensions:
+// resuming a room's socket (or, where sockets do not get through, its event
+// stream) where the page left off, loading older entries, following the
+// conversation, typing signals, drafts and the compose field's keys. No
+// build.
 (function () {
   "use strict";
 
@@ -277,9 +279,16 @@
   function sendTyping() {
     var now = Date.now();
     if (now - lastTypingSent < TYPING_EVERY) return;
-    if (!socket || socket.readyState !== WebSocket.OPEN) return;
-    lastTypingSent = now;
-    socket.send(JSON.stringify({ typing: true }));
+    if (socketOpen()) {
+      lastTypingSent = now;
+      socket.send(JSON.stringify({ typing: true }));
+    } else if (streamOpen) {
+      // No socket: a small POST says it.
+      var room = document.querySelector("[data-room]");
+      if (!room) return;
+      lastTypingSent = now;
+      fetch("/rooms/" + room.getAttribute("data-room") + "/typing", { method: "POST", credentials: "same-origin" }).catch(function () {});
+    }
   }
 
   // ---- Times in the reader's own zone -----------------------------------
@@ -323,6 +332,7 @@
     if (!(t instanceof HTMLTextAreaElement) || !t.form || t.form.id !== "compose") return;
     grow(t);
     if (t.value.trim() !== "") sendTyping();
+    saveDraft();
   });
 
   // ---- Sends that survive a dropped connection ---------------------------
@@ -345,18 +355,73 @@
     if (out) out.textContent = status || "";
   }
 
+  function clientIdOf(form) {
+    var hidden = form.querySelector('input[name="client_id"]');
+    if (!hidden) return "";
+    if (!hidden.value) hidden.value = newClientId();
+    return hidden.value;
+  }
+
+  // sending marks the form's draft as sent by way of via: "open" over
+  // the socket, "http" by hx-post.
+  function sending(form, via) {
+    var area = form.querySelector("textarea");
+    form.setAttribute("data-pending-text", area ? area.value : "");
+    form.setAttribute("data-sent", via);
+    // Sent over HTTP with nothing live, it is tried, but likely waits.
+    setPending(form, via === "open" || streamOpen ? "Sending…" : "Waiting for the connection…");
+    saveDraft();
+  }
+
+  // The compose form sends over the socket when one is open (ws-send,
+  // whose handler takes the form's submit), else with htmx to its hx-post
+  // address, the entry then coming back over the stream like everyone's.
   document.addEventListener("htmx:wsConfigSend", function (e) {
     var form = e.target;
     if (!form || form.id !== "compose") return;
-    var hidden = form.querySelector('input[name="client_id"]');
-    if (hidden && !hidden.value) hidden.value = newClientId();
-    if (hidden) e.detail.parameters.client_id = hidden.value;
-    var area = form.querySelector("textarea");
-    form.setAttribute("data-pending-text", area ? area.value : "");
-    var open = socket && socket.readyState === WebSocket.OPEN;
-    form.setAttribute("data-sent", open ? "open" : "queued");
-    setPending(form, open ? "Sending…" : "Waiting for the connection…");
+    if (!socketOpen()) {
+      e.preventDefault();
+      // A failure is handled by the events (htmx:sendError, queued).
+      htmx.ajax("POST", form.getAttribute("hx-post"), { source: form, swap: "none" }).catch(function () {});
+      return;
+    }
+    e.detail.parameters.client_id = clientIdOf(form);
+    sending(form, "open");
   });
+
+  document.addEventListener("htmx:configRequest", function (e) {
+    var form = e.detail.elt;
+    if (!form || form.id !== "compose" || e.detail.verb !== "post") return;
+    e.detail.parameters.client_id = clientIdOf(form);
+    sending(form, "http");
+  });
+
+  // A send over HTTP that got no answer, or one from a server on its way
+  // down, is kept and tried again.
+  function queued(form) {
+    if (!form || form.id !== "compose" || !form.hasAttribute("data-pending")) return;
+    form.setAttribute("data-sent", "queued");
+    setPending(form, "Waiting for the connection…");
+    saveDraft();
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(resend, RESEND_EVERY);
+  }
+  var RESEND_EVERY = 3000;
+  var retryTimer = 0;
+  document.addEventListener("htmx:sendError", function (e) { queued(e.detail.elt); });
+  document.addEventListener("htmx:responseError", function (e) {
+    if (e.detail.xhr && e.detail.xhr.status >= 500) queued(e.detail.elt);
+  });
+
+  // resend sends again what is pending but not on its way over HTTP: a
+  // send queued, or one that went out on a socket that then dropped (it
+  // may or may not have landed; its id makes it land once).
+  function resend() {
+    var form = document.getElementById("compose");
+    if (form && form.hasAttribute("data-pending") && form.getAttribute("data-sent") !== "http") {
+      form.requestSubmit();
+    }
+  }
 
   document.addEventListener("input", function (e) {
     var form = e.target.form;
@@ -368,14 +433,6 @@
     }
   });
 
-  // A send that went out on a socket that then dropped may or may not have
-  // landed: send it again, with its id, when the socket is back.
-  document.addEventListener("htmx:wsOpen", function () {
-    var form = document.getElementById("compose");
-    if (form && form.hasAttribute("data-pending") && form.getAttribute("data-sent") === "open") {
-      form.requestSubmit();
-    }
-  });
 
   document.addEventListener("htmx:oobBeforeSwap", function (e) {
     var target = e.detail.target;
@@ -392,11 +449,14 @@
         if (hidden) hidden.value = "";
         var err = document.getElementById("compose-error");
         if (err) { err.hidden = true; err.textContent = ""; }
+        saveDraft();
       }
     }
     if (target.id === "compose-error") {
+      // Refused: the draft stays, no longer pending.
       var form = document.getElementById("compose");
       if (form) setPending(form, "");
+      saveDraft();
     }
   });
 
@@ -406,6 +466,8 @@
     if (target.id === "compose") {
       var area = document.querySelector("#compose textarea");
       if (area && composeHadFocus) area.focus();
+      composeReady();
+      saveDraft();
     }
     // The whole history was replaced (the page had fallen far behind): the
     // old list is gone from the page, a new one stands in its place.
@@ -416,6 +478,25 @@
   });
 
   // ---- The connection ------------------------------------------------------
+  //
+  // The page follows its room (or, on other pages, the user's own events)
+  // over the WebSocket htmx opens. Where none gets through (none open
+  // within SOCKET_WAIT, or two failures in a row before one opens), it
+  // follows the event stream instead, and the ws extension goes on trying
+  // the socket now and then: once one opens, the stream is closed. The dot
+  // in the top bar says which is in use.
+
+  var SOCKET_WAIT = 4000;   // ms a socket has to open before the stream
+  var socketFails = 0;      // sockets failed since one was last open
+  var stream = null;        // the room's EventSource, while on the stream
+  var streamElt = null;     // the element htmx's sse extension follows it on
+  var streamOpen = false;
+  var everLive = false;     // a socket or stream has been open
+  var streamFailed = false; // the stream has failed since it last opened
+
+  function socketOpen() { return !!socket && socket.readyState === WebSocket.OPEN; }
+
+  function liveElt() { return document.querySelector("[ws-connect]"); }
 
   function banner(show) {
     // Who is online is not known while the connection is down.
@@ -435,7 +516,122 @@
     }
   }
 
-  document.addEventListener("htmx:wsOpen", function () { banner(false); });
+  var TRANSPORT_TITLES = {
+    ws: "Live (WebSocket)",
+    sse: "Live (event stream: WebSockets do not get through)",
+    none: "Connecting…"
+  };
+
+  function showTransport() {
+    var t = socketOpen() ? "ws" : streamOpen ? "sse" : "none";
+    var dot = document.getElementById("conn");
+    if (!dot && liveElt()) {
+      var bar = document.querySelector(".topbar .brand");
+      if (bar) {
+        dot = document.createElement("span");
+        dot.id = "conn";
+        dot.className = "conn-dot";
+        dot.setAttribute("role", "img");
+        bar.after(dot);
+      }
+    }
+    if (dot) {
+      dot.setAttribute("data-transport", t);
+      var title = t === "none" && everLive ? "Offline: reconnecting…" : TRANSPORT_TITLES[t];
+      dot.title = title;
+      dot.setAttribute("aria-label", title);
+    }
+    banner(t === "none" && (everLive || streamFailed));
+  }
+
+  // Each stream asks for what came after the last entry the page holds,
+  // as the socket does; the browser's own reconnects send Last-Event-ID,
+  // which the server prefers.
+  function installStreamFactory() {
+    htmx.createEventSource = function (url) {
+      var u = new URL(url, location.href);
+      if (messages()) {
+        u.searchParams.set("after", String(lastEntryId()));
+        u.searchParams.set("rev", String(seenRev));
+      }
+      var es = new EventSource(u.toString());
+      if (!streamElt || !streamElt.isConnected) {
+        // A late retry of a stream the page has left for a socket.
+        es.close();
+        return es;
+      }
+      stream = es;
+      es.addEventListener("open", function () {
+        if (stream !== es) return;
+        streamOpen = true;
+        everLive = true;
+        streamFailed = false;
+        showTransport();
+        resend();
+      });
+      es.addEventListener("error", function () {
+        if (stream !== es) return;
+        streamOpen = false;
+        streamFailed = true;
+        showTransport();
+      });
+      es.addEventListener("close", function (e) {
+        // Signed out elsewhere: this page's session is gone.
+        if (e.data === "1008") location.assign("/login");
+      });
+      return es;
+    };
+  }
+
+  function startStream() {
+    var live = liveElt();
+    if (streamElt || socketOpen() || !live || typeof htmx.createEventSource !== "function") return;
+    streamElt = document.createElement("div");
+    streamElt.id = "live-stream";
+    streamElt.hidden = true;
+    streamElt.setAttribute("hx-ext", "sse");
+    streamElt.setAttribute("sse-connect", live.getAttribute("ws-connect").replace(/\/ws$/, "/events"));
+    streamElt.setAttribute("sse-swap", "message");
+    streamElt.setAttribute("hx-swap", "none");
+    live.appendChild(streamElt);
+    htmx.process(streamElt);
+  }
+
+  function stopStream() {
+    if (stream) stream.close();
+    stream = null;
+    streamOpen = false;
+    if (streamElt) streamElt.remove();
+    streamElt = null;
+  }
+
+  // An event of the stream is what a socket frame is: every top-level
+  // element swapped out of band, by its hx-swap-oob or in place of the
+  // element with its id, as the ws extension does.
+  document.addEventListener("htmx:sseBeforeMessage", function (e) {
+    if (!streamElt || e.target !== streamElt) return;
+    e.preventDefault();
+    var html = e.detail && e.detail.data;
+    if (typeof html !== "string") return;
+    var tpl = document.createElement("template");
+    tpl.innerHTML = html;
+    Array.prototype.forEach.call(tpl.content.children, function (el) {
+      if (!el.hasAttribute("hx-swap-oob")) el.setAttribute("hx-swap-oob", "true");
+    });
+    htmx.swap(streamElt, tpl.innerHTML, { swapStyle: "none" });
+    noteRevs(html);
+  });
+
+  document.addEventListener("htmx:wsConnecting", function () {
+    setTimeout(function () { if (!socketOpen()) startStream(); }, SOCKET_WAIT);
+  });
+  document.addEventListener("htmx:wsOpen", function () {
+    socketFails = 0;
+    everLive = true;
+    stopStream();
+    showTransport();
+    resend();
+  });
   document.addEventListener("htmx:wsClose", function (e) {
     var code = e.detail && e.detail.event && e.detail.event.code;
     if (code === 1008) {
@@ -443,9 +639,82 @@
       location.assign("/login");
       return;
     }
-    banner(true);
+    if (++socketFails >= 2) startStream();
+    showTransport();
   });
 
+  // An entry the page holds already is not added again: at the moment the
+  // page goes from the stream to a socket, both may bring it.
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    var target = e.detail.target, frag = e.detail.fragment;
+    if (!target || target.id !== "messages" || !frag || !frag.children) return;
+    Array.prototype.slice.call(frag.children).forEach(function (el) {
+      if (/^msg-\d+$/.test(el.id) && document.getElementById(el.id)) el.remove();
+    });
+  });
+
+  // ---- Drafts --------------------------------------------------------------
+  //
+  // The compose field's text is kept in the page's storage, per room, until
+  // it is sent: a reload, or a send made while nothing got through, loses
+  // nothing. A send still pending is kept with its id, and tried again.
+
+  function draftKey() {
+    var room = document.querySelector("[data-room]");
+    return room ? "chat-draft:" + room.getAttribute("data-room") : null;
+  }
+
+  function saveDraft() {
+    var key = draftKey(), form = document.getElementById("compose");
+    var area = form && form.querySelector("textarea");
+    if (!key || !area) return;
+    try {
+      if (area.value === "") {
+        localStorage.removeItem(key);
+        return;
+      }
+      var pending = form.hasAttribute("data-pending");
+      var hidden = form.querySelector('input[name="client_id"]');
+      localStorage.setItem(key, JSON.stringify({
+        text: area.value,
+        pending: pending,
+        clientId: pending && hidden ? hidden.value : ""
+      }));
+    } catch (err) { /* storage full or refused: the draft lives in the page */ }
+  }
+
+  function restoreDraft() {
+    var key = draftKey(), form = document.getElementById("compose");
+    var area = form && form.querySelector("textarea");
+    // A form the server sent back with text (a refused post) has its own.
+    if (!key || !area || area.value !== "") return;
+    var d = null;
+    try { d = JSON.parse(localStorage.getItem(key) || "null"); } catch (err) { d = null; }
+    if (!d || typeof d.text !== "string" || d.text === "") return;
+    area.value = d.text;
+    var hidden = form.querySelector('input[name="client_id"]');
+    if (d.pending && d.clientId && hidden && form.hasAttribute("hx-post")) {
+      hidden.value = d.clientId;
+      form.setAttribute("data-pending-text", d.text);
+      form.setAttribute("data-pending", "");
+      queued(form);
+    }
+  }
+
+  // A plain form (a permalink page's) leaves the page as it posts: its
+  // draft is sent.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form && form.id === "compose" && !form.hasAttribute("hx-post") && !e.defaultPrevented) {
+      try { localStorage.removeItem(draftKey()); } catch (err) { /* nothing kept */ }
+    }
+  });
+
+  // The compose field as scripts make it: what it offers with them.
+  function composeReady() {
+    var area = document.querySelector("#compose[ws-send] textarea");
+    if (area) area.placeholder = "Write a message · @ mentions someone";
+  }
 
   // ---- Edits, deletes and reactions --------------------------------------
   //
@@ -480,7 +749,8 @@
     if (!target || !elt) return;
     // A refused edit or reaction comes back as the form again, with why.
     var status = e.detail.xhr && e.detail.xhr.status;
-    if ((status === 422 || status === 409 || status === 429) && elt.closest && elt.closest(".entry, .picker")) {
+    if ((status === 422 || status === 409 || status === 429) && elt.closest && elt.closest(".entry, .picker") ||
+        (status === 403 || status === 422 || status === 429) && elt.id === "compose") {
       e.detail.shouldSwap = true;
       e.detail.isError = false;
       return;
@@ -489,12 +759,12 @@
     if (m && revOf(target) > parseInt(m[1], 10)) e.detail.shouldSwap = false;
   });
 
-  document.addEventListener("htmx:wsAfterMessage", function (e) {
-    var text = e.detail && e.detail.message;
+  function noteRevs(text) {
     if (typeof text !== "string" || text.indexOf("data-rev") < 0) return;
     var re = /data-rev="(\d+)"/g, m;
     while ((m = re.exec(text))) seenRev = Math.max(seenRev, parseInt(m[1], 10) || 0);
-  });
+  }
+  document.addEventListener("htmx:wsAfterMessage", function (e) { noteRevs(e.detail && e.detail.message); });
 
   document.addEventListener("htmx:afterSwap", function (e) {
     var t = e.detail.target;
@@ -618,6 +888,8 @@
   // A failed request of htmx says why, for a moment.
   document.addEventListener("htmx:responseError", function (e) {
     var xhr = e.detail.xhr;
+    // A send the server could not take now is tried again (queued).
+    if (e.detail.elt && e.detail.elt.id === "compose" && xhr && xhr.status >= 500) return;
     var box = document.createElement("div");
     box.innerHTML = xhr && xhr.responseText ? xhr.responseText : "";
     var msg = box.querySelector("[data-kind=error]");
@@ -727,9 +999,10 @@
 
   window.addEventListener("pagehide", function (e) {
     if (e.persisted && socket && socket.readyState <= WebSocket.OPEN) socket.close(1000, "page left");
+    if (e.persisted && stream) stream.close();
   });
   window.addEventListener("pageshow", function (e) {
-    if (e.persisted && socket) location.reload();
+    if (e.persisted && (socket || stream)) location.reload();
   });
 
   // ---- Start -------------------------------------------------------------
@@ -737,6 +1010,7 @@
   // Before htmx opens the room's socket, which it does when the document
   // is ready: this script runs after htmx's, and before that moment.
   installSocketFactory();
+  installStreamFactory();
 
   function start() {
     document.documentElement.classList.add("js");
@@ -757,8 +1031,11 @@
     regroup();
     var jump = document.getElementById("jump");
     if (jump) jump.addEventListener("click", scrollToBottom);
+    restoreDraft();
+    composeReady();
     var area = document.querySelector("#compose textarea");
     if (area) grow(area);
+    if (liveElt()) showTransport();
 
     var observer = new MutationObserver(function (records) {
       var appended = [];

@@ -1,7 +1,7 @@
 // Package static holds the files the browser loads: the vendored htmx and
-// its ws extension (kept as published, with their licenses), and the chat's
-// own CSS, script, icons and web app manifest. They are embedded in the
-// binary.
+// its ws and sse extensions (kept as published, with their licenses), and
+// the chat's own CSS, script, icons and web app manifest. They are
+// embedded in the binary.
 package static
 
 import (

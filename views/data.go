@@ -98,6 +98,9 @@ type RoomPage struct {
 	// creator or an admin may change (nil for anyone else).
 	Closed, Archived bool
 	Manage           *RoomManage
+	// Online are the users connected to the room as the page is made
+	// (#presence before any script runs).
+	Online []string
 }
 
 // SearchPage lists the posts that match a query.
@@ -164,6 +167,10 @@ type ErrorPage struct {
 
 // MessageID is the DOM id of an entry: templates and tests take it from here.
 func MessageID(id int64) string { return "msg-" + strconv.FormatInt(id, 10) }
+
+// LatestID is the DOM id of the mark after a room's newest entry: a
+// plain form's post returns to RoomURL(id)+"#"+LatestID.
+const LatestID = "latest"
 
 // RoomURL is the path of a room's page.
 func RoomURL(id int64) string { return "/rooms/" + strconv.FormatInt(id, 10) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 // loadResult is what a load run measured.
 type loadResult struct {
 	URL              string  `json:"url"`
+	Transport        string  `json:"transport"`
 	Users            int     `json:"users"`
 	Rooms            int     `json:"rooms"`
 	Conns            int     `json:"conns"`
@@ -39,9 +41,11 @@ type loadResult struct {
 	RSSEndKiB        int64   `json:"rss_end_kib"`
 }
 
-// client is one connection and what its reader saw.
+// client is one connection, a socket or an event stream, and what its
+// reader saw.
 type client struct {
-	conn    *fws.Conn
+	conn    *fws.Conn // a socket, or nil
+	stream  *stream   // an event stream, or nil
 	room    int
 	writeMu sync.Mutex
 	seen    seen
@@ -49,12 +53,18 @@ type client struct {
 	done    chan struct{}
 }
 
-// read takes frames until the connection ends, recording this tool's
-// posts: the first arrival of each with its latency, and repeats.
+// read takes frames (or events) until the connection ends, recording this
+// tool's posts: the first arrival of each with its latency, and repeats.
 func (c *client) read(received *atomic.Int64) {
 	defer close(c.done)
 	for {
-		_, data, err := c.conn.ReadMessage()
+		var data []byte
+		var err error
+		if c.stream != nil {
+			data, err = c.stream.next()
+		} else {
+			_, data, err = c.conn.ReadMessage()
+		}
 		if err != nil {
 			return
 		}
@@ -70,10 +80,46 @@ func (c *client) read(received *atomic.Int64) {
 
 func (c *client) post(n int) error {
 	text := "cl " + strconv.Itoa(n) + " " + strconv.FormatInt(time.Now().UnixNano(), 10)
+	if c.stream != nil {
+		// As a page without a socket sends: over HTTP, not waited for here
+		// (the rate is the tool's, not one sender's round trips).
+		go func() {
+			if err := c.stream.post(text); err != nil {
+				fmt.Fprintf(os.Stderr, "post %d: %v\n", n, err)
+			}
+		}()
+		return nil
+	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	return c.conn.WriteMessage(fws.TextMessage, []byte(`{"text":"`+text+`"}`))
+}
+
+// close ends the connection; its reader then returns.
+func (c *client) close() {
+	if c.stream != nil {
+		c.stream.close()
+	} else {
+		c.conn.Close()
+	}
+}
+
+// open opens connection i to the room: a socket, or with -transport sse
+// an event stream.
+func open(o options, i int, room, cookie string) (*client, error) {
+	if o.transport == "sse" {
+		s, err := openStream(o.instance(i), room, cookie)
+		if err != nil {
+			return nil, err
+		}
+		return &client{stream: s, done: make(chan struct{})}, nil
+	}
+	conn, err := dial(o.instance(i), room, cookie)
+	if err != nil {
+		return nil, err
+	}
+	return &client{conn: conn, done: make(chan struct{})}, nil
 }
 
 func connect(ctx context.Context, o options, users []user, rooms []string, n int, received *atomic.Int64, out io.Writer) ([]*client, error) {
@@ -83,11 +129,11 @@ func connect(ctx context.Context, o options, users []user, rooms []string, n int
 	go func() {
 		done <- parallel(ctx, n, 32, func(i int) error {
 			room := i % len(rooms)
-			conn, err := dial(o.instance(i), rooms[room], users[i%len(users)].Cookie)
+			c, err := open(o, i, rooms[room], users[i%len(users)].Cookie)
 			if err != nil {
 				return fmt.Errorf("connection %d: %w", i, err)
 			}
-			c := &client{conn: conn, room: room, done: make(chan struct{})}
+			c.room = room
 			clients[i] = c
 			opened.Add(1)
 			go c.read(received)
@@ -125,7 +171,7 @@ func runLoad(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res := loadResult{URL: strings.Join(o.urls, ","), Users: o.users, Rooms: o.rooms, Conns: o.conns, Senders: o.senders, Rate: o.rate, Duration: o.duration.String()}
+	res := loadResult{URL: strings.Join(o.urls, ","), Transport: o.transport, Users: o.users, Rooms: o.rooms, Conns: o.conns, Senders: o.senders, Rate: o.rate, Duration: o.duration.String()}
 	res.RSSBeforeKiB = o.rss()
 	var received atomic.Int64
 	clients, err := connect(ctx, o, users, rooms, o.conns, &received, out)
@@ -210,7 +256,7 @@ func awaitDeliveries(received *atomic.Int64, expect int) {
 // and times what they received into res.
 func tallyClients(res *loadResult, clients []*client, postRoom []int) {
 	for _, c := range clients {
-		c.conn.Close()
+		c.close()
 	}
 	var seens []*seen
 	var connRoom []int
@@ -230,7 +276,7 @@ func tallyClients(res *loadResult, clients []*client, postRoom []int) {
 // printLoad writes a load run's results as a table.
 func printLoad(out io.Writer, o options, res loadResult) {
 	t := newTable(out)
-	fmt.Fprintf(t, "connections held\t%d\n", res.ConnectionsHeld)
+	fmt.Fprintf(t, "connections held\t%d (%s)\n", res.ConnectionsHeld, res.Transport)
 	fmt.Fprintf(t, "posts sent\t%d (%.0f/s for %v)\n", res.PostsSent, o.rate, o.duration)
 	fmt.Fprintf(t, "deliveries expected\t%d\n", res.Expected)
 	fmt.Fprintf(t, "deliveries received\t%d\n", res.Received)

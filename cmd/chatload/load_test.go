@@ -17,6 +17,7 @@ import (
 	"chat/hub"
 	"chat/internal/testdb"
 	"chat/internal/testnats"
+	"chat/internal/testutil"
 	"chat/store"
 
 	"github.com/gofiber/fiber/v2"
@@ -84,6 +85,35 @@ func TestRunHTTP(t *testing.T) {
 	}
 	if posts := res[4]; posts.Acknowledged == 0 || posts.Stored < posts.Acknowledged {
 		t.Errorf("audit: %d acknowledged, %d stored", posts.Acknowledged, posts.Stored)
+	}
+}
+
+// The same over event streams, the senders posting over HTTP.
+func TestRunLoadStreams(t *testing.T) {
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hub.New(hub.Config{Presence: handlers.PresenceFrames()})
+	app := handlers.NewApp(testDeps(db, h))
+	base := serve(t, app, h, db.Close)
+	out := filepath.Join(t.TempDir(), "result.json")
+	o := options{url: base, transport: "sse", users: 6, rooms: 2, conns: 24, senders: 4, rate: 40,
+		duration: 2 * time.Second, jsonOut: out}
+	if err := runLoad(context.Background(), o, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var res loadResult
+	b, _ := os.ReadFile(out)
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Transport != "sse" || res.ConnectionsHeld != 24 || res.PostsSent < 70 || res.Expected != res.PostsSent*12 ||
+		res.Received != res.Expected || res.Missing != 0 || res.Duplicated != 0 || res.P99ms <= 0 {
+		t.Errorf("result %+v", res)
+	}
+	if h.Conns() != 0 {
+		testutil.Eventually(t, 30*time.Second, func() bool { return h.Conns() == 0 }, "the streams closed are still held")
 	}
 }
 

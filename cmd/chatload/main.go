@@ -1,8 +1,10 @@
 // Command chatload measures a running chat: it signs up users as a browser
-// would, opens WebSocket connections to rooms, posts at a fixed rate and
-// counts and times every delivery. It starts no server of its own.
+// would, opens WebSocket connections (or, with -transport sse, event
+// streams) to rooms, posts at a fixed rate and counts and times every
+// delivery. It starts no server of its own.
 //
 //	go run ./cmd/chatload -url http://127.0.0.1:8080 -conns 1000 -rate 100 -duration 60s -pid $(pidof chat)
+//	go run ./cmd/chatload -url http://127.0.0.1:8080 -conns 1000 -rate 100 -duration 60s -transport sse -pid $(pidof chat)
 //	go run ./cmd/chatload -url http://127.0.0.1:8080 -mode broadcast -max 20000
 //	go run ./cmd/chatload -url http://127.0.0.1:8080 -mode http -duration 8s
 //	go run ./cmd/chatload -url http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8083 -pid 11,12,13
@@ -44,6 +46,7 @@ type options struct {
 	urls      []string
 	pids      []int
 	mode      string
+	transport string
 	users     int
 	rooms     int
 	conns     int
@@ -67,6 +70,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.url, "url", "http://127.0.0.1:8080", "the running chat: comma-separated, its instances")
 	flag.StringVar(&o.mode, "mode", "load", "load: fixed-rate posting; broadcast: add clients in steps until broadcasts get slow; http: pages and posts, 16 clients, one route at a time")
+	flag.StringVar(&o.transport, "transport", "ws", "load: ws, WebSockets that post over the socket; sse, event streams whose senders post over HTTP as a page without a socket does")
 	flag.IntVar(&o.users, "users", 100, "users to sign up")
 	flag.IntVar(&o.rooms, "rooms", 1, "rooms to spread the connections over")
 	flag.IntVar(&o.conns, "conns", 1000, "WebSocket connections")
@@ -115,6 +119,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
+	if o.transport != "ws" && (o.transport != "sse" || o.mode != "load") {
+		fmt.Fprintln(os.Stderr, "chatload: -transport is ws, or sse with -mode load")
+		os.Exit(2)
+	}
 	switch o.mode {
 	case "load":
 		err = runLoad(ctx, o, os.Stdout)

@@ -1,0 +1,346 @@
+package handlers
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"chat/hub"
+	"chat/unread"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Event streams carry what a socket carries, as text/event-stream, to
+// browsers whose WebSockets do not get through (a proxy that refuses the
+// upgrade, a filter that strips it). A stream is a hub subscription like a
+// socket's: the same bytes, rendered once per event, in the same order;
+// it counts toward the same per-user cap and is ended by the same Close
+// that ends sockets (sign-out, deactivation, a password change, shutdown,
+// a queue that overflows).
+
+const (
+	// streamBeatMax bounds the time between two writes on an idle
+	// stream: a comment keeps proxies from dropping it, and finds a
+	// reader that has gone.
+	streamBeatMax = 20 * time.Second
+	// streamRetry is the pause, in ms, a browser takes before it
+	// reconnects a stream that ended.
+	streamRetry = 1000
+)
+
+// isEventStream says whether the request is for an event stream: signed
+// out, it gets 401 as a socket does, not the sign-in page; and it is never
+// compressed, since a compressor holds bytes back until it has enough.
+func isEventStream(c *fiber.Ctx) bool {
+	p := c.Path()
+	return p == "/events" || strings.HasPrefix(p, "/rooms/") && strings.HasSuffix(p, "/events")
+}
+
+// streamCursor is where a reader of a room's stream stands: the newest
+// entry it holds, and the room's change counter as of the newest change it
+// holds. It is each event's id, "{after}-{rev}", which the browser sends
+// back as Last-Event-ID when it reconnects.
+type streamCursor struct{ after, rev int64 }
+
+func (s streamCursor) appendID(b []byte) []byte {
+	b = strconv.AppendInt(b, s.after, 10)
+	b = append(b, '-')
+	return strconv.AppendInt(b, s.rev, 10)
+}
+
+// parseStreamCursor reads an event id the stream gave.
+func parseStreamCursor(id string) (streamCursor, bool) {
+	a, r, ok := strings.Cut(id, "-")
+	if !ok {
+		return streamCursor{}, false
+	}
+	after, err1 := strconv.ParseInt(a, 10, 64)
+	rev, err2 := strconv.ParseInt(r, 10, 64)
+	if err1 != nil || err2 != nil || after < 0 || rev < 0 {
+		return streamCursor{}, false
+	}
+	return streamCursor{after, rev}, true
+}
+
+// handleRoomEvents opens a room's event stream: for a signed-in reader of
+// the room (401, as for its socket; else as for its page). Last-Event-ID,
+// or ?after=&rev= as on the socket, resumes where the reader stood.
+func (a *App) handleRoomEvents(c *fiber.Ctx) error {
+	s, ok := session(c)
+	if !ok {
+		return fiber.ErrUnauthorized
+	}
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	room, err := a.readableRoom(c.UserContext(), id, s.User)
+	if err != nil {
+		return err
+	}
+	p := wsParams{roomID: id, roomName: room.Name, user: s.User, session: s.ID, after: -1, rev: -1}
+	if last := c.Get("Last-Event-ID"); last != "" {
+		cur, ok := parseStreamCursor(last)
+		if !ok {
+			return fiber.NewError(fiber.StatusBadRequest, "Last-Event-ID must be an id this stream gave.")
+		}
+		p.after, p.rev = cur.after, cur.rev
+	} else {
+		if after, ok, err := queryAfter(c); err != nil {
+			return err
+		} else if ok {
+			p.after = after
+		}
+		if rev, ok, err := queryWhole(c, "rev", "rev must be a change counter: a whole number."); err != nil {
+			return err
+		} else if ok {
+			p.rev = rev
+		}
+	}
+	return a.openStream(c, p)
+}
+
+// handleUserEvents opens the stream of a page that follows no room, as
+// /ws is its socket: the unread marks of the user's room list.
+func (a *App) handleUserEvents(c *fiber.Ctx) error {
+	s, ok := session(c)
+	if !ok {
+		return fiber.ErrUnauthorized
+	}
+	return a.openStream(c, wsParams{roomID: hub.NoRoom, user: s.User, session: s.ID, after: -1, rev: -1})
+}
+
+// subscribeError is the answer to a connection the hub refused.
+func subscribeError(err error) error {
+	if errors.Is(err, hub.ErrTooMany) {
+		return fiber.NewError(fiber.StatusTooManyRequests, "You have too many chat tabs open. Close one, then reload.")
+	}
+	return fiber.NewError(fiber.StatusServiceUnavailable, "The server is restarting. Try again in a moment.")
+}
+
+// openStream subscribes the stream before answering, so that nothing
+// published from then on can miss it, and hands the response's body to
+// serveStream, which runs after the handler returns.
+func (a *App) openStream(c *fiber.Ctx, p wsParams) error {
+	sub, err := a.hub.Subscribe(p.roomID, p.user.Username, p.session)
+	if err != nil {
+		return subscribeError(err)
+	}
+	var cur streamCursor
+	if p.after >= 0 {
+		cur = streamCursor{p.after, max(p.rev, 0)}
+	} else if p.roomID != hub.NoRoom {
+		// No resuming: the reader stands at the room as it is now. What
+		// is published from here on reaches the subscription.
+		if cur, err = a.roomCursor(c.UserContext(), p.roomID); err != nil {
+			a.hub.Unsubscribe(sub)
+			return err
+		}
+	}
+	// Copies: the request's context is reused once the handler returns.
+	conn := c.Context().Conn()
+	c.Set(fiber.HeaderContentType, "text/event-stream")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set("X-Accel-Buffering", "no")
+	c.Context().Response.ImmediateHeaderFlush = true
+	// The connection ends with the stream: nothing else is read from it,
+	// so that serveStream may watch it for the reader going away.
+	c.Context().Response.SetConnectionClose()
+	beat := min(a.pingEvery, streamBeatMax)
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		a.serveStream(&streamWriter{w: w, conn: conn, timeout: a.writeTimeout, cur: cur}, sub, p, beat)
+	})
+	return nil
+}
+
+// roomCursor is where a reader of the room stands who holds all of it.
+func (a *App) roomCursor(ctx context.Context, roomID int64) (streamCursor, error) {
+	rev, err := a.store.RoomRev(ctx, roomID)
+	if err != nil {
+		return streamCursor{}, err
+	}
+	latest, err := a.store.ListLatestMessages(ctx, roomID, 1)
+	if err != nil {
+		return streamCursor{}, err
+	}
+	cur := streamCursor{rev: rev}
+	if len(latest) > 0 {
+		cur.after = latest[0].ID
+	}
+	return cur, nil
+}
+
+// serveStream is a stream's one writer: the replay, then what the hub
+// queues, each event flushed as it is written, and a comment when there is
+// nothing to say, until the subscription is closed or the reader is gone
+// (a write fails).
+func (a *App) serveStream(w *streamWriter, sub *hub.Sub, p wsParams, beat time.Duration) {
+	reason := "client"
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.Error("stream writer panic", "room", p.roomID, "panic", r)
+		}
+		a.hub.Unsubscribe(sub)
+		a.unread.Seen(p.user.ID, p.roomID, w.seen)
+		a.unread.Forget(p.user.Username)
+		a.log.Info("stream closed", "room", p.roomID, "user", p.user.Username, "reason", reason)
+	}()
+	a.log.Info("stream open", "room", p.roomID, "user", p.user.Username)
+	gone := watchGone(w.conn)
+	w.retry()
+	if p.after >= 0 {
+		replayed, err := a.replay(p, func(part replayPart) error {
+			w.cur = streamCursor{part.after, part.rev}
+			w.event(part.data)
+			return w.flush()
+		})
+		if err != nil {
+			return
+		}
+		w.replayed, w.seen = replayed, replayed
+	} else if err := w.flush(); err != nil {
+		return
+	}
+	reason = a.pumpStream(w, sub, p, beat, gone)
+}
+
+// watchGone reports when the reader of a stream closes its connection: a
+// browser sends nothing on it while the stream lasts, so a read returns
+// only when it is gone. The read ends when the server closes the
+// connection after the stream.
+func watchGone(conn net.Conn) <-chan struct{} {
+	gone := make(chan struct{})
+	if conn == nil {
+		return gone
+	}
+	go func() {
+		defer close(gone)
+		conn.SetReadDeadline(time.Time{})
+		var b [1]byte
+		conn.Read(b[:])
+	}()
+	return gone
+}
+
+// pumpStream writes what the hub queues until the subscription closes or
+// a write fails, and says why it stopped.
+func (a *App) pumpStream(w *streamWriter, sub *hub.Sub, p wsParams, beat time.Duration, gone <-chan struct{}) string {
+	reported := time.Now()
+	idle := time.NewTicker(beat)
+	defer idle.Stop()
+	var batch []hub.Event
+	for {
+		select {
+		case <-sub.Ready():
+			batch = sub.Take(batch[:0])
+			for _, ev := range batch {
+				w.send(ev)
+			}
+			if err := w.flush(); err != nil {
+				return "client"
+			}
+			if now := time.Now(); now.Sub(reported) > unread.FlushEvery {
+				a.unread.Seen(p.user.ID, p.roomID, w.seen)
+				reported = now
+			}
+			clear(batch)
+			if cap(batch) > 256 {
+				batch = nil
+			}
+			idle.Reset(beat)
+		case <-idle.C:
+			w.comment()
+			if err := w.flush(); err != nil {
+				return "client"
+			}
+		case <-gone:
+			return "client"
+		case <-sub.Closing():
+			// The page learns why (1008: signed out; else it reconnects by
+			// itself when the stream ends). A reader too slow to take it
+			// has a moment, not the whole write timeout.
+			code, _ := sub.CloseCode()
+			w.timeout = wsCloseGrace
+			w.closeEvent(code)
+			w.flush()
+			return closeReason(code)
+		}
+	}
+}
+
+// streamWriter writes one stream's events, and keeps where its reader
+// stands.
+type streamWriter struct {
+	w       *bufio.Writer
+	conn    net.Conn
+	timeout time.Duration
+	cur     streamCursor
+	// replayed is the newest entry the replay sent; seen the newest sent.
+	replayed, seen int64
+	buf            []byte
+}
+
+// send writes one event the hub queued, but an entry the replay sent.
+func (w *streamWriter) send(ev hub.Event) {
+	if ev.Seq != 0 && ev.Seq <= w.replayed {
+		return
+	}
+	w.seen = max(w.seen, ev.Seq)
+	w.cur.after = max(w.cur.after, ev.Seq)
+	w.cur.rev = max(w.cur.rev, ev.Rev)
+	w.event(ev.Data)
+}
+
+// event writes data as one event whose id is the cursor: each line of it
+// a data line, which the browser joins again with line feeds.
+func (w *streamWriter) event(data []byte) {
+	b := append(w.buf[:0], "id: "...)
+	b = w.cur.appendID(b)
+	b = append(b, '\n')
+	w.w.Write(b)
+	w.buf = b[:0]
+	for {
+		line := data
+		i := bytes.IndexAny(data, "\r\n")
+		if i >= 0 {
+			line = data[:i]
+		}
+		w.w.WriteString("data: ")
+		w.w.Write(line)
+		w.w.WriteByte('\n')
+		if i < 0 {
+			break
+		}
+		data = data[i+1:]
+	}
+	w.w.WriteByte('\n')
+}
+
+// retry tells the browser how soon to reconnect a stream that ends.
+func (w *streamWriter) retry() {
+	w.w.WriteString("retry: " + strconv.Itoa(streamRetry) + "\n\n")
+}
+
+// comment writes a line the browser ignores.
+func (w *streamWriter) comment() { w.w.WriteString(": keep-alive\n\n") }
+
+// closeEvent tells the page the stream ends, with the close code a socket
+// would have been closed with.
+func (w *streamWriter) closeEvent(code int) {
+	w.w.WriteString("event: close\ndata: " + strconv.Itoa(code) + "\n\n")
+}
+
+// flush sends what is written to the reader, within the write timeout:
+// the server writes it to the connection as it comes.
+func (w *streamWriter) flush() error {
+	if w.conn != nil {
+		w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
+	}
+	return w.w.Flush()
+}
