@@ -101,6 +101,13 @@ func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 		if refused.status == http.StatusTooManyRequests {
 			c.Set(fiber.HeaderRetryAfter, "10")
 		}
+		// Refused for not being a member: one who may not read the room
+		// (a closed room) is answered as for a room that does not exist.
+		if refused.status == http.StatusForbidden {
+			if _, err := a.readableRoom(c.UserContext(), id, s.User); err != nil {
+				return err
+			}
+		}
 		if isHTMX(c) {
 			return render(c, refused.status, views.ComposeError(refused.reason))
 		}

@@ -140,6 +140,12 @@ func TestClosedRoomLooksUnknown(t *testing.T) {
 	if errClosed == nil || errUnknown == nil || resClosed.StatusCode != http.StatusNotFound || resClosed.StatusCode != resUnknown.StatusCode {
 		t.Errorf("socket: closed %v %v, unknown %v %v", resClosed, errClosed, resUnknown, errUnknown)
 	}
+	// The event stream, with and without a place to resume from.
+	for _, h := range [][]string{nil, {"Last-Event-ID", "1-0"}} {
+		_, closedRes := eve.tryStream(closed+"/events", h...)
+		_, unknownRes := eve.tryStream(unknown+"/events", h...)
+		same("event stream", closedRes, unknownRes)
+	}
 	// Search and the lobby.
 	if doc := eve.get("/search?q=plans").doc(t); doc.Find("#results [id^=msg-]").Length() != 0 {
 		t.Error("eve finds the closed room's post")
@@ -256,6 +262,7 @@ func TestMemberRemove(t *testing.T) {
 	}
 	watch := ann.dial(closed, -1).settle()
 	bobsRoom := bob.dial(closed, -1).settle()
+	bobsStream := bob.stream(closed + "/events").settle()
 	bobsLobby := bob.dial("", -1)
 	bobsLobby.sync()
 
@@ -286,6 +293,13 @@ func TestMemberRemove(t *testing.T) {
 		}
 		if _, res, err := bob.tryDial(closed, -1, srv.URL); err == nil || res.StatusCode != http.StatusNotFound {
 			t.Errorf("bob's socket after: %v", err)
+		}
+		// His event stream of the room ends as his socket did.
+		if code := bobsStream.ended(long); code != 1008 {
+			t.Errorf("bob's stream ended with %d, want 1008", code)
+		}
+		if _, res := bob.tryStream(closed + "/events"); res.StatusCode != http.StatusNotFound {
+			t.Errorf("bob's stream after: %d", res.StatusCode)
 		}
 	})
 	t.Run("Admin", func(t *testing.T) {
