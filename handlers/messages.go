@@ -123,7 +123,9 @@ func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 	if isHTMX(c) {
 		return render(c, http.StatusOK, views.ComposeReset(id))
 	}
-	return c.Redirect(views.RoomURL(id)+"#"+views.LatestID, fiber.StatusSeeOther)
+	// To the room, as the contract says: the page opens at its newest
+	// entries by its own layout, script or none.
+	return c.Redirect(views.RoomURL(id), fiber.StatusSeeOther)
 }
 
 // handleMessageList answers a fragment of up to 50 entries older than

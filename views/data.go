@@ -168,8 +168,8 @@ type ErrorPage struct {
 // MessageID is the DOM id of an entry: templates and tests take it from here.
 func MessageID(id int64) string { return "msg-" + strconv.FormatInt(id, 10) }
 
-// LatestID is the DOM id of the mark after a room's newest entry: a
-// plain form's post returns to RoomURL(id)+"#"+LatestID.
+// LatestID is the DOM id of the mark after a room's newest entry: a link
+// to RoomURL(id)+"#"+LatestID opens the room there.
 const LatestID = "latest"
 
 // RoomURL is the path of a room's page.
