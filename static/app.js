@@ -713,7 +713,8 @@
   // The compose field as scripts make it: what it offers with them.
   function composeReady() {
     var area = document.querySelector("#compose[ws-send] textarea");
-    if (area) area.placeholder = "Write a message · @ mentions someone";
+    // The hint fits a wide screen; on a phone it would take a second line.
+    if (area && window.matchMedia("(min-width: 721px)").matches) area.placeholder = "Write a message · @ mentions someone";
   }
 
   // ---- Edits, deletes and reactions --------------------------------------

@@ -172,6 +172,10 @@ func MessageID(id int64) string { return "msg-" + strconv.FormatInt(id, 10) }
 // to RoomURL(id)+"#"+LatestID opens the room there.
 const LatestID = "latest"
 
+// RoomPanelID is the DOM id of a room page's members and settings: on a
+// narrow screen a panel of their own, opened by a link to it.
+const RoomPanelID = "room-panel"
+
 // RoomURL is the path of a room's page.
 func RoomURL(id int64) string { return "/rooms/" + strconv.FormatInt(id, 10) }
 
