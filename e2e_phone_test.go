@@ -56,6 +56,17 @@ func TestBrowserPhone(t *testing.T) {
 	if share < 0.70 {
 		t.Errorf("the conversation has %.0f %% of the screen, want at least 70 %%", share*100)
 	}
+	// A draft of several lines grows the field; the newest entry stays in
+	// view.
+	var gap float64
+	ada.do(chromedp.Poll(`(() => { const s = document.getElementById("scroller"); return s.scrollHeight - s.scrollTop - s.clientHeight < 5 })()`, nil),
+		chromedp.Evaluate(`(() => { const a = document.querySelector("#compose textarea"); a.value = "one\ntwo\nthree\nfour\nfive"; a.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, nil),
+		nextFrame(),
+		chromedp.Evaluate(`(() => { const s = document.getElementById("scroller"); return s.scrollHeight - s.scrollTop - s.clientHeight })()`, &gap))
+	if gap > 5 {
+		t.Errorf("with the field grown, the newest entry is %.0f px below the view", gap)
+	}
+	ada.do(chromedp.Evaluate(`(() => { const a = document.querySelector("#compose textarea"); a.value = ""; a.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, nil))
 	ada.do(chromedp.Click(`.panel-open`, chromedp.ByQuery), chromedp.WaitVisible(`#room-panel #members`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#room-panel form[action$="/rename"]`, chromedp.ByQuery))
 	ada.shot("phone-room-panel")

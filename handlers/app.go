@@ -217,6 +217,9 @@ func (a *App) buildJobs(d Deps) {
 		a.clusterWriter(&ec)
 	} else {
 		ec.OnEntry = func(m store.Message) {
+			// Right after the entry is pushed, before the next: see
+			// closeOnEntry.
+			a.closeOnEntry(m.RoomID, entryMeta(m))
 			if room := a.unread.Entry(m); room != nil {
 				a.webhooks.Entry(m, room.Kind, room.Members)
 			}

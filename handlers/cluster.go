@@ -91,21 +91,26 @@ const (
 	metaClosed  = "access:closed"
 )
 
-// closeOnEntry closes this instance's sockets that an entry from any
-// instance ends: a removed member's of the room, and the non-members' of a
-// room that closed. It returns the entry's kind in the store's words.
+// closeOnEntry closes this instance's sockets and streams that an entry
+// from any instance ends: a removed member's of the room, and the
+// non-members' of a room that closed. It runs where entries are delivered,
+// in each room's order, right after the entry: the connections it closes
+// take nothing published after it. It returns the entry's kind in the
+// store's words.
 func (a *App) closeOnEntry(roomID int64, meta *hub.Meta) string {
 	switch meta.Kind {
 	case metaRemoved:
 		a.hub.CloseInRoom(roomID, func(user string) bool { return user == meta.Author }, hub.ClosePolicy, "removed from the room")
 		return store.KindLeave
 	case metaClosed:
-		// Off the cluster's goroutine: it reads the members.
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			a.closeNonMembers(ctx, roomID)
-		}()
+		// On the goroutine that delivers the room's entries, before the
+		// next: nothing posted after the room closed reaches a
+		// non-member. Reading the members holds that room's deliveries up
+		// (briefly, and bounded); if they cannot be read, every
+		// connection of the room closes and members come back.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		a.closeNonMembers(ctx, roomID)
 		return store.KindAccess
 	}
 	return meta.Kind

@@ -129,8 +129,9 @@ func (a *App) handleMemberRemove(c *fiber.Ctx) error {
 		return roomChangeError(err)
 	}
 	if changed {
+		// Their connections to the room closed as the entry was pushed
+		// (closeOnEntry).
 		a.log.Info("member removed", "room", room.ID, "user", u.Username, "by", by.Username)
-		a.hub.CloseInRoom(room.ID, func(user string) bool { return user == u.Username }, hub.ClosePolicy, "removed from the room")
 		if room.Access == store.AccessClosed {
 			a.hub.SendUser(u.Username, room.ID, hub.Event{Data: renderBytes(views.RoomGone(room.ID))}, hub.Everywhere)
 		}
@@ -208,10 +209,9 @@ func (a *App) handleRoomAccess(c *fiber.Ctx) error {
 		return roomChangeError(err)
 	}
 	if changed {
+		// A room closed closed its non-members' connections as the
+		// entry was pushed (closeOnEntry).
 		a.log.Info("room access changed", "room", room.ID, "access", access, "by", by.Username)
-		if access == store.AccessClosed {
-			a.closeNonMembers(c.UserContext(), room.ID)
-		}
 	}
 	return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
 }

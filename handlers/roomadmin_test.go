@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -510,4 +511,81 @@ func TestRoomDelete(t *testing.T) {
 		t.Error("a deleted room's post is found")
 	}
 	testutil.Eventually(t, long, func() bool { return srv.Hub.Conns() == 1 }, "connections left: %d", srv.Hub.Conns())
+}
+
+// Nothing posted after a member is removed, or after a room closes, reaches
+// the connections that change shuts out, however fast the posts come: the
+// connections close as the change is pushed, before the next entry.
+func TestShutOutTakesNothingAfter(t *testing.T) {
+	srv := newServer(t)
+	ann := srv.register(t, "ann")
+	carol := srv.register(t, "carol")
+	bob := srv.register(t, "bob")
+	for trial := range 4 {
+		for _, kind := range []string{"remove", "close"} {
+			var room string
+			if kind == "remove" {
+				room = ann.createRoomAccess(fmt.Sprintf("Team %d", trial), "closed")
+				ann.post(room+"/members", url.Values{"username": {"bob"}})
+			} else {
+				room = ann.createRoomAccess(fmt.Sprintf("Town %d", trial), "open")
+			}
+			ann.post(room+"/members", url.Values{"username": {"carol"}})
+			carol.post(room+"/join", nil)
+			poster := carol.dial(room, -1).settle()
+			shut := bob.dial(room, -1).settle()
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for i := 0; i < 5000; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					poster.post(fmt.Sprintf("burst %d", i))
+				}
+			}()
+			// Let the burst run a little, then shut bob out in its midst.
+			poster.next(`[data-kind=post]`, long)
+			var res response
+			if kind == "remove" {
+				res = ann.post(room+"/members/bob/remove", nil)
+			} else {
+				res = ann.post(room+"/access", url.Values{"access": {"closed"}})
+			}
+			if res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("%s: %d", kind, res.StatusCode)
+			}
+			// The change's entry, as the poster sees it: everything after
+			// it is what bob must not get.
+			change := poster.next(map[string]string{"remove": `[data-kind=leave][data-author=bob]`, "close": `[data-kind=access]`}[kind], long)
+			changeID, _ := strconv.ParseInt(strings.TrimPrefix(change.AttrOr("id", ""), "msg-"), 10, 64)
+			poster.next(`[data-kind=post]`, long) // the burst went on past it
+			close(stop)
+			<-done
+			var after []string
+			timeout := time.After(long)
+		frames:
+			for {
+				select {
+				case f, ok := <-shut.frames:
+					if !ok {
+						break frames // closed, as it must be
+					}
+					for _, e := range entriesOf(t, f) {
+						if id, _ := strconv.ParseInt(strings.Fields(e)[0], 10, 64); id > changeID {
+							after = append(after, e)
+						}
+					}
+				case <-timeout:
+					t.Fatalf("%s: bob's socket still open", kind)
+				}
+			}
+			if len(after) > 0 {
+				t.Errorf("trial %d, %s: bob got %d entries posted after the change (%d): %q", trial, kind, len(after), changeID, after[0])
+			}
+		}
+	}
 }

@@ -563,6 +563,14 @@ func (r *room) publishLocked(ev Event, skip *Sub) {
 // deliverLocked never blocks: a connection that cannot keep up is asked to
 // close rather than slow the room down.
 func (s *Sub) deliverLocked(ev Event) {
+	// A connection asked to close takes nothing more: what is published
+	// after a member's removal (or a room's closing, or a sign-out) must
+	// not reach it, even before it has gone.
+	select {
+	case <-s.closing:
+		return
+	default:
+	}
 	s.qmu.Lock()
 	if len(s.pending) >= s.max {
 		s.qmu.Unlock()

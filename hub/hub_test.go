@@ -74,6 +74,27 @@ func TestPublishReachesTheRoomOnly(t *testing.T) {
 	}
 }
 
+// A connection asked to close takes nothing published after: a member
+// removed from a room sees nothing posted after the removal, however long
+// their connection takes to go. What it had before stays to be written.
+func TestClosedSubTakesNothingMore(t *testing.T) {
+	h := hub.New(hub.Config{})
+	bob, _ := h.Subscribe(1, "bob", "s")
+	ann, _ := h.Subscribe(1, "ann", "s")
+	h.Publish(1, hub.Event{Seq: 1, Data: []byte("before")})
+	if n := h.CloseInRoom(1, func(u string) bool { return u == "bob" }, hub.ClosePolicy, "removed"); n != 1 {
+		t.Fatalf("closed %d", n)
+	}
+	h.Publish(1, hub.Event{Seq: 2, Data: []byte("after")})
+	h.SendUser("bob", 1, hub.Event{Data: []byte("to bob")}, hub.Everywhere)
+	if got := drain(bob); len(got) != 1 || got[0] != "before" {
+		t.Errorf("bob, removed, got %q", got)
+	}
+	if got := drain(ann); len(got) != 2 {
+		t.Errorf("ann got %q", got)
+	}
+}
+
 // A full queue closes that connection with 1013 and never blocks the
 // publisher or the others.
 func TestSlowSubscriberIsClosed(t *testing.T) {

@@ -313,9 +313,13 @@
 
   var composeHadFocus = false;
 
+  // The field grows with its text; the conversation above it shrinks, and
+  // a reader at its bottom stays there.
   function grow(area) {
+    var stay = atBottom;
     area.style.height = "auto";
     area.style.height = Math.min(area.scrollHeight + 2, 192) + "px";
+    if (stay && scroller()) scrollToBottom();
   }
 
   document.addEventListener("keydown", function (e) {

@@ -50,6 +50,10 @@ func BenchmarkFormatWorst(b *testing.B) {
 		"links":  strings.Repeat("http://a.b ", 363),
 		"quotes": strings.Repeat(">\n", 2000),
 		"mixed":  strings.Repeat("*_`http://a.b/_* ", 235),
+		// URLs with no host, and one that does not parse: each a run
+		// of would-be links that is not one.
+		"hostless": strings.Repeat("http:///", 499),
+		"unparsed": strings.Repeat("http://a/", 444) + "%zz",
 	} {
 		e := benchPost
 		e.Text = text

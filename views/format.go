@@ -236,13 +236,16 @@ func (f *fmtText) codeAndLinks(from, to int) {
 			continue
 		}
 		end := linkEnd(f.text, i, to, func(k int) bool { return f.bytes[k].code != 0 || f.bytes[k].style&fmtHidden != 0 })
-		if u, err := url.Parse(f.text[i:end]); err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
-			continue
+		// Whatever the run is, a link or not, the search goes on after it:
+		// a URL that does not parse is text, and a link starting inside it
+		// would be a piece of it (and looking again from each byte would
+		// cost a line of them its square).
+		if u, err := url.Parse(f.text[i:end]); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
+			f.links = append(f.links, f.text[i:end])
+			n := int32(len(f.links))
+			f.mark(i, end, func(b *fmtByte) { b.link = n })
 		}
-		f.links = append(f.links, f.text[i:end])
-		n := int32(len(f.links))
-		f.mark(i, end, func(b *fmtByte) { b.link = n })
-		i = end - 1
+		i = max(i, end-1)
 	}
 }
 
