@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"chat/hub"
+	"chat/store"
 	"chat/unread"
 
 	"github.com/gofiber/fiber/v2"
@@ -72,9 +73,9 @@ func parseStreamCursor(id string) (streamCursor, bool) {
 // the room (401, as for its socket; else as for its page). Last-Event-ID,
 // or ?after=&rev= as on the socket, resumes where the reader stood.
 func (a *App) handleRoomEvents(c *fiber.Ctx) error {
-	s, ok := session(c)
-	if !ok {
-		return fiber.ErrUnauthorized
+	s, err := streamAllowed(c)
+	if err != nil {
+		return err
 	}
 	id, err := pathID(c)
 	if err != nil {
@@ -109,11 +110,31 @@ func (a *App) handleRoomEvents(c *fiber.Ctx) error {
 // handleUserEvents opens the stream of a page that follows no room, as
 // /ws is its socket: the unread marks of the user's room list.
 func (a *App) handleUserEvents(c *fiber.Ctx) error {
-	s, ok := session(c)
-	if !ok {
-		return fiber.ErrUnauthorized
+	s, err := streamAllowed(c)
+	if err != nil {
+		return err
 	}
 	return a.openStream(c, wsParams{roomID: hub.NoRoom, user: s.User, session: s.ID, after: -1, rev: -1})
+}
+
+// streamAllowed is the session of a stream's request, from this site's
+// pages only, as for sockets: no other page, even one whose cookies would
+// go along, may hold the user's connections (and use up their cap). A
+// page's own EventSource says Sec-Fetch-Site: same-origin and no Origin.
+func streamAllowed(c *fiber.Ctx) (store.Session, error) {
+	s, ok := session(c)
+	if !ok {
+		return store.Session{}, fiber.ErrUnauthorized
+	}
+	switch c.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return store.Session{}, fiber.NewError(fiber.StatusForbidden, "Event streams are taken from this site's pages only.")
+	}
+	if requestOrigin(c) == originElsewhere {
+		return store.Session{}, fiber.NewError(fiber.StatusForbidden, "Event streams are taken from this site's pages only.")
+	}
+	return s, nil
 }
 
 // subscribeError is the answer to a connection the hub refused.

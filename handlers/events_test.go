@@ -218,6 +218,20 @@ func TestEventStreamRefusals(t *testing.T) {
 			t.Errorf("signed out, %s: %d, want 401", path, res.StatusCode)
 		}
 	}
+	// From another site's page: refused, as sockets are.
+	for _, path := range []string{room + "/events", "/events"} {
+		for _, h := range [][]string{{"Origin", "https://elsewhere.example"}, {"Sec-Fetch-Site", "cross-site"}, {"Sec-Fetch-Site", "same-site"}} {
+			if _, res := alice.tryStream(path, h...); res.StatusCode != http.StatusForbidden {
+				t.Errorf("%s with %v: %d, want 403", path, h, res.StatusCode)
+			}
+		}
+		s, res := alice.tryStream(path, "Sec-Fetch-Site", "same-origin")
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%s from this site: %d", path, res.StatusCode)
+		} else {
+			s.close()
+		}
+	}
 	// Else as for the room's page.
 	for _, tc := range []struct {
 		path    string

@@ -444,6 +444,7 @@ func TestRoomAccessAndArchive(t *testing.T) {
 			"delete": ann.post("/messages/"+p+"/delete", nil),
 			"join":   eve.post(room+"/join", nil),
 			"add":    ann.post(room+"/members", url.Values{"username": {"eve"}}),
+			"typing": bob.post(room+"/typing", nil),
 		} {
 			if r.StatusCode != http.StatusForbidden || !strings.Contains(r.Body, "archived") {
 				t.Errorf("%s in an archived room: %d", what, r.StatusCode)

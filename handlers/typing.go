@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"context"
+	"net/http"
 	"sync"
 	"time"
 
@@ -25,8 +27,12 @@ func (a *App) handleTyping(c *fiber.Ctx) error {
 		return err
 	}
 	s, _ := session(c)
-	if _, err := a.readableRoom(c.UserContext(), id, s.User); err != nil {
+	room, err := a.readableRoom(c.UserContext(), id, s.User)
+	if err != nil {
 		return err
+	}
+	if room.Archived {
+		return fiber.NewError(http.StatusForbidden, archivedReason)
 	}
 	member, err := a.store.IsMember(c.UserContext(), id, s.User.ID)
 	if err != nil {
@@ -72,4 +78,15 @@ func (t *typingMarks) take(userID, roomID int64, now time.Time) bool {
 	}
 	t.last[k] = now
 	return true
+}
+
+// mayType reports whether a user's typing may be shown in a room: a
+// member's, in a room that is not archived (read-only).
+func (a *App) mayType(ctx context.Context, roomID, userID int64) bool {
+	room, err := a.store.FindRoomByID(ctx, roomID)
+	if err != nil || room.Archived {
+		return false
+	}
+	ok, err := a.store.IsMember(ctx, roomID, userID)
+	return err == nil && ok
 }

@@ -263,7 +263,7 @@ func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *tim
 			return
 		}
 		*lastTyping = now
-		if ok, err := a.store.IsMember(ctx, p.roomID, p.user.ID); err == nil && ok {
+		if a.mayType(ctx, p.roomID, p.user.ID) {
 			a.hub.Publish(p.roomID, hub.Event{Data: renderBytes(views.Typing(p.user.Username))})
 		}
 		return
