@@ -112,7 +112,7 @@ func TestRegistrationPolicy(t *testing.T) {
 		}
 		form := srv.anon(t).get("/join/" + token)
 		if form.StatusCode != http.StatusOK || form.doc(t).Find(`input[name=invite][value="`+token+`"]`).Length() != 1 ||
-			form.doc(t).Find("input[name=username]").Length() != 1 {
+			form.doc(t).Find("input[name=username]").Length() != 1 || form.doc(t).Find("[data-invited]").Length() != 1 {
 			t.Fatalf("join form: %d", form.StatusCode)
 		}
 		if res := srv.registerWith(t, "erin", token); res.StatusCode != http.StatusSeeOther {
