@@ -274,6 +274,10 @@ func TestMemberRemove(t *testing.T) {
 		}
 	})
 	t.Run("OK", func(t *testing.T) {
+		sent := url.Values{"text": {"mine"}, "client_id": {"bob-send-1"}}
+		if res := bob.post(closed+"/messages", sent, "HX-Request", "true"); res.StatusCode != http.StatusOK {
+			t.Fatalf("bob's post: %d", res.StatusCode)
+		}
 		began := time.Now()
 		if res := ann.post(closed+"/members/bob/remove", nil); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("remove: %d %s", res.StatusCode, res.Body)
@@ -294,6 +298,12 @@ func TestMemberRemove(t *testing.T) {
 		}
 		if _, res, err := bob.tryDial(closed, -1, srv.URL); err == nil || res.StatusCode != http.StatusNotFound {
 			t.Errorf("bob's socket after: %v", err)
+		}
+		// The same send again tells him no more than a new one would.
+		for _, h := range [][]string{nil, {"HX-Request", "true"}} {
+			if res := bob.post(closed+"/messages", sent, h...); res.StatusCode != http.StatusNotFound {
+				t.Errorf("bob repeats his send %v: %d, want 404", h, res.StatusCode)
+			}
 		}
 		// His event stream of the room ends as his socket did.
 		if code := bobsStream.ended(long); code != 1008 {

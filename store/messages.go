@@ -72,6 +72,9 @@ func (s *Store) CreatePost(ctx context.Context, roomID, userID int64, text, clie
 func (s *Store) createPost(ctx context.Context, b *Batch, roomID, userID int64, text, clientID string) (Message, bool, error) {
 	tx := b.tx
 	if m, found, err := s.findClientID(ctx, tx, roomID, userID, clientID, text); found || err != nil {
+		if err == nil {
+			err = stillMember(ctx, tx, roomID, userID)
+		}
 		return m, false, err
 	}
 	mentions, err := s.findMentions(ctx, tx, text)
@@ -497,6 +500,9 @@ func (s *Store) createPostPG(ctx context.Context, b *Batch, roomID, userID int64
 		roomID, userID, text, now, clientID, encodeMentions(mentions), pgTokens(text)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		if m, found, err := s.findClientID(ctx, tx, roomID, userID, clientID, text); found || err != nil {
+			if err == nil {
+				err = stillMember(ctx, tx, roomID, userID)
+			}
 			return m, false, err
 		}
 		if err := notArchived(ctx, tx, roomID); err != nil {
@@ -514,6 +520,18 @@ func (s *Store) createPostPG(ctx context.Context, b *Batch, roomID, userID int64
 	}
 	return Message{ID: id, RoomID: roomID, UserID: userID, Author: author, Kind: KindPost, Text: text, CreatedAt: fromMillis(now),
 		ClientID: clientID, Mentions: mentions, Prev: prev}, true, nil
+}
+
+// stillMember is ErrNotMember for a send repeated by one who is no longer
+// a member of the room: it is told no more of the room than a new post
+// would be (a closed room's former member learns nothing of it).
+func stillMember(ctx context.Context, tx *dbTx, roomID, userID int64) error {
+	var one int
+	err := tx.QueryRowContext(ctx, "SELECT 1 FROM memberships WHERE room_id = ? AND user_id = ?", roomID, userID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: repeated post in room %d: %w", roomID, ErrNotMember)
+	}
+	return err
 }
 
 // findClientID finds the post the user gave clientID to, if any. An id
