@@ -286,11 +286,11 @@ func (a *App) pumpStream(w *streamWriter, sub *hub.Sub, p wsParams, beat time.Du
 			// The page learns why (1008: signed out; else it reconnects by
 			// itself when the stream ends). A reader too slow to take it
 			// has a moment, not the whole write timeout.
-			code, _ := sub.CloseCode()
+			code, why := sub.CloseCode()
 			w.timeout = wsCloseGrace
 			w.closeEvent(code)
 			w.flush()
-			return closeReason(code)
+			return closeReason(code, why)
 		}
 	}
 }

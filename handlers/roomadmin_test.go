@@ -309,6 +309,10 @@ func TestMemberRemove(t *testing.T) {
 		if code := bobsStream.ended(long); code != 1008 {
 			t.Errorf("bob's stream ended with %d, want 1008", code)
 		}
+		// Logged as what it was, not as a sign-out.
+		testutil.Eventually(t, long, func() bool {
+			return strings.Count(srv.Logs.String(), "user=bob reason=removed") >= 2
+		}, "bob's socket and stream are not logged as removed: %s", srv.Logs.String())
 		if _, res := bob.tryStream(closed + "/events"); res.StatusCode != http.StatusNotFound {
 			t.Errorf("bob's stream after: %d", res.StatusCode)
 		}

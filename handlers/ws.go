@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -186,8 +187,7 @@ func (a *App) serveWS(conn *websocket.Conn) {
 		a.unread.Forget(p.user.Username)
 		select {
 		case <-sub.Closing():
-			code, _ := sub.CloseCode()
-			reason = closeReason(code)
+			reason = closeReason(sub.CloseCode())
 		default:
 		}
 		a.metrics.WSClosed(reason)
@@ -493,14 +493,20 @@ func maxRev(msgs []store.Message) int64 {
 	return rev
 }
 
-// closeReason names, for logs and metrics, why the server closed a socket.
-func closeReason(code int) string {
+// closeReason names, for logs and metrics, why the server closed a socket
+// or a stream: the code, and for 1008 whether the session ended or the
+// room shut the user out (the reasons closeOnEntry and a room's deletion
+// give).
+func closeReason(code int, why string) string {
 	switch code {
 	case hub.CloseTryAgainLater:
 		return "slow"
 	case hub.CloseServiceReboot:
 		return "shutdown"
 	case hub.ClosePolicy:
+		if strings.Contains(why, "room") {
+			return "removed"
+		}
 		return "logout"
 	case websocket.CloseInvalidFramePayloadData, websocket.CloseMessageTooBig:
 		return "protocol"

@@ -42,7 +42,7 @@ func New(h Conns) *Metrics {
 		Name: "chat_deliveries_total", Help: "Room entries queued to connections.",
 	})
 	m.wsClosed = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "chat_ws_closed_total", Help: "WebSocket connections closed, by reason: slow, idle, shutdown, logout, client, protocol, error.",
+		Name: "chat_ws_closed_total", Help: "WebSocket connections closed, by reason: slow, idle, shutdown, logout, removed (from a room, or a room closed or deleted), client, protocol, error.",
 	}, []string{"reason"})
 	m.postStore = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "chat_post_store_seconds", Help: "From a post accepted to it being durable.",
