@@ -59,6 +59,7 @@ func TestBrowserPhone(t *testing.T) {
 	// A draft of several lines grows the field; the newest entry stays in
 	// view.
 	var gap float64
+	// The room opened at its newest entry.
 	ada.do(chromedp.Poll(`(() => { const s = document.getElementById("scroller"); return s.scrollHeight - s.scrollTop - s.clientHeight < 5 })()`, nil),
 		chromedp.Evaluate(`(() => { const a = document.querySelector("#compose textarea"); a.value = "one\ntwo\nthree\nfour\nfive"; a.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, nil),
 		nextFrame(),

@@ -1021,6 +1021,10 @@
     document.documentElement.classList.add("js");
     var list = messages();
     if (list) seenRev = parseInt(list.getAttribute("data-rev") || "0", 10) || 0;
+    // Times, days and groups first: they change the entries' heights,
+    // and the page opens at the bottom of what they make.
+    localTimes(document.body);
+    regroup();
     var sc = scroller();
     var target = document.querySelector("#messages [data-highlight]");
     if (sc) {
@@ -1031,9 +1035,15 @@
       } else {
         scrollToBottom();
       }
+      // A reader at the bottom stays there whatever changes the sizes
+      // later: fonts and pictures arriving, the compose field growing, a
+      // phone turning.
+      if (window.ResizeObserver) {
+        var pin = new ResizeObserver(function () { if (atBottom) scrollToBottom(); });
+        pin.observe(sc);
+        if (list) pin.observe(list);
+      }
     }
-    localTimes(document.body);
-    regroup();
     var jump = document.getElementById("jump");
     if (jump) jump.addEventListener("click", scrollToBottom);
     restoreDraft();
