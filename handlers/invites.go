@@ -89,7 +89,7 @@ func (a *App) invitationsPart(c *fiber.Ctx, part views.InvitationsPart) (views.I
 			state = "used up"
 		}
 		part.List = append(part.List, views.InvitationRow{ID: inv.ID, CreatedBy: inv.CreatedBy,
-			Created: inv.CreatedAt.Format("2 Jan 2006 15:04"), Expires: inv.ExpiresAt.Format("2 Jan 2006 15:04 UTC"),
+			Created: inv.CreatedAt.UTC().Format("2 Jan 2006 15:04 UTC"), Expires: inv.ExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC"),
 			Uses: inv.Uses, Max: inv.MaxUses, State: state})
 	}
 	return part, nil

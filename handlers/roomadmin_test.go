@@ -267,6 +267,12 @@ func TestMemberRemove(t *testing.T) {
 	bobsLobby := bob.dial("", -1)
 	bobsLobby.sync()
 
+	t.Run("Offered", func(t *testing.T) {
+		page := ann.get(closed).doc(t)
+		if page.Find(`#room-manage button[aria-label="Remove bob"]`).Length() != 1 || page.Find(`#room-manage button[aria-label="Remove ann"]`).Length() != 0 {
+			t.Error("the creator is offered the others to remove, not herself")
+		}
+	})
 	t.Run("ErrForbidden", func(t *testing.T) {
 		res := carol.post(closed+"/members/bob/remove", nil)
 		if res.StatusCode != http.StatusForbidden || !strings.Contains(res.Body, "Only the room&#39;s creator or an admin may change it.") {

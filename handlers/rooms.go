@@ -174,8 +174,15 @@ func (a *App) roomPage(c *fiber.Ctx, id int64) (views.RoomPage, error) {
 		return views.RoomPage{}, err
 	}
 	if !p.DM && mayManage(room, s.User) {
+		// The others: one leaves a room rather than removes oneself.
+		others := make([]string, 0, len(p.Members))
+		for _, m := range p.Members {
+			if m != s.User.Username {
+				others = append(others, m)
+			}
+		}
 		p.Manage = &views.RoomManage{RoomID: id, Name: room.Name, Closed: p.Closed, Archived: p.Archived,
-			Members: p.Members, Delete: s.User.IsAdmin}
+			Members: others, Delete: s.User.IsAdmin}
 	}
 	return p, nil
 }
