@@ -77,32 +77,17 @@ func (a *App) handleRoomEvents(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(c)
+	p, err := a.roomParams(c, s)
 	if err != nil {
 		return err
 	}
-	room, err := a.readableRoom(c.UserContext(), id, s.User)
-	if err != nil {
-		return err
-	}
-	p := wsParams{roomID: id, roomName: room.Name, user: s.User, session: s.ID, after: -1, rev: -1}
+	// The browser's own resume wins over the address's.
 	if last := c.Get("Last-Event-ID"); last != "" {
 		cur, ok := parseStreamCursor(last)
 		if !ok {
 			return fiber.NewError(fiber.StatusBadRequest, "Last-Event-ID must be an id this stream gave.")
 		}
 		p.after, p.rev = cur.after, cur.rev
-	} else {
-		if after, ok, err := queryAfter(c); err != nil {
-			return err
-		} else if ok {
-			p.after = after
-		}
-		if rev, ok, err := queryWhole(c, "rev", "rev must be a change counter: a whole number."); err != nil {
-			return err
-		} else if ok {
-			p.rev = rev
-		}
 	}
 	return a.openStream(c, p)
 }

@@ -69,26 +69,37 @@ func (a *App) handleWSUpgrade(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(c)
+	p, err := a.roomParams(c, s)
 	if err != nil {
 		return err
+	}
+	return a.subscribeWS(c, p)
+}
+
+// roomParams is what a room's socket or stream starts from: the room, for
+// a reader of it (else as for its page), and where the page stands
+// (?after= and ?rev=, -1 when not said).
+func (a *App) roomParams(c *fiber.Ctx, s store.Session) (wsParams, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return wsParams{}, err
 	}
 	room, err := a.readableRoom(c.UserContext(), id, s.User)
 	if err != nil {
-		return err
+		return wsParams{}, err
 	}
 	p := wsParams{roomID: id, roomName: room.Name, user: s.User, session: s.ID, after: -1, rev: -1}
 	if after, ok, err := queryAfter(c); err != nil {
-		return err
+		return wsParams{}, err
 	} else if ok {
 		p.after = after
 	}
 	if rev, ok, err := queryWhole(c, "rev", "rev must be a change counter: a whole number."); err != nil {
-		return err
+		return wsParams{}, err
 	} else if ok {
 		p.rev = rev
 	}
-	return a.subscribeWS(c, p)
+	return p, nil
 }
 
 // handleUserWSUpgrade opens the socket of a page that follows no room (the
