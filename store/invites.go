@@ -205,15 +205,7 @@ func (s *Store) RegisterUser(ctx context.Context, username, passwordHash, token 
 			}
 		}
 	}
-	id, err := tx.insertID(ctx, `INSERT INTO users (username, password_hash, is_admin, created_at)
-		VALUES (?, ?, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 0 ELSE 1 END, ?)`, username, passwordHash, now.UnixMilli())
-	if isUniqueViolation(err) {
-		return User{}, fmt.Errorf("store: create user %q: %w", username, ErrConflict)
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("store: create user: %w", err)
-	}
-	u, err := findUser(ctx, tx, "id = ?", id)
+	u, err := insertUser(ctx, tx, username, passwordHash, now)
 	if err != nil {
 		return User{}, err
 	}

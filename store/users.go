@@ -42,7 +42,19 @@ func (s *Store) CreateUser(ctx context.Context, username, passwordHash string) (
 		return User{}, fmt.Errorf("store: create user: %w", err)
 	}
 	defer tx.Rollback()
-	now := s.now()
+	u, err := insertUser(ctx, tx, username, passwordHash, s.now())
+	if err != nil {
+		return User{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return User{}, fmt.Errorf("store: create user: %w", err)
+	}
+	return u, nil
+}
+
+// insertUser adds an account in tx: the first account is an admin, a
+// name taken in any letter case is ErrConflict.
+func insertUser(ctx context.Context, tx *dbTx, username, passwordHash string, now time.Time) (User, error) {
 	id, err := tx.insertID(ctx, `INSERT INTO users (username, password_hash, is_admin, created_at)
 		VALUES (?, ?, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 0 ELSE 1 END, ?)`, username, passwordHash, now.UnixMilli())
 	if isUniqueViolation(err) {
@@ -51,14 +63,7 @@ func (s *Store) CreateUser(ctx context.Context, username, passwordHash string) (
 	if err != nil {
 		return User{}, fmt.Errorf("store: create user: %w", err)
 	}
-	u, err := findUser(ctx, tx, "id = ?", id)
-	if err != nil {
-		return User{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return User{}, fmt.Errorf("store: create user: %w", err)
-	}
-	return u, nil
+	return findUser(ctx, tx, "id = ?", id)
 }
 
 // FindUserByUsername finds an account by name, in any letter case.
