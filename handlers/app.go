@@ -218,8 +218,11 @@ func (a *App) buildJobs(d Deps) {
 	} else {
 		ec.OnEntry = func(m store.Message) {
 			// Right after the entry is pushed, before the next: see
-			// closeOnEntry.
-			a.closeOnEntry(m.RoomID, entryMeta(m))
+			// closeOnEntry. Only a leave or a change of access can shut
+			// anyone out; posts, the bulk, skip it.
+			if m.Kind == store.KindLeave || m.Kind == store.KindAccess {
+				a.closeOnEntry(m.RoomID, entryMeta(m))
+			}
 			if room := a.unread.Entry(m); room != nil {
 				a.webhooks.Entry(m, room.Kind, room.Members)
 			}
