@@ -364,44 +364,7 @@ func formatted(e Entry) templ.Component {
 // its own set of elements, so that the markup is always well formed,
 // whatever the formatting overlaps.
 func (f *fmtText) write(b *strings.Builder) {
-	open := false
-	var block, elem, inner fmtByte // what is open
-	closeInner := func() {
-		if inner.style&fmtMark != 0 {
-			b.WriteString("</mark>")
-		}
-		if inner.style&fmtItalic != 0 {
-			b.WriteString("</em>")
-		}
-		if inner.style&fmtBold != 0 {
-			b.WriteString("</strong>")
-		}
-		inner = fmtByte{}
-	}
-	closeElem := func() {
-		closeInner()
-		switch {
-		case elem.link != 0:
-			b.WriteString("</a>")
-		case elem.mention != 0:
-			b.WriteString("</span>")
-		case elem.code != 0:
-			b.WriteString("</code>")
-		}
-		elem = fmtByte{}
-	}
-	closeBlock := func() {
-		closeElem()
-		if block.block != 0 {
-			if block.pre {
-				b.WriteString("</code>")
-			} else {
-				b.WriteString("</span>")
-			}
-		}
-		block = fmtByte{}
-	}
-	sameElem := func(x, y fmtByte) bool { return x.link == y.link && x.mention == y.mention && x.code == y.code }
+	w := fmtWriter{f: f, b: b}
 	// Text is written a run at a time: from run to where its formatting
 	// changes or a mark is left out.
 	run := -1
@@ -417,56 +380,125 @@ func (f *fmtText) write(b *strings.Builder) {
 			flush(i)
 			continue
 		}
-		if open && c == inner && c.block == block.block && sameElem(c, elem) {
+		if w.open && c == w.inner && c.block == w.block.block && sameElem(c, w.elem) {
 			if run < 0 {
 				run = i
 			}
 			continue
 		}
 		flush(i)
-		if !open || c.block != block.block {
-			closeBlock()
-			if c.block != 0 {
-				if c.pre {
-					b.WriteString(`<code class="code-block">`)
-				} else {
-					b.WriteString(`<span class="quote">`)
-				}
-			}
-			block = c
-		}
-		if !open || !sameElem(c, elem) {
-			closeElem()
-			switch {
-			case c.link != 0:
-				b.WriteString(`<a href="`)
-				b.WriteString(templ.EscapeString(f.links[c.link-1]))
-				b.WriteString(`" rel="nofollow noopener noreferrer ugc" target="_blank">`)
-			case c.mention != 0:
-				b.WriteString(`<span class="mention" data-user="`)
-				b.WriteString(templ.EscapeString(f.names[c.mention-1]))
-				b.WriteString(`">`)
-			case c.code != 0:
-				b.WriteString("<code>")
-			}
-			elem = c
-		}
-		if !open || c.style != inner.style {
-			closeInner()
-			if c.style&fmtBold != 0 {
-				b.WriteString("<strong>")
-			}
-			if c.style&fmtItalic != 0 {
-				b.WriteString("<em>")
-			}
-			if c.style&fmtMark != 0 {
-				b.WriteString("<mark>")
-			}
-			inner = c
-		}
-		open = true
+		w.enter(c)
 		run = i
 	}
 	flush(len(f.text))
-	closeBlock()
+	w.closeBlock()
+}
+
+// fmtWriter writes the elements around a text's runs: what is open, from
+// the outside in, is a block, an element and the emphasis inside it.
+type fmtWriter struct {
+	f                  *fmtText
+	b                  *strings.Builder
+	open               bool
+	block, elem, inner fmtByte
+}
+
+func sameElem(x, y fmtByte) bool {
+	return x.link == y.link && x.mention == y.mention && x.code == y.code
+}
+
+// enter closes what c does not share with the run before it and opens
+// what c needs.
+func (w *fmtWriter) enter(c fmtByte) {
+	if !w.open || c.block != w.block.block {
+		w.closeBlock()
+		w.openBlock(c)
+	}
+	if !w.open || !sameElem(c, w.elem) {
+		w.closeElem()
+		w.openElem(c)
+	}
+	if !w.open || c.style != w.inner.style {
+		w.closeInner()
+		w.openInner(c)
+	}
+	w.open = true
+}
+
+func (w *fmtWriter) openBlock(c fmtByte) {
+	if c.block != 0 {
+		if c.pre {
+			w.b.WriteString(`<code class="code-block">`)
+		} else {
+			w.b.WriteString(`<span class="quote">`)
+		}
+	}
+	w.block = c
+}
+
+func (w *fmtWriter) openElem(c fmtByte) {
+	switch {
+	case c.link != 0:
+		w.b.WriteString(`<a href="`)
+		w.b.WriteString(templ.EscapeString(w.f.links[c.link-1]))
+		w.b.WriteString(`" rel="nofollow noopener noreferrer ugc" target="_blank">`)
+	case c.mention != 0:
+		w.b.WriteString(`<span class="mention" data-user="`)
+		w.b.WriteString(templ.EscapeString(w.f.names[c.mention-1]))
+		w.b.WriteString(`">`)
+	case c.code != 0:
+		w.b.WriteString("<code>")
+	}
+	w.elem = c
+}
+
+func (w *fmtWriter) openInner(c fmtByte) {
+	if c.style&fmtBold != 0 {
+		w.b.WriteString("<strong>")
+	}
+	if c.style&fmtItalic != 0 {
+		w.b.WriteString("<em>")
+	}
+	if c.style&fmtMark != 0 {
+		w.b.WriteString("<mark>")
+	}
+	w.inner = c
+}
+
+func (w *fmtWriter) closeInner() {
+	if w.inner.style&fmtMark != 0 {
+		w.b.WriteString("</mark>")
+	}
+	if w.inner.style&fmtItalic != 0 {
+		w.b.WriteString("</em>")
+	}
+	if w.inner.style&fmtBold != 0 {
+		w.b.WriteString("</strong>")
+	}
+	w.inner = fmtByte{}
+}
+
+func (w *fmtWriter) closeElem() {
+	w.closeInner()
+	switch {
+	case w.elem.link != 0:
+		w.b.WriteString("</a>")
+	case w.elem.mention != 0:
+		w.b.WriteString("</span>")
+	case w.elem.code != 0:
+		w.b.WriteString("</code>")
+	}
+	w.elem = fmtByte{}
+}
+
+func (w *fmtWriter) closeBlock() {
+	w.closeElem()
+	if w.block.block != 0 {
+		if w.block.pre {
+			w.b.WriteString("</code>")
+		} else {
+			w.b.WriteString("</span>")
+		}
+	}
+	w.block = fmtByte{}
 }
