@@ -371,8 +371,18 @@ func (s *Store) SearchPosts(ctx context.Context, userID int64, query string, lim
 	if err := tx.QueryRowContext(ctx, "SELECT indexed_upto FROM search_state").Scan(&upto); err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
+	hits, err := s.searchTail(ctx, tx, userID, terms, upto, limit)
+	if err != nil || len(hits) == limit {
+		return hits, err
+	}
+	return s.searchIndexed(ctx, tx, userID, terms, upto, limit, hits)
+}
+
+// searchTail reads the posts the index has not taken yet (ids above upto),
+// newest first, a page at a time, and keeps those that match, at most
+// limit.
+func (s *Store) searchTail(ctx context.Context, tx *dbTx, userID int64, terms []string, upto int64, limit int) ([]SearchHit, error) {
 	var hits []SearchHit
-	// The posts not indexed yet, newest first, a page at a time.
 	for below := int64(1<<63 - 1); ; {
 		tail, err := s.readablePosts(ctx, tx, userID, "m.id > ? AND m.id < ?", []any{upto, below}, searchBatch)
 		if err != nil {
@@ -388,10 +398,16 @@ func (s *Store) SearchPosts(ctx context.Context, userID int64, query string, lim
 			}
 		}
 		if len(tail) < searchBatch {
-			break
+			return hits, nil
 		}
 		below = tail[len(tail)-1].ID
 	}
+}
+
+// searchIndexed adds to hits the indexed posts (ids up to upto) that
+// match, newest first, until there are limit or searchCandidates were
+// looked at.
+func (s *Store) searchIndexed(ctx context.Context, tx *dbTx, userID int64, terms []string, upto int64, limit int, hits []SearchHit) ([]SearchHit, error) {
 	match := matchQuery(terms)
 	below := upto
 	if below < 1<<63-1 {
