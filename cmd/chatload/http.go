@@ -56,6 +56,8 @@ type httpResult struct {
 	CPUPerRequest time.Duration `json:"cpu_per_request_ns,omitempty"`
 }
 
+// runHTTP seeds the fixture, times each route of the pages workload in
+// turn, prints the figures and fails if an acknowledged post was lost.
 func runHTTP(ctx context.Context, o options, out io.Writer) error {
 	clients := o.clients
 	if clients <= 0 {
@@ -66,7 +68,36 @@ func runHTTP(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	run := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
-	routes := []httpRoute{
+	routes := httpRoutes(fx)
+	var results []httpResult
+	for _, r := range routes {
+		if o.route != "" && !strings.Contains(r.name, o.route) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res, err := timeRoute(ctx, o, fx, r, run, clients)
+		if err != nil {
+			return err
+		}
+		results = append(results, res)
+		fmt.Fprintf(out, "%-14s %8.0f req/s  p50 %-9v p99 %-9v cpu/req %-9v failed %d\n", r.name, res.PerSec, res.Latency.P50.Round(10*time.Microsecond), res.Latency.P99.Round(10*time.Microsecond), res.CPUPerRequest, res.Failed)
+	}
+	printHTTPTable(out, results)
+	for _, r := range results {
+		// A post cut off by the end of the run may be stored without
+		// having been acknowledged; an acknowledged one must be stored.
+		if r.Stored < r.Acknowledged {
+			return fmt.Errorf("%d acknowledged posts are not stored", r.Acknowledged-r.Stored)
+		}
+	}
+	return writeJSON(o.jsonOut, results)
+}
+
+// httpRoutes is the workload: the pages people read most, and posts.
+func httpRoutes(fx fixture) []httpRoute {
+	return []httpRoute{
 		{name: "room page", ok: http.StatusOK, next: func(string, int, int) (string, string, url.Values) {
 			return http.MethodGet, fx.room, nil
 		}},
@@ -84,41 +115,41 @@ func runHTTP(ctx context.Context, o options, out io.Writer) error {
 			return http.MethodPost, fx.postRoom + "/messages", url.Values{"text": {text}, "client_id": {fmt.Sprintf("%s-%d-%d", tag, client, n)}}
 		}},
 	}
-	var results []httpResult
-	for _, r := range routes {
-		if o.route != "" && !strings.Contains(r.name, o.route) {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		// Warm-up, untimed.
-		warmup := 2 * time.Second
-		if o.warmup > 0 {
-			warmup = o.warmup
-		}
-		if _, err := hammer(ctx, o.url, fx.cookie, r, "w"+run, 4, warmup); err != nil {
-			return err
-		}
-		cpu0 := o.cpuTime()
-		res, err := hammer(ctx, o.url, fx.cookie, r, "t"+run, clients, o.duration)
-		if err != nil {
-			return err
-		}
-		if cpu0 >= 0 && res.Requests > 0 {
-			res.CPUPerRequest = (o.cpuTime() - cpu0) / time.Duration(res.Requests)
-		}
-		if r.ok == http.StatusSeeOther {
-			stored, err := countStored(ctx, o.url, fx.cookie, fx.postRoom, "bench t"+run+" ")
-			if err != nil {
-				return err
-			}
-			res.Acknowledged = res.Requests - res.Failed
-			res.Stored = stored
-		}
-		results = append(results, res)
-		fmt.Fprintf(out, "%-14s %8.0f req/s  p50 %-9v p99 %-9v cpu/req %-9v failed %d\n", r.name, res.PerSec, res.Latency.P50.Round(10*time.Microsecond), res.Latency.P99.Round(10*time.Microsecond), res.CPUPerRequest, res.Failed)
+}
+
+// timeRoute warms route r up untimed, then times it from clients
+// connections for the run's duration; a route that posts is audited: every
+// acknowledged post must be stored.
+func timeRoute(ctx context.Context, o options, fx fixture, r httpRoute, run string, clients int) (httpResult, error) {
+	// Warm-up, untimed.
+	warmup := 2 * time.Second
+	if o.warmup > 0 {
+		warmup = o.warmup
 	}
+	if _, err := hammer(ctx, o.url, fx.cookie, r, "w"+run, 4, warmup); err != nil {
+		return httpResult{}, err
+	}
+	cpu0 := o.cpuTime()
+	res, err := hammer(ctx, o.url, fx.cookie, r, "t"+run, clients, o.duration)
+	if err != nil {
+		return httpResult{}, err
+	}
+	if cpu0 >= 0 && res.Requests > 0 {
+		res.CPUPerRequest = (o.cpuTime() - cpu0) / time.Duration(res.Requests)
+	}
+	if r.ok == http.StatusSeeOther {
+		stored, err := countStored(ctx, o.url, fx.cookie, fx.postRoom, "bench t"+run+" ")
+		if err != nil {
+			return httpResult{}, err
+		}
+		res.Acknowledged = res.Requests - res.Failed
+		res.Stored = stored
+	}
+	return res, nil
+}
+
+// printHTTPTable prints the results as a table.
+func printHTTPTable(out io.Writer, results []httpResult) {
 	tw := newTable(out)
 	fmt.Fprintf(tw, "\nroute\treq/s\tp50\tp99\tcpu/req\trequests\tfailed\taudit\n")
 	for _, r := range results {
@@ -133,14 +164,6 @@ func runHTTP(ctx context.Context, o options, out io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%.0f\t%v\t%v\t%s\t%d\t%d\t%s\n", r.Route, r.PerSec, r.Latency.P50.Round(10*time.Microsecond), r.Latency.P99.Round(10*time.Microsecond), cpu, r.Requests, r.Failed, audit)
 	}
 	tw.Flush()
-	for _, r := range results {
-		// A post cut off by the end of the run may be stored without
-		// having been acknowledged; an acknowledged one must be stored.
-		if r.Stored < r.Acknowledged {
-			return fmt.Errorf("%d acknowledged posts are not stored", r.Acknowledged-r.Stored)
-		}
-	}
-	return writeJSON(o.jsonOut, results)
 }
 
 // fixture is what the workload reads and writes.
