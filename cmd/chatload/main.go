@@ -67,7 +67,68 @@ type options struct {
 }
 
 func main() {
+	o, err := parseOptions()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chatload:", err)
+		os.Exit(2)
+	}
+	raiseFileLimit()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch o.mode {
+	case "load":
+		err = runLoad(ctx, o, os.Stdout)
+	case "broadcast":
+		err = runBroadcast(ctx, o, os.Stdout)
+	case "http":
+		err = runHTTP(ctx, o, os.Stdout)
+	default:
+		err = fmt.Errorf("unknown -mode %q", o.mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chatload:", err)
+		os.Exit(1)
+	}
+}
+
+// parseOptions reads the command line into options, checked.
+func parseOptions() (options, error) {
 	var o options
+	pids := defineFlags(&o)
+	flag.Parse()
+	if o.mode == "http" && !flagSet("duration") {
+		o.duration = 8 * time.Second // the workload's timed part
+	}
+	for _, u := range strings.Split(o.url, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			o.urls = append(o.urls, strings.TrimRight(u, "/"))
+		}
+	}
+	if len(o.urls) == 0 {
+		return o, errors.New("-url names no chat")
+	}
+	o.url = o.urls[0]
+	for _, p := range strings.Split(*pids, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 {
+			return o, fmt.Errorf("-pid %q is no process id", p)
+		}
+		o.pids = append(o.pids, n)
+	}
+	if len(o.pids) > 0 {
+		o.pid = o.pids[0]
+	}
+	if o.transport != "ws" && (o.transport != "sse" || o.mode != "load") {
+		return o, errors.New("-transport is ws, or sse with -mode load")
+	}
+	return o, nil
+}
+
+// defineFlags declares the flags into o; -pid is parsed after.
+func defineFlags(o *options) *string {
 	flag.StringVar(&o.url, "url", "http://127.0.0.1:8080", "the running chat: comma-separated, its instances")
 	flag.StringVar(&o.mode, "mode", "load", "load: fixed-rate posting; broadcast: add clients in steps until broadcasts get slow; http: pages and posts, 16 clients, one route at a time")
 	flag.StringVar(&o.transport, "transport", "ws", "load: ws, WebSockets that post over the socket; sse, event streams whose senders post over HTTP as a page without a socket does")
@@ -87,56 +148,7 @@ func main() {
 	flag.StringVar(&o.accounts, "accounts", "", "a file of users and rooms to reuse (made on the first run): measure a freshly started chat without the sign-ups' memory")
 	flag.IntVar(&o.clients, "clients", 16, "http: keep-alive clients")
 	flag.StringVar(&o.route, "route", "", "http: only the routes whose name holds this (room, history, lobby, search, posts)")
-	flag.Parse()
-	if o.mode == "http" && !flagSet("duration") {
-		o.duration = 8 * time.Second // the workload's timed part
-	}
-	for _, u := range strings.Split(o.url, ",") {
-		if u = strings.TrimSpace(u); u != "" {
-			o.urls = append(o.urls, strings.TrimRight(u, "/"))
-		}
-	}
-	if len(o.urls) == 0 {
-		fmt.Fprintln(os.Stderr, "chatload: -url names no chat")
-		os.Exit(2)
-	}
-	o.url = o.urls[0]
-	for _, p := range strings.Split(*pids, ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
-		n, err := strconv.Atoi(p)
-		if err != nil || n <= 0 {
-			fmt.Fprintf(os.Stderr, "chatload: -pid %q is no process id\n", p)
-			os.Exit(2)
-		}
-		o.pids = append(o.pids, n)
-	}
-	if len(o.pids) > 0 {
-		o.pid = o.pids[0]
-	}
-	raiseFileLimit()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	var err error
-	if o.transport != "ws" && (o.transport != "sse" || o.mode != "load") {
-		fmt.Fprintln(os.Stderr, "chatload: -transport is ws, or sse with -mode load")
-		os.Exit(2)
-	}
-	switch o.mode {
-	case "load":
-		err = runLoad(ctx, o, os.Stdout)
-	case "broadcast":
-		err = runBroadcast(ctx, o, os.Stdout)
-	case "http":
-		err = runHTTP(ctx, o, os.Stdout)
-	default:
-		err = fmt.Errorf("unknown -mode %q", o.mode)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "chatload:", err)
-		os.Exit(1)
-	}
+	return pids
 }
 
 // flagSet reports whether the command line gave the flag.
