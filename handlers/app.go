@@ -131,6 +131,8 @@ type App struct {
 	hashing chan struct{}
 	// decoding bounds the pictures decoded at once (see checkAvatar).
 	decoding decodeSlots
+	// uploads bounds the pictures arriving at once (see bodyLimitFor).
+	uploads uploadSlots
 	// handshakes holds, per connection whose socket upgrade is under
 	// way, how to give back its place (see connState).
 	handshakes sync.Map // net.Conn → func()
@@ -262,7 +264,7 @@ func (a *App) fiberConfig(d Deps) fiber.Config {
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          proxies,
 		ReadBufferSize:          4 << 10,
-		ReadTimeout:             30 * time.Second,
+		ReadTimeout:             readTimeout,
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             2 * time.Minute,
 	}
@@ -354,10 +356,14 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 	// The server's own answers (a malformed request, a body or headers
 	// too large) reach here without the middleware.
 	setSecurityHeaders(c)
+	a.giveBackUpload(c)
 	status := http.StatusInternalServerError
 	msg := ""
 	var fe *fiber.Error
 	switch {
+	case errors.As(err, &fe) && fe.Code == http.StatusRequestEntityTooLarge && c.Get(uploadHeader) == uploadRefused:
+		c.Set(fiber.HeaderRetryAfter, "30")
+		status, msg = http.StatusTooManyRequests, "Too many pictures are on their way right now. Nothing was changed; try again in a moment."
 	case errors.As(err, &fe):
 		status, msg = fe.Code, fe.Message
 	case errors.Is(err, store.ErrNotFound):

@@ -1,7 +1,9 @@
 package handlers_test
 
 import (
+	"bufio"
 	"bytes"
+	"chat/internal/testutil"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -9,10 +11,12 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"net"
 	"net/http"
 	"os"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -281,4 +285,65 @@ func heapObjects() uint64 {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()
+}
+
+// TestAvatarUploadPlaces: uploads past the body limit hold their body in
+// memory while it arrives, so a user holds at most two of them
+// at once and the next is refused from its headers (429); a place comes
+// back when its upload is answered.
+func TestAvatarUploadPlaces(t *testing.T) {
+	srv := newServer(t)
+	alice := srv.register(t, "alice")
+	bob := srv.register(t, "bob")
+	cookie := alice.cookie("chat_session").Value
+	// A form of a megabyte's file of zeros: not a picture (422).
+	head := "--b\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n"
+	body := append(append([]byte(head), make([]byte, 1<<20)...), "\r\n--b--\r\n"...)
+	size := len(body)
+	// Two uploads that stop half-way: each holds a place.
+	req := "POST /account/avatar HTTP/1.1\r\nHost: " + srv.Host + "\r\nOrigin: " + srv.URL +
+		"\r\nCookie: chat_session=" + cookie +
+		"\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: " + strconv.Itoa(size) + "\r\n\r\n"
+	var held []net.Conn
+	for range 2 { // a user's places
+		conn, err := net.Dial("tcp", srv.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.Write(append([]byte(req), body[:size/2]...)); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, conn)
+	}
+	// The server takes a place when it has read an upload's headers:
+	// wait until the third is refused.
+	third := func() int {
+		return announceBody(t, srv, "/account/avatar", cookie, "multipart/form-data; boundary=b", size).StatusCode
+	}
+	testutil.Eventually(t, 20*time.Second, func() bool { return third() == http.StatusTooManyRequests }, "alice's third upload at once is refused")
+	res := announceBody(t, srv, "/account/avatar", cookie, "multipart/form-data; boundary=b", size)
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" || res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("a third upload: %d, Retry-After %q, want 429 with Retry-After and the security headers", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	// Others' uploads are not hers to hold back.
+	if got := bob.upload("/account/avatar", "avatar", "a.png", pngOf(64, 64)); got.StatusCode != http.StatusSeeOther {
+		t.Errorf("bob's upload beside alice's: %d, want 303", got.StatusCode)
+	}
+	// One of hers ends (the rest of its body, not a form: 422): its
+	// place comes back.
+	if _, err := held[0].Write(body[size/2:]); err != nil {
+		t.Fatal(err)
+	}
+	r, err := http.ReadResponse(bufio.NewReader(held[0]), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("the held upload, once whole: %d, want 422 (not a picture)", r.StatusCode)
+	}
+	if got := rawExchange(t, srv.Host, append([]byte(req), body...)); got.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("alice's upload of a megabyte once one of hers was answered: %d, want 422 (read, not a picture)", got.StatusCode)
+	}
 }

@@ -54,6 +54,7 @@ func (a *App) handleAvatarUpload(c *fiber.Ctx) error {
 	}
 	defer f.Close()
 	var raw bytes.Buffer
+	raw.Grow(int(fh.Size) + bytes.MinRead) // one buffer of its size, not doublings
 	if _, err := raw.ReadFrom(http.MaxBytesReader(nil, f, avatarMaxBytes)); err != nil {
 		return fail(http.StatusRequestEntityTooLarge, "That picture is over 2 MB.")
 	}

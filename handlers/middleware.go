@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -196,20 +197,51 @@ func behindTLS(c *fiber.Ctx) bool {
 // bodyLimitFor is the largest body the server reads for a request, decided
 // from its headers before any byte of the body is read (fasthttp answers
 // 413 past it, without reading it): the body limit, or, for a signed-in
-// user's avatar upload, the picture's limit. A body held back half-sent
-// can make the server hold no more than that.
+// user's avatar upload that gets one of the places of uploads
+// (uploadSlots), the picture's limit. A body held back half-sent can make
+// the server hold no more than that, and no more than uploadsAtOnce such
+// bodies are held at once.
 func (a *App) bodyLimitFor(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	limit := a.bodyLimit
 	if h.IsPost() && string(pathOf(h.RequestURI())) == "/account/avatar" {
-		if token := h.Cookie(sessionCookie); len(token) > 0 {
+		h.Del(uploadHeader)
+		// A body said to be past the picture's limit takes no place: it
+		// is refused (413) without being read.
+		if token := h.Cookie(sessionCookie); len(token) > 0 && h.ContentLength() <= avatarBodyMax {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if _, err := a.store.FindSession(ctx, string(token)); err == nil {
-				limit = avatarBodyMax
+			if s, err := a.store.FindSession(ctx, string(token)); err == nil {
+				if a.uploads.take(s.User.ID, time.Now()) {
+					limit = avatarBodyMax
+					h.Set(uploadHeader, uploadHeld+" "+strconv.FormatInt(s.User.ID, 10))
+				} else {
+					h.Set(uploadHeader, uploadRefused)
+				}
 			}
 			cancel()
 		}
 	}
 	return fasthttp.RequestConfig{MaxRequestBodySize: limit}
+}
+
+// releaseUpload gives back the place an upload took in bodyLimitFor once
+// its request is answered, whatever answered it; the server's own answers
+// (a body past the picture's limit) give it back in handleError.
+func (a *App) releaseUpload(c *fiber.Ctx) error {
+	defer a.giveBackUpload(c)
+	return c.Next()
+}
+
+// giveBackUpload gives back the request's place of upload, if it holds
+// one, once.
+func (a *App) giveBackUpload(c *fiber.Ctx) {
+	held, ok := strings.CutPrefix(c.Get(uploadHeader), uploadHeld+" ")
+	if !ok {
+		return
+	}
+	c.Request().Header.Del(uploadHeader)
+	if id, err := strconv.ParseInt(held, 10, 64); err == nil {
+		a.uploads.release(id)
+	}
 }
 
 // pathOf is a request URI without its query.

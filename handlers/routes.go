@@ -51,6 +51,7 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	pub := &a.public
 	pub.paths = make(map[string]bool)
 	app.Use(a.requestLog)
+	app.Use(a.releaseUpload)
 	app.Use(recover.New())
 	app.Use(securityHeaders)
 	// An event stream is never compressed: the compressor would hold its
