@@ -383,7 +383,11 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 		status = 499
 	}
 	if status >= 500 {
-		a.log.Error("request failed", "request_id", c.Locals(localRequestID), "method", c.Method(), "route", routePattern(c), "err", err)
+		level := slog.LevelError
+		if errors.Is(err, errBusy) || errors.Is(err, posting.ErrShuttingDown) {
+			level = slog.LevelWarn // the server holding back, not failing
+		}
+		a.log.Log(c.UserContext(), level, "request failed", "request_id", c.Locals(localRequestID), "method", c.Method(), "route", routePattern(c), "err", err)
 		msg = ""
 	}
 	title := http.StatusText(status)
