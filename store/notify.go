@@ -143,3 +143,43 @@ func (s *Store) SetSound(ctx context.Context, userID int64, on bool) error {
 	}
 	return nil
 }
+
+// Member is a member of a room as the unread marks know them.
+type Member struct {
+	ID       int64
+	Username string
+}
+
+// ListMemberIDs lists a room's members with their ids, by name; a
+// deactivated account is left out, as by ListMembers.
+func (s *Store) ListMemberIDs(ctx context.Context, roomID int64) ([]Member, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT u.id, u.username FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.room_id = ? AND u.deactivated_at IS NULL ORDER BY u.username`, roomID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
+	defer rows.Close()
+	var out []Member
+	for rows.Next() {
+		var m Member
+		if err := rows.Scan(&m.ID, &m.Username); err != nil {
+			return nil, fmt.Errorf("store: list members: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
+	return out, nil
+}
+
+// FindReadMark is the newest entry of the room the user has seen, as
+// stored (0: none).
+func (s *Store) FindReadMark(ctx context.Context, userID, roomID int64) (int64, error) {
+	var id int64
+	err := s.read.QueryRowContext(ctx, "SELECT COALESCE(max(last_read_id), 0) FROM room_reads WHERE user_id = ? AND room_id = ?", userID, roomID).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: find read mark: %w", err)
+	}
+	return id, nil
+}
