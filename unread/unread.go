@@ -121,9 +121,9 @@ func New(c Config) *Rooms {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Rooms{
-		store:   c.Store,
-		hub:     c.Hub,
-		log:     c.Log,
+		store:         c.Store,
+		hub:           c.Hub,
+		log:           c.Log,
 		link:          c.Link,
 		notice:        c.Notice,
 		here:          c.Here,
