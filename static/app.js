@@ -1089,9 +1089,8 @@
   }
 
   function notifyControl() {
-    var b = document.getElementById("notify-enable");
-    if (!b) return;
-    b.hidden = !(window.Notification && Notification.permission === "default");
+    var ask = !!window.Notification && Notification.permission === "default";
+    document.querySelectorAll("[data-notify-enable]").forEach(function (b) { b.hidden = !ask; });
   }
 
   function startNotifications() {
@@ -1100,6 +1099,8 @@
       new MutationObserver(showUnreadTotal).observe(sidebar, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-count"] });
     }
     showUnreadTotal();
+    // The level's form, swapped in by htmx, brings a control of its own.
+    document.addEventListener("htmx:afterSwap", notifyControl);
     var sink = document.getElementById("notify-sink");
     if (sink) {
       new MutationObserver(function () {
@@ -1109,7 +1110,7 @@
     notifyControl();
     document.addEventListener("click", function (e) {
       unlockAudio();
-      var b = e.target.closest && e.target.closest("#notify-enable");
+      var b = e.target.closest && e.target.closest("[data-notify-enable]");
       if (!b || !window.Notification) return;
       Notification.requestPermission().then(notifyControl);
     });
