@@ -153,7 +153,7 @@ type follower struct {
 	posts    []int64
 	present  map[string]bool
 	typing   []string
-	links    []bool // room links pushed: marked unread or not
+	links    []bool   // room links pushed: marked unread or not
 	counts   []string // and their counts ("" for none, "@" after a mention mark)
 	notices  []string // the texts of the notices pushed
 	closed   chan struct{}
