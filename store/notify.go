@@ -44,15 +44,14 @@ func mentionPattern(username string) string {
 	return "%:" + esc + " %"
 }
 
-// unreadWindow is the newest UnreadMax posts by others after a read mark
-// (?2) and up to ?3, of the room ?1 for the user ?4; the post's kind and
-// mention flag (against ?5) are its columns. The room's kind is ?6.
-const unreadWindow = `SELECT CASE WHEN ?6 = 'dm' OR (x.mentions || ' ') LIKE ?5 ESCAPE '\' THEN 1 ELSE 0 END AS mention
-	FROM messages x WHERE x.room_id = ?1 AND x.id > ?2 AND x.id <= ?3 AND x.kind = 'post' AND x.user_id != ?4
-	ORDER BY x.id DESC LIMIT 100`
+// mentionsWalked bounds the unread posts that mention anyone walked to
+// find one that mentions the reader: those posts alone, by their own
+// index, from the newest.
+const mentionsWalked = 1000
 
 // CountUnread counts the posts by others in the room after the user's
-// read mark (the stored one, or after, if later) and up to upTo.
+// read mark (the stored one, or after, if later) and up to upTo, as the
+// room list does.
 func (s *Store) CountUnread(ctx context.Context, roomID, userID int64, username string, after, upTo int64) (Unread, error) {
 	var kind string
 	var stored int64
@@ -63,12 +62,18 @@ func (s *Store) CountUnread(ctx context.Context, roomID, userID int64, username 
 	}
 	var u Unread
 	var mention int
-	err = s.read.QueryRowContext(ctx, `SELECT count(*), COALESCE(max(mention), 0) FROM (`+unreadWindow+`) w`,
-		roomID, max(after, stored), upTo, userID, mentionPattern(username), kind).Scan(&u.Count, &mention)
+	err = s.read.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM (SELECT 1 AS one FROM messages x
+			WHERE x.room_id = ?1 AND x.id > ?2 AND x.id <= ?3 AND x.kind = 'post' AND x.user_id != ?4
+			ORDER BY x.id DESC LIMIT 100) w),
+		(SELECT COALESCE(max(mention), 0) FROM (SELECT CASE WHEN (x.mentions || ' ') LIKE ?5 ESCAPE '\' THEN 1 ELSE 0 END AS mention
+			FROM messages x WHERE x.room_id = ?1 AND x.mentions != '' AND x.id > ?2 AND x.id <= ?3 AND x.kind = 'post' AND x.user_id != ?4
+			ORDER BY x.id DESC LIMIT 1000) w)`,
+		roomID, max(after, stored), upTo, userID, mentionPattern(username)).Scan(&u.Count, &mention)
 	if err != nil {
 		return Unread{}, fmt.Errorf("store: count unread: %w", err)
 	}
-	u.Mention = mention > 0 && u.Count > 0
+	u.Mention = u.Count > 0 && (mention > 0 || kind == RoomKindDM)
 	return u, nil
 }
 

@@ -109,14 +109,21 @@ func TestUnreadCounts(t *testing.T) {
 	})
 
 	t.Run("Bounded", func(t *testing.T) {
-		var last store.Message
+		// A mention older than the newest hundred still marks the room.
+		last, _, err := createPost(ctx, s, room.ID, bob.ID, "early @ada_x", "")
+		if err != nil {
+			t.Fatal(err)
+		}
 		for i := range store.UnreadMax + 20 {
 			if last, _, err = createPost(ctx, s, room.ID, bob.ID, fmt.Sprint("many ", i), ""); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if got := listing(t, s, ada.ID, room.ID); got.Unread.Count != store.UnreadMax {
-			t.Errorf("count = %d, want the bound %d", got.Unread.Count, store.UnreadMax)
+		if got := listing(t, s, ada.ID, room.ID); got.Unread != (store.Unread{Count: store.UnreadMax, Mention: true}) {
+			t.Errorf("unread = %+v, want the bound %d and the early mention", got.Unread, store.UnreadMax)
+		}
+		if u, err := s.CountUnread(ctx, room.ID, ada.ID, ada.Username, 0, last.ID); err != nil || u != (store.Unread{Count: store.UnreadMax, Mention: true}) {
+			t.Errorf("counted for a push: %+v, %v", u, err)
 		}
 		if err := s.MarkRead(ctx, store.ReadMark{UserID: ada.ID, RoomID: room.ID, LastID: last.ID}); err != nil {
 			t.Fatal(err)

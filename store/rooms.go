@@ -134,17 +134,19 @@ func (s *Store) ListDMs(ctx context.Context, userID int64) ([]RoomListing, error
 }
 
 // unreadColumns are, for a room r the user me may be a member m of, with
-// the read mark rr, how many posts by others the member has not seen (at
-// most UnreadMax: the newest, walked back from the newest by the index of
-// each room's ids) and whether one of those is for them; 0 and false for
-// someone who is not a member.
+// the read mark rr: how many posts by others the member has not seen (at
+// most UnreadMax, walked back from the newest by the index of each room's
+// ids), and whether one of those mentions them (among the newest
+// mentionsWalked unread posts that mention anyone, by the index of those
+// alone; a direct message's posts are all for them, which listRooms
+// adds). 0 and false for someone who is not a member.
 const unreadColumns = `CASE WHEN m.user_id IS NULL THEN 0 ELSE (SELECT count(*) FROM (SELECT 1 AS one FROM messages x
 				WHERE x.room_id = r.id AND x.id > COALESCE(rr.last_read_id, 0) AND x.kind = 'post' AND x.user_id != me.id
 				ORDER BY x.id DESC LIMIT 100) w) END,
 			CASE WHEN m.user_id IS NULL THEN 0 ELSE (SELECT COALESCE(max(mention), 0) FROM (SELECT
-				CASE WHEN r.kind = 'dm' OR (x.mentions || ' ') LIKE ('%:' || replace(me.username, '_', '\_') || ' %') ESCAPE '\' THEN 1 ELSE 0 END AS mention
-				FROM messages x WHERE x.room_id = r.id AND x.id > COALESCE(rr.last_read_id, 0) AND x.kind = 'post' AND x.user_id != me.id
-				ORDER BY x.id DESC LIMIT 100) w) END != 0`
+				CASE WHEN (x.mentions || ' ') LIKE ('%:' || replace(me.username, '_', '\_') || ' %') ESCAPE '\' THEN 1 ELSE 0 END AS mention
+				FROM messages x WHERE x.room_id = r.id AND x.mentions != '' AND x.id > COALESCE(rr.last_read_id, 0) AND x.kind = 'post' AND x.user_id != me.id
+				ORDER BY x.id DESC LIMIT 1000) w) END != 0`
 
 func (s *Store) listRooms(ctx context.Context, query string, userID int64) ([]RoomListing, error) {
 	rows, err := s.read.QueryContext(ctx, query, userID)
@@ -160,6 +162,9 @@ func (s *Store) listRooms(ctx context.Context, query string, userID int64) ([]Ro
 			return nil, fmt.Errorf("store: list rooms: %w", err)
 		}
 		r.CreatedAt = fromMillis(created)
+		if r.Kind == RoomKindDM && r.Unread.Count > 0 {
+			r.Unread.Mention = true
+		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

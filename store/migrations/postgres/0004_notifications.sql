@@ -3,3 +3,6 @@
 ALTER TABLE memberships ADD COLUMN notify TEXT NOT NULL DEFAULT 'mentions'
     CHECK (notify IN ('all', 'mentions', 'nothing'));
 ALTER TABLE users ADD COLUMN sound INTEGER NOT NULL DEFAULT 0;
+-- The posts that mention anyone, by room: an unread mention is found
+-- among them alone.
+CREATE INDEX messages_room_mentions ON messages (room_id, id) WHERE mentions != '';
