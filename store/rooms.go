@@ -112,7 +112,7 @@ func (s *Store) ListRooms(ctx context.Context, userID int64) ([]RoomListing, err
 			COALESCE((SELECT id FROM messages WHERE room_id = r.id ORDER BY id DESC LIMIT 1), 0), COALESCE(rr.last_read_id, 0),
 			`+unreadColumns+`
 		FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?1
-		JOIN users me ON me.id = ?1
+		LEFT JOIN users me ON me.id = ?1
 		LEFT JOIN room_reads rr ON rr.room_id = r.id AND rr.user_id = ?1
 		WHERE r.kind = 'room' AND (r.access = 'open' OR m.user_id IS NOT NULL)
 		ORDER BY r.name_key, r.id`, userID)
@@ -127,7 +127,7 @@ func (s *Store) ListDMs(ctx context.Context, userID int64) ([]RoomListing, error
 		FROM memberships m JOIN rooms r ON r.id = m.room_id AND r.kind = 'dm'
 		JOIN memberships o ON o.room_id = r.id AND o.user_id != m.user_id
 		JOIN users u ON u.id = o.user_id
-		JOIN users me ON me.id = ?1
+		LEFT JOIN users me ON me.id = ?1
 		LEFT JOIN room_reads rr ON rr.room_id = r.id AND rr.user_id = ?1
 		WHERE m.user_id = ?1
 		ORDER BY u.username`, userID)
