@@ -21,7 +21,8 @@ import (
 // notifications (window.Notification records each one made, in
 // window.chatNotes, and each request for the permission, in
 // window.chatAsked, granting it as a user who clicks "Allow" would, for
-// the site's later pages too).
+// the site's later pages too), and the sound (window.AudioContext counts
+// the tones made, in window.chatTones).
 // Everything else is real: the server's choice of who is notified, the
 // push, and the page's script.
 func recordNotifications() chromedp.Action {
@@ -49,6 +50,18 @@ func recordNotifications() chromedp.Action {
 			};
 			Recorded.prototype.close = function () {};
 			window.Notification = Recorded;
+			// The sound: each tone the page makes is counted, none played.
+			window.chatTones = 0;
+			function Audio() { this.state = "running"; this.currentTime = 0; this.destination = {}; }
+			Audio.prototype.resume = function () { return Promise.resolve(); };
+			Audio.prototype.createOscillator = function () {
+				window.chatTones++;
+				return { type: "", frequency: { setValueAtTime() {} }, connect() {}, start() {}, stop() {} };
+			};
+			Audio.prototype.createGain = function () {
+				return { gain: { setValueAtTime() {}, exponentialRampToValueAtTime() {} }, connect() {} };
+			};
+			window.AudioContext = Audio;
 			// The notices the server pushed, counted as they land, before
 			// the page's script takes them away (observers are called in
 			// the order they were made).
@@ -107,6 +120,10 @@ func TestBrowserNotify(t *testing.T) {
 	bob.do(chromedp.Click(`#notify-enable`, chromedp.ByQuery), chromedp.Poll(`window.chatAsked === 1`, nil),
 		chromedp.WaitNotVisible(`#notify-enable`, chromedp.ByQuery))
 
+	// The sound, on the account page.
+	bob.do(chromedp.Navigate(srv.base+"/account/password"), chromedp.Click(`form[action="/account/sound"] input[name=sound]`, chromedp.ByQuery),
+		chromedp.Click(`form[action="/account/sound"] button`, chromedp.ByQuery), chromedp.WaitVisible(`body[data-sound] #sound`, chromedp.ByQuery))
+
 	// The room opens at the line, above ada's first post, not at the
 	// bottom, and stays there once the page has settled.
 	bob.do(chromedp.Navigate(roomURL), chromedp.WaitVisible(`#new-since`, chromedp.ByQuery), socketOpen(), nextFrame(), nextFrame())
@@ -151,6 +168,13 @@ func TestBrowserNotify(t *testing.T) {
 	bob.do(chromedp.Evaluate(`window.chatNotes.map(n => ({ Title: n.title, Body: n.body, Tag: n.tag }))`, &notes))
 	if len(notes) != 1 || notes[0].Title != "ada in Lounge" || notes[0].Body != "while you are away" {
 		t.Fatalf("notifications %+v, want the one posted while hidden", notes)
+	}
+	// With it, the chime's two tones (the clicks on the form let the page
+	// make sound); none for the post seen while visible.
+	var tones int
+	bob.do(chromedp.Evaluate(`window.chatTones`, &tones))
+	if tones != 2 {
+		t.Errorf("%d tones, want the chime's 2", tones)
 	}
 	bob.do(chromedp.Evaluate(`window.chatNotes[0].onclick(), true`, nil),
 		chromedp.WaitVisible(`#messages [data-highlight]`, chromedp.ByQuery))
