@@ -153,7 +153,9 @@ type follower struct {
 	posts    []int64
 	present  map[string]bool
 	typing   []string
-	links    []bool // room links pushed: marked unread or not
+	links    []bool   // room links pushed: marked unread or not
+	counts   []string // and their counts ("" for none, "@" after a mention mark)
+	notices  []string // the texts of the notices pushed
 	closed   chan struct{}
 	lastSeen int64
 }
@@ -221,7 +223,29 @@ func (f *follower) take(frame string) {
 	}
 	if strings.Contains(frame, `class="room-link`) {
 		f.links = append(f.links, strings.Contains(frame, "data-unread"))
+		count := ""
+		if m := countRE.FindStringSubmatch(frame); m != nil {
+			count = m[1]
+		}
+		if strings.Contains(frame, "data-mention") {
+			count += "@"
+		}
+		f.counts = append(f.counts, count)
 	}
+	for _, m := range noticeRE.FindAllStringSubmatch(frame, -1) {
+		f.notices = append(f.notices, m[1])
+	}
+}
+
+var (
+	countRE  = regexp.MustCompile(`data-count="(\d+)"`)
+	noticeRE = regexp.MustCompile(`data-notice="\d+"[^>]* data-body="([^"]*)"`)
+)
+
+func (f *follower) countFrames() ([]string, []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.counts), slices.Clone(f.notices)
 }
 
 func (f *follower) linkFrames() []bool {
@@ -471,6 +495,17 @@ func TestClusterOfThree(t *testing.T) {
 	alice.do(t, a.base, side+"/messages", url.Values{"text": {"psst again"}})
 	if !testutil.Within(long, func() bool { return slices.Equal(lobby.linkFrames(), []bool{true, false, true}) }) {
 		t.Errorf("bob's lobby on B after another post: %v, want the room marked again", lobby.linkFrames())
+	}
+	// The counts cross too, from zero after the room was opened
+	// elsewhere; a mention of bob marks the room and notifies him there.
+	alice.do(t, a.base, side+"/messages", url.Values{"text": {"@bob psst"}})
+	wantCounts, wantNotices := []string{"1", "", "1", "2@"}, []string{"@bob psst"}
+	if !testutil.Within(long, func() bool {
+		counts, notices := lobby.countFrames()
+		return slices.Equal(counts, wantCounts) && slices.Equal(notices, wantNotices)
+	}) {
+		counts, notices := lobby.countFrames()
+		t.Errorf("bob's lobby on B: counts %q, notices %q; want %q, %q", counts, notices, wantCounts, wantNotices)
 	}
 
 	// Kill C in the middle of a stream of posts: carol's socket comes

@@ -21,7 +21,7 @@ func (a *App) handleAccountForm(c *fiber.Ctx) error {
 		return err
 	}
 	return render(c, http.StatusOK, views.Account(views.AccountPage{Viewer: viewer(c), Done: c.Query("changed") == "1",
-		HasAvatar: err == nil, AvatarDone: c.Query("avatar") == "1"}))
+		HasAvatar: err == nil, AvatarDone: c.Query("avatar") == "1", SoundDone: c.Query("sound") == "1"}))
 }
 
 // handlePasswordChange sets a new password and signs out every other

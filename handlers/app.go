@@ -203,7 +203,7 @@ func newState(d Deps) *App {
 // marks, the bots' webhooks and the writer of entries, each told at once
 // of all it needs; startJobs starts them.
 func (a *App) buildJobs(d Deps) {
-	a.unread = unread.New(unread.Config{Store: d.Store, Hub: d.Hub, Log: a.log, Link: roomLinkFrame, Here: d.Clustered})
+	a.unread = unread.New(unread.Config{Store: d.Store, Hub: d.Hub, Log: a.log, Link: roomLinkFrame, Notice: noticeFrame, Here: d.Clustered})
 	wc := webhooks.Config{
 		Allow: d.WebhookAllow, Timeout: d.WebhookTimeout, Backoff: d.WebhookBackoff, Log: a.log,
 		Reply: a.botReply, Count: a.metrics.WebhookCall, Store: d.Store,
@@ -283,7 +283,7 @@ func session(c *fiber.Ctx) (store.Session, bool) {
 
 func viewer(c *fiber.Ctx) views.Viewer {
 	s, _ := session(c)
-	return views.Viewer{Username: s.User.Username, Admin: s.User.IsAdmin}
+	return views.Viewer{Username: s.User.Username, Admin: s.User.IsAdmin, Sound: s.User.Sound}
 }
 
 // clientIP is the address of the client: the peer, or, when the peer is a

@@ -766,7 +766,13 @@ func TestUserEventStreamUnread(t *testing.T) {
 	s := bob.stream("/events")
 	alice.post(room+"/messages", url.Values{"text": {"news"}})
 	mark := s.next("#"+views.RoomLinkID(roomNumber(t, room))+" a[data-unread]", long)
-	if mark.AttrOr("href", "") != room {
-		t.Errorf("mark %q", mark.AttrOr("href", ""))
+	if mark.AttrOr("href", "") != room || mark.AttrOr("data-count", "") != "1" {
+		t.Errorf("mark %q, count %q", mark.AttrOr("href", ""), mark.AttrOr("data-count", ""))
+	}
+	// Counted on: one more, and a mention of him.
+	alice.post(room+"/messages", url.Values{"text": {"@bob news"}})
+	mark = s.next("#"+views.RoomLinkID(roomNumber(t, room))+" a[data-mention]", long)
+	if mark.AttrOr("data-count", "") != "2" {
+		t.Errorf("count %q after a mention, want 2", mark.AttrOr("data-count", ""))
 	}
 }

@@ -26,6 +26,10 @@ func entryFrame(m store.Message) []byte { return renderBytes(views.EntryPush(ent
 // roomLinkFrame changes a room's link in the room list.
 func roomLinkFrame(l views.RoomLink) []byte { return renderBytes(views.RoomLinkChanged(l)) }
 
+// noticeFrame tells a user's pages of a post that matches their
+// notification level.
+func noticeFrame(n views.Notice) []byte { return renderBytes(views.NoticePush(n)) }
+
 // presenceFrames renders #presence for the hub.
 type presenceFrames struct{}
 

@@ -251,7 +251,7 @@ func TestDirectMessages(t *testing.T) {
 	if l := lobby.Find(`#dm-list a[href="` + dm + `"]`); l.Text() != "bob" {
 		t.Errorf("alice's dm list: %q", l.Text())
 	}
-	if l := bob.get("/").doc(t).Find(`#dm-list a[href="` + dm + `"]`); l.Text() != "alice" {
+	if l := bob.get("/").doc(t).Find(`#dm-list a[href="` + dm + `"] [data-dm-name]`); l.Text() != "alice" {
 		t.Errorf("bob's dm list: %q", l.Text())
 	}
 	if carol.get("/").doc(t).Find(`a[href="`+dm+`"]`).Length() != 0 {
@@ -486,7 +486,7 @@ func TestBotAPI(t *testing.T) {
 	if res := anon.api("/api/rooms/"+strconv.FormatInt(dm.Room, 10)+"/messages", token, "psst"); res.StatusCode != http.StatusCreated {
 		t.Errorf("bot writes to root: %d", res.StatusCode)
 	}
-	if l := root.get("/").doc(t).Find(`#dm-list a[href="/rooms/` + strconv.FormatInt(dm.Room, 10) + `"]`); l.Text() != "helper" {
+	if l := root.get("/").doc(t).Find(`#dm-list a[href="/rooms/` + strconv.FormatInt(dm.Room, 10) + `"] [data-dm-name]`); l.Text() != "helper" {
 		t.Errorf("root's dm list: %q", l.Text())
 	}
 	// Revoked: the bot deactivated, its token stops.

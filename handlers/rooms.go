@@ -34,9 +34,20 @@ func (a *App) roomLinks(c *fiber.Ctx, current int64) ([]views.RoomLink, error) {
 	links := make([]views.RoomLink, len(rooms))
 	for i, r := range rooms {
 		seen := max(r.LastReadID, a.unread.LastSeen(s.User.ID, r.ID))
+		unread := r.Unread
+		if seen > r.LastReadID && r.Member && unread.Count > 0 {
+			// Seen lately, not written yet: counted again from there.
+			if unread, err = a.store.CountUnread(c.UserContext(), r.ID, s.User.ID, s.User.Username, seen, r.LatestID); err != nil {
+				return nil, err
+			}
+		}
+		if r.ID == current {
+			unread = store.Unread{}
+		}
 		links[i] = views.RoomLink{ID: r.ID, Name: r.Name, Member: r.Member, Current: r.ID == current,
 			Unread: r.ID != current && r.LatestID > seen, DM: r.Kind == store.RoomKindDM,
-			Closed: r.Access == store.AccessClosed && r.Kind == store.RoomKindRoom, Archived: r.Archived}
+			Closed: r.Access == store.AccessClosed && r.Kind == store.RoomKindRoom, Archived: r.Archived,
+			Count: unread.Count, Mention: unread.Mention}
 	}
 	return links, nil
 }
@@ -112,6 +123,12 @@ func (a *App) showRoom(c *fiber.Ctx, status int, compose views.ComposeForm) erro
 func (a *App) showRoomWith(c *fiber.Ctx, id int64, status int, compose views.ComposeForm, edit func(*views.RoomPage)) error {
 	ctx := c.UserContext()
 	s, _ := session(c)
+	// What the viewer had seen, before this visit sees the rest.
+	lastRead, err := a.store.FindReadMark(ctx, s.User.ID, id)
+	if err != nil {
+		return err
+	}
+	lastRead = max(lastRead, a.unread.LastSeen(s.User.ID, id))
 	page, err := a.roomPage(c, id)
 	if err != nil {
 		return err
@@ -136,6 +153,12 @@ func (a *App) showRoomWith(c *fiber.Ctx, id int64, status int, compose views.Com
 	a.unread.Opened(s.User.Username, views.RoomLink{ID: id, Name: page.RoomName, Member: true, DM: page.DM, Closed: page.Closed, Archived: page.Archived})
 	compose.RoomID = id
 	page.Entries, page.HasOlder, page.Compose, page.Rev = entries(msgs), hasOlder, compose, rev
+	page.NewSince = newSince(msgs, lastRead, s.User.ID)
+	if page.Member {
+		if page.Notify, err = a.store.FindNotifyLevel(ctx, id, s.User.ID); err != nil && !errors.Is(err, store.ErrNotMember) {
+			return err
+		}
+	}
 	if edit != nil {
 		edit(&page)
 	}

@@ -1010,6 +1010,116 @@
     if (e.persisted && (socket || stream)) location.reload();
   });
 
+  // ---- Unread counts, the title and notifications --------------------------
+  //
+  // The room list's counts are the server's, on the page and in each push
+  // of a room's link; the tab's title adds them up. A notice the server
+  // pushes to this user's pages is a post that matches their level for its
+  // room (the server decides, per user): while the page is hidden, it is
+  // shown as a browser notification, which opens the post's permalink,
+  // with a short sound if the user's setting (body[data-sound]) says so.
+  // The permission is asked for on a click of "Enable notifications" only.
+
+  var TITLE_COUNT = /^\(\d+\+?\) /;
+
+  function newSinceLine() { return document.getElementById("new-since"); }
+
+  // The page opens at the line above the first entry not seen, not at the
+  // bottom; the pin (ResizeObserver) holds the bottom only for a reader
+  // who is there.
+  function openAtNewSince(sc, line) {
+    line.scrollIntoView({ block: "start" });
+    atBottom = nearBottom(sc);
+  }
+
+  function showUnreadTotal() {
+    var total = 0;
+    document.querySelectorAll(".sidebar a[data-count]").forEach(function (a) {
+      total += parseInt(a.getAttribute("data-count"), 10) || 0;
+    });
+    var base = document.title.replace(TITLE_COUNT, "");
+    var title = total > 0 ? "(" + (total > 99 ? "99+" : total) + ") " + base : base;
+    if (document.title !== title) document.title = title;
+  }
+
+  var audio = null;
+
+  // A page may start sound only after the user did something on it.
+  function unlockAudio() {
+    if (audio || !document.body.hasAttribute("data-sound")) return;
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (Ctx) audio = new Ctx();
+  }
+
+  // A short falling two-tone chime, made here.
+  function chime() {
+    if (!audio) return;
+    if (audio.state === "suspended") audio.resume();
+    var t = audio.currentTime;
+    [[880, 0], [660, 0.12]].forEach(function (n) {
+      var o = audio.createOscillator(), g = audio.createGain();
+      o.type = "sine";
+      o.frequency.setValueAtTime(n[0], t + n[1]);
+      g.gain.setValueAtTime(0.0001, t + n[1]);
+      g.gain.exponentialRampToValueAtTime(0.15, t + n[1] + 0.01);
+      g.gain.exponentialRampToValueAtTime(0.0001, t + n[1] + 0.25);
+      o.connect(g);
+      g.connect(audio.destination);
+      o.start(t + n[1]);
+      o.stop(t + n[1] + 0.26);
+    });
+  }
+
+  function showNotice(el) {
+    el.remove();
+    if (!document.hidden) return;
+    var url = el.getAttribute("data-url");
+    if (window.Notification && Notification.permission === "granted") {
+      // One per post, however many of the user's pages are hidden.
+      var n = new Notification(el.getAttribute("data-title") || "Chat", {
+        body: el.getAttribute("data-body") || "", tag: "chat-" + el.getAttribute("data-notice")
+      });
+      n.onclick = function () {
+        window.focus();
+        if (url) location.href = url;
+        n.close();
+      };
+    }
+    if (document.body.hasAttribute("data-sound")) chime();
+  }
+
+  function notifyControl() {
+    var ask = !!window.Notification && Notification.permission === "default";
+    document.querySelectorAll("[data-notify-enable]").forEach(function (b) { b.hidden = !ask; });
+  }
+
+  function startNotifications() {
+    var sidebar = document.querySelector(".sidebar");
+    if (sidebar) {
+      new MutationObserver(showUnreadTotal).observe(sidebar, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-count"] });
+    }
+    showUnreadTotal();
+    // The level's form, swapped in by htmx, brings a control of its own.
+    document.addEventListener("htmx:afterSwap", notifyControl);
+    var sink = document.getElementById("notify-sink");
+    if (sink) {
+      new MutationObserver(function () {
+        sink.querySelectorAll("[data-notice]").forEach(showNotice);
+      }).observe(sink, { childList: true, subtree: true });
+    }
+    notifyControl();
+    document.addEventListener("click", function (e) {
+      unlockAudio();
+      var b = e.target.closest && e.target.closest("[data-notify-enable]");
+      if (!b || !window.Notification) return;
+      Notification.requestPermission().then(notifyControl);
+    });
+    document.addEventListener("keydown", unlockAudio);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startNotifications);
+  else startNotifications();
+
   // ---- Start -------------------------------------------------------------
 
   // Before htmx opens the room's socket, which it does when the document
@@ -1027,11 +1137,14 @@
     regroup();
     var sc = scroller();
     var target = document.querySelector("#messages [data-highlight]");
+    var since = !target && newSinceLine();
     if (sc) {
       sc.addEventListener("scroll", onScroll, { passive: true });
       if (target) {
         target.scrollIntoView({ block: "center" });
         atBottom = nearBottom(sc);
+      } else if (since) {
+        openAtNewSince(sc, since);
       } else {
         scrollToBottom();
       }

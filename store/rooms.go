@@ -98,6 +98,9 @@ type RoomListing struct {
 	// LatestID is the room's newest entry; LastReadID the newest the user
 	// has seen (0: none).
 	LatestID, LastReadID int64
+	// Unread is what a member has not seen, after LastReadID (nothing
+	// for someone who is not one).
+	Unread Unread
 }
 
 // ListRooms lists every room the user may read by name (open rooms, and
@@ -106,8 +109,10 @@ type RoomListing struct {
 // each and the newest the user has seen.
 func (s *Store) ListRooms(ctx context.Context, userID int64) ([]RoomListing, error) {
 	return s.listRooms(ctx, `SELECT r.id, r.name, r.created_by, r.created_at, r.kind, r.access, r.archived_at IS NOT NULL, m.user_id IS NOT NULL,
-			COALESCE((SELECT id FROM messages WHERE room_id = r.id ORDER BY id DESC LIMIT 1), 0), COALESCE(rr.last_read_id, 0)
+			COALESCE((SELECT id FROM messages WHERE room_id = r.id ORDER BY id DESC LIMIT 1), 0), COALESCE(rr.last_read_id, 0),
+			`+unreadColumns+`
 		FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?1
+		LEFT JOIN users me ON me.id = ?1
 		LEFT JOIN room_reads rr ON rr.room_id = r.id AND rr.user_id = ?1
 		WHERE r.kind = 'room' AND (r.access = 'open' OR m.user_id IS NOT NULL)
 		ORDER BY r.name_key, r.id`, userID)
@@ -117,14 +122,31 @@ func (s *Store) ListRooms(ctx context.Context, userID int64) ([]RoomListing, err
 // user, by that name.
 func (s *Store) ListDMs(ctx context.Context, userID int64) ([]RoomListing, error) {
 	return s.listRooms(ctx, `SELECT r.id, u.username, r.created_by, r.created_at, r.kind, r.access, r.archived_at IS NOT NULL, 1,
-			COALESCE((SELECT id FROM messages WHERE room_id = r.id ORDER BY id DESC LIMIT 1), 0), COALESCE(rr.last_read_id, 0)
+			COALESCE((SELECT id FROM messages WHERE room_id = r.id ORDER BY id DESC LIMIT 1), 0), COALESCE(rr.last_read_id, 0),
+			`+unreadColumns+`
 		FROM memberships m JOIN rooms r ON r.id = m.room_id AND r.kind = 'dm'
 		JOIN memberships o ON o.room_id = r.id AND o.user_id != m.user_id
 		JOIN users u ON u.id = o.user_id
+		LEFT JOIN users me ON me.id = ?1
 		LEFT JOIN room_reads rr ON rr.room_id = r.id AND rr.user_id = ?1
 		WHERE m.user_id = ?1
 		ORDER BY u.username`, userID)
 }
+
+// unreadColumns are, for a room r the user me may be a member m of, with
+// the read mark rr: how many posts by others the member has not seen (at
+// most UnreadMax, walked back from the newest by the index of each room's
+// ids), and whether one of those mentions them (among the newest
+// mentionsWalked unread posts that mention anyone, by the index of those
+// alone; a direct message's posts are all for them, which listRooms
+// adds). 0 and false for someone who is not a member.
+const unreadColumns = `CASE WHEN m.user_id IS NULL THEN 0 ELSE (SELECT count(*) FROM (SELECT 1 AS one FROM messages x
+				WHERE x.room_id = r.id AND x.id > COALESCE(rr.last_read_id, 0) AND x.kind = 'post' AND x.user_id != me.id
+				ORDER BY x.id DESC LIMIT 100) w) END,
+			CASE WHEN m.user_id IS NULL THEN 0 ELSE (SELECT COALESCE(max(mention), 0) FROM (SELECT
+				CASE WHEN (x.mentions || ' ') LIKE ('%:' || replace(me.username, '_', '\_') || ' %') ESCAPE '\' THEN 1 ELSE 0 END AS mention
+				FROM messages x WHERE x.room_id = r.id AND x.mentions != '' AND x.id > COALESCE(rr.last_read_id, 0) AND x.kind = 'post' AND x.user_id != me.id
+				ORDER BY x.id DESC LIMIT 1000) w) END != 0`
 
 func (s *Store) listRooms(ctx context.Context, query string, userID int64) ([]RoomListing, error) {
 	rows, err := s.read.QueryContext(ctx, query, userID)
@@ -136,10 +158,13 @@ func (s *Store) listRooms(ctx context.Context, query string, userID int64) ([]Ro
 	for rows.Next() {
 		var r RoomListing
 		var created int64
-		if err := rows.Scan(&r.ID, &r.Name, &r.CreatedBy, &created, &r.Kind, &r.Access, &r.Archived, &r.Member, &r.LatestID, &r.LastReadID); err != nil {
+		if err := rows.Scan(&r.ID, &r.Name, &r.CreatedBy, &created, &r.Kind, &r.Access, &r.Archived, &r.Member, &r.LatestID, &r.LastReadID, &r.Unread.Count, &r.Unread.Mention); err != nil {
 			return nil, fmt.Errorf("store: list rooms: %w", err)
 		}
 		r.CreatedAt = fromMillis(created)
+		if r.Kind == RoomKindDM && r.Unread.Count > 0 {
+			r.Unread.Mention = true
+		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

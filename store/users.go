@@ -19,14 +19,16 @@ type User struct {
 	Deactivated  bool
 	// WebhookURL is where a bot is told of posts for it; "" for none.
 	WebhookURL string
+	// Sound: a short sound goes with the user's notifications.
+	Sound bool
 }
 
 // userColumns are what scanUser reads, of the table aliased u.
-const userColumns = `u.id, u.username, u.password_hash, u.is_admin, u.created_at, u.is_bot, u.deactivated_at IS NOT NULL, u.webhook_url`
+const userColumns = `u.id, u.username, u.password_hash, u.is_admin, u.created_at, u.is_bot, u.deactivated_at IS NOT NULL, u.webhook_url, u.sound != 0`
 
 func scanUser(row scanner, u *User, extra ...any) error {
 	var created int64
-	dest := append([]any{&u.ID, &u.Username, &u.PasswordHash, &u.IsAdmin, &created, &u.IsBot, &u.Deactivated, &u.WebhookURL}, extra...)
+	dest := append([]any{&u.ID, &u.Username, &u.PasswordHash, &u.IsAdmin, &created, &u.IsBot, &u.Deactivated, &u.WebhookURL, &u.Sound}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return err
 	}

@@ -29,10 +29,11 @@ const FlushEvery = 2 * time.Second
 // one transaction every FlushEvery, so that a busy room costs no write
 // per reader and entry.
 type Rooms struct {
-	store *store.Store
-	hub   *hub.Hub
-	log   *slog.Logger
-	link  func(views.RoomLink) []byte
+	store  *store.Store
+	hub    *hub.Hub
+	log    *slog.Logger
+	link   func(views.RoomLink) []byte
+	notice func(views.Notice) []byte
 
 	// rooms caches, for the pushing goroutine alone, the name and members
 	// of the roomsMax rooms with the latest entries; join and leave entries
@@ -47,14 +48,35 @@ type Rooms struct {
 	mu sync.Mutex
 	// pending are read marks not yet written, by user and room.
 	pending map[readKey]int64
-	// marked are the rooms a user's open pages show as unread.
-	marked map[string]map[int64]struct{}
+	// marked are, by user and room, what this instance knows of the
+	// user's unread posts there, and whether their open pages show the
+	// room unread.
+	marked map[string]map[int64]*mark
+	// levelsChanged are rooms whose notification levels changed here
+	// since they were read.
+	levelsChanged map[int64]struct{}
 
 	stop chan struct{}
 	done chan struct{}
 }
 
 type readKey struct{ user, room int64 }
+
+// mark is what is known of a user's unread posts in a room: counted from
+// the database at the room's first entry the user's pages are told of,
+// then one more at each post by someone else, until the user opens it
+// (from zero again).
+type mark struct {
+	// shown: the user's pages were told the room is unread.
+	shown   bool
+	count   int
+	mention bool
+}
+
+// levelsFresh is how long a room's notification levels, read, are used
+// before they are read again: a change made on another instance reaches
+// this one's notifications within it.
+const levelsFresh = 30 * time.Second
 
 // roomsMax bounds the rooms whose members are kept in memory; a room
 // let go is read again at its next entry.
@@ -71,6 +93,11 @@ type Room struct {
 	Name    string
 	Kind    string
 	Members map[string]struct{}
+	// ids are the members' user ids; levels the notification levels of
+	// those who chose another than the default, read at levelsAt.
+	ids      map[string]int64
+	levels   map[string]string
+	levelsAt time.Time
 }
 
 // Config is what the marks are built from.
@@ -80,6 +107,9 @@ type Config struct {
 	Log   *slog.Logger
 	// Link renders the frame that changes a room's link in the room list.
 	Link func(views.RoomLink) []byte
+	// Notice renders the frame that tells a user's pages of a post that
+	// matches their notification level.
+	Notice func(views.Notice) []byte
 	// Here: other instances mark their own users' pages (Entry runs on
 	// every instance), so marks go to this instance's connections alone.
 	Here bool
@@ -91,18 +121,20 @@ func New(c Config) *Rooms {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Rooms{
-		store:   c.Store,
-		hub:     c.Hub,
-		log:     c.Log,
-		link:    c.Link,
-		here:    c.Here,
-		rooms:   make(map[int64]*list.Element),
-		order:   list.New(),
-		max:     roomsMax,
-		pending: make(map[readKey]int64),
-		marked:  make(map[string]map[int64]struct{}),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		store:         c.Store,
+		hub:           c.Hub,
+		log:           c.Log,
+		link:          c.Link,
+		notice:        c.Notice,
+		here:          c.Here,
+		rooms:         make(map[int64]*list.Element),
+		order:         list.New(),
+		max:           roomsMax,
+		pending:       make(map[readKey]int64),
+		marked:        make(map[string]map[int64]*mark),
+		levelsChanged: make(map[int64]struct{}),
+		stop:          make(chan struct{}),
+		done:          make(chan struct{}),
 	}
 }
 
@@ -196,13 +228,25 @@ func (u *Rooms) Opened(user string, link views.RoomLink) {
 	}
 }
 
-// unmark forgets that the user's pages show the room unread, and reports
-// whether they did.
+// unmark records that the user has seen all of the room (the count
+// starts again from zero), and reports whether their pages showed it
+// unread.
 func (u *Rooms) unmark(user string, roomID int64) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	_, was := u.marked[user][roomID]
-	delete(u.marked[user], roomID)
+	rooms := u.marked[user]
+	was := rooms[roomID] != nil && rooms[roomID].shown
+	if !u.hub.UserOnline(user) {
+		// No page of theirs to count for (Forget would not come):
+		// the count is read again at the room's next entry.
+		delete(rooms, roomID)
+		return was
+	}
+	if rooms == nil {
+		rooms = make(map[int64]*mark)
+		u.marked[user] = rooms
+	}
+	rooms[roomID] = &mark{}
 	return was
 }
 
@@ -219,8 +263,10 @@ func (u *Rooms) OpenedElsewhere(user string, ev hub.Event) {
 func openedMeta(roomID int64) *hub.Meta { return &hub.Meta{Opened: roomID} }
 
 // Entry marks the entry's room unread on the open pages of its members who
-// are not following it, once until they open it, and returns what it knows
-// of the room. It runs on the writer's pushing goroutine, in stored order.
+// are not following it, with the count of posts by others they have not
+// seen, tells the pages of the members whose notification level the
+// entry matches, and returns what it knows of the room. It runs on the
+// writer's pushing goroutine, in stored order.
 func (u *Rooms) Entry(m store.Message) *Room {
 	// Its author has seen it.
 	u.Seen(m.UserID, m.RoomID, m.ID)
@@ -231,52 +277,212 @@ func (u *Rooms) Entry(m store.Message) *Room {
 	switch m.Kind {
 	case store.KindJoin:
 		r.Members[m.Author] = struct{}{}
+		r.ids[m.Author] = m.UserID
 	case store.KindLeave:
 		delete(r.Members, m.Author)
+		delete(r.ids, m.Author)
+		delete(r.levels, m.Author)
 	case store.KindRename:
 		if to := store.RenameOf(m).To; to != "" {
 			r.Name = to
 		}
 	}
-	// The members on a page of another room, or none, not told yet: one
-	// look at the hub and one at the marks, however large the room.
-	var tell []string
+	post := m.Kind == store.KindPost
+	if post && m.Text == "" && m.Mentions == nil {
+		// From another instance, the entry is its id and author alone.
+		if full, err := u.findMessage(m.ID); err == nil {
+			m.Text, m.Mentions = full.Text, full.Mentions
+		}
+	}
+	forUser := func(name string) bool {
+		if r.Kind == store.RoomKindDM {
+			return true
+		}
+		for _, mn := range m.Mentions {
+			if mn.Username == name {
+				return true
+			}
+		}
+		return false
+	}
+	if post {
+		u.notify(r, m, forUser)
+	}
+	// The members on a page of another room, or none: one look at the hub
+	// and one at the marks, however large the room; a count read from the
+	// database for those this instance knows nothing of yet.
+	type told struct {
+		name string
+		mk   mark
+	}
+	var tell []told
+	var fresh []string
 	away := u.hub.OnlineElsewhere(m.RoomID, r.Members)
 	u.mu.Lock()
 	for _, name := range away {
 		if name == m.Author {
 			continue
 		}
-		rooms := u.marked[name]
-		if _, done := rooms[m.RoomID]; done {
+		mk := u.marked[name][m.RoomID]
+		if mk == nil {
+			fresh = append(fresh, name)
 			continue
 		}
-		if rooms == nil {
-			rooms = make(map[int64]struct{})
-			u.marked[name] = rooms
+		changed := !mk.shown
+		if post {
+			mk.count++
+			mk.mention = mk.mention || forUser(name)
+			changed = true
 		}
-		rooms[m.RoomID] = struct{}{}
-		tell = append(tell, name)
+		if changed {
+			mk.shown = true
+			tell = append(tell, told{name, *mk})
+		}
 	}
 	u.mu.Unlock()
-	if len(tell) == 0 {
-		return r
-	}
-	link := views.RoomLink{ID: m.RoomID, Name: r.Name, Member: true, Unread: true}
-	if r.Kind == store.RoomKindDM {
-		// Direct messages are named, for each of the two, after the
-		// other: for the one told, the author.
-		link.Name, link.DM = m.Author, true
-	}
-	ev := hub.Event{Data: u.link(link)}
-	for _, name := range tell {
-		if u.here {
-			u.hub.SendUser(name, m.RoomID, ev, hub.Here)
-		} else {
-			u.hub.SendUser(name, m.RoomID, ev, hub.Everywhere)
+	for _, name := range fresh {
+		id := r.ids[name]
+		n, err := u.countUnread(m.RoomID, id, name, m.ID)
+		if err != nil {
+			u.log.Error("unread marks: count not read", "room", m.RoomID, "err", err)
 		}
+		mk := &mark{shown: true, count: n.Count, mention: n.Mention}
+		u.mu.Lock()
+		rooms := u.marked[name]
+		if rooms == nil {
+			rooms = make(map[int64]*mark)
+			u.marked[name] = rooms
+		}
+		if rooms[m.RoomID] == nil {
+			// (else: the user opened the room meanwhile.)
+			rooms[m.RoomID] = mk
+			tell = append(tell, told{name, *mk})
+		}
+		u.mu.Unlock()
+	}
+	for _, t := range tell {
+		link := views.RoomLink{ID: m.RoomID, Name: r.Name, Member: true, Unread: true, Count: t.mk.count, Mention: t.mk.mention}
+		if r.Kind == store.RoomKindDM {
+			// Direct messages are named, for each of the two, after the
+			// other: for the one told, the author.
+			link.Name, link.DM = m.Author, true
+		}
+		u.sendUser(t.name, m.RoomID, hub.Event{Data: u.link(link)})
 	}
 	return r
+}
+
+// sendUser sends to the user's pages that follow another room than
+// skipRoom: here alone when each instance marks its own users' pages.
+func (u *Rooms) sendUser(name string, skipRoom int64, ev hub.Event) {
+	if u.here {
+		u.hub.SendUser(name, skipRoom, ev, hub.Here)
+	} else {
+		u.hub.SendUser(name, skipRoom, ev, hub.Everywhere)
+	}
+}
+
+// notify tells the pages of the members whose level the post matches
+// (every post, or those for them) of it, whichever room they follow: a
+// page shows it only while hidden. The frame is rendered once for all.
+func (u *Rooms) notify(r *Room, m store.Message, forUser func(string) bool) {
+	if u.notice == nil {
+		return
+	}
+	u.freshLevels(r)
+	// Those who may match: everyone in a direct message, else those
+	// mentioned and those who want every post.
+	var who []string
+	switch {
+	case r.Kind == store.RoomKindDM:
+		for name := range r.Members {
+			who = append(who, name)
+		}
+	default:
+		for _, mn := range m.Mentions {
+			who = append(who, mn.Username)
+		}
+		for name, level := range r.levels {
+			if level == store.NotifyAll {
+				who = append(who, name)
+			}
+		}
+	}
+	var ev hub.Event
+	seen := make(map[string]bool, len(who))
+	for _, name := range who {
+		if name == m.Author || seen[name] {
+			continue
+		}
+		seen[name] = true
+		if _, member := r.Members[name]; !member {
+			continue
+		}
+		level := r.levels[name]
+		if level == "" {
+			level = store.NotifyMentions
+		}
+		if level == store.NotifyNothing || level == store.NotifyMentions && !forUser(name) {
+			continue
+		}
+		if ev.Data == nil {
+			title := m.Author + " in " + r.Name
+			if r.Kind == store.RoomKindDM {
+				title = m.Author + " (direct message)"
+			}
+			ev.Data = u.notice(views.Notice{ID: m.ID, RoomID: m.RoomID, Title: title, Text: views.NoticeText(m.Text)})
+		}
+		u.sendUser(name, noRoomToSkip, ev)
+	}
+}
+
+// noRoomToSkip is a room id no connection follows: a notice goes to every
+// page of the user, the room's own too.
+const noRoomToSkip = -1
+
+// LevelChanged says that a member's notification level for the room
+// changed: the next post reads the room's levels again.
+func (u *Rooms) LevelChanged(roomID int64) {
+	u.mu.Lock()
+	u.levelsChanged[roomID] = struct{}{}
+	u.mu.Unlock()
+}
+
+// freshLevels reads the room's notification levels again if they changed
+// here, or were read more than levelsFresh ago.
+func (u *Rooms) freshLevels(r *Room) {
+	u.mu.Lock()
+	_, changed := u.levelsChanged[r.ID]
+	delete(u.levelsChanged, r.ID)
+	u.mu.Unlock()
+	if !changed && r.levels != nil && time.Since(r.levelsAt) < levelsFresh {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	levels, err := u.store.ListNotifyLevels(ctx, r.ID)
+	if err != nil {
+		u.log.Error("notifications: levels not read", "room", r.ID, "err", err)
+		if r.levels == nil {
+			r.levels = map[string]string{}
+		}
+		return
+	}
+	r.levels, r.levelsAt = levels, time.Now()
+}
+
+func (u *Rooms) findMessage(id int64) (store.Message, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return u.store.FindMessage(ctx, id)
+}
+
+// countUnread counts the user's unread posts in the room up to the entry
+// upTo, after what they have seen (stored, or not written yet).
+func (u *Rooms) countUnread(roomID, userID int64, name string, upTo int64) (store.Unread, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return u.store.CountUnread(ctx, roomID, userID, name, u.LastSeen(userID, roomID), upTo)
 }
 
 // Forget drops what is known of a user's open pages, once they have none.
@@ -303,14 +509,16 @@ func (u *Rooms) room(id int64) *Room {
 		u.log.Error("unread marks: room not read", "room", id, "err", err)
 		return nil
 	}
-	names, err := u.store.ListMembers(ctx, id)
+	members, err := u.store.ListMemberIDs(ctx, id)
 	if err != nil {
 		u.log.Error("unread marks: members not read", "room", id, "err", err)
 		return nil
 	}
-	r := &Room{ID: id, Name: room.Name, Kind: room.Kind, Members: make(map[string]struct{}, len(names))}
-	for _, n := range names {
-		r.Members[n] = struct{}{}
+	r := &Room{ID: id, Name: room.Name, Kind: room.Kind, Members: make(map[string]struct{}, len(members)),
+		ids: make(map[string]int64, len(members))}
+	for _, m := range members {
+		r.Members[m.Username] = struct{}{}
+		r.ids[m.Username] = m.ID
 	}
 	u.rooms[id] = u.order.PushFront(r)
 	if u.order.Len() > u.max {

@@ -13,6 +13,8 @@ import (
 type Viewer struct {
 	Username string
 	Admin    bool
+	// Sound: a short sound goes with the viewer's notifications.
+	Sound bool
 }
 
 // Entry is one element of a room's history.
@@ -61,6 +63,11 @@ type RoomLink struct {
 	Current bool
 	// Unread: the room has entries the user has not seen.
 	Unread bool
+	// Count is how many of those are posts by others (the store's
+	// bounded count); Mention: one of them is for the user (it mentions
+	// them, or the room is a direct message).
+	Count   int
+	Mention bool
 	// DM: direct messages, named after the other user.
 	DM bool
 	// Closed: only members see the room; Archived: it is read-only.
@@ -101,6 +108,11 @@ type RoomPage struct {
 	// Online are the users connected to the room as the page is made
 	// (#presence before any script runs).
 	Online []string
+	// NewSince is the first entry the viewer had not seen when the page
+	// was made, where the "New since you were here" line goes (0: none).
+	NewSince int64
+	// Notify is the viewer's notification level, for a member.
+	Notify string
 }
 
 // SearchPage lists the posts that match a query.
