@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"chat/hub"
+	"chat/lists"
 	"chat/metrics"
 	"chat/password"
 	"chat/posting"
@@ -111,6 +112,10 @@ type App struct {
 	posts        ratelimit.Limiter[int64]
 	boosts       ratelimit.Limiter[int64]
 	unread       *unread.Rooms
+	lists        *lists.Lists
+	// clustered: entries and room events reach this instance through
+	// its cluster link (ClusterHooks), on every instance.
+	clustered bool
 	webhooks     *webhooks.Webhooks
 	bodyLimit    int
 	rooms        ratelimit.Limiter[int64]
@@ -202,6 +207,8 @@ func newState(d Deps) *App {
 // of all it needs; startJobs starts them.
 func (a *App) buildJobs(d Deps) {
 	a.unread = unread.New(unread.Config{Store: d.Store, Hub: d.Hub, Log: a.log, Link: roomLinkFrame, Here: d.Clustered})
+	a.lists = lists.New(lists.Config{Store: d.Store, Hub: d.Hub, Log: a.log, Listed: roomListedFrame, Gone: roomGoneFrame})
+	a.clustered = d.Clustered
 	wc := webhooks.Config{
 		Allow: d.WebhookAllow, Timeout: d.WebhookTimeout, Backoff: d.WebhookBackoff, Log: a.log,
 		Reply: a.botReply, Count: a.metrics.WebhookCall, Store: d.Store,
@@ -226,6 +233,7 @@ func (a *App) buildJobs(d Deps) {
 			if room := a.unread.Entry(m); room != nil {
 				a.webhooks.Entry(m, room.Kind, room.Members)
 			}
+			a.lists.Entry(m, false)
 		}
 	}
 	a.writer = posting.New(ec)

@@ -26,6 +26,11 @@ func entryFrame(m store.Message) []byte { return renderBytes(views.EntryPush(ent
 // roomLinkFrame changes a room's link in the room list.
 func roomLinkFrame(l views.RoomLink) []byte { return renderBytes(views.RoomLinkChanged(l)) }
 
+// roomListedFrame puts a room in a page's lists of rooms, and
+// roomGoneFrame takes it out (package lists).
+func roomListedFrame(l views.RoomLink) []byte { return renderBytes(views.RoomListed(l)) }
+func roomGoneFrame(roomID int64) []byte       { return renderBytes(views.RoomGone(roomID)) }
+
 // presenceFrames renders #presence for the hub.
 type presenceFrames struct{}
 
