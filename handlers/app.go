@@ -113,9 +113,6 @@ type App struct {
 	boosts       ratelimit.Limiter[int64]
 	unread       *unread.Rooms
 	lists        *lists.Lists
-	// clustered: entries and room events reach this instance through
-	// its cluster link (ClusterHooks), on every instance.
-	clustered bool
 	webhooks     *webhooks.Webhooks
 	bodyLimit    int
 	rooms        ratelimit.Limiter[int64]
@@ -143,6 +140,9 @@ type App struct {
 	public publicPaths
 	// typing holds when each user last said they were typing, by POST.
 	typing typingMarks
+	// clustered: entries and room events reach this instance through
+	// its cluster link (ClusterHooks), on every instance.
+	clustered bool
 }
 
 // NewApp builds the Fiber application serving the chat.
