@@ -146,13 +146,24 @@ func (u *Rooms) flushWithin(bound time.Duration) {
 	for k, id := range u.pending {
 		marks = append(marks, store.ReadMark{UserID: k.user, RoomID: k.room, LastID: id})
 	}
-	clear(u.pending)
 	u.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
-	if err := u.store.MarkRead(ctx, marks...); err != nil {
+	err := u.store.MarkRead(ctx, marks...)
+	if err != nil {
 		u.log.Error("read marks not stored", "marks", len(marks), "err", err)
 	}
+	// Only once written are the marks let go (those that did not move
+	// meanwhile): until then LastSeen answers for them, so that a page
+	// rendered while they are written does not show read rooms unread.
+	u.mu.Lock()
+	for _, m := range marks {
+		k := readKey{m.UserID, m.RoomID}
+		if u.pending[k] == m.LastID {
+			delete(u.pending, k)
+		}
+	}
+	u.mu.Unlock()
 }
 
 // Seen records that the user has seen the room's entries up to lastID.
