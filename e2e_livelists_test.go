@@ -133,6 +133,7 @@ func TestBrowserLiveLists(t *testing.T) {
 		p.listsAsReload("a direct message written")
 	}
 	bob.shot("livelists-2-room-and-dm")
+	bobsRoom.shot("livelists-2-room-page")
 
 	// Renamed: the new name, in its place in the order.
 	alice.do(chromedp.Navigate(roomURL),
