@@ -302,3 +302,22 @@ func TestLiveLists(t *testing.T) {
 		}
 	})
 }
+
+// An unread mark pushed for a closed room keeps its lock, as a reload
+// shows it.
+func TestLiveListsUnreadMarkOfClosedRoom(t *testing.T) {
+	srv := newServer(t)
+	ann := srv.register(t, "ann")
+	bob := srv.register(t, "bob")
+	room := ann.createRoomAccess("Den", "closed")
+	ann.post(room+"/members", url.Values{"username": {"bob"}})
+	lobby := bob.dial("", -1)
+	lobby.sync()
+	ann.post(room+"/messages", url.Values{"text": {"news"}})
+	item := "li#" + views.RoomLinkID(roomID(t, room))
+	frames := lobby.through(has(item+" a[data-unread]"), long)
+	pushed := outer(t, frameDoc(t, frames[len(frames)-1]).Find(item).RemoveAttr("hx-swap-oob"))
+	if want := outer(t, bob.get("/").doc(t).Find("#room-list > "+item)); pushed != want {
+		t.Errorf("pushed\n%s\nreload shows\n%s", pushed, want)
+	}
+}

@@ -71,6 +71,8 @@ type Room struct {
 	Name    string
 	Kind    string
 	Members map[string]struct{}
+	// Closed and Archived, as the room list shows them.
+	Closed, Archived bool
 }
 
 // Config is what the marks are built from.
@@ -235,6 +237,10 @@ func openedMeta(roomID int64) *hub.Meta { return &hub.Meta{Opened: roomID} }
 func (u *Rooms) Entry(m store.Message) *Room {
 	// Its author has seen it.
 	u.Seen(m.UserID, m.RoomID, m.ID)
+	if m.Kind == store.KindAccess || m.Kind == store.KindArchive {
+		// Opened or closed, archived or brought back: read again.
+		u.drop(m.RoomID)
+	}
 	r := u.room(m.RoomID)
 	if r == nil {
 		return nil
@@ -273,7 +279,7 @@ func (u *Rooms) Entry(m store.Message) *Room {
 	if len(tell) == 0 {
 		return r
 	}
-	link := views.RoomLink{ID: m.RoomID, Name: r.Name, Member: true, Unread: true}
+	link := views.RoomLink{ID: m.RoomID, Name: r.Name, Member: true, Unread: true, Closed: r.Closed, Archived: r.Archived}
 	if r.Kind == store.RoomKindDM {
 		// Direct messages are named, for each of the two, after the
 		// other: for the one told, the author.
@@ -319,7 +325,8 @@ func (u *Rooms) room(id int64) *Room {
 		u.log.Error("unread marks: members not read", "room", id, "err", err)
 		return nil
 	}
-	r := &Room{ID: id, Name: room.Name, Kind: room.Kind, Members: make(map[string]struct{}, len(names))}
+	r := &Room{ID: id, Name: room.Name, Kind: room.Kind, Members: make(map[string]struct{}, len(names)),
+		Closed: room.Kind == store.RoomKindRoom && room.Access == store.AccessClosed, Archived: room.Archived}
 	for _, n := range names {
 		r.Members[n] = struct{}{}
 	}
@@ -330,4 +337,13 @@ func (u *Rooms) room(id int64) *Room {
 		delete(u.rooms, last.Value.(*Room).ID)
 	}
 	return r
+}
+
+// drop lets go of what is known of a room: it is read again when next
+// needed.
+func (u *Rooms) drop(id int64) {
+	if e, ok := u.rooms[id]; ok {
+		u.order.Remove(e)
+		delete(u.rooms, id)
+	}
 }
