@@ -5,6 +5,7 @@ package lists
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -77,7 +78,7 @@ func (l *Lists) Entry(m store.Message, first bool) {
 	room, err := l.store.FindRoomByID(ctx, m.RoomID)
 	if err != nil {
 		// Deleted since: Deleted takes it out.
-		if ctx.Err() != nil {
+		if !errors.Is(err, store.ErrNotFound) {
 			l.log.Error("room lists: room not read", "room", m.RoomID, "err", err)
 		}
 		return
