@@ -184,6 +184,7 @@ func newApp(ctx context.Context, cfg config, deps handlers.Deps, h *hub.Hub, log
 			Fill:    hooks.Fill,
 			OnEntry: hooks.OnEntry,
 			OnUser:  hooks.OnUser,
+			OnEvent: hooks.OnEvent,
 			Log:     logger,
 		})
 		if err != nil {

@@ -57,7 +57,11 @@ type Config struct {
 	// OnUser, if set, is told of every event another instance sent to a
 	// user's connections, after this instance's have it.
 	OnUser func(user string, ev hub.Event)
-	Log    *slog.Logger
+	// OnEvent, if set, is told of every other event of a room that
+	// carries a description (hub.Meta), after this instance's connections
+	// have it: a room deleted, say.
+	OnEvent func(roomID int64, ev hub.Event)
+	Log     *slog.Logger
 	// Subject prefixes every subject; "chat" if empty. Chats sharing a
 	// NATS server need prefixes of their own.
 	Subject   string
@@ -362,8 +366,11 @@ func (c *Cluster) settle(decide func() outcome) {
 	}
 	for _, ev := range o.events {
 		c.in.Deliver(o.room, ev)
-		if ev.Seq != 0 && c.cfg.OnEntry != nil {
+		switch {
+		case ev.Seq != 0 && c.cfg.OnEntry != nil:
 			c.cfg.OnEntry(o.room, ev)
+		case ev.Seq == 0 && ev.Meta != nil && c.cfg.OnEvent != nil:
+			c.cfg.OnEvent(o.room, ev)
 		}
 	}
 	if !o.fillAt.IsZero() {

@@ -85,9 +85,12 @@ func (a *App) handleAPIDM(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	room, err := a.store.OpenDM(c.UserContext(), bot, u)
+	room, created, err := a.store.OpenDMCreated(c.UserContext(), bot, u)
 	if err != nil {
 		return err
+	}
+	if created {
+		a.lists.DMOpened(room.ID, bot.Username, u.Username)
 	}
 	return c.JSON(fiber.Map{"room": room.ID})
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"chat/hub"
+	"chat/lists"
 	"chat/metrics"
 	"chat/password"
 	"chat/posting"
@@ -111,6 +112,7 @@ type App struct {
 	posts        ratelimit.Limiter[int64]
 	boosts       ratelimit.Limiter[int64]
 	unread       *unread.Rooms
+	lists        *lists.Lists
 	webhooks     *webhooks.Webhooks
 	bodyLimit    int
 	rooms        ratelimit.Limiter[int64]
@@ -140,6 +142,9 @@ type App struct {
 	public publicPaths
 	// typing holds when each user last said they were typing, by POST.
 	typing typingMarks
+	// clustered: entries and room events reach this instance through
+	// its cluster link (ClusterHooks), on every instance.
+	clustered bool
 }
 
 // NewApp builds the Fiber application serving the chat.
@@ -204,6 +209,8 @@ func newState(d Deps) *App {
 // of all it needs; startJobs starts them.
 func (a *App) buildJobs(d Deps) {
 	a.unread = unread.New(unread.Config{Store: d.Store, Hub: d.Hub, Log: a.log, Link: roomLinkFrame, Notice: noticeFrame, Here: d.Clustered})
+	a.lists = lists.New(lists.Config{Store: d.Store, Hub: d.Hub, Log: a.log, Listed: roomListedFrame, Gone: roomGoneFrame, Counted: a.unread.Counted})
+	a.clustered = d.Clustered
 	wc := webhooks.Config{
 		Allow: d.WebhookAllow, Timeout: d.WebhookTimeout, Backoff: d.WebhookBackoff, Log: a.log,
 		Reply: a.botReply, Count: a.metrics.WebhookCall, Store: d.Store,
@@ -228,6 +235,7 @@ func (a *App) buildJobs(d Deps) {
 			if room := a.unread.Entry(m); room != nil {
 				a.webhooks.Entry(m, room.Kind, room.Members)
 			}
+			a.lists.Entry(m, false)
 		}
 	}
 	a.writer = posting.New(ec)

@@ -25,6 +25,10 @@ type ClusterHooks struct {
 	// OnUser takes what another instance sent a user's pages: a room
 	// opened there is no longer marked unread here.
 	OnUser func(user string, ev hub.Event)
+	// OnEvent takes the other events of a room that carry a description:
+	// a room deleted on any instance is taken out of this one's pages,
+	// and its connections here close.
+	OnEvent func(roomID int64, ev hub.Event)
 }
 
 // botsRefresh is how often an instance linked to others reads the bots
@@ -56,6 +60,7 @@ func NewClusteredApp(d Deps) (*fiber.App, ClusterHooks) {
 		},
 		OnEntry: a.clusterEntry,
 		OnUser:  a.unread.OpenedElsewhere,
+		OnEvent: a.clusterEvent,
 	}
 }
 
@@ -89,6 +94,9 @@ func entryMeta(m store.Message) *hub.Meta {
 const (
 	metaRemoved = "leave:removed"
 	metaClosed  = "access:closed"
+	// metaDeleted is no entry: the event a room's deletion sends to
+	// every instance.
+	metaDeleted = "room:deleted"
 )
 
 // closeOnEntry closes this instance's sockets and streams that an entry
@@ -133,4 +141,25 @@ func (a *App) clusterEntry(roomID int64, ev hub.Event) {
 	if mine && room != nil {
 		a.webhooks.Entry(m, room.Kind, room.Members)
 	}
+	// A room's first entry is its creator's join: the room is new.
+	a.lists.Entry(m, m.Kind == store.KindJoin && ev.Prev == 0)
+}
+
+// clusterEvent takes a room's events that are no entry, from any
+// instance, this one's too.
+func (a *App) clusterEvent(roomID int64, ev hub.Event) {
+	if ev.Meta.Kind == metaDeleted {
+		a.lists.Deleted(roomID)
+	}
+}
+
+// roomDeleted takes a deleted room out of every page, and closes every
+// connection to it, on every instance.
+func (a *App) roomDeleted(roomID int64) {
+	if !a.clustered {
+		a.lists.Deleted(roomID)
+		return
+	}
+	// Back to this instance too, through the link (clusterEvent).
+	a.hub.Publish(roomID, hub.Event{Data: roomGoneFrame(roomID), Meta: &hub.Meta{Kind: metaDeleted}})
 }

@@ -30,6 +30,11 @@ func roomLinkFrame(l views.RoomLink) []byte { return renderBytes(views.RoomLinkC
 // notification level.
 func noticeFrame(n views.Notice) []byte { return renderBytes(views.NoticePush(n)) }
 
+// roomListedFrame puts a room in a page's lists of rooms, and
+// roomGoneFrame takes it out (package lists).
+func roomListedFrame(l views.RoomLink) []byte { return renderBytes(views.RoomListed(l)) }
+func roomGoneFrame(roomID int64) []byte       { return renderBytes(views.RoomGone(roomID)) }
+
 // presenceFrames renders #presence for the hub.
 type presenceFrames struct{}
 

@@ -74,8 +74,7 @@ func (a *App) handleMemberAdd(c *fiber.Ctx) error {
 	}
 	s, _ := session(c)
 	ctx := c.UserContext()
-	room, err := a.readableRoom(ctx, id, s.User)
-	if err != nil {
+	if _, err := a.readableRoom(ctx, id, s.User); err != nil {
 		return err
 	}
 	name := strings.TrimSpace(c.FormValue("username"))
@@ -101,11 +100,9 @@ func (a *App) handleMemberAdd(c *fiber.Ctx) error {
 		return roomChangeError(err)
 	}
 	if changed {
+		// A closed room appeared in their lists as the entry was pushed
+		// (package lists).
 		a.log.Info("member added", "room", id, "user", u.Username, "by", s.User.Username)
-		if room.Access == store.AccessClosed {
-			link := views.RoomLink{ID: id, Name: room.Name, Member: true, Closed: true, Archived: room.Archived, Unread: true}
-			a.hub.SendUser(u.Username, id, hub.Event{Data: renderBytes(views.RoomAdded(link))}, hub.Everywhere)
-		}
 	}
 	return c.Redirect(views.RoomURL(id), fiber.StatusSeeOther)
 }
@@ -130,11 +127,9 @@ func (a *App) handleMemberRemove(c *fiber.Ctx) error {
 	}
 	if changed {
 		// Their connections to the room closed as the entry was pushed
-		// (closeOnEntry).
+		// (closeOnEntry), and a closed room left their lists (package
+		// lists).
 		a.log.Info("member removed", "room", room.ID, "user", u.Username, "by", by.Username)
-		if room.Access == store.AccessClosed {
-			a.hub.SendUser(u.Username, room.ID, hub.Event{Data: renderBytes(views.RoomGone(room.ID))}, hub.Everywhere)
-		}
 	}
 	return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
 }
@@ -158,7 +153,6 @@ func (a *App) handleRoomRename(c *fiber.Ctx) error {
 		case err == nil:
 			if changed {
 				a.log.Info("room renamed", "room", room.ID, "by", by.Username)
-				a.pushRename(c.UserContext(), room, name)
 			}
 			return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
 		case errors.Is(err, store.ErrConflict):
@@ -172,23 +166,6 @@ func (a *App) handleRoomRename(c *fiber.Ctx) error {
 			p.Manage.Name, p.Manage.Error = raw, problem
 		}
 	})
-}
-
-// pushRename tells the pages that show the room's name elsewhere than in
-// the room: its members' (their room lists), and for an open room the
-// pages that follow no room (the lobby).
-func (a *App) pushRename(ctx context.Context, room store.Room, name string) {
-	ev := hub.Event{Data: renderBytes(views.RoomRenamed(room.ID, name))}
-	members, err := a.store.ListMembers(ctx, room.ID)
-	if err != nil {
-		a.log.Error("rename not pushed to members", "room", room.ID, "err", err)
-	}
-	for _, m := range members {
-		a.hub.SendUser(m, room.ID, ev, hub.Everywhere)
-	}
-	if room.Access == store.AccessOpen {
-		a.hub.Publish(hub.NoRoom, ev)
-	}
 }
 
 // handleRoomAccess opens the room to everyone or closes it to its
@@ -297,22 +274,11 @@ func (a *App) handleRoomDelete(c *fiber.Ctx) error {
 	if c.FormValue("confirm") != room.Name {
 		return fiber.NewError(http.StatusUnprocessableEntity, "Confirm on the room's delete page: it names the room and what goes with it.")
 	}
-	members, err := a.store.ListMembers(c.UserContext(), room.ID)
-	if err != nil {
-		return err
-	}
 	if err := a.store.DeleteRoom(c.UserContext(), room.ID); err != nil {
 		return err
 	}
 	s, _ := session(c)
 	a.log.Info("room deleted", "room", room.ID, "by", s.User.Username)
-	a.hub.CloseRoom(room.ID, hub.ClosePolicy, "the room was deleted")
-	gone := hub.Event{Data: renderBytes(views.RoomGone(room.ID))}
-	for _, m := range members {
-		a.hub.SendUser(m, room.ID, gone, hub.Everywhere)
-	}
-	if room.Access == store.AccessOpen {
-		a.hub.Publish(hub.NoRoom, gone)
-	}
+	a.roomDeleted(room.ID)
 	return c.Redirect("/", fiber.StatusSeeOther)
 }

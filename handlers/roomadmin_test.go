@@ -387,7 +387,10 @@ func TestRoomRename(t *testing.T) {
 		if e.Length() != 1 || e.Find(".from").Text() != "Town" || e.Find(".to").Text() != "City" || !strings.Contains(e.Text(), "renamed") {
 			t.Errorf("rename entry %q", f[len(f)-1])
 		}
-		rootsLobby.next(renamed, long)
+		// The lobby of someone who is no member has it again, renamed.
+		if got := rootsLobby.next("#room-name-"+id, long).Text(); got != "City" {
+			t.Errorf("root's lobby shows %q", got)
+		}
 		if doc := bob.get(room).doc(t); doc.Find("#room-title").Text() != "City" || doc.Find("#room-name-"+id).Text() != "City" {
 			t.Error("the page does not show the new name")
 		}

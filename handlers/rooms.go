@@ -90,6 +90,11 @@ func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 			// No one can be following a room that did not exist; but other
 			// instances put a room's entries in order from its first.
 			a.hub.Publish(room.ID, hub.Event{Seq: join.ID, Prev: join.Prev, Data: entryFrame(join), Meta: entryMeta(join)})
+			if !a.clustered {
+				// Linked, every instance does so as the join reaches it
+				// (clusterEntry).
+				a.lists.Entry(join, true)
+			}
 			return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
 		case errors.Is(err, store.ErrConflict):
 			problem, status = "A room with that name exists already.", http.StatusConflict

@@ -47,9 +47,12 @@ func (a *App) handleDMOpen(c *fiber.Ctx) error {
 	case u.Deactivated:
 		return fiber.NewError(http.StatusForbidden, "This account is deactivated.")
 	}
-	room, err := a.store.OpenDM(c.UserContext(), s.User, u)
+	room, created, err := a.store.OpenDMCreated(c.UserContext(), s.User, u)
 	if err != nil {
 		return err
+	}
+	if created {
+		a.lists.DMOpened(room.ID, s.User.Username, u.Username)
 	}
 	return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
 }

@@ -248,3 +248,33 @@ func TestOnlineElsewhere(t *testing.T) {
 		}
 	}
 }
+
+func TestSendEach(t *testing.T) {
+	h := hub.New(hub.Config{})
+	a1, _ := h.Subscribe(1, "alice", "s1")
+	a2, _ := h.Subscribe(hub.NoRoom, "alice", "s2")
+	bob, _ := h.Subscribe(2, "bob", "s3")
+	carol, _ := h.Subscribe(hub.NoRoom, "carol", "s4")
+	asked := map[string]int{}
+	n := h.SendEach(func(user string) *hub.Event {
+		asked[user]++
+		if user == "carol" {
+			return nil
+		}
+		return &hub.Event{Data: []byte("for " + user)}
+	})
+	if n != 3 {
+		t.Errorf("queued to %d connections, want 3", n)
+	}
+	if asked["alice"] != 1 || asked["bob"] != 1 || asked["carol"] != 1 || len(asked) != 3 {
+		t.Errorf("pick asked %v, want each user once", asked)
+	}
+	for _, c := range []struct {
+		sub  *hub.Sub
+		want string
+	}{{a1, "for alice"}, {a2, "for alice"}, {bob, "for bob"}, {carol, ""}} {
+		if got := strings.Join(drain(c.sub), " "); got != c.want {
+			t.Errorf("%s's connection got %q, want %q", c.sub.User, got, c.want)
+		}
+	}
+}

@@ -25,3 +25,31 @@ func (h *Hub) CloseInRoom(roomID int64, match func(user string) bool, code int, 
 	}
 	return n
 }
+
+// SendEach queues to every connection on this instance the event pick
+// chooses for its user (nil: nothing), and returns how many it was queued
+// to. pick is called once a user, without the hub's locks held: a room
+// list that changes for everyone is rendered once for each kind of
+// reader, not once a reader.
+func (h *Hub) SendEach(pick func(user string) *Event) int {
+	h.mu.Lock()
+	byUser := make(map[string][]*Sub, len(h.byUser))
+	for user, subs := range h.byUser {
+		for s := range subs {
+			byUser[user] = append(byUser[user], s)
+		}
+	}
+	h.mu.Unlock()
+	n := 0
+	for user, subs := range byUser {
+		ev := pick(user)
+		if ev == nil {
+			continue
+		}
+		for _, s := range subs {
+			h.Send(s, *ev)
+			n++
+		}
+	}
+	return n
+}

@@ -1195,6 +1195,66 @@
     });
   });
 
+  // Live room lists (frames of views/lists.templ): a room pushed again
+  // comes in at the end of its list after its old items were emptied.
+  // Here the emptied items go, the room list's hidden sink (the lobby's
+  // items on pages without the lobby) is emptied, each list keeps the
+  // order a reload gives (rooms by name in lower case, then id; direct
+  // messages by name as written), and the page's own room stays marked
+  // current.
+  var ROOM_LISTS = "#room-list, #archived-list, #dm-list, #lobby-rooms, #lobby-archived";
+
+  function roomListKey(li) {
+    var n = li.querySelector("[data-room-name]");
+    if (n) return n.textContent.normalize("NFC").toLowerCase();
+    n = li.querySelector("[data-dm-name]");
+    return n ? n.textContent : "";
+  }
+
+  function roomListOrder(a, b) {
+    var ka = roomListKey(a), kb = roomListKey(b);
+    if (ka !== kb) return ka < kb ? -1 : 1;
+    return parseInt(a.getAttribute("data-room-item"), 10) - parseInt(b.getAttribute("data-room-item"), 10);
+  }
+
+  function tidyRoomLists() {
+    var sink = document.getElementById("room-sink");
+    if (sink && sink.firstChild) sink.textContent = "";
+    var main = document.querySelector("main[data-room]");
+    var current = main && main.getAttribute("data-room");
+    document.querySelectorAll(ROOM_LISTS).forEach(function (list) {
+      var items = [];
+      Array.prototype.forEach.call(list.children, function (li) { items.push(li); });
+      items = items.filter(function (li) {
+        if (li.hasAttribute("data-room-item") && !li.firstElementChild) { li.remove(); return false; }
+        return true;
+      });
+      var sorted = items.slice().sort(roomListOrder);
+      if (sorted.some(function (li, i) { return li !== items[i]; })) {
+        sorted.forEach(function (li) { list.appendChild(li); });
+      }
+      var link = current && list.querySelector("li[data-room-item='" + current + "'] > a.room-link:not(.current)");
+      if (link) {
+        link.classList.add("current");
+        link.setAttribute("aria-current", "page");
+      }
+    });
+  }
+
+  function startRoomLists() {
+    tidyRoomLists();
+    new MutationObserver(function (records) {
+      var touched = records.some(function (r) {
+        var el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+        return el && el.closest && el.closest(ROOM_LISTS + ", #room-sink");
+      });
+      if (touched) tidyRoomLists();
+    }).observe(document.body, { childList: true, subtree: true, characterData: true });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startRoomLists);
+  else startRoomLists();
+
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

@@ -260,6 +260,13 @@ func (s *Store) ListBots(ctx context.Context) ([]User, error) {
 // a room of kind dm whose members are the two, the same room every time.
 // Its name is the two usernames; pages show the other one's.
 func (s *Store) OpenDM(ctx context.Context, a, b User) (Room, error) {
+	r, _, err := s.OpenDMCreated(ctx, a, b)
+	return r, err
+}
+
+// OpenDMCreated is OpenDM, and reports whether the direct messages were
+// made by this call (their users' open pages list them then).
+func (s *Store) OpenDMCreated(ctx context.Context, a, b User) (Room, bool, error) {
 	lo, hi := a, b
 	if lo.ID > hi.ID {
 		lo, hi = hi, lo
@@ -269,7 +276,7 @@ func (s *Store) OpenDM(ctx context.Context, a, b User) (Room, error) {
 	key := "\x01dm " + strconv.FormatInt(lo.ID, 10) + " " + strconv.FormatInt(hi.ID, 10)
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return Room{}, fmt.Errorf("store: open dm: %w", err)
+		return Room{}, false, fmt.Errorf("store: open dm: %w", err)
 	}
 	defer tx.Rollback()
 	var r Room
@@ -278,26 +285,26 @@ func (s *Store) OpenDM(ctx context.Context, a, b User) (Room, error) {
 		Scan(&r.ID, &r.Name, &r.CreatedBy, &created, &r.Kind)
 	if err == nil {
 		r.CreatedAt = fromMillis(created)
-		return r, nil
+		return r, false, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return Room{}, fmt.Errorf("store: open dm: %w", err)
+		return Room{}, false, fmt.Errorf("store: open dm: %w", err)
 	}
 	now := s.now().UnixMilli()
 	name := lo.Username + " & " + hi.Username
 	id, err := tx.insertID(ctx, "INSERT INTO rooms (name, name_key, created_by, created_at, kind) VALUES (?, ?, ?, ?, 'dm')", name, key, a.ID, now)
 	if err != nil {
-		return Room{}, fmt.Errorf("store: open dm: %w", constraintErr(err))
+		return Room{}, false, fmt.Errorf("store: open dm: %w", constraintErr(err))
 	}
 	for _, u := range []int64{lo.ID, hi.ID} {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO memberships (room_id, user_id, created_at) VALUES (?, ?, ?)", id, u, now); err != nil {
-			return Room{}, fmt.Errorf("store: open dm: %w", constraintErr(err))
+			return Room{}, false, fmt.Errorf("store: open dm: %w", constraintErr(err))
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return Room{}, fmt.Errorf("store: open dm: %w", err)
+		return Room{}, false, fmt.Errorf("store: open dm: %w", err)
 	}
-	return Room{ID: id, Name: name, CreatedBy: a.ID, CreatedAt: fromMillis(now), Kind: RoomKindDM}, nil
+	return Room{ID: id, Name: name, CreatedBy: a.ID, CreatedAt: fromMillis(now), Kind: RoomKindDM}, true, nil
 }
 
 // DMPartner is the other member of direct messages, for the user.

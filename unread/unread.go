@@ -93,6 +93,8 @@ type Room struct {
 	Name    string
 	Kind    string
 	Members map[string]struct{}
+	// Closed and Archived, as the room list shows them.
+	Closed, Archived bool
 	// ids are the members' user ids; levels the notification levels of
 	// those who chose another than the default, read at levelsAt.
 	ids      map[string]int64
@@ -178,13 +180,24 @@ func (u *Rooms) flushWithin(bound time.Duration) {
 	for k, id := range u.pending {
 		marks = append(marks, store.ReadMark{UserID: k.user, RoomID: k.room, LastID: id})
 	}
-	clear(u.pending)
 	u.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
-	if err := u.store.MarkRead(ctx, marks...); err != nil {
+	err := u.store.MarkRead(ctx, marks...)
+	if err != nil {
 		u.log.Error("read marks not stored", "marks", len(marks), "err", err)
 	}
+	// Only once written are the marks let go (those that did not move
+	// meanwhile): until then LastSeen answers for them, so that a page
+	// rendered while they are written does not show read rooms unread.
+	u.mu.Lock()
+	for _, m := range marks {
+		k := readKey{m.UserID, m.RoomID}
+		if u.pending[k] == m.LastID {
+			delete(u.pending, k)
+		}
+	}
+	u.mu.Unlock()
 }
 
 // Seen records that the user has seen the room's entries up to lastID.
@@ -226,6 +239,18 @@ func (u *Rooms) Opened(user string, link views.RoomLink) {
 	case was:
 		u.hub.SendUser(user, link.ID, hub.Event{Data: u.link(link)}, hub.Everywhere)
 	}
+}
+
+// Counted is the count of unread posts by others, and whether one
+// mentions the user, that the user's pages show beside the room, as far
+// as this instance has told them (zero for a room it has not).
+func (u *Rooms) Counted(user string, roomID int64) (count int, mention bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if mk := u.marked[user][roomID]; mk != nil {
+		return mk.count, mk.mention
+	}
+	return 0, false
 }
 
 // unmark records that the user has seen all of the room (the count
@@ -270,6 +295,10 @@ func openedMeta(roomID int64) *hub.Meta { return &hub.Meta{Opened: roomID} }
 func (u *Rooms) Entry(m store.Message) *Room {
 	// Its author has seen it.
 	u.Seen(m.UserID, m.RoomID, m.ID)
+	if m.Kind == store.KindAccess || m.Kind == store.KindArchive {
+		// Opened or closed, archived or brought back: read again.
+		u.drop(m.RoomID)
+	}
 	r := u.room(m.RoomID)
 	if r == nil {
 		return nil
@@ -361,7 +390,7 @@ func (u *Rooms) Entry(m store.Message) *Room {
 		u.mu.Unlock()
 	}
 	for _, t := range tell {
-		link := views.RoomLink{ID: m.RoomID, Name: r.Name, Member: true, Unread: true, Count: t.mk.count, Mention: t.mk.mention}
+		link := views.RoomLink{ID: m.RoomID, Name: r.Name, Member: true, Unread: true, Count: t.mk.count, Mention: t.mk.mention, Closed: r.Closed, Archived: r.Archived}
 		if r.Kind == store.RoomKindDM {
 			// Direct messages are named, for each of the two, after the
 			// other: for the one told, the author.
@@ -515,7 +544,8 @@ func (u *Rooms) room(id int64) *Room {
 		return nil
 	}
 	r := &Room{ID: id, Name: room.Name, Kind: room.Kind, Members: make(map[string]struct{}, len(members)),
-		ids: make(map[string]int64, len(members))}
+		ids:    make(map[string]int64, len(members)),
+		Closed: room.Kind == store.RoomKindRoom && room.Access == store.AccessClosed, Archived: room.Archived}
 	for _, m := range members {
 		r.Members[m.Username] = struct{}{}
 		r.ids[m.Username] = m.ID
@@ -527,4 +557,13 @@ func (u *Rooms) room(id int64) *Room {
 		delete(u.rooms, last.Value.(*Room).ID)
 	}
 	return r
+}
+
+// drop lets go of what is known of a room: it is read again when next
+// needed.
+func (u *Rooms) drop(id int64) {
+	if e, ok := u.rooms[id]; ok {
+		u.order.Remove(e)
+		delete(u.rooms, id)
+	}
 }

@@ -337,16 +337,6 @@ func UserURL(username string) string { return "/users/" + username }
 
 func joinComma(list []string) string { return strings.Join(list, ", ") }
 
-func countRooms(rooms []RoomLink, dm bool) int {
-	n := 0
-	for _, r := range rooms {
-		if r.DM == dm {
-			n++
-		}
-	}
-	return n
-}
-
 // startLabel names what the first entry of a room page starts.
 func startLabel(p RoomPage) string {
 	if p.DM {

@@ -67,16 +67,6 @@ func accessLabel(closed bool) string {
 	return "open"
 }
 
-func countArchived(rooms []RoomLink) int {
-	n := 0
-	for _, r := range rooms {
-		if !r.DM && r.Archived {
-			n++
-		}
-	}
-	return n
-}
-
 func deleteTitle(name string) string { return "Delete " + name }
 
 // roomItemSelector finds a room's items in the room lists of a page.
@@ -84,3 +74,34 @@ func roomItemSelector(id int64) string { return "[data-room-item='" + itoa(id) +
 
 // roomNameSelector finds a room's name wherever a page shows it.
 func roomNameSelector(id int64) string { return "[data-room-name='" + itoa(id) + "']" }
+
+// The ids of the lists of rooms: the room list of every page (rooms,
+// archived rooms, direct messages) and the lobby's own.
+const (
+	RoomListID      = "room-list"
+	ArchivedListID  = "archived-list"
+	DMListID        = "dm-list"
+	LobbyRoomsID    = "lobby-rooms"
+	LobbyArchivedID = "lobby-archived"
+)
+
+// roomListOf is the id of the room list a room belongs in.
+func roomListOf(r RoomLink) string {
+	switch {
+	case r.DM:
+		return DMListID
+	case r.Archived:
+		return ArchivedListID
+	}
+	return RoomListID
+}
+
+// lobbyTarget selects the lobby's list a room belongs in, or, on a page
+// that has no such list, the room list's sink (app.js empties it).
+func lobbyTarget(r RoomLink) string {
+	id := LobbyRoomsID
+	if r.Archived {
+		id = LobbyArchivedID
+	}
+	return "#" + id + ", body:not(:has(#" + id + ")) #" + RoomSinkID
+}
