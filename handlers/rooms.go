@@ -140,6 +140,7 @@ func (a *App) showRoomWith(c *fiber.Ctx, id int64, status int, compose views.Com
 		edit(&page)
 	}
 	page.Online = a.hub.Online(id)
+	page.Viewer.SkipToCompose = page.Member && !page.Archived
 	return render(c, status, views.Room(page))
 }
 
