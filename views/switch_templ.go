@@ -318,7 +318,7 @@ func Switcher() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "\" placeholder=\"Type a name\" autocomplete=\"off\" aria-describedby=\"switcher-help\" hx-get=\"/switch\" hx-trigger=\"input changed delay:120ms, search\" hx-target=\"#switcher-results\" hx-swap=\"innerHTML\" hx-sync=\"this:replace\"><p id=\"switcher-help\" class=\"switcher-help\">↑ ↓ to choose, Enter to go, Esc to close.</p></form><div id=\"switcher-results\" class=\"switch-results\"></div></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "\" placeholder=\"Type a name\" autocomplete=\"off\" aria-describedby=\"switcher-help\" hx-get=\"/switch\" hx-trigger=\"input delay:120ms, search\" hx-target=\"#switcher-results\" hx-swap=\"innerHTML\" hx-sync=\"this:replace\"><p id=\"switcher-help\" class=\"switcher-help\">↑ ↓ to choose, Enter to go, Esc to close.</p></form><div id=\"switcher-results\" class=\"switch-results\"></div></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
