@@ -279,6 +279,15 @@ func keyboardShots(p *person, entry string) {
 			p.do(press("Escape", 0), chromedp.Poll(`!document.getElementById("switcher").open`, nil))
 		}
 	}
+	// The switcher's page, as a browser without JavaScript gets it.
+	var back string
+	p.do(chromedp.Location(&back))
+	p.do(emulation.SetDeviceMetricsOverride(390, 844, 1, true),
+		chromedp.Navigate(back[:strings.Index(back, "/rooms/")]+"/switch?q=o"), chromedp.WaitVisible(`.switch-list`, chromedp.ByQuery))
+	p.viewportShot("keys-switch-page-390-dark")
+	p.do(emulation.SetDeviceMetricsOverride(1280, 900, 1, false),
+		emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "light"}}), nextFrame())
+	p.viewportShot("keys-switch-page-1280-light")
 }
 
 func (p *person) viewportShot(name string) {
