@@ -159,7 +159,13 @@ func TestBrowserKeyboard(t *testing.T) {
 	// The whole message list is one stop: one entry tabbable, none of its
 	// time links or buttons.
 	var stops int
-	countStops := `[...document.querySelectorAll("#messages *")].filter(el => el.tabIndex >= 0 && el.checkVisibility()).length`
+	// The list's stops of Tab: what Tab reaches in it, but for the
+	// controls of the entry the focus is in (Tab goes into those).
+	countStops := `(() => {
+		const open = document.activeElement && document.activeElement.closest("#messages > .entry");
+		return [...document.querySelectorAll("#messages *")].filter(el => el.tabIndex >= 0 && el.checkVisibility() &&
+			!(open && open !== el && open.contains(el))).length;
+	})()`
 	alice.eval(countStops, &stops)
 	if stops != 1 {
 		t.Errorf("the message list has %d stops of Tab, want 1", stops)
@@ -244,6 +250,29 @@ func TestBrowserKeyboard(t *testing.T) {
 		press("ArrowDown", 0), focused(`#switcher-results .switch-go`), press("Enter", 0),
 		chromedp.WaitVisible(`#compose textarea`, chromedp.ByQuery), focused(`#compose textarea`))
 	alice.at(roomURL)
+
+	// Entries that arrive live join the list's one stop, and End reaches
+	// the newest.
+	for i := 1; i <= 60; i++ {
+		postForm(t, bob, roomURL+"/messages", url.Values{"text": {fmt.Sprintf("Filler %d", i)}})
+	}
+	alice.do(chromedp.WaitVisible(`//ol[@id="messages"]/li/div/p[text()="Filler 60"]`, chromedp.BySearch),
+		press("Tab", input.ModifierShift), press("End", 0),
+		chromedp.Poll(`document.activeElement.textContent.includes("Filler 60")`, nil))
+	if alice.eval(countStops, &stops); stops != 1 {
+		t.Errorf("with live entries, the list has %d stops of Tab, want 1", stops)
+	}
+	// History loaded by scrolling: Home goes to the first entry loaded,
+	// whose coming into view loads older ones; they join the one stop, and
+	// Home again reaches the room's very first.
+	alice.do(chromedp.Navigate(roomURL), focused(`#compose textarea`), chromedp.WaitVisible(`#history-more[hx-get]`, chromedp.ByQuery),
+		press("Tab", input.ModifierShift), press("Home", 0),
+		chromedp.Poll(`document.querySelectorAll("#messages > .entry").length > 60`, nil),
+		chromedp.WaitVisible(`#history-more.history-start`, chromedp.ByQuery))
+	if alice.eval(countStops, &stops); stops != 1 {
+		t.Errorf("with history loaded, the list has %d stops of Tab, want 1", stops)
+	}
+	alice.do(press("Home", 0), focused(`#msg-1`), press("ArrowDown", 0), focused(`#msg-2`))
 
 	if e := errs.take(); len(e) > 0 {
 		t.Errorf("page errors: %q", e)
