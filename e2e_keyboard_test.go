@@ -279,13 +279,13 @@ func TestBrowserKeyboard(t *testing.T) {
 	}
 
 	if dir := os.Getenv("CHAT_SCREENSHOTS"); dir != "" {
-		keyboardShots(alice, bobs)
+		keyboardShots(alice, bobs, mine)
 	}
 }
 
 // keyboardShots takes the switcher and a focused entry at a desk and a
-// phone's size, light and dark.
-func keyboardShots(p *person, entry string) {
+// phone's size, light and dark, and the time link of one's own post.
+func keyboardShots(p *person, entry, own string) {
 	for _, size := range []struct {
 		name string
 		w, h int64
@@ -298,8 +298,7 @@ func keyboardShots(p *person, entry string) {
 			mobile := size.w < 600
 			p.do(emulation.SetDeviceMetricsOverride(size.w, size.h, 1, mobile),
 				emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}),
-				chromedp.Evaluate(`document.getElementById("compose-text").focus()`, nil),
-				press("Tab", input.ModifierShift), press("End", 0), press("ArrowUp", 0), focused(`#`+entry), press("Enter", 0), nextFrame())
+				chromedp.Evaluate(`document.getElementById("`+entry+`").focus()`, nil), focused(`#`+entry), press("Enter", 0), nextFrame())
 			p.viewportShot(fmt.Sprintf("keys-entry-%s-%s", size.name, scheme))
 			p.do(press("k", input.ModifierCtrl), focused(`#switcher-q`), chromedp.KeyEvent("o"),
 				chromedp.WaitVisible(`#switcher-results .switch-item[data-switch-kind="person"]`, chromedp.ByQuery),
@@ -307,6 +306,12 @@ func keyboardShots(p *person, entry string) {
 			p.viewportShot(fmt.Sprintf("keys-switcher-%s-%s", size.name, scheme))
 			p.do(press("Escape", 0), chromedp.Poll(`!document.getElementById("switcher").open`, nil))
 		}
+	}
+	// The time link of one's own post, focused, in both themes.
+	for _, scheme := range []string{"light", "dark"} {
+		p.do(emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}),
+			chromedp.Evaluate(`document.getElementById("`+own+`").focus()`, nil), focused(`#`+own), press("Tab", 0), nextFrame())
+		p.viewportShot("keys-own-time-1280-" + scheme)
 	}
 	// The switcher's page, as a browser without JavaScript gets it.
 	var back string
