@@ -23,6 +23,11 @@ func TestSkipLink(t *testing.T) {
 	if doc.Find(`#compose textarea#compose-text[name="text"]`).Length() != 1 {
 		t.Error("no message box with the id the skip link names")
 	}
+	// A permalink's page has its plain form, and the link.
+	perma := ann.get(room + "/at/1").doc(t)
+	if perma.Find("body > a.skip-link").Length() != 1 || perma.Find(`#compose textarea#compose-text`).Length() != 1 {
+		t.Error("a permalink's page has no skip link to its box")
+	}
 	// Not a member: no box, no link; nor on pages that are no room's.
 	if res := bob.get(room); res.StatusCode != http.StatusOK || res.doc(t).Find(".skip-link").Length() != 0 {
 		t.Errorf("a non-member's page: %d, skip links: %d", res.StatusCode, res.doc(t).Find(".skip-link").Length())

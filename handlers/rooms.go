@@ -140,7 +140,6 @@ func (a *App) showRoomWith(c *fiber.Ctx, id int64, status int, compose views.Com
 		edit(&page)
 	}
 	page.Online = a.hub.Online(id)
-	page.Viewer.SkipToCompose = page.Member && !page.Archived
 	return render(c, status, views.Room(page))
 }
 
@@ -171,6 +170,8 @@ func (a *App) roomPage(c *fiber.Ctx, id int64) (views.RoomPage, error) {
 	if p.Member, err = a.store.IsMember(ctx, id, s.User.ID); err != nil {
 		return views.RoomPage{}, err
 	}
+	// A member's page has a message box, which a link leads to first.
+	p.Viewer.SkipToCompose = p.Member && !p.Archived
 	if p.Rooms, err = a.roomLinks(c, id); err != nil {
 		return views.RoomPage{}, err
 	}
