@@ -81,19 +81,20 @@ func (p *person) at(u string) {
 
 // tabTo presses Tab (with Shift, back) until the focus is on what sel
 // matches, at most max times.
-func (p *person) tabTo(sel string, mods input.Modifier, max int) {
+func (p *person) tabTo(sel string, mods input.Modifier, max int) int {
 	p.t.Helper()
 	var there bool
 	for i := 0; i <= max; i++ {
 		p.eval(fmt.Sprintf(`!!document.activeElement && document.activeElement.matches(%q)`, sel), &there)
 		if there {
-			return
+			return i
 		}
 		if i < max {
 			p.do(press("Tab", mods))
 		}
 	}
 	p.t.Fatalf("%d presses of Tab never reached %s (at %q)", max, sel, p.activeID())
+	return 0
 }
 
 // A keyboard-only walk, no pointer event used: a room opens with the
@@ -273,6 +274,13 @@ func TestBrowserKeyboard(t *testing.T) {
 		t.Errorf("with history loaded, the list has %d stops of Tab, want 1", stops)
 	}
 	alice.do(press("Home", 0), focused(`#msg-1`), press("ArrowDown", 0), focused(`#msg-2`))
+	// From the top of a page of 65 entries to the message box, the long
+	// way (not by the skip link): the list costs one press.
+	alice.do(chromedp.Navigate(roomURL), focused(`#compose textarea`))
+	alice.tabTo(`.skip-link`, input.ModifierShift, 20)
+	alice.do(press("Tab", 0))
+	presses := 1 + alice.tabTo(`#compose textarea`, 0, 20)
+	t.Logf("Tab presses from the top of the page to the message box: %d", presses)
 
 	if e := errs.take(); len(e) > 0 {
 		t.Errorf("page errors: %q", e)
