@@ -103,7 +103,9 @@ func (p *person) tabTo(sel string, mods input.Modifier, max int) int {
 // caret at the end; Enter saves, Esc cancels back to the entry); the
 // message list is one stop of Tab, ↑/↓ move between its entries, Enter
 // reaches an entry's toolbar, and a reaction is given from it; Ctrl+K
-// switches rooms, and Esc closes the switcher back where one was.
+// switches rooms, and Esc closes the switcher back where one was; entries
+// that arrive live and history loaded by scrolling keep the list one
+// stop. Only the setup (sign-up, the room) and the screenshots use more.
 func TestBrowserKeyboard(t *testing.T) {
 	srv := start(t, filepath.Join(t.TempDir(), "chat.db"), "-post-limit", "0")
 	base := srv.base
