@@ -102,7 +102,9 @@ func TestBrowserWithoutWebSockets(t *testing.T) {
 	bob.do(chromedp.SendKeys(`#compose textarea`, " and clear", chromedp.ByQuery), pressEnter(false))
 	alice.within(2*time.Second, "bob's post", chromedp.WaitVisible(`//ol[@id="messages"]/li/div/p[text()="Loud and clear"]`, chromedp.BySearch))
 	bob.do(chromedp.WaitVisible(`//ol[@id="messages"]/li/div/p[text()="Loud and clear"]`, chromedp.BySearch),
-		chromedp.Poll(`document.querySelector("#compose textarea").value === "" && !document.querySelector("#compose[data-pending]")`, nil))
+		chromedp.Poll(`document.querySelector("#compose textarea").value === "" && !document.querySelector("#compose[data-pending]")`, nil),
+		// Sent over HTTP, the fresh form keeps the focus in the box.
+		focused(`#compose textarea`))
 	bob.shot("fallback-1-bob-on-the-stream")
 
 	// A draft survives a reload.

@@ -198,6 +198,8 @@ func (a *App) roomPage(c *fiber.Ctx, id int64) (views.RoomPage, error) {
 	if p.Member, err = a.store.IsMember(ctx, id, s.User.ID); err != nil {
 		return views.RoomPage{}, err
 	}
+	// A member's page has a message box, which a link leads to first.
+	p.Viewer.SkipToCompose = p.Member && !p.Archived
 	if p.Rooms, err = a.roomLinks(c, id); err != nil {
 		return views.RoomPage{}, err
 	}

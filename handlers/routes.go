@@ -90,6 +90,7 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Get("/messages/:id/react", a.handleReactForm)
 	app.Post("/messages/:id/boosts", a.handleBoost)
 	app.Get("/search", a.handleSearch)
+	app.Get("/switch", a.handleSwitch)
 	app.Post("/rooms/:id/messages", a.handleMessageCreate)
 	// Who gets in: members, and managing a room (roomadmin.go).
 	app.Post("/rooms/:id/members", a.handleMemberAdd)

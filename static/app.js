@@ -1257,4 +1257,308 @@
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
+
+  // ---- Keyboard ------------------------------------------------------------
+  //
+  // The message box has the focus when a room opens and after each send; a
+  // skip link leads to it. The message list is one stop of the Tab key:
+  // one entry at a time is tabbable (a roving tabindex), ↑ and ↓ (Home,
+  // End) move between entries, Tab goes into the focused entry's own
+  // controls (its time, its reactions, the toolbar; Enter goes to the
+  // toolbar), Esc back to the entry. ✎ puts the caret at the end of the
+  // edit box; Enter saves, Esc cancels, and the focus comes back to the
+  // entry. ↑ in an empty message box edits the viewer's last post. Ctrl+K
+  // (⌘+K) opens the quick switcher, whose matches the server renders.
+
+  // htmx carries an element's style attribute over to the one with its id
+  // that replaces it; the message box (with an id, for the skip link) has
+  // a height set by script, and the policy refuses style attributes.
+  htmx.config.attributesToSettle = ["class", "width", "height"];
+
+  var rovingId = "";      // the entry that is the list's stop of Tab
+  var editFromBox = 0;    // the post being edited from the message box's ↑
+  var focusAfter = null;  // where the focus goes once a change has landed
+  var switchReturn = null; // what had the focus before the switcher opened
+  var switchAsked = null, switchShown = null; // the switcher's last query, asked and shown
+
+  var CONTROLS = "a[href], button, input, select, textarea, summary";
+
+  function entryOf(el) { return el && el.closest ? el.closest("#messages > .entry") : null; }
+
+  function listEntries() {
+    var list = messages();
+    return list ? Array.prototype.filter.call(list.children, function (el) { return el.classList.contains("entry"); }) : [];
+  }
+
+  function composeBox() { return document.querySelector("#compose textarea[name=text]"); }
+
+  function setTabindex(el, value) {
+    if (value === null) { if (el.hasAttribute("tabindex")) el.removeAttribute("tabindex"); }
+    else if (el.getAttribute("tabindex") !== value) el.setAttribute("tabindex", value);
+  }
+
+  // rove makes the roving entry (by default the latest) the list's one
+  // stop, and the controls of the entry that holds the focus the only
+  // ones Tab reaches inside the list.
+  function rove() {
+    var list = messages();
+    if (!list) return;
+    var all = listEntries();
+    var at = rovingId && document.getElementById(rovingId);
+    if (!at || at.parentNode !== list) {
+      at = all.length ? all[all.length - 1] : null;
+      rovingId = at ? at.id : "";
+    }
+    all.forEach(function (el) { setTabindex(el, el === at ? "0" : "-1"); });
+    var open = entryOf(document.activeElement);
+    list.querySelectorAll(CONTROLS).forEach(function (c) {
+      setTabindex(c, open && open.contains(c) ? null : "-1");
+    });
+  }
+
+  function focusEntry(el) {
+    if (!el) return;
+    rovingId = el.id;
+    rove();
+    el.focus();
+  }
+
+  function focusBox() {
+    var box = composeBox();
+    if (box) box.focus({ preventScroll: true });
+  }
+
+  // The focus lands where it is wanted once what was asked has been
+  // swapped in, unless the reader has gone elsewhere meanwhile.
+  function settleFocus() {
+    if (!focusAfter) return;
+    var want = focusAfter;
+    var entry = document.getElementById(want.id);
+    if (!entry || entry.querySelector(".edit-form") || (want.picker && entry.querySelector(".picker *"))) return;
+    focusAfter = null;
+    var here = document.activeElement;
+    if (here && here !== document.body && !entry.contains(here)) return;
+    if (want.box && composeBox()) focusBox();
+    else focusEntry(entry);
+  }
+
+  // A new edit form (✎, ↑, or one sent back with why) takes the focus,
+  // the caret at the end; a picker of reactions just opened, its first.
+  function focusNew() {
+    document.querySelectorAll("#messages .edit-form textarea:not([data-focused])").forEach(function (field) {
+      field.setAttribute("data-focused", "");
+      field.focus();
+      field.setSelectionRange(field.value.length, field.value.length);
+    });
+    document.querySelectorAll("#messages .picker .boost-choice:not([data-focused])").forEach(function (b, i) {
+      b.setAttribute("data-focused", "");
+      var here = document.activeElement;
+      if (i === 0 && (!here || here === document.body || entryOf(here) === entryOf(b))) b.focus();
+    });
+  }
+
+  // Only once htmx has made what it swapped in work (its links and
+  // forms), after the settling: a key pressed before would miss it.
+  document.addEventListener("htmx:afterSettle", function () {
+    focusNew();
+    settleFocus();
+  });
+
+  function editPost(entry, fromBox) {
+    var id = entryId(entry), text = entry && entry.querySelector(".text");
+    if (!id || !text || entry.querySelector(".edit-form")) return;
+    editFromBox = fromBox ? id : 0;
+    homeIfInside(entry);
+    htmx.ajax("GET", "/messages/" + id + "/edit", { target: text, swap: "outerHTML" });
+  }
+
+  function lastOwnPost() {
+    var me = document.body.getAttribute("data-viewer");
+    var posts = listEntries().filter(function (el) { return el.getAttribute("data-kind") === "post" && el.getAttribute("data-author") === me; });
+    return posts.length ? posts[posts.length - 1] : null;
+  }
+
+  // Before a request from an edit form or a picker: the focus comes back
+  // to the entry (or, for an edit begun in the message box and saved, to
+  // the box) once the answer is in.
+  // ✎ begins an edit of its own; the box's ↑ marks its own.
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest('#entry-toolbar [data-act="edit"]')) editFromBox = 0;
+  }, true);
+
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail.elt;
+    var entry = entryOf(elt);
+    if (!entry) return;
+    if (elt.closest(".edit-form")) {
+      var saved = (e.detail.requestConfig && e.detail.requestConfig.verb) === "post";
+      focusAfter = { id: entry.id, box: saved && editFromBox === entryId(entry) };
+    } else if (elt.closest(".picker")) {
+      focusAfter = { id: entry.id, picker: true };
+    }
+  });
+
+  document.addEventListener("focusin", function (e) {
+    var entry = entryOf(e.target);
+    if (entry) rovingId = entry.id;
+    rove();
+  });
+
+  document.addEventListener("keydown", function (e) {
+    if (e.defaultPrevented || e.altKey || e.isComposing) return;
+    var t = e.target;
+    // Ctrl+K, ⌘+K: the quick switcher, from anywhere.
+    if ((e.ctrlKey || e.metaKey) && !e.shiftKey && (e.key === "k" || e.key === "K")) {
+      if (openSwitcher()) e.preventDefault();
+      return;
+    }
+    if (e.ctrlKey || e.metaKey) return;
+    // ↑ in an empty message box: edit one's last post.
+    if (e.key === "ArrowUp" && !e.shiftKey && t === composeBox() && t.value === "" && !(mentionBox() && mentionBox().firstElementChild)) {
+      var mine = lastOwnPost();
+      if (mine) { e.preventDefault(); editPost(mine, true); }
+      return;
+    }
+    var entry = entryOf(t);
+    if (!entry) return;
+    if (t === entry) {
+      var all = listEntries(), at = all.indexOf(entry), to = null;
+      switch (e.key) {
+        case "ArrowUp": to = all[Math.max(at - 1, 0)]; break;
+        case "ArrowDown": to = all[Math.min(at + 1, all.length - 1)]; break;
+        case "Home": to = all[0]; break;
+        case "End": to = all[all.length - 1]; break;
+        case "Enter":
+          var visible = function (c) { return c.checkVisibility(); };
+          var first = Array.prototype.find.call(entry.querySelectorAll("#entry-toolbar .act"), visible) ||
+            Array.prototype.find.call(entry.querySelectorAll(CONTROLS), visible);
+          if (first) { e.preventDefault(); first.focus(); }
+          return;
+        case "e":
+          if (entry.querySelector('#entry-toolbar [data-act="edit"]') && entry.querySelector('#entry-toolbar [data-act="edit"]').checkVisibility()) {
+            e.preventDefault();
+            editPost(entry, false);
+          }
+          return;
+        default: return;
+      }
+      e.preventDefault();
+      focusEntry(to);
+      return;
+    }
+    // In the toolbar, ← and → move between its buttons.
+    if ((e.key === "ArrowLeft" || e.key === "ArrowRight") && t.closest("#entry-toolbar")) {
+      var acts = Array.prototype.filter.call(t.closest("#entry-toolbar").querySelectorAll(".act"), function (b) { return b.checkVisibility(); });
+      var i = acts.indexOf(t) + (e.key === "ArrowRight" ? 1 : -1);
+      if (acts[i]) { e.preventDefault(); acts[i].focus(); }
+      return;
+    }
+    // Esc in an entry's controls: back to the entry (an edit form's Esc
+    // cancels first, and the focus comes back once it has).
+    if (e.key === "Escape" && !t.closest(".edit-form")) {
+      e.preventDefault();
+      focusEntry(entry);
+    }
+  });
+
+  // The skip link focuses the message box without changing the address.
+  document.addEventListener("click", function (e) {
+    var skip = e.target.closest && e.target.closest(".skip-link");
+    if (!skip || !composeBox()) return;
+    e.preventDefault();
+    focusBox();
+  });
+
+  // After a send (over the socket, the stream or plain HTTP, a fresh form
+  // comes), the message box has the focus, unless the reader went
+  // elsewhere.
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    var t = e.detail.target;
+    if (t && t.id === "compose" && (!document.activeElement || document.activeElement === document.body)) focusBox();
+  });
+
+  // ---- The quick switcher ----
+
+  function switcher() { return document.getElementById("switcher"); }
+
+  function switchChoices() {
+    return Array.prototype.slice.call(document.querySelectorAll("#switcher-results .switch-go"));
+  }
+
+  function openSwitcher() {
+    var d = switcher(), field = document.getElementById("switcher-q");
+    if (!d || !field || typeof d.showModal !== "function") return false;
+    if (!d.open) {
+      switchReturn = document.activeElement;
+      field.value = "";
+      d.showModal();
+      htmx.trigger(field, "search");
+    }
+    field.focus();
+    return true;
+  }
+
+  document.addEventListener("click", function (e) {
+    var open = e.target.closest && e.target.closest("a.switch-open");
+    if (open && openSwitcher()) e.preventDefault();
+  });
+
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (e.detail.elt && e.detail.elt.id === "switcher-q") switchAsked = String(e.detail.parameters.q || "").trim();
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "switcher-results") switchShown = switchAsked;
+  });
+
+  document.addEventListener("keydown", function (e) {
+    var d = switcher();
+    if (!d || !d.open || !d.contains(e.target) || e.isComposing) return;
+    var field = document.getElementById("switcher-q");
+    var choices = switchChoices(), at = choices.indexOf(e.target);
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      var next = e.target === field ? (e.key === "ArrowDown" ? 0 : choices.length - 1) : at + (e.key === "ArrowDown" ? 1 : -1);
+      if (next < 0 || next >= choices.length) field.focus();
+      else choices[next].focus();
+    } else if (e.key === "Enter" && e.target === field) {
+      // The matches shown are this query's: the first is where Enter
+      // goes. Otherwise the form asks for them as a page.
+      if (switchShown === field.value.trim() && choices.length) {
+        e.preventDefault();
+        choices[0].click();
+      }
+    }
+  });
+
+  document.addEventListener("close", function (e) {
+    if (e.target !== switcher()) return;
+    var back = switchReturn;
+    switchReturn = null;
+    if (back && back.isConnected && back !== document.body) back.focus();
+    else focusBox();
+  }, true);
+
+  function keyboardStart() {
+    rove();
+    // The room opens with the message box focused; a permalink's page
+    // with the entry it names.
+    var named = document.querySelector("#messages > .entry[data-highlight]");
+    if (named) focusEntry(named);
+    else if (document.querySelector(".room") && composeBox()) focusBox();
+    var list = document.body;
+    new MutationObserver(function (records) {
+      var inList = records.some(function (r) {
+        var n = r.target;
+        return n.id === "messages" || n.id === "scroller" || (n.closest && n.closest("#messages"));
+      });
+      if (!inList) return;
+      rove();
+      // A changed entry may come over the socket before the answer
+      // (which then lands nowhere): either brings the focus back.
+      settleFocus();
+    }).observe(list, { childList: true, subtree: true });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", keyboardStart);
+  else keyboardStart();
 })();

@@ -15,6 +15,9 @@ type Viewer struct {
 	Admin    bool
 	// Sound: a short sound goes with the viewer's notifications.
 	Sound bool
+	// SkipToCompose: the page has a message box, and a link to it comes
+	// first (a room's page, for a member).
+	SkipToCompose bool
 }
 
 // Entry is one element of a room's history.
@@ -343,4 +346,31 @@ func startLabel(p RoomPage) string {
 		return "your direct messages with " + p.RoomName
 	}
 	return p.RoomName
+}
+
+// SwitchQueryMax is the most characters the quick switcher takes.
+const SwitchQueryMax = 100
+
+// The kinds of the quick switcher's matches.
+const (
+	SwitchRoom   = "room"
+	SwitchClosed = "closed"
+	SwitchDM     = "dm"
+	SwitchPerson = "person"
+)
+
+// SwitchView is the quick switcher: what was asked, and what matches.
+type SwitchView struct {
+	Viewer  Viewer
+	Query   string
+	Error   string
+	Results []SwitchResult
+}
+
+// SwitchResult is one match of the quick switcher: a room (RoomID), or a
+// person to open direct messages with.
+type SwitchResult struct {
+	Kind   string
+	RoomID int64
+	Name   string
 }
