@@ -864,7 +864,7 @@ func invitations(p InvitationsPart) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if len(p.List) > 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 71, "<table class=\"admin-invitations\"><thead><tr><th>Made by</th><th>Made</th><th>Expires</th><th>Used</th><th>State</th><th>Actions</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 71, "<table class=\"admin-invitations\"><thead><tr><th>Made by</th><th>Made</th><th>Expires</th><th>Used</th><th>State</th><th><span class=\"visually-hidden\">Actions</span></th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
