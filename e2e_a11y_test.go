@@ -95,6 +95,9 @@ func TestBrowserAccessibility(t *testing.T) {
 	aliceHTTP, bob := browser(t), browser(t)
 	postForm(t, aliceHTTP, base+"/login", url.Values{"username": {"alice"}, "password": {"password-alice"}})
 	postForm(t, bob, base+"/register", url.Values{"username": {"bob"}, "password": {"password-bob"}})
+	// Dave's account is deactivated: the admin page shows it apart.
+	postForm(t, browser(t), base+"/register", url.Values{"username": {"dave"}, "password": {"password-dave"}})
+	postForm(t, aliceHTTP, base+"/admin/users/dave/deactivate", nil)
 	short := postForm(t, aliceHTTP, base+"/rooms", url.Values{"name": {"Short"}}).Request.URL.String()
 	postForm(t, bob, short+"/join", nil)
 	for _, p := range []struct {

@@ -30,7 +30,7 @@ func DeactivateConfirm(username string, bot bool) AdminQuestion {
 func MakeAdminConfirm(username string) AdminQuestion {
 	return AdminQuestion{Question: "Make " + username + " an admin?",
 		Detail: "An admin sees this page: they can deactivate accounts, make admins, reset passwords, create bots and invitations, and delete any room or message.",
-		Action: "/admin/users/" + username + "/admin", Button: "Make " + username + " an admin", Danger: true}
+		Action: "/admin/users/" + username + "/admin", Button: "Make " + username + " an admin"}
 }
 
 // What an admin action did, said on the admin page it leads back to.
