@@ -42,7 +42,11 @@ func (a *App) adminPage(c *fiber.Ctx, status int, p views.AdminPage) error {
 }
 
 func (a *App) handleAdmin(c *fiber.Ctx) error {
-	return a.adminPage(c, http.StatusOK, views.AdminPage{})
+	done, err := a.adminDone(c)
+	if err != nil {
+		return err
+	}
+	return a.adminPage(c, http.StatusOK, views.AdminPage{Done: done})
 }
 
 // handleDeactivate stops an account: its sessions end, its sockets close
@@ -66,7 +70,7 @@ func (a *App) handleDeactivate(c *fiber.Ctx) error {
 	}
 	a.webhooks.Forget(u.Username)
 	a.log.Info("account deactivated", "user", u.Username, "by", s.User.Username, "sessions_ended", len(ended))
-	return c.Redirect("/admin", fiber.StatusSeeOther)
+	return c.Redirect(adminDoneURL("deactivated", u.Username, 0), fiber.StatusSeeOther)
 }
 
 // handleMakeAdmin makes another user an admin.
@@ -83,7 +87,7 @@ func (a *App) handleMakeAdmin(c *fiber.Ctx) error {
 	}
 	s, _ := session(c)
 	a.log.Info("admin made", "user", u.Username, "by", s.User.Username)
-	return c.Redirect("/admin", fiber.StatusSeeOther)
+	return c.Redirect(adminDoneURL("admin", u.Username, 0), fiber.StatusSeeOther)
 }
 
 // handleResetLink answers a one-time link that sets a new password for the

@@ -83,5 +83,5 @@ func (a *App) handleBotRoom(c *fiber.Ctx) error {
 	}); err != nil {
 		return err
 	}
-	return c.Redirect("/admin", fiber.StatusSeeOther)
+	return c.Redirect(adminDoneURL("bot-room", bot.Username, roomID), fiber.StatusSeeOther)
 }

@@ -106,7 +106,7 @@ func (a *App) handleRegistrationPolicy(c *fiber.Ctx) error {
 	}
 	s, _ := session(c)
 	a.log.Info("registration policy set", "policy", policy, "by", s.User.Username)
-	return c.Redirect("/admin", fiber.StatusSeeOther)
+	return c.Redirect(adminDoneURL("registration", "", 0), fiber.StatusSeeOther)
 }
 
 // Limits of an invitation.
@@ -156,5 +156,5 @@ func (a *App) handleInvitationRevoke(c *fiber.Ctx) error {
 	}
 	s, _ := session(c)
 	a.log.Info("invitation revoked", "invitation", id, "by", s.User.Username)
-	return c.Redirect("/admin", fiber.StatusSeeOther)
+	return c.Redirect(adminDoneURL("revoked", "", 0), fiber.StatusSeeOther)
 }

@@ -135,7 +135,9 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 
 	admin := app.Group("/admin", requireAdmin)
 	admin.Get("", a.handleAdmin)
+	admin.Get("/users/:username/deactivate", a.handleDeactivateConfirm)
 	admin.Post("/users/:username/deactivate", a.handleDeactivate)
+	admin.Get("/users/:username/admin", a.handleMakeAdminConfirm)
 	admin.Post("/users/:username/admin", a.handleMakeAdmin)
 	admin.Post("/users/:username/reset", a.handleResetLink)
 	admin.Post("/bots", a.handleBotCreate)

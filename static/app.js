@@ -223,7 +223,7 @@
 
   // ---- Older entries ---------------------------------------------------
 
-  var keepFromBottom = null;
+  var keepPlace = null;
 
   document.addEventListener("htmx:configRequest", function (e) {
     if (e.detail.elt && e.detail.elt.id === "history-more") {
@@ -236,20 +236,24 @@
     }
   });
 
+  // The reader's place is kept by an entry, not by a distance from the
+  // bottom: the entry first in the list before the load is where it was
+  // on the screen after it, once what was loaded is grouped and divided
+  // into days (which changes its height).
   document.addEventListener("htmx:beforeSwap", function (e) {
     if (e.detail.requestConfig && e.detail.requestConfig.elt && e.detail.requestConfig.elt.id === "history-more") {
-      var sc = scroller();
-      keepFromBottom = sc ? sc.scrollHeight - sc.scrollTop : null;
+      var list = messages();
+      var el = list && list.firstElementChild;
+      while (el && !entryId(el)) el = el.nextElementSibling;
+      keepPlace = el ? { el: el, top: el.getBoundingClientRect().top } : null;
     }
   });
 
   document.addEventListener("htmx:afterSwap", function (e) {
     var cfg = e.detail.requestConfig;
     if (!cfg || !cfg.elt || cfg.elt.id !== "history-more") return;
-    var sc = scroller();
-    if (sc && keepFromBottom !== null) sc.scrollTop = sc.scrollHeight - keepFromBottom;
-    keepFromBottom = null;
     localTimes(messages());
+    regroup();
     var xhr = e.detail.xhr;
     if (xhr && xhr.getResponseHeader("X-History-End") === "true") {
       var start = document.createElement("p");
@@ -258,6 +262,9 @@
       start.textContent = "This is the start of the room.";
       cfg.elt.replaceWith(start);
     }
+    var sc = scroller(), keep = keepPlace;
+    keepPlace = null;
+    if (sc && keep && keep.el.isConnected) sc.scrollTop += keep.el.getBoundingClientRect().top - keep.top;
   });
 
   // ---- Typing ------------------------------------------------------------
@@ -1181,18 +1188,103 @@
     observer.observe(document.body, { childList: true, subtree: true });
   }
 
+  // ---- Said to screen readers; confirmations; copying -------------------
+
+  // Only what arrives live is announced: #messages is no live region (its
+  // history, loaded by scrolling, would be read out); each entry by
+  // someone else appended at its end puts a short line in #announce, a
+  // polite status region. A burst (a replay after a reconnect) is said as
+  // a count.
+  var ANNOUNCE_KEEP = 3;
+
+  function entrySaying(el) {
+    var who = el.getAttribute("data-author") || "";
+    if (el.getAttribute("data-kind") === "post") {
+      var text = el.querySelector(".text");
+      var t = text ? text.textContent.replace(/\s+/g, " ").trim() : "";
+      if (t.length > 140) t = t.slice(0, 139) + "…";
+      return who + ": " + t;
+    }
+    var ev = el.querySelector(".event");
+    return ev ? ev.textContent.replace(/\s+/g, " ").trim() : "";
+  }
+
+  function announce(nodes) {
+    var region = document.getElementById("announce");
+    if (!region) return;
+    var me = document.body.getAttribute("data-viewer");
+    var said = nodes.filter(function (n) {
+      return entryId(n) && n.getAttribute("data-author") !== me && n.getAttribute("data-kind") !== "deleted";
+    }).map(entrySaying).filter(Boolean);
+    if (!said.length) return;
+    if (said.length > ANNOUNCE_KEEP) said = [said.length + " new messages"];
+    said.forEach(function (s) {
+      var p = document.createElement("p");
+      p.textContent = s;
+      region.appendChild(p);
+    });
+    while (region.children.length > ANNOUNCE_KEEP) region.removeChild(region.firstElementChild);
+  }
+
+  new MutationObserver(function (records) {
+    var appended = [];
+    records.forEach(function (r) {
+      if (r.target.id === "messages" && r.nextSibling === null && r.removedNodes.length === 0) {
+        r.addedNodes.forEach(function (n) { if (n.nodeType === 1) appended.push(n); });
+      }
+    });
+    if (appended.length) announce(appended);
+  }).observe(document.documentElement, { childList: true, subtree: true });
+
+  // A link with data-confirm (an admin's deactivate, make admin) leads,
+  // without script, to a page that asks; with it, the page's
+  // #confirm-dialog asks, and its form posts to the link's data-action.
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[data-confirm]");
+    var dialog = document.getElementById("confirm-dialog");
+    if (!a || !dialog || typeof dialog.showModal !== "function" || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    e.preventDefault();
+    dialog.querySelector(".confirm-question").textContent = a.getAttribute("data-confirm");
+    dialog.querySelector(".confirm-detail").textContent = a.getAttribute("data-confirm-detail") || "";
+    var form = dialog.querySelector("form.confirm-form");
+    form.setAttribute("action", a.getAttribute("data-action"));
+    var ok = form.querySelector("button[type=submit]");
+    ok.textContent = a.getAttribute("data-confirm-button") || a.textContent;
+    ok.classList.toggle("danger", a.classList.contains("danger"));
+    dialog.showModal();
+    var cancel = dialog.querySelector(".confirm-cancel");
+    if (cancel) cancel.focus();
+  });
+  document.addEventListener("click", function (e) {
+    var c = e.target.closest && e.target.closest("#confirm-dialog .confirm-cancel");
+    if (c) { e.preventDefault(); document.getElementById("confirm-dialog").close(); }
+  });
+
   // A button with data-copy copies the text of the element it names (an
-  // invitation link shown once) to the clipboard.
+  // invitation link, a bot's token, shown once) to the clipboard; where
+  // the clipboard is refused, it selects the text for the reader to copy.
+  // What happened is said in the button's status (role=status) beside it.
+  function selectText(el) {
+    var range = document.createRange();
+    range.selectNodeContents(el);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+  }
+
   document.addEventListener("click", function (e) {
     var b = e.target.closest && e.target.closest("button[data-copy]");
     if (!b) return;
     var src = document.querySelector(b.getAttribute("data-copy"));
-    if (!src || !navigator.clipboard) return;
-    navigator.clipboard.writeText(src.textContent.trim()).then(function () {
-      b.textContent = "Copied";
-    }, function () {
-      b.textContent = "Select the link and copy it";
-    });
+    if (!src) return;
+    var status = b.parentNode.querySelector(".copy-status");
+    function say(s) { if (status) status.textContent = s; else b.textContent = s; }
+    function fallback() {
+      selectText(src);
+      say("Selected: press Ctrl+C (⌘C) to copy");
+    }
+    if (!navigator.clipboard || !navigator.clipboard.writeText) { fallback(); return; }
+    navigator.clipboard.writeText(src.textContent.trim()).then(function () { say("Copied"); }, fallback);
   });
 
   // Live room lists (frames of views/lists.templ): a room pushed again

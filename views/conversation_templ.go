@@ -51,7 +51,7 @@ func Search(p SearchPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<main class=\"lobby search\" hx-ext=\"ws\" ws-connect=\"/ws\"><section class=\"card\"><h1>Search</h1><form method=\"get\" action=\"/search\" class=\"inline-form\" role=\"search\"><input type=\"search\" name=\"q\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<main class=\"lobby search\" hx-ext=\"ws\" ws-connect=\"/ws\"><section class=\"card\"><h1>Search</h1><form method=\"get\" action=\"/search\" class=\"inline-form\" role=\"search\" aria-label=\"Search messages\"><input type=\"search\" name=\"q\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

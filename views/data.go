@@ -299,6 +299,8 @@ type AdminPage struct {
 	Allowed []string
 	// Invitations are the registration policy and the invitations.
 	Invitations InvitationsPart
+	// Done says what the admin's last action did.
+	Done string
 }
 
 // BotCreatedPage shows a new bot's token, the one time it is shown.

@@ -54,7 +54,7 @@ func ViewerCSS(username string, admin bool) string {
 	fmt.Fprintf(&b, "%s .entry-post%s[data-cont] time { left: auto; right: 0; }\n", me, mine)
 	fmt.Fprintf(&b, "%s .typing-user[data-user=%q] { display: none; }\n", me, username)
 	fmt.Fprintf(&b, "%s .entry-post%s .own-only, %s #entry-toolbar%s .own-only { display: inline-flex; }\n", me, mine, me, mine)
-	fmt.Fprintf(&b, "%s .entry-post%s .mention { color: var(--mine-fg); background: rgb(255 255 255 / 18%%); }\n", me, mine)
+	fmt.Fprintf(&b, "%s .entry-post%s .mention { color: var(--mine-fg); background: rgb(0 0 0 / 12%%); }\n", me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s .edited, %s .entry-post%s .permalink time, %s .entry-post%s .entry-room { color: var(--mine-meta); }\n", me, mine, me, mine, me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s mark { background: #ffe066; color: #1c2026; }\n", me, mine)
 	fmt.Fprintf(&b, "%s .entry-post%s .text a, %s .entry-post%s .text .quote { color: var(--mine-fg); }\n", me, mine, me, mine)
