@@ -10,7 +10,6 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -187,8 +186,6 @@ func TestBrowserNotify(t *testing.T) {
 		t.Errorf("page errors: %v", e)
 	}
 }
-
-func awaitPromise(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }
 
 // shotViewport is shot, of what the viewport shows.
 func (p *person) shotViewport(name string) {
