@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,6 +33,18 @@ func TestBrowserPhone(t *testing.T) {
 		}
 		return true;
 	})()`, roomURL+"/messages"), nil, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	// Others in the admin's table, and an invitation in hers.
+	for _, name := range []string{"bob", "a_rather_long_username"} {
+		req, _ := http.NewRequest(http.MethodPost, srv.base+"/register", strings.NewReader(url.Values{"username": {name}, "password": {"correct horse battery"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", srv.base)
+		res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil || res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("register %s: %v %v", name, res, err)
+		}
+		res.Body.Close()
+	}
+	ada.do(chromedp.Evaluate(`fetch("/admin/invitations", {method: "POST", body: new URLSearchParams({uses: "5", days: "7"})}).then(r => r.ok)`, nil, awaitPromise))
 	var wide struct {
 		Page   string
 		Scroll int
@@ -41,6 +55,17 @@ func TestBrowserPhone(t *testing.T) {
 			chromedp.Evaluate(`({Page: location.pathname + location.search, Scroll: document.documentElement.scrollWidth, Inner: window.innerWidth})`, &wide))
 		if wide.Scroll > wide.Inner {
 			t.Errorf("%s is %d px wide on a %d px screen", wide.Page, wide.Scroll, wide.Inner)
+		}
+		// Nor does anything scroll sideways inside the page, but what is
+		// made to: a code block, and the row of rooms.
+		var sideways []string
+		ada.do(chromedp.Evaluate(`[...document.querySelectorAll("body *")].filter(e => {
+			const o = getComputedStyle(e).overflowX;
+			return (o === "auto" || o === "scroll" || o === "hidden") && e.clientWidth > 1 && e.scrollWidth > e.clientWidth + 1 &&
+				getComputedStyle(e).textOverflow !== "ellipsis" && !e.matches(".code-block, .code-block *, .sidebar, .sidebar ul");
+		}).map(e => e.tagName.toLowerCase() + "." + e.className + " " + e.scrollWidth + ">" + e.clientWidth)`, &sideways))
+		if len(sideways) > 0 {
+			t.Errorf("%s: parts wider than their box: %v", path, sideways)
 		}
 		var reach bool
 		ada.do(chromedp.Evaluate(`[".whoami-name", "form[action='/logout'] button"].every(s => { const e = document.querySelector(s); const r = e && e.getBoundingClientRect(); return r && r.width > 0 && r.right <= innerWidth && r.bottom > 0; })`, &reach))
