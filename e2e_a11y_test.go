@@ -15,6 +15,7 @@ import (
 	"chat/internal/axe"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
 
@@ -137,6 +138,14 @@ func TestBrowserAccessibility(t *testing.T) {
 	postForm(t, aliceHTTP, base+"/messages/"+busyAlice[len(busyAlice)-2]+"/edit", url.Values{"text": {"an edited entry of alice's"}})
 	postForm(t, bob, base+"/messages/"+busyBob[len(busyBob)-2]+"/edit", url.Values{"text": {"an edited entry of bob's"}})
 	closed := postForm(t, aliceHTTP, base+"/rooms", url.Values{"name": {"Quiet corner"}, "access": {"closed"}}).Request.URL.String()
+	// A room Alice has read, where Bob writes on: the room list counts
+	// it, with a mention, and the room opens at the line of what is new.
+	since := postForm(t, aliceHTTP, base+"/rooms", url.Values{"name": {"Since"}}).Request.URL.String()
+	postForm(t, bob, since+"/join", nil)
+	postForm(t, bob, since+"/messages", url.Values{"text": {"yesterday's news"}})
+	getBody(t, aliceHTTP, since)
+	postForm(t, bob, since+"/messages", url.Values{"text": {"@alice today's news"}})
+	sinceNews := 0
 	roomPath := func(u string) string { return strings.TrimPrefix(u, base) }
 
 	// A reset link for Bob and an invitation, for the pages a visitor opens
@@ -189,6 +198,17 @@ func TestBrowserAccessibility(t *testing.T) {
 			return []chromedp.Action{chromedp.Navigate(busy), loadAll}
 		}},
 		{name: "room-panel", who: alice, open: visit(base, roomPath(short)+"#room-panel")},
+		{name: "room-new-since", who: alice, open: func() []chromedp.Action {
+			// Something new each time the room is opened.
+			sinceNews++
+			postForm(t, bob, since+"/messages", url.Values{"text": {fmt.Sprintf("more news, %d", sinceNews)}})
+			return []chromedp.Action{chromedp.Navigate(since), chromedp.WaitVisible(`#new-since`, chromedp.ByQuery)}
+		}},
+		{name: "switch-page", who: alice, open: visit(base, "/switch?q=s")},
+		{name: "switcher-dialog", who: alice, open: func() []chromedp.Action {
+			return []chromedp.Action{chromedp.Navigate(base + "/"), chromedp.WaitVisible(`#room-list`, chromedp.ByQuery),
+				press("k", input.ModifierCtrl), chromedp.WaitVisible(`#switcher-results .switch-item`, chromedp.ByQuery)}
+		}},
 		{name: "room-closed", who: alice, open: visit(base, roomPath(closed))},
 		{name: "room-delete", who: alice, open: visit(base, roomPath(closed)+"/delete")},
 		{name: "permalink", who: alice, open: visit(base, roomPath(busy)+"/at/"+busyBob[10])},
