@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"chat/hub"
+	"chat/store"
 	"chat/views"
 
 	"github.com/gofiber/fiber/v2"
@@ -49,17 +50,39 @@ func (a *App) handleAdmin(c *fiber.Ctx) error {
 	return a.adminPage(c, http.StatusOK, views.AdminPage{Done: done})
 }
 
+// deactivationOf is the user the route names, if the admin may
+// deactivate them: anyone but themselves.
+func (a *App) deactivationOf(c *fiber.Ctx) (store.User, error) {
+	u, err := a.findUserParam(c)
+	if err != nil {
+		return u, err
+	}
+	if s, _ := session(c); u.ID == s.User.ID {
+		return u, fiber.NewError(http.StatusConflict, "You cannot deactivate your own account: another admin can.")
+	}
+	return u, nil
+}
+
+// promotionOf is the user the route names, if they can be made an admin:
+// an active person, not a bot.
+func (a *App) promotionOf(c *fiber.Ctx) (store.User, error) {
+	u, err := a.findUserParam(c)
+	if err != nil {
+		return u, err
+	}
+	if u.IsBot || u.Deactivated {
+		return u, fiber.NewError(http.StatusConflict, "Only an active person can be an admin.")
+	}
+	return u, nil
+}
+
 // handleDeactivate stops an account: its sessions end, its sockets close
 // with 1008, its logins are refused, a bot's token stops working. Its
 // history stays.
 func (a *App) handleDeactivate(c *fiber.Ctx) error {
-	u, err := a.findUserParam(c)
+	u, err := a.deactivationOf(c)
 	if err != nil {
 		return err
-	}
-	s, _ := session(c)
-	if u.ID == s.User.ID {
-		return fiber.NewError(http.StatusConflict, "You cannot deactivate your own account: another admin can.")
 	}
 	ended, err := a.store.DeactivateUser(c.UserContext(), u.ID)
 	if err != nil {
@@ -69,18 +92,16 @@ func (a *App) handleDeactivate(c *fiber.Ctx) error {
 		a.hub.CloseSession(id, hub.ClosePolicy, "account deactivated")
 	}
 	a.webhooks.Forget(u.Username)
+	s, _ := session(c)
 	a.log.Info("account deactivated", "user", u.Username, "by", s.User.Username, "sessions_ended", len(ended))
 	return c.Redirect(adminDoneURL("deactivated", u.Username, 0), fiber.StatusSeeOther)
 }
 
 // handleMakeAdmin makes another user an admin.
 func (a *App) handleMakeAdmin(c *fiber.Ctx) error {
-	u, err := a.findUserParam(c)
+	u, err := a.promotionOf(c)
 	if err != nil {
 		return err
-	}
-	if u.IsBot || u.Deactivated {
-		return fiber.NewError(http.StatusConflict, "Only an active person can be an admin.")
 	}
 	if err := a.store.SetAdmin(c.UserContext(), u.ID); err != nil {
 		return err

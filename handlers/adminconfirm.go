@@ -18,13 +18,9 @@ import (
 // act on their own (a script may call them directly).
 
 func (a *App) handleDeactivateConfirm(c *fiber.Ctx) error {
-	u, err := a.findUserParam(c)
+	u, err := a.deactivationOf(c)
 	if err != nil {
 		return err
-	}
-	s, _ := session(c)
-	if u.ID == s.User.ID {
-		return fiber.NewError(http.StatusConflict, "You cannot deactivate your own account: another admin can.")
 	}
 	if u.Deactivated {
 		return c.Redirect(adminDoneURL("deactivated", u.Username, 0), fiber.StatusSeeOther)
@@ -33,12 +29,9 @@ func (a *App) handleDeactivateConfirm(c *fiber.Ctx) error {
 }
 
 func (a *App) handleMakeAdminConfirm(c *fiber.Ctx) error {
-	u, err := a.findUserParam(c)
+	u, err := a.promotionOf(c)
 	if err != nil {
 		return err
-	}
-	if u.IsBot || u.Deactivated {
-		return fiber.NewError(http.StatusConflict, "Only an active person can be an admin.")
 	}
 	if u.IsAdmin {
 		return c.Redirect(adminDoneURL("admin", u.Username, 0), fiber.StatusSeeOther)
