@@ -106,7 +106,19 @@ func (a *App) adminDone(c *fiber.Ctx) (string, error) {
 		}
 		return views.DoneRegistration(policy), nil
 	case "revoked":
-		return views.DoneRevoked, nil
+		id, err := strconv.ParseInt(c.Query("invitation"), 10, 64)
+		if err != nil {
+			return "", nil
+		}
+		list, err := a.store.ListInvitations(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, inv := range list {
+			if inv.ID == id && inv.Revoked {
+				return views.DoneRevoked, nil
+			}
+		}
 	}
 	return "", nil
 }

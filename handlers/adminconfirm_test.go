@@ -71,7 +71,8 @@ func TestAdminConfirmAndDone(t *testing.T) {
 
 	// Made up, the address tells nothing untrue.
 	for _, q := range []string{"done=deactivated&user=carol", "done=admin&user=carol", "done=admin&user=nobody",
-		"done=bot-room&user=carol&room=1", "done=whatever", "done=admin&user=%3Cb%3E"} {
+		"done=bot-room&user=carol&room=1", "done=whatever", "done=admin&user=%3Cb%3E",
+		"done=revoked", "done=revoked&invitation=1", "done=revoked&invitation=x"} {
 		if n := root.get("/admin?" + q).doc(t).Find(`.admin-done`).Length(); n != 0 {
 			t.Errorf("/admin?%s says something was done", q)
 		}
@@ -98,7 +99,7 @@ func TestAdminConfirmAndDone(t *testing.T) {
 		t.Fatalf("create bot: %d", res.StatusCode)
 	}
 	done("/admin/bots/helper/rooms", url.Values{"room": {strings.TrimPrefix(room, "/rooms/")}}, "helper is in general now: it may post there.")
-	done("/admin/registration", url.Values{"registration": {"invite"}}, "Saved: registration is by invitation only.")
+	done("/admin/registration", url.Values{"registration": {"invite"}}, "Registration is now by invitation only.")
 	inv := root.post("/admin/invitations", url.Values{"uses": {"1"}, "days": {"1"}}).doc(t)
 	id, _ := inv.Find("[data-invitation]").First().Attr("data-invitation")
 	done("/admin/invitations/"+id+"/revoke", nil, "The invitation is revoked: its link no longer works.")

@@ -116,6 +116,7 @@ type App struct {
 	webhooks     *webhooks.Webhooks
 	bodyLimit    int
 	rooms        ratelimit.Limiter[int64]
+	roomChanges  ratelimit.Limiter[int64]
 	signups      ratelimit.Limiter[string] // accounts made per client address
 	loginNames   ratelimit.Limiter[string]
 	loginAddrs   ratelimit.Limiter[string]
@@ -175,6 +176,7 @@ func newState(d Deps) *App {
 		posts:        ratelimit.New[int64](d.Store, "post", d.PostLimit, 10*time.Second, d.Logger),
 		boosts:       ratelimit.New[int64](d.Store, "boost", d.PostLimit, 10*time.Second, d.Logger),
 		rooms:        ratelimit.New[int64](d.Store, "room", d.RoomLimit, time.Hour, d.Logger),
+		roomChanges:  ratelimit.New[int64](d.Store, "room-change", roomChangesPerRoom*d.RoomLimit, time.Hour, d.Logger),
 		signups:      ratelimit.New[string](d.Store, "register", d.RegisterLimit, time.Hour, d.Logger),
 		loginNames:   ratelimit.New[string](d.Store, "login-name", d.LoginLimit, loginWindow, d.Logger),
 		loginAddrs:   ratelimit.New[string](d.Store, "login-addr", d.LoginAddrLimit, loginWindow, d.Logger),

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"chat/handlers"
+	"chat/store"
 )
 
 // Every limit is taken before the work it guards: these tests fire many
@@ -299,4 +300,61 @@ func TestBurstSockets(t *testing.T) {
 	close(start)
 	wg.Wait()
 	wantTally(t, "30 sockets at once", codes, map[int]int{http.StatusSwitchingProtocols: 3, http.StatusTooManyRequests: 27})
+}
+
+// TestBurstRoomChanges: each change of a room is pushed to every page
+// that lists it, so a user's changes of rooms (renames, access, archive)
+// and new direct messages are limited to three times -room-limit an
+// hour, reserved before the change; an admin's are not counted, and
+// direct messages that exist open whatever the limit.
+func TestBurstRoomChanges(t *testing.T) {
+	srv := newServer(t, withRoomLimit(2))
+	root := srv.register(t, "root") // the first account: an admin
+	alice := srv.register(t, "alice")
+	room := alice.createRoom("plans")
+	var shots []shot
+	for i := range 20 {
+		shots = append(shots, shot{alice, formRequest(t, alice, room+"/rename", url.Values{"name": {"plans " + strconv.Itoa(i)}})})
+	}
+	wantTally(t, "20 renames at once", burst(t, shots), map[int]int{http.StatusSeeOther: 6, http.StatusTooManyRequests: 14})
+	if res := alice.post(room+"/archive", nil); res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Errorf("alice's archive past her changes: %d (Retry-After %q), want 429 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	entries, err := srv.Store.ListLatestMessages(context.Background(), roomNumber(t, room), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renames := 0
+	for _, m := range entries {
+		if m.Kind == store.KindRename {
+			renames++
+		}
+	}
+	if renames != 6 {
+		t.Errorf("%d renames stored, want 6", renames)
+	}
+	// An admin's changes are not counted.
+	for i := range 8 {
+		if res := root.post(room+"/rename", url.Values{"name": {"by root " + strconv.Itoa(i)}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("root's rename %d: %d, want 303", i, res.StatusCode)
+		}
+	}
+	// New direct messages count too; one that exists opens anyway.
+	bob := srv.register(t, "bob")
+	srv.register(t, "carol")
+	existing := root.post("/users/bob/dm", nil) // root and bob's
+	if existing.StatusCode != http.StatusSeeOther {
+		t.Fatalf("root's DM: %d", existing.StatusCode)
+	}
+	for _, to := range []string{"alice", "carol", "root"} {
+		if res := bob.post("/users/"+to+"/dm", nil); res.StatusCode != http.StatusSeeOther {
+			t.Errorf("bob's DM with %s: %d, want 303 (root's exists; the others are new)", to, res.StatusCode)
+		}
+	}
+	if res := alice.post("/users/carol/dm", nil); res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("alice's new DM past her changes: %d, want 429", res.StatusCode)
+	}
+	if res := alice.post("/users/bob/dm", nil); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("alice opening her DM that bob made: %d, want 303", res.StatusCode)
+	}
 }

@@ -156,5 +156,5 @@ func (a *App) handleInvitationRevoke(c *fiber.Ctx) error {
 	}
 	s, _ := session(c)
 	a.log.Info("invitation revoked", "invitation", id, "by", s.User.Username)
-	return c.Redirect(adminDoneURL("revoked", "", 0), fiber.StatusSeeOther)
+	return c.Redirect(adminDoneURL("revoked", "", 0)+"&invitation="+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
 }

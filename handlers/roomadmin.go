@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"chat/hub"
@@ -146,8 +147,11 @@ func (a *App) handleRoomRename(c *fiber.Ctx) error {
 	name, problem := cleanRoomName(raw)
 	status := http.StatusUnprocessableEntity
 	if problem == "" {
-		_, changed, err := a.writer.Write(c.UserContext(), room.ID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
-			return b.RenameRoom(ctx, room.ID, by.ID, name)
+		changed, err := a.changeRoom(c, by, func() (bool, error) {
+			_, changed, err := a.writer.Write(c.UserContext(), room.ID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+				return b.RenameRoom(ctx, room.ID, by.ID, name)
+			})
+			return changed, err
 		})
 		switch {
 		case err == nil:
@@ -157,6 +161,8 @@ func (a *App) handleRoomRename(c *fiber.Ctx) error {
 			return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
 		case errors.Is(err, store.ErrConflict):
 			problem, status = "A room with that name exists already.", http.StatusConflict
+		case errors.Is(err, errRoomChanges):
+			return err
 		default:
 			return roomChangeError(err)
 		}
@@ -179,8 +185,11 @@ func (a *App) handleRoomAccess(c *fiber.Ctx) error {
 	if access != store.AccessOpen && access != store.AccessClosed {
 		return fiber.NewError(http.StatusUnprocessableEntity, "A room is open (everyone sees it) or closed (only its members do).")
 	}
-	_, changed, err := a.writer.Write(c.UserContext(), room.ID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
-		return b.SetRoomAccess(ctx, room.ID, by.ID, access)
+	changed, err := a.changeRoom(c, by, func() (bool, error) {
+		_, changed, err := a.writer.Write(c.UserContext(), room.ID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+			return b.SetRoomAccess(ctx, room.ID, by.ID, access)
+		})
+		return changed, err
 	})
 	if err != nil {
 		return roomChangeError(err)
@@ -220,8 +229,11 @@ func (a *App) archiveRoom(c *fiber.Ctx, archived bool) error {
 	if err != nil {
 		return err
 	}
-	_, changed, err := a.writer.Write(c.UserContext(), room.ID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
-		return b.SetRoomArchived(ctx, room.ID, by.ID, archived)
+	changed, err := a.changeRoom(c, by, func() (bool, error) {
+		_, changed, err := a.writer.Write(c.UserContext(), room.ID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+			return b.SetRoomArchived(ctx, room.ID, by.ID, archived)
+		})
+		return changed, err
 	})
 	if err != nil {
 		return roomChangeError(err)
@@ -281,4 +293,33 @@ func (a *App) handleRoomDelete(c *fiber.Ctx) error {
 	a.log.Info("room deleted", "room", room.ID, "by", s.User.Username)
 	a.roomDeleted(room.ID)
 	return c.Redirect("/", fiber.StatusSeeOther)
+}
+
+// roomChangesPerRoom: a user may change (rename, open or close, archive
+// or bring back) rooms, and open new direct messages, this many times as
+// often as they may make rooms (-room-limit an hour). Each change is
+// pushed to every page that lists the room, so an unlimited run of them
+// would be a flood of frames to everyone.
+const roomChangesPerRoom = 3
+
+// errRoomChanges is the answer past that limit.
+var errRoomChanges = fiber.NewError(http.StatusTooManyRequests, "You have changed many rooms in the last hour. Try again later.")
+
+// changeRoom does the change do makes, counted against the user's room
+// changes first (an admin's are not counted); a change that changed
+// nothing, or failed, gives its place back.
+func (a *App) changeRoom(c *fiber.Ctx, by store.User, do func() (changed bool, err error)) (bool, error) {
+	if by.IsAdmin {
+		return do()
+	}
+	now := a.now()
+	if wait := a.roomChanges.Take(by.ID, now); wait > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
+		return false, errRoomChanges
+	}
+	changed, err := do()
+	if err != nil || !changed {
+		a.roomChanges.Undo(by.ID, now)
+	}
+	return changed, err
 }

@@ -51,11 +51,11 @@ func (a *App) switchMatches(ctx context.Context, c *fiber.Ctx, q string) ([]view
 	s, _ := session(c)
 	key := store.RoomNameKey(q)
 	matches := func(name string) bool { return strings.Contains(store.RoomNameKey(name), key) }
-	rooms, err := a.store.ListRooms(ctx, s.User.ID)
+	rooms, err := a.store.ListRoomNames(ctx, s.User.ID)
 	if err != nil {
 		return nil, err
 	}
-	dms, err := a.store.ListDMs(ctx, s.User.ID)
+	dms, err := a.store.ListDMNames(ctx, s.User.ID)
 	if err != nil {
 		return nil, err
 	}

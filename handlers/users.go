@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 
 	"chat/store"
@@ -47,7 +48,20 @@ func (a *App) handleDMOpen(c *fiber.Ctx) error {
 	case u.Deactivated:
 		return fiber.NewError(http.StatusForbidden, "This account is deactivated.")
 	}
-	room, created, err := a.store.OpenDMCreated(c.UserContext(), s.User, u)
+	// Direct messages that exist open whatever the limit; new ones count
+	// as a change of rooms (each is pushed to both people's lists).
+	room, err := a.store.FindDM(c.UserContext(), s.User, u)
+	if err == nil {
+		return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	created, err := a.changeRoom(c, s.User, func() (bool, error) {
+		var created bool
+		var err error
+		room, created, err = a.store.OpenDMCreated(c.UserContext(), s.User, u)
+		return created, err
+	})
 	if err != nil {
 		return err
 	}

@@ -267,13 +267,7 @@ func (s *Store) OpenDM(ctx context.Context, a, b User) (Room, error) {
 // OpenDMCreated is OpenDM, and reports whether the direct messages were
 // made by this call (their users' open pages list them then).
 func (s *Store) OpenDMCreated(ctx context.Context, a, b User) (Room, bool, error) {
-	lo, hi := a, b
-	if lo.ID > hi.ID {
-		lo, hi = hi, lo
-	}
-	// Control characters cannot be in a room's name, so no room typed by
-	// anyone has this key.
-	key := "\x01dm " + strconv.FormatInt(lo.ID, 10) + " " + strconv.FormatInt(hi.ID, 10)
+	lo, hi, key := dmKey(a, b)
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return Room{}, false, fmt.Errorf("store: open dm: %w", err)
@@ -305,6 +299,35 @@ func (s *Store) OpenDMCreated(ctx context.Context, a, b User) (Room, bool, error
 		return Room{}, false, fmt.Errorf("store: open dm: %w", err)
 	}
 	return Room{ID: id, Name: name, CreatedBy: a.ID, CreatedAt: fromMillis(now), Kind: RoomKindDM}, true, nil
+}
+
+// dmKey is the name key of the direct messages of a and b, and the two
+// by id. Control characters cannot be in a room's name, so no room typed
+// by anyone has this key.
+func dmKey(a, b User) (lo, hi User, key string) {
+	lo, hi = a, b
+	if lo.ID > hi.ID {
+		lo, hi = hi, lo
+	}
+	return lo, hi, "\x01dm " + strconv.FormatInt(lo.ID, 10) + " " + strconv.FormatInt(hi.ID, 10)
+}
+
+// FindDM finds the direct messages of a and b, if they were made
+// (ErrNotFound if not).
+func (s *Store) FindDM(ctx context.Context, a, b User) (Room, error) {
+	_, _, key := dmKey(a, b)
+	var r Room
+	var created int64
+	err := s.read.QueryRowContext(ctx, "SELECT id, name, created_by, created_at, kind FROM rooms WHERE name_key = ?", key).
+		Scan(&r.ID, &r.Name, &r.CreatedBy, &created, &r.Kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Room{}, fmt.Errorf("store: find dm: %w", ErrNotFound)
+	}
+	if err != nil {
+		return Room{}, fmt.Errorf("store: find dm: %w", err)
+	}
+	r.CreatedAt = fromMillis(created)
+	return r, nil
 }
 
 // DMPartner is the other member of direct messages, for the user.

@@ -45,9 +45,9 @@ func DoneBotRoom(bot, room string) string { return bot + " is in " + room + " no
 
 func DoneRegistration(policy string) string {
 	if policy == "invite" {
-		return "Saved: registration is by invitation only."
+		return "Registration is now by invitation only."
 	}
-	return "Saved: anyone may register."
+	return "Registration is now open: anyone may register."
 }
 
 const DoneRevoked = "The invitation is revoked: its link no longer works."
