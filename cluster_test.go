@@ -221,7 +221,9 @@ func (f *follower) take(frame string) {
 	for _, m := range typingRE.FindAllStringSubmatch(frame, -1) {
 		f.typing = append(f.typing, m[1])
 	}
-	if strings.Contains(frame, `class="room-link`) {
+	// An unread mark (not the lists' frames, which put a room in a
+	// page's lists: hx-swap-oob="innerHTML:[data-room-item=…]…").
+	if strings.Contains(frame, `class="room-link`) && !strings.Contains(frame, `innerHTML:[data-room-item=`) {
 		f.links = append(f.links, strings.Contains(frame, "data-unread"))
 		count := ""
 		if m := countRE.FindStringSubmatch(frame); m != nil {

@@ -65,7 +65,7 @@ func defineFlags(fs *flag.FlagSet, getenv func(string) string) flagValues {
 	f.addr = str("addr", "CHAT_ADDR", ":8080", "address to listen on")
 	f.db = str("db", "CHAT_DB", "chat.db", "SQLite database file, or a postgres:// URL")
 	f.postLimit = str("post-limit", "CHAT_POST_LIMIT", "30", "posts a user may make per 10 seconds, 0 for no limit")
-	f.roomLimit = str("room-limit", "CHAT_ROOM_LIMIT", "10", "rooms a user may create per hour, 0 for no limit")
+	f.roomLimit = str("room-limit", "CHAT_ROOM_LIMIT", "10", "rooms a user may create per hour (and three times as many room changes and new direct messages), 0 for no limit")
 	f.loginLimit = str("login-limit", "CHAT_LOGIN_LIMIT", "10", "failed logins per username in 15 minutes before 429, 0 for no limit")
 	f.loginAddrLimit = str("login-addr-limit", "CHAT_LOGIN_ADDR_LIMIT", "100", "failed logins from one client address in 15 minutes before 429 (below it, each failure slows the next a little), 0 for no limit")
 	f.registerLimit = str("register-limit", "CHAT_REGISTER_LIMIT", "30", "accounts one client address may make per hour, 0 for no limit")
