@@ -308,6 +308,27 @@ func (a *App) readableRoom(ctx context.Context, id int64, user store.User) (stor
 	return store.Room{}, errNoRoom(id)
 }
 
+// memberRoom finds a room the user may read and is a member of: a
+// member-only action's gate. Past readableRoom (whose answers it keeps),
+// a reader of an open room who has not joined it gets ErrNotMember (403).
+func (a *App) memberRoom(ctx context.Context, id int64, user store.User) (store.Room, error) {
+	room, err := a.readableRoom(ctx, id, user)
+	if err != nil {
+		return room, err
+	}
+	if room.Kind == store.RoomKindRoom && room.Access == store.AccessOpen {
+		// readableRoom let it through without asking.
+		member, err := a.store.IsMember(ctx, id, user.ID)
+		if err != nil {
+			return store.Room{}, err
+		}
+		if !member {
+			return store.Room{}, store.ErrNotMember
+		}
+	}
+	return room, nil
+}
+
 // errNoRoom is the answer for a room that does not exist, or that the
 // user may not know of: the very error FindRoomByID gives.
 func errNoRoom(id int64) error {

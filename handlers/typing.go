@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"chat/hub"
-	"chat/store"
 	"chat/views"
 
 	"github.com/gofiber/fiber/v2"
@@ -27,19 +26,12 @@ func (a *App) handleTyping(c *fiber.Ctx) error {
 		return err
 	}
 	s, _ := session(c)
-	room, err := a.readableRoom(c.UserContext(), id, s.User)
+	room, err := a.memberRoom(c.UserContext(), id, s.User)
 	if err != nil {
 		return err
 	}
 	if room.Archived {
 		return fiber.NewError(http.StatusForbidden, archivedReason)
-	}
-	member, err := a.store.IsMember(c.UserContext(), id, s.User.ID)
-	if err != nil {
-		return err
-	}
-	if !member {
-		return store.ErrNotMember
 	}
 	if a.typing.take(s.User.ID, id, time.Now()) {
 		a.hub.Publish(id, hub.Event{Data: renderBytes(views.Typing(s.User.Username))})
