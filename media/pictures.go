@@ -203,6 +203,9 @@ func (p *Pictures) Preview(ctx context.Context, r io.Reader, box int) (data []by
 	if err != nil {
 		return nil, "", 0, 0, err
 	}
+	if err := wholeStructure(hd.typ, raw); err != nil {
+		return nil, "", 0, 0, err
+	}
 	img, err := decode(hd.typ, raw)
 	if err != nil {
 		return nil, "", 0, 0, fmt.Errorf("%w: %w", ErrNotPicture, err)
@@ -226,6 +229,20 @@ func (p *Pictures) Preview(ctx context.Context, r io.Reader, box int) (data []by
 		return nil, "", 0, 0, err
 	}
 	return buf.Bytes(), typ, out.Rect.Dx(), out.Rect.Dy(), nil
+}
+
+// wholeStructure checks the parts of a picture its decoder would not read
+// (a GIF's frames after the first, a WebP's chunks after its picture), so
+// that a truncated file is refused as a whole.
+func wholeStructure(typ string, raw []byte) error {
+	switch typ {
+	case GIF:
+		return walkGIF(bytes.NewReader(raw), io.Discard, false)
+	case WebP:
+		_, err := webpChunks(bytes.NewReader(raw))
+		return err
+	}
+	return nil
 }
 
 // decode decodes a picture whose header was checked; of a GIF, the first

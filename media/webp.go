@@ -37,6 +37,17 @@ type webpChunk struct {
 // skipping their data. It needs to seek, to know the cleaned file's size
 // before copying it.
 func webpChunks(r io.ReadSeeker) ([]webpChunk, error) {
+	start, err := r.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, err
+	}
+	end, err := r.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Seek(start, io.SeekStart); err != nil {
+		return nil, err
+	}
 	var head [12]byte
 	if _, err := io.ReadFull(r, head[:]); err != nil {
 		return nil, unexpected(err)
@@ -47,6 +58,9 @@ func webpChunks(r io.ReadSeeker) ([]webpChunk, error) {
 	riff := int64(binary.LittleEndian.Uint32(head[4:8]))
 	if riff%2 != 0 || riff < 4+8 {
 		return nil, webpErr("RIFF size %d", riff)
+	}
+	if start+8+riff > end {
+		return nil, io.ErrUnexpectedEOF
 	}
 	var chunks []webpChunk
 	for left := riff - 4; left > 0; {
