@@ -140,11 +140,12 @@ func afterIHDR(p []byte, chunks ...[]byte) []byte {
 	return append(out, p[33:]...)
 }
 
-// pngHeader is a PNG's signature and IHDR claiming w×h 8-bit RGBA pixels,
+// pngHeader is a PNG's signature and IHDR claiming w×h RGBA pixels of depth bits,
+// interlaced,
 // and nothing more.
-func pngHeader(w, h uint32) []byte {
+func pngHeader(w, h uint32, depth byte) []byte {
 	ihdr := binary.BigEndian.AppendUint32(nil, w)
 	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
-	ihdr = append(ihdr, 8, 6, 0, 0, 0)
+	ihdr = append(ihdr, depth, 6, 0, 0, 1)
 	return append(append([]byte{}, pngSignature...), pngChunk("IHDR", ihdr)...)
 }

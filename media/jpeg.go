@@ -73,7 +73,7 @@ func (j *jpegReader) next() (byte, error) {
 			return 0, unexpected(err)
 		}
 		if m != 0xff {
-			if m == 0x00 || m >= 0xd0 && m <= 0xd7 || m == mSOI {
+			if m < 0xc0 && m != 0x01 || m >= 0xd0 && m <= 0xd7 || m == mSOI {
 				return 0, jpegErr("marker 0x%02x out of place", m)
 			}
 			return m, nil

@@ -117,6 +117,11 @@ func (p *Pictures) header(br *bufio.Reader, whole bool) (header, error) {
 		if err != nil {
 			return notPicture(err)
 		}
+		// After the screen and its colours comes a block: an
+		// extension, an image or the end.
+		if next, err := br.Peek(1); err != nil || next[0] != 0x21 && next[0] != 0x2c && next[0] != 0x3b {
+			return notPicture(errors.New("no block after the GIF's header"))
+		}
 		hd.w, hd.h = cfg.Width, cfg.Height
 		hd.cost = int64(hd.w) * int64(hd.h) // a byte a pixel, in the palette
 	case WebP:
