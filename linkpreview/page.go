@@ -17,6 +17,10 @@ const (
 	maxTitle       = 200
 	maxDescription = 300
 	maxSite        = 100
+
+	// maxTitleBytes is as much of a <title> as is read: enough for the
+	// longest title once white space and dropped characters are left out.
+	maxTitleBytes = 4 * maxTitle * utf8.UTFMax
 )
 
 // meta is what a page says of itself, as written (entities decoded).
@@ -71,8 +75,12 @@ func parseMeta(page []byte) meta {
 				m.title, inTitle = title.String(), false
 			}
 		case html.TextToken:
-			if inTitle && title.Len() < 4*maxTitle*utf8.UTFMax {
-				title.Write(z.Text())
+			// More than the card keeps is not kept (a title left open runs
+			// to the page's end); cut on a character's edge, clean drops
+			// what is left of one.
+			if room := maxTitleBytes - title.Len(); inTitle && room > 0 {
+				text := z.Text()
+				title.Write(text[:min(room, len(text))])
 			}
 		}
 	}
