@@ -49,7 +49,10 @@ func newSiteOn(t *testing.T, addr string, h http.HandlerFunc) *site {
 	}
 	srv.Listener = l
 	srv.Start()
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		srv.CloseClientConnections() // a handler stalled by a test that failed ends too
+		srv.Close()
+	})
 	s.Server = srv
 	s.port = l.Addr().(*net.TCPAddr).Port
 	return s
@@ -145,6 +148,28 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func fetch(t *testing.T, cfg linkpreview.Config, u string) (linkpreview.Card, error) {
 	t.Helper()
 	return linkpreview.New(cfg).Fetch(context.Background(), u)
+}
+
+// fetchWithin fetches u and fails the test when the fetch is not over
+// within a bound far above any configured timeout (a stall not cut).
+func fetchWithin(t *testing.T, cfg linkpreview.Config, u string) (linkpreview.Card, error) {
+	t.Helper()
+	type result struct {
+		card linkpreview.Card
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		card, err := linkpreview.New(cfg).Fetch(context.Background(), u)
+		done <- result{card, err}
+	}()
+	select {
+	case r := <-done:
+		return r.card, r.err
+	case <-time.After(10 * time.Second): // a bound for a loaded machine; the tests' fetches end within a second
+		t.Fatal("the fetch was not cut")
+		return linkpreview.Card{}, nil
+	}
 }
 
 func wantErr(t *testing.T, err, want error) {

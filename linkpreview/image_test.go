@@ -80,7 +80,7 @@ func TestImageRules(t *testing.T) {
 	} {
 		t.Run(c.ref, func(t *testing.T) {
 			imgRef = c.ref
-			card, err := fetch(t, cfg, s.url("/"))
+			card, err := fetchWithin(t, cfg, s.url("/"))
 			if err != nil || card.Title != "page" {
 				t.Fatalf("%+v, %v; want the page's card", card, err)
 			}
@@ -136,7 +136,7 @@ func TestImageOwnTimeout(t *testing.T) {
 	})
 	cfg := allowing(s)
 	cfg.Timeout = 200 * time.Millisecond
-	card, err := fetch(t, cfg, s.url("/"))
+	card, err := fetchWithin(t, cfg, s.url("/"))
 	if err != nil || card.Image != nil || !strings.Contains(card.Title, "page") {
 		t.Errorf("%+v, %v", card, err)
 	}
