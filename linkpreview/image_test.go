@@ -127,7 +127,10 @@ func TestNoReencodeNoImage(t *testing.T) {
 func TestImageOwnTimeout(t *testing.T) {
 	var s *site
 	s = newSite(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/p.png" {
+		if r.URL.Path == "/p.png" { // the header, a start, then nothing
+			w.Header().Set("Content-Type", "image/png")
+			w.Write([]byte("\x89PNG\r\n\x1a\n"))
+			w.(http.Flusher).Flush()
 			<-r.Context().Done()
 			s.sawClose()
 			return
