@@ -151,7 +151,11 @@ func New(cfg Config) *Fetcher {
 func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (Card, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return Card{}, fmt.Errorf("linkpreview: %w", err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may hold a password
+		}
+		return Card{}, fmt.Errorf("linkpreview: not a URL: %w", err)
 	}
 	u.User = nil // never credentials a post holds
 	u.Fragment = ""
