@@ -120,6 +120,13 @@ func TestNoReencodeNoImage(t *testing.T) {
 	if err != nil || card.Image != nil || pics.Load() != 1 {
 		t.Errorf("%+v, %v, %d fetches of the picture; want a card without picture", card, err, pics.Load())
 	}
+	cfg.Reencode = func(context.Context, io.Reader) ([]byte, string, int, int, error) {
+		return []byte("x"), "image/png", 0, 0, nil // no size: no picture
+	}
+	card, err = fetch(t, cfg, s.url("/"))
+	if err != nil || card.Image != nil || pics.Load() != 2 {
+		t.Errorf("%+v, %v, %d fetches of the picture; want a card without picture", card, err, pics.Load())
+	}
 }
 
 // TestImageOwnTimeout: the picture has a time of its own, whatever the

@@ -230,7 +230,7 @@ func (f *Fetcher) image(ctx context.Context, u *url.URL) ([]byte, string, int, i
 	if err != nil {
 		return nil, "", 0, 0, fmt.Errorf("linkpreview: re-encode the picture: %w", err)
 	}
-	if len(data) == 0 {
+	if len(data) == 0 || w <= 0 || h <= 0 {
 		return nil, "", 0, 0, fmt.Errorf("%w: nothing re-encoded", ErrNotImage)
 	}
 	return data, typ, w, h, nil
@@ -252,7 +252,7 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL, accept string) ([]byte, *
 	}
 	defer resp.Body.Close() // with keep-alives off, closing drops the connection, read or not
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, nil, "", fmt.Errorf("%w: %s", ErrStatus, resp.Status)
+		return nil, nil, "", fmt.Errorf("%w: %d", ErrStatus, resp.StatusCode) // not the server's words: they would reach the logs
 	}
 	if resp.ContentLength > f.cfg.MaxBytes {
 		return nil, nil, "", fmt.Errorf("%w: %d bytes said, at most %d", ErrTooLarge, resp.ContentLength, f.cfg.MaxBytes)
