@@ -122,7 +122,7 @@ func reencode(_ context.Context, r io.Reader) ([]byte, string, int, int, error) 
 }
 
 // pngOf is a w×h PNG.
-func pngOf(t *testing.T, w, h int) []byte {
+func pngOf(t testing.TB, w, h int) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for x := range w {
