@@ -14,6 +14,15 @@
 //
 // A Fetcher is safe for concurrent use; how many fetches run at once is
 // the caller's to bound.
+//
+// How the chat uses it: with -link-previews set, it makes one Fetcher,
+// New(Config{Reencode: its picture package's function}), and never sets
+// AllowAddr or AllowPort (they exist for tests on 127.0.0.1). After a post
+// is stored, FirstLink(text) names the link, if any; a bounded pool calls
+// Fetch with a context that ends at shutdown, and a card that comes back
+// is stored and pushed as an update of the entry. An error means no card;
+// it says why (errors.Is against the Err values) and holds no password a
+// URL may have carried.
 package linkpreview
 
 import (
