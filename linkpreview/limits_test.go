@@ -146,7 +146,9 @@ func TestStalls(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var s *site
 			s = newSite(t, func(w http.ResponseWriter, r *http.Request) { c.h(s)(w, r) })
-			_, err := fetchWithin(t, allowing(s), s.url("/"))
+			cfg := allowing(s)
+			cfg.Timeout = 300 * time.Millisecond
+			_, err := fetchWithin(t, cfg, s.url("/"))
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("error %v, want the deadline", err)
 			}
