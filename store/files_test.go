@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -820,4 +821,47 @@ func TestCards(t *testing.T) {
 			t.Errorf("%+v %v %v", got.Card, changed, err)
 		}
 	})
+}
+
+// TestBackupKeepsFiles: chat backup copies the files with the rest.
+func TestBackupKeepsFiles(t *testing.T) {
+	if testdb.Postgres() {
+		t.Skip("on PostgreSQL, pg_dump backs up")
+	}
+	ctx := context.Background()
+	s, path := openStore(t)
+	ada := mustUser(t, s, "ada")
+	r := room(t, s, "general", ada)
+	m := postWithFiles(t, s, r, ada, "https://example.com", "kept.bin")
+	img, err := s.PutCardImage(ctx, m.ID, []byte("png bytes"), "image/png", 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := setCard(ctx, s, m.ID, store.Card{URL: "https://example.com", Title: "Example", ImageID: img.ID}); err != nil {
+		t.Fatal(err)
+	}
+	want := readAll(t, s, m.Files[0], false)
+	dest := filepath.Join(t.TempDir(), "backup.db")
+	if err := store.BackupFile(ctx, path, dest); err != nil {
+		t.Fatal(err)
+	}
+	b, err := store.Open(ctx, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	f, err := b.FindFile(ctx, m.Files[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, b, f, false); !bytes.Equal(got, want) || f.ETag != m.Files[0].ETag {
+		t.Errorf("the backup's file: %d bytes, %d stored", len(got), len(want))
+	}
+	found, err := b.FindMessage(ctx, m.ID)
+	if err != nil || found.Card == nil || found.Card.ImageID != img.ID || len(found.Files) != 1 {
+		t.Errorf("the backup's post: %+v %v", found, err)
+	}
+	if got := readAll(t, b, store.File{ID: img.ID, Size: img.Size}, false); string(got) != "png bytes" {
+		t.Errorf("the backup's card picture: %q", got)
+	}
 }
