@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Files live in the database, so that one SQLite file is still the whole
@@ -99,6 +100,9 @@ func (s *Store) PutFile(ctx context.Context, nf NewFile, body io.Reader) (File, 
 	if nf.Name == "" || nf.Type == "" || (len(nf.Preview) > 0) != (nf.PreviewType != "") {
 		return File{}, fmt.Errorf("store: put file %q: name, type or preview missing: %w", nf.Name, ErrInvalid)
 	}
+	if !storable(nf.Name, nf.Type, nf.PreviewType) {
+		return File{}, fmt.Errorf("store: put file %q: a name or type of NUL or bad UTF-8: %w", nf.Name, ErrInvalid)
+	}
 	if nf.Quota > 0 {
 		// Said early, before reading anything; checked again, surely,
 		// before the commit.
@@ -124,6 +128,9 @@ func (s *Store) PutFile(ctx context.Context, nf NewFile, body io.Reader) (File, 
 	}
 	if n == 0 {
 		return File{}, fmt.Errorf("store: put file %q: %w", nf.Name, ErrEmpty)
+	}
+	if nf.MaxSize > 0 && int64(n) > nf.MaxSize {
+		return File{}, fmt.Errorf("store: put file %q: more than %d bytes: %w", nf.Name, nf.MaxSize, ErrTooLarge)
 	}
 	first := buf[:n]
 	rest := body
@@ -183,6 +190,17 @@ func (s *Store) PutFile(ctx context.Context, nf NewFile, body io.Reader) (File, 
 		return File{}, fmt.Errorf("store: put file %q: commit: %w", nf.Name, err)
 	}
 	return f, nil
+}
+
+// storable reports whether texts can be kept alike on both engines:
+// PostgreSQL takes no NUL and no bad UTF-8 in text.
+func storable(texts ...string) bool {
+	for _, t := range texts {
+		if !utf8.ValidString(t) || strings.IndexByte(t, 0) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // quotaLock is the first key of the advisory locks, one a user, that

@@ -175,6 +175,9 @@ func TestPutFileLimits(t *testing.T) {
 				t.Errorf("%d bytes of %d at most: %v", size, max, err)
 			}
 		}
+		if _, err := s.PutFile(ctx, store.NewFile{UserID: ada.ID, Name: "s.txt", Type: "text/plain", MaxSize: 100}, bytes.NewReader(randomBytes(101, 3))); !errors.Is(err, store.ErrTooLarge) {
+			t.Errorf("101 bytes of 100 at most: %v", err)
+		}
 		if f, c := fileRows(t, path); f != 0 || c != 0 {
 			t.Errorf("refused files left %d files and %d chunks", f, c)
 		}
@@ -203,6 +206,8 @@ func TestPutFileLimits(t *testing.T) {
 			{UserID: ada.ID, Type: "text/plain"},
 			{UserID: ada.ID, Name: "a.txt"},
 			{UserID: ada.ID, Name: "a.png", Type: "image/png", Preview: []byte("x")},
+			{UserID: ada.ID, Name: "a\x00.png", Type: "image/png"},
+			{UserID: ada.ID, Name: "a\xff.png", Type: "image/png"},
 		} {
 			if _, err := s.PutFile(ctx, nf, bytes.NewReader([]byte("x"))); !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("%+v: %v", nf, err)
@@ -812,6 +817,17 @@ func TestCards(t *testing.T) {
 		}
 		if n := countRows(t, path, "SELECT count(*) FROM link_cards WHERE message_id = ?", gone.ID); n != 0 {
 			t.Errorf("a deleted post has %d cards", n)
+		}
+	})
+	t.Run("ErrInvalid", func(t *testing.T) {
+		bad := post(t, s, r, bob, "https://bad.example")
+		for _, c := range []store.Card{{URL: "https://bad.example", Title: "nul\x00"}, {URL: "https://bad.example", Description: "\xc3("}} {
+			if _, _, err := setCard(ctx, s, bad.ID, c); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("%q: %v", c.Title+c.Description, err)
+			}
+		}
+		if n := countRows(t, path, "SELECT count(*) FROM link_cards WHERE message_id = ?", bad.ID); n != 0 {
+			t.Errorf("%d cards stored", n)
 		}
 	})
 	t.Run("NoImage", func(t *testing.T) {
