@@ -495,6 +495,7 @@ func (s *Store) createPostFiles(ctx context.Context, b *Batch, roomID, userID in
 		f.RoomID = roomID
 		m.Files = append(m.Files, f)
 	}
+	m.hasFiles = true
 	return m, true, nil
 }
 
@@ -521,25 +522,42 @@ func fileNames(files []File) []string {
 const postSearchText = `m.body || COALESCE((SELECT ' ' || group_concat(f.name, ' ') FROM files f
 	WHERE f.message_id = m.id AND f.kind = 'attachment'), '')`
 
-// attachFiles reads the attachments of the posts among msgs (those not
-// deleted), in order, and the cards of those that changed at least once
-// (a card comes as a change).
+// attachFiles reads the attachments of the posts among msgs that have
+// some (hasFiles, which the query that read them found), in order, and
+// the cards of those that changed at least once (a card comes as a
+// change): for most lists, no query at all.
 func attachFiles(ctx context.Context, q querier, n int, msg func(i int) *Message) error {
 	var ids, changed []int64
 	at := make(map[int64]int)
 	for i := range n {
 		m := msg(i)
-		if m.Kind == KindPost && !m.Deleted {
-			ids = append(ids, m.ID)
+		if m.Kind == KindPost && !m.Deleted && (m.hasFiles || m.Rev > 0) {
 			at[m.ID] = i
+			if m.hasFiles {
+				ids = append(ids, m.ID)
+			}
 			if m.Rev > 0 {
 				changed = append(changed, m.ID)
 			}
 		}
 	}
-	if len(ids) == 0 {
+	if len(ids) == 0 && len(changed) == 0 {
 		return nil
 	}
+	if len(ids) > 0 {
+		if err := attachAttachments(ctx, q, ids, func(id int64) *Message { return msg(at[id]) }); err != nil {
+			return err
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	return attachCards(ctx, q, changed, func(id int64) *Message { return msg(at[id]) })
+}
+
+// attachAttachments reads the attachments of the posts ids, in order, each
+// into the message msg gives for it.
+func attachAttachments(ctx context.Context, q querier, ids []int64, msg func(id int64) *Message) error {
 	in, args := idsIn(q, "f.message_id", ids)
 	rows, err := q.QueryContext(ctx, `SELECT `+fileColumns+` FROM files f WHERE `+in+` AND f.kind = 'attachment'
 		ORDER BY f.message_id, f.position`, args...)
@@ -552,16 +570,12 @@ func attachFiles(ctx context.Context, q querier, n int, msg func(i int) *Message
 		if err := scanFile(rows, &f); err != nil {
 			return fmt.Errorf("store: list files: %w", err)
 		}
-		m := msg(at[f.MessageID])
+		m := msg(f.MessageID)
 		f.RoomID = m.RoomID
 		m.Files = append(m.Files, f)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: list files: %w", err)
 	}
-	rows.Close()
-	if len(changed) == 0 {
-		return nil
-	}
-	return attachCards(ctx, q, changed, func(id int64) *Message { return msg(at[id]) })
+	return nil
 }
