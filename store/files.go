@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Files live in the database, so that one SQLite file is still the whole
@@ -90,9 +92,9 @@ func scanFile(row scanner, f *File, extra ...any) error {
 
 // PutFile streams body into the database in chunks, hashing it, in one
 // write transaction; the file is held by no post yet (see
-// CreatePostFiles). An empty body gives ErrEmpty; one of more than
-// nf.MaxSize bytes ErrTooLarge; one that takes the user past nf.Quota
-// ErrQuota: then nothing is stored.
+// CreatePostFiles), its name in Unicode's composed form (NFC). An empty
+// body gives ErrEmpty; one of more than nf.MaxSize bytes ErrTooLarge; one
+// that takes the user past nf.Quota ErrQuota: then nothing is stored.
 //
 // On SQLite the transaction holds the one writer while body is read: body
 // should be at hand (a spooled upload), not a slow client's connection.
@@ -103,6 +105,9 @@ func (s *Store) PutFile(ctx context.Context, nf NewFile, body io.Reader) (File, 
 	if !storable(nf.Name, nf.Type, nf.PreviewType) {
 		return File{}, fmt.Errorf("store: put file %q: a name or type of NUL or bad UTF-8: %w", nf.Name, ErrInvalid)
 	}
+	// In one form, as search folds it: a name from a Mac comes
+	// decomposed ("u" and a combining diaeresis for "ü").
+	nf.Name = norm.NFC.String(nf.Name)
 	if nf.Quota > 0 {
 		// Said early, before reading anything; checked again, surely,
 		// before the commit.

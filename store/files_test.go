@@ -628,7 +628,8 @@ func TestSearchFileNames(t *testing.T) {
 	ada := mustUser(t, s, "ada")
 	r := room(t, s, "general", ada)
 	onlyFile := postWithFiles(t, s, r, ada, "", "Quarterly-Report.pdf")
-	withText := postWithFiles(t, s, r, ada, "the budget", "spreadsheet.xlsx", "Notes Müller.txt")
+	// "Müller" decomposed, as a Mac names files.
+	withText := postWithFiles(t, s, r, ada, "the budget", "spreadsheet.xlsx", "Notes Mu\u0308ller.txt")
 	post(t, s, r, ada, "a report in words")
 	search := func(q string) []int64 {
 		t.Helper()
@@ -669,6 +670,9 @@ func TestSearchFileNames(t *testing.T) {
 	// An edit keeps the names found; a delete forgets them.
 	if _, _, err := editPost(ctx, s, withText.ID, ada.ID, "the plan"); err != nil {
 		t.Fatal(err)
+	}
+	if withText.Files[1].Name != "Notes Müller.txt" {
+		t.Errorf("a name kept as %q, not composed", withText.Files[1].Name)
 	}
 	if got := search("spreadsheet plan"); !slices.Equal(got, []int64{withText.ID}) {
 		t.Errorf("after an edit: %v", got)
