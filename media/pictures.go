@@ -215,12 +215,17 @@ func (p *Pictures) Preview(ctx context.Context, r io.Reader, box int) (data []by
 	if err != nil {
 		return nil, "", 0, 0, fmt.Errorf("%w: %w", ErrNotPicture, err)
 	}
-	b := img.Bounds()
-	if b.Empty() {
+	// The canvas: a GIF's logical screen, on which its first frame may
+	// cover a part only; the picture itself for the others.
+	canvas := img.Bounds()
+	if hd.typ == GIF {
+		canvas = image.Rect(0, 0, hd.w, hd.h)
+	}
+	if canvas.Empty() {
 		return nil, "", 0, 0, fmt.Errorf("%w: an empty picture", ErrNotPicture)
 	}
-	dw, dh := fit(b.Dx(), b.Dy(), box)
-	out := orient(shrink(img, dw, dh), hd.orientation)
+	dw, dh := fit(canvas.Dx(), canvas.Dy(), box)
+	out := orient(shrink(img, canvas, dw, dh), hd.orientation)
 	img = nil
 	var buf bytes.Buffer
 	if opaque(out) {
