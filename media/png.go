@@ -64,6 +64,7 @@ func cleanPNG(r io.Reader, w io.Writer) error {
 	out.Write(sig)
 	var head [8]byte
 	var sum [4]byte
+	idat := false
 	for first := true; ; first = false {
 		if _, err := io.ReadFull(br, head[:]); err != nil {
 			return unexpected(err)
@@ -104,7 +105,11 @@ func cleanPNG(r io.Reader, w io.Writer) error {
 		if keep {
 			out.Write(sum[:])
 		}
+		idat = idat || typ == "IDAT"
 		if typ == "IEND" {
+			if !idat {
+				return pngErr("no IDAT chunk")
+			}
 			return out.Flush()
 		}
 	}
