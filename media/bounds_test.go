@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"image"
 	"io"
+	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -182,4 +184,35 @@ func TestTruncated(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Clean streams: copying a picture of megabytes takes a few buffers, not
+// the picture (a WebP that can seek, too).
+func TestCleanStreams(t *testing.T) {
+	big := photo(2000, 1500)
+	for name, raw := range map[string][]byte{
+		"JPEG": afterSOI(encodeJPEG(t, big), exifSegment(6, "SecretCam")),
+		"PNG":  encodePNG(t, big),
+		"GIF":  encodeGIF(t, noisy(paletted(2000, 1500, false))),
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if err := Clean(Sniff(raw), bytes.NewReader(raw), io.Discard); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		runtime.ReadMemStats(&after)
+		if got := after.TotalAlloc - before.TotalAlloc; got > 512<<10 || uint64(len(raw)) < 4*got {
+			t.Errorf("%s: cleaning %d bytes allocated %d", name, len(raw), got)
+		}
+	}
+}
+
+// noisy fills a picture with random colours of its palette, which LZW
+// cannot make much smaller.
+func noisy(m *image.Paletted) *image.Paletted {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range m.Pix {
+		m.Pix[i] = uint8(rng.IntN(len(m.Palette)))
+	}
+	return m
 }
