@@ -30,11 +30,17 @@ func TestBombs(t *testing.T) {
 	binary.LittleEndian.PutUint16(g[6:], 65535)
 	binary.LittleEndian.PutUint16(g[8:], 65535)
 	lossless := riffChunk("VP8L", vp8l(16, 16, 0, 255, 0, 255, 0, 255))
+	// A GIF just over the bound: cheap to decode (a byte a pixel), but
+	// more pixels than allowed.
+	over := encodeGIF(t, paletted(8, 8, false))
+	binary.LittleEndian.PutUint16(over[6:], 7072)
+	binary.LittleEndian.PutUint16(over[8:], 7072)
 	for name, raw := range map[string][]byte{
 		"PNG 50,000×50,000":      pngHeader(50_000, 50_000, 8),
 		"PNG 16-bit 6,000×6,000": pngHeader(6000, 6000, 16), // 36 M pixels, but 8 bytes each and interlaced
 		"JPEG 65,535×65,535":     huge,
 		"GIF logical screen":     g,
+		"GIF 7,072×7,072":        over,
 		"WebP VP8X 16 M×16 M":    webpFile(vp8x(0, 1<<24, 1<<24), lossless),
 		"WebP VP8X 20,000²":      webpFile(vp8x(0, 20_000, 20_000), lossless),
 	} {
@@ -46,6 +52,11 @@ func TestBombs(t *testing.T) {
 		}
 	}
 	// Within the bound, the same headers are taken.
+	binary.LittleEndian.PutUint16(over[6:], 7071)
+	binary.LittleEndian.PutUint16(over[8:], 7071)
+	if _, w, h, err := p.Info(bytes.NewReader(over)); err != nil || w != 7071 || h != 7071 {
+		t.Errorf("GIF 7,071×7,071: %d×%d %v", w, h, err)
+	}
 	if _, w, h, err := NewPictures(1, 3e9).Info(bytes.NewReader(pngHeader(50_000, 50_000, 8))); err != nil || w != 50_000 || h != 50_000 {
 		t.Errorf("under a bound of 3e9: %d×%d %v", w, h, err)
 	}
