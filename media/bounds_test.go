@@ -163,7 +163,9 @@ func TestPreviewWaitsForSlot(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatalf("first Preview: %v", err)
 	}
-	if _, _, w, h, err := p.Preview(context.Background(), bytes.NewReader(raw), 32); err != nil || w != 32 || h != 24 {
+	third, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
+	if _, _, w, h, err := p.Preview(third, bytes.NewReader(raw), 32); err != nil || w != 32 || h != 24 {
 		t.Errorf("after the first: %d×%d %v; the slot was not given back", w, h, err)
 	}
 }
