@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -143,7 +144,8 @@ func TestPreviewWaitsForSlot(t *testing.T) {
 	}()
 	testutil.Eventually(t, 5*time.Second, func() bool { return len(p.slots) == 1 }, "the first Preview took no slot")
 
-	ctx, cancel := context.WithCancel(context.Background())
+	base, cancel := context.WithCancel(context.Background())
+	ctx := &doneWatch{Context: base, asked: make(chan struct{})}
 	var read atomic.Bool
 	second := make(chan error, 1)
 	go func() {
@@ -153,6 +155,7 @@ func TestPreviewWaitsForSlot(t *testing.T) {
 		}), 32)
 		second <- err
 	}()
+	<-ctx.asked // the second Preview is choosing between a slot and its context
 	cancel()
 	if err := <-second; !errors.Is(err, context.Canceled) || read.Load() {
 		t.Errorf("second Preview: %v, read %v; want context.Canceled, unread", err, read.Load())
@@ -168,6 +171,18 @@ func TestPreviewWaitsForSlot(t *testing.T) {
 	if _, _, w, h, err := p.Preview(third, bytes.NewReader(raw), 32); err != nil || w != 32 || h != 24 {
 		t.Errorf("after the first: %d×%d %v; the slot was not given back", w, h, err)
 	}
+}
+
+// doneWatch is a context that tells when it was first asked for Done.
+type doneWatch struct {
+	context.Context
+	once  sync.Once
+	asked chan struct{}
+}
+
+func (c *doneWatch) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.asked) })
+	return c.Context.Done()
 }
 
 type readerFunc func([]byte) (int, error)
