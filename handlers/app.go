@@ -146,11 +146,16 @@ type App struct {
 	// uploads bounds the pictures arriving at once (see bodyLimitFor),
 	// and fileUploads the posts with files.
 	uploads, fileUploads uploadSlots
+	// heldUploads are the places held, by their request's header
+	// (*fasthttp.RequestHeader → heldUpload).
+	heldUploads sync.Map
 	// uploadLimit is the largest file, uploadQuota what a user may
 	// upload in a day.
 	uploadLimit, uploadQuota int64
-	// pictures makes the previews of pictures posted, a few at a time.
-	pictures *media.Pictures
+	// pictures makes the previews of pictures posted, a few at a time,
+	// one of each user's at a time (userDecodes).
+	pictures    *media.Pictures
+	userDecodes perUser
 	// stopSweep ends sweepFiles.
 	stopSweep chan struct{}
 	// cards fetches link previews; nil when they are off.

@@ -89,7 +89,12 @@ func (a *App) fetchCard(m store.Message) {
 	card, err := a.cards.fetch(ctx, link)
 	if err != nil {
 		// The site, not the address: a link may carry what is not ours
-		// to log.
+		// to log (a token in its query), and so may an error that names
+		// the request.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		a.log.Info("no link preview", "message", m.ID, "site", siteOf(link), "err", err)
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"chat/handlers"
+	"chat/internal/testutil"
 	"chat/linkpreview"
 	"chat/media"
 )
@@ -132,5 +133,19 @@ func TestLinkCardsOff(t *testing.T) {
 	live.next(`[data-kind="post"]`, 10*time.Second)
 	if hits.Load() != 0 {
 		t.Errorf("the site was asked %d times with previews off", hits.Load())
+	}
+}
+
+// TestLinkCardsLogNoAddress: a link that gets no card is logged by its
+// site alone: its path and query (a token, say) never reach the log.
+func TestLinkCardsLogNoAddress(t *testing.T) {
+	f := linkpreview.New(linkpreview.Config{Timeout: 5 * time.Second, AllowPort: func(int) bool { return true }})
+	srv := newServer(t, func(d *handlers.Deps) { d.LinkPreviews = f })
+	alice := srv.register(t, "alice")
+	room := alice.createRoom("reading")
+	alice.post(room+"/messages", url.Values{"text": {"http://localhost:9/reset/SECRET-TOKEN-123?key=QUERY-SECRET"}})
+	testutil.Eventually(t, 10*time.Second, func() bool { return strings.Contains(srv.Logs.String(), "no link preview") }, "no log of the refused preview")
+	if logs := srv.Logs.String(); strings.Contains(logs, "SECRET-TOKEN") || strings.Contains(logs, "QUERY-SECRET") {
+		t.Errorf("the log holds the link's path or query:\n%s", logs)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -241,9 +242,13 @@ func (a *App) picture(ctx context.Context, src multipart.File, nf *store.NewFile
 	var pw, ph int
 	if err == nil {
 		// A slot to decode in, waited for a while: past that, the server
-		// is busy.
+		// is busy. One picture of a user's decodes at a time, so that one
+		// user cannot take every slot.
 		wait, cancel := context.WithTimeout(ctx, pictureWait)
-		preview, ptype, pw, ph, err = a.pictures.Preview(wait, src, previewBox)
+		if err = a.userDecodes.take(wait, nf.UserID); err == nil {
+			preview, ptype, pw, ph, err = a.pictures.Preview(wait, src, previewBox)
+			a.userDecodes.release(nf.UserID)
+		}
 		cancel()
 	}
 	switch {
@@ -270,12 +275,7 @@ func (a *App) handleFile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !preview {
-		name, err := url.PathUnescape(c.Params("name"))
-		if err != nil || name != f.Name {
-			return errNoFile
-		}
-	} else if f.PreviewType == "" {
+	if name, err := url.PathUnescape(c.Params("name")); err != nil || name != f.Name || preview && f.PreviewType == "" {
 		return errNoFile
 	}
 	etag := `"` + f.ETag + `"`
@@ -376,4 +376,44 @@ func attachments(files []store.File) []views.Attachment {
 			Picture: f.PreviewType != "", PreviewWidth: f.PreviewWidth, PreviewHeight: f.PreviewHeight}
 	}
 	return out
+}
+
+// perUser lets each user do one thing at a time: a user's second waits
+// for the first, and no one else waits for either. Its zero value is
+// ready.
+type perUser struct {
+	mu   sync.Mutex
+	busy map[int64]chan struct{}
+}
+
+// take waits until the user does nothing else, or ctx ends.
+func (p *perUser) take(ctx context.Context, userID int64) error {
+	for {
+		p.mu.Lock()
+		ch, ok := p.busy[userID]
+		if !ok {
+			if p.busy == nil {
+				p.busy = make(map[int64]chan struct{})
+			}
+			p.busy[userID] = make(chan struct{})
+			p.mu.Unlock()
+			return nil
+		}
+		p.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// release ends the user's turn.
+func (p *perUser) release(userID int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ch, ok := p.busy[userID]; ok {
+		close(ch)
+		delete(p.busy, userID)
+	}
 }

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -219,9 +221,12 @@ func TestFilesOnlyToReaders(t *testing.T) {
 			t.Errorf("%s signed out: %d %q", u, anon.StatusCode, anon.Header.Get("Location"))
 		}
 	}
-	// The right id under another name is no file either.
+	// The right id under another name is no file either, nor its preview.
 	if res := alice.get(strings.Replace(urls[0], "plan.pdf", "other.pdf", 1)); res.StatusCode != http.StatusNotFound {
 		t.Errorf("a file under another name: %d", res.StatusCode)
+	}
+	if res := alice.get(strings.Replace(urls[1], "p.jpg", "other.exe", 1)); res.StatusCode != http.StatusNotFound {
+		t.Errorf("a preview under another name: %d", res.StatusCode)
 	}
 }
 
@@ -414,5 +419,79 @@ func TestFilesLiveWithTheirPost(t *testing.T) {
 	}
 	if n, _ := srv.Store.UploadedToday(context.Background(), 1); n != 0 {
 		t.Errorf("%d bytes kept after the post was deleted", n)
+	}
+}
+
+// rawPost sends a body as it is to a room's compose address, as alice,
+// and returns the answer's status.
+func rawPost(t *testing.T, srv *testServer, room, cookie, ctype string, body []byte) int {
+	t.Helper()
+	req := "POST " + room + "/messages HTTP/1.1\r\nHost: " + srv.Host + "\r\nOrigin: " + srv.URL +
+		"\r\nCookie: chat_session=" + cookie + "\r\nContent-Type: " + ctype +
+		"\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+	return rawExchange(t, srv.Host, append([]byte(req), body...)).StatusCode
+}
+
+// TestFilesPlacesGivenBack: a large form the server cannot read gives its
+// place back at once (the user's next upload is taken), and a small form
+// needs none (many at once all land).
+func TestFilesPlacesGivenBack(t *testing.T) {
+	srv := newServer(t, withPostLimit(0), withBodyLimit(64<<10))
+	alice := srv.register(t, "alice")
+	room := alice.createRoom("general")
+	cookie := alice.cookie("chat_session").Value
+	// No closing boundary: fasthttp cannot read the form (400).
+	broken := append([]byte("--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\n"), make([]byte, 100<<10)...)
+	for range 3 { // more than a user's places
+		if got := rawPost(t, srv, room, cookie, "multipart/form-data; boundary=x", broken); got != http.StatusBadRequest {
+			t.Fatalf("a broken form: %d", got)
+		}
+	}
+	if res := alice.postFiles(room, "", []upFile{{name: "big.bin", data: make([]byte, 100<<10)}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("an upload after broken ones: %d %s", res.StatusCode, res.Body)
+	}
+	// With both her places held by uploads under way, a small form needs
+	// none, and lands.
+	for range 2 {
+		conn, err := net.Dial("tcp", srv.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(time.Minute))
+		head := "POST " + room + "/messages HTTP/1.1\r\nHost: " + srv.Host + "\r\nOrigin: " + srv.URL +
+			"\r\nCookie: chat_session=" + cookie + "\r\nContent-Type: multipart/form-data; boundary=x" +
+			"\r\nContent-Length: 200000\r\nExpect: 100-continue\r\n\r\n"
+		conn.Write([]byte(head))
+		// 100 Continue: the headers were read, and the place taken.
+		if line, err := bufio.NewReader(conn).ReadString('\n'); err != nil || !strings.Contains(line, "100 Continue") {
+			t.Fatalf("an upload's headers: %q %v", line, err)
+		}
+		conn.Write(broken[:1000])
+	}
+	if res := alice.postFiles(room, "", []upFile{{name: "big.bin", data: make([]byte, 100<<10)}}); res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a third large upload: %d, want 429", res.StatusCode)
+	}
+	if res := alice.postFiles(room, "small", []upFile{{name: "s.txt", data: []byte("tiny")}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a small form beside two uploads: %d %s", res.StatusCode, res.Body)
+	}
+}
+
+// TestFilesTextNotEchoedWhole: a form's text far past a post's length is
+// refused, and what comes back is no larger than a post may be.
+func TestFilesTextNotEchoedWhole(t *testing.T) {
+	srv := newServer(t, withPostLimit(0))
+	alice := srv.register(t, "alice")
+	room := alice.createRoom("general")
+	text := strings.Repeat("a", 2<<20)
+	res := alice.postFiles(room, text, []upFile{{name: "a.txt", data: []byte("hello")}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.Body, "at most 4000 characters") {
+		t.Fatalf("a 2 MB text: %d", res.StatusCode)
+	}
+	if got := res.doc(t).Find("textarea[name=text]").Text(); len(got) != 4000 {
+		t.Errorf("%d bytes of the text came back, want the 4000 a post may hold", len(got))
+	}
+	if len(res.Body) > 100<<10 {
+		t.Errorf("the answer is %d bytes", len(res.Body))
 	}
 }

@@ -160,7 +160,7 @@ func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 		if refused.newID {
 			clientID = ""
 		}
-		return a.showRoom(c, refused.status, views.ComposeForm{Text: raw, ClientID: clientID, Error: refused.reason})
+		return a.showRoom(c, refused.status, views.ComposeForm{Text: echoText(raw), ClientID: clientID, Error: refused.reason})
 	}
 	if err != nil {
 		return err
@@ -217,4 +217,21 @@ func (a *App) handleMessageListAfter(c *fiber.Ctx, id, after int64) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
 	return render(c, http.StatusOK, views.NewerEntries(id, entries(msgs), len(msgs) < historyPage))
+}
+
+// echoText is what of a refused text comes back in the form: all of it, or
+// of a text far past the limit (a form may carry megabytes), as much as a
+// post may hold.
+func echoText(raw string) string {
+	if len(raw) <= 4*postMax {
+		return raw
+	}
+	n := 0
+	for i := range raw {
+		if n == postMax {
+			return raw[:i]
+		}
+		n++
+	}
+	return raw
 }

@@ -202,38 +202,43 @@ func behindTLS(c *fiber.Ctx) bool {
 // the server hold no more than that, and no more than uploadsAtOnce such
 // bodies are held at once.
 func (a *App) bodyLimitFor(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-	limit := a.bodyLimit
+	// A place left by a request of this header's that ended unanswered
+	// (its connection gone) lapses by itself; it is forgotten here.
+	a.heldUploads.Delete(h)
+	h.Del(uploadHeader)
+	cfg := fasthttp.RequestConfig{MaxRequestBodySize: a.bodyLimit}
 	if !h.IsPost() {
-		return fasthttp.RequestConfig{MaxRequestBodySize: limit}
+		return cfg
 	}
 	path := pathOf(h.RequestURI())
+	cl := h.ContentLength()
 	switch {
 	case string(path) == "/account/avatar":
-		h.Del(uploadHeader)
 		// A body said to be past the picture's limit takes no place: it
 		// is refused (413) without being read.
-		if h.ContentLength() <= avatarBodyMax && a.takeUpload(h, &a.uploads, uploadHeld, false) {
-			limit = avatarBodyMax
+		if cl <= avatarBodyMax && a.takeUpload(h, &a.uploads, uploadHeld, false, uploadHold) {
+			cfg.MaxRequestBodySize = avatarBodyMax
 		}
-	case filesPath(path):
-		h.Del(uploadHeader)
+	case filesPath(path) && cl > a.bodyLimit && int64(cl) <= a.filesBodyMax():
 		// Files come as a form of known length, which fasthttp reads into
 		// memory up to 16 MiB and past that into temporary files; a body
-		// of unknown length would be held whole, and gets the common limit.
-		cl := h.ContentLength()
-		if cl > 0 && int64(cl) <= a.filesBodyMax() && bytes.HasPrefix(h.ContentType(), []byte("multipart/form-data")) &&
-			a.takeUpload(h, &a.fileUploads, uploadHeldFiles, bytes.HasPrefix(path, []byte("/api/"))) {
-			limit = int(a.filesBodyMax())
+		// of unknown length would be held whole, and gets the common
+		// limit, as does a small one, which needs no place. A large body
+		// may take as long as a slow link needs to bring it.
+		if bytes.HasPrefix(h.ContentType(), []byte("multipart/form-data")) &&
+			a.takeUpload(h, &a.fileUploads, uploadHeldFiles, bytes.HasPrefix(path, []byte("/api/")), uploadTime(cl)+10*time.Second) {
+			cfg.MaxRequestBodySize = int(a.filesBodyMax())
+			cfg.ReadTimeout = uploadTime(cl)
 		}
 	}
-	return fasthttp.RequestConfig{MaxRequestBodySize: limit}
+	return cfg
 }
 
 // takeUpload gives the request's user (from the session cookie, or a
 // bot's bearer token on the API) a place in slots, and marks the request
 // with it; a user who gets none is marked refused. Unknown users take no
 // place, and their body gets the common limit.
-func (a *App) takeUpload(h *fasthttp.RequestHeader, slots *uploadSlots, held string, api bool) bool {
+func (a *App) takeUpload(h *fasthttp.RequestHeader, slots *uploadSlots, held string, api bool, hold time.Duration) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var userID int64
@@ -258,11 +263,15 @@ func (a *App) takeUpload(h *fasthttp.RequestHeader, slots *uploadSlots, held str
 		}
 		userID = s.User.ID
 	}
-	if !slots.take(userID, time.Now()) {
+	if !slots.takeFor(userID, time.Now(), hold) {
 		h.Set(uploadHeader, uploadRefused)
 		return false
 	}
 	h.Set(uploadHeader, held+" "+strconv.FormatInt(userID, 10))
+	// Found again by the request's header, which is the same object for
+	// the whole of the request, even once a body that could not be read
+	// has reset its fields.
+	a.heldUploads.Store(h, heldUpload{slots: slots, userID: userID})
 	return true
 }
 
@@ -277,17 +286,9 @@ func (a *App) releaseUpload(c *fiber.Ctx) error {
 // giveBackUpload gives back the request's place of upload, if it holds
 // one, once.
 func (a *App) giveBackUpload(c *fiber.Ctx) {
-	slots := &a.uploads
-	held, ok := strings.CutPrefix(c.Get(uploadHeader), uploadHeld+" ")
-	if !ok {
-		if held, ok = strings.CutPrefix(c.Get(uploadHeader), uploadHeldFiles+" "); !ok {
-			return
-		}
-		slots = &a.fileUploads
-	}
-	c.Request().Header.Del(uploadHeader)
-	if id, err := strconv.ParseInt(held, 10, 64); err == nil {
-		slots.release(id)
+	if v, ok := a.heldUploads.LoadAndDelete(&c.Request().Header); ok {
+		held := v.(heldUpload)
+		held.slots.release(held.userID)
 	}
 }
 

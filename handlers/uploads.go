@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"cmp"
+	"slices"
 	"sync"
 	"time"
 )
@@ -41,9 +42,14 @@ type uploadSlots struct {
 	total           int
 }
 
-// take reserves a place for userID; false: the user or the server has
-// all it may hold.
+// take reserves a place for userID, kept at most uploadHold; false: the
+// user or the server has all it may hold.
 func (u *uploadSlots) take(userID int64, now time.Time) bool {
+	return u.takeFor(userID, now, uploadHold)
+}
+
+// takeFor is take with a place kept at most hold.
+func (u *uploadSlots) takeFor(userID int64, now time.Time, hold time.Duration) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.prune(now)
@@ -53,7 +59,10 @@ func (u *uploadSlots) take(userID int64, now time.Time) bool {
 	if u.held == nil {
 		u.held = make(map[int64][]time.Time)
 	}
-	u.held[userID] = append(u.held[userID], now.Add(uploadHold))
+	// Kept in the order they lapse: prune lets go of a prefix.
+	h := append(u.held[userID], now.Add(hold))
+	slices.SortFunc(h, func(a, b time.Time) int { return a.Compare(b) })
+	u.held[userID] = h
 	u.total++
 	return true
 }
@@ -91,4 +100,23 @@ func (u *uploadSlots) prune(now time.Time) {
 			u.held[id] = h[i:]
 		}
 	}
+}
+
+// heldUpload is a place an upload holds, found again by its request.
+type heldUpload struct {
+	slots  *uploadSlots
+	userID int64
+}
+
+// uploadMinRate is the slowest an upload of files may arrive at, in bytes
+// a second: its request may take the read timeout and the time its body
+// takes at that rate (512 kbit/s), at most uploadMaxTime.
+const (
+	uploadMinRate = 64 << 10
+	uploadMaxTime = 10 * time.Minute
+)
+
+// uploadTime is how long the body of an upload of n bytes may take.
+func uploadTime(n int) time.Duration {
+	return min(readTimeout+time.Duration(n/uploadMinRate)*time.Second, uploadMaxTime)
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -34,5 +35,44 @@ func TestUploadSlots(t *testing.T) {
 	later := now.Add(uploadHold)
 	if !u.take(1, later) || u.total != 1 {
 		t.Fatalf("after the hold, %d places are still held", u.total-1)
+	}
+}
+
+// A user's second decode waits for the first, and no one else's does.
+func TestPerUser(t *testing.T) {
+	var p perUser
+	ctx := context.Background()
+	if err := p.take(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.take(ctx, 2); err != nil {
+		t.Fatalf("another user waits: %v", err)
+	}
+	short, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := p.take(short, 1); err == nil {
+		t.Fatal("a user's second turn did not wait for the first")
+	}
+	got := make(chan error, 1)
+	go func() { got <- p.take(ctx, 1) }()
+	p.release(1)
+	if err := <-got; err != nil {
+		t.Fatalf("after the first ended: %v", err)
+	}
+	p.release(1)
+	p.release(1) // nothing to end: nothing happens
+}
+
+// An upload may take as long as its body takes at the slowest rate
+// allowed, within bounds.
+func TestUploadTime(t *testing.T) {
+	if got := uploadTime(1000); got != readTimeout {
+		t.Errorf("a small body: %v", got)
+	}
+	if got, want := uploadTime(10<<20), readTimeout+160*time.Second; got != want {
+		t.Errorf("10 MiB: %v, want %v", got, want)
+	}
+	if got := uploadTime(101 << 20); got != uploadMaxTime {
+		t.Errorf("101 MiB: %v, want %v", got, uploadMaxTime)
 	}
 }

@@ -58,8 +58,20 @@ func TestBombs(t *testing.T) {
 	if _, w, h, err := p.Info(bytes.NewReader(over)); err != nil || w != 7071 || h != 7071 {
 		t.Errorf("GIF 7,071×7,071: %d×%d %v", w, h, err)
 	}
-	if _, w, h, err := NewPictures(1, 3e9).Info(bytes.NewReader(pngHeader(50_000, 50_000, 8))); err != nil || w != 50_000 || h != 50_000 {
-		t.Errorf("under a bound of 3e9: %d×%d %v", w, h, err)
+	if _, w, h, err := NewPictures(1, 4e9).Info(bytes.NewReader(pngHeader(50_000, 50_000, 8))); err != nil || w != 50_000 || h != 50_000 {
+		t.Errorf("under a bound of 4e9: %d×%d %v", w, h, err)
+	}
+	// At the chat's bound of 24 million pixels, a 16-bit picture of as
+	// many would take twice the memory: it may have half as many.
+	chat := NewPictures(1, 24_000_000)
+	if _, _, _, err := chat.Info(bytes.NewReader(pngHeader(4898, 4898, 16))); !errors.Is(err, ErrTooManyPixels) {
+		t.Errorf("16-bit 4,898²: %v, want ErrTooManyPixels", err)
+	}
+	if _, _, _, err := chat.Info(bytes.NewReader(pngHeader(2800, 2800, 16))); err != nil {
+		t.Errorf("16-bit 2,800² (interlaced): %v", err)
+	}
+	if _, _, _, err := chat.Info(bytes.NewReader(pngHeader(3900, 3900, 8))); err != nil {
+		t.Errorf("8-bit 3,900² (interlaced): %v", err)
 	}
 }
 

@@ -26,10 +26,13 @@ var (
 )
 
 // bytesPerPixel is the memory a decode may take for each pixel of
-// maxPixels: a picture of 16-bit RGBA samples. A picture whose decoder
-// needs more — a progressive JPEG keeps 4 bytes of coefficients for each
-// sample, besides the samples — must have fewer pixels.
-const bytesPerPixel = 8
+// maxPixels: a picture of 8-bit RGBA samples. A picture whose decoder
+// needs more — 16-bit samples take 8 bytes a pixel, a progressive JPEG
+// keeps 4 bytes of coefficients for each sample besides the samples —
+// must have fewer pixels (a 16-bit PNG half as many): a decode at the
+// bound of 24 million pixels held 150 MB at its peak, one of 16-bit
+// samples, were it let through, 390 MB.
+const bytesPerPixel = 4
 
 // jpegMaxScans bounds a JPEG's scans, for each of which the decoder goes
 // over the whole picture; encoders make about ten.
