@@ -74,7 +74,16 @@ func TestBrowserReadsCopies(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	profile := t.TempDir()
+	// The profile goes after the browser has (the deferred cancels run
+	// first): Chromium's helpers may still write in it as it exits, which
+	// t.TempDir would report as a failure.
+	profile, err := os.MkdirTemp("", "media-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		testutil.Within(10*time.Second, func() bool { return os.RemoveAll(profile) == nil })
+	})
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
@@ -96,7 +105,7 @@ func TestBrowserReadsCopies(t *testing.T) {
 		out.corner = [...g.getImageData(c.width - 4, 4, 1, 1).data];
 		return out;
 	})`
-	err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+"/"),
+	err = chromedp.Run(ctx, chromedp.Navigate(srv.URL+"/"),
 		chromedp.Evaluate(measure, &got, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
 	if err != nil {
 		t.Fatal(err)
