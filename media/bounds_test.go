@@ -178,6 +178,12 @@ func TestPreviewWaitsForSlot(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatalf("first Preview: %v", err)
 	}
+	// A context ended already is an answer at once, slot or not.
+	ended, end := context.WithCancel(context.Background())
+	end()
+	if _, _, _, _, err := p.Preview(ended, bytes.NewReader(raw), 32); !errors.Is(err, context.Canceled) {
+		t.Errorf("with an ended context: %v", err)
+	}
 	third, stop := context.WithTimeout(context.Background(), 10*time.Second)
 	defer stop()
 	if _, _, w, h, err := p.Preview(third, bytes.NewReader(raw), 32); err != nil || w != 32 || h != 24 {

@@ -216,7 +216,7 @@ func readJPEGHeader(br *bufio.Reader, whole bool) (jpegHeader, error) {
 			}
 		case m >= 0xc3 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc:
 			return hd, jpegErr("a lossless, hierarchical or arithmetic-coded frame (0x%02x) is not read here", m)
-		case m == mAPP1 && !seenExif:
+		case m == mAPP1 && !seenExif && !seenFrame:
 			if buf, err = j.segment(buf); err != nil {
 				return hd, err
 			}
@@ -423,7 +423,8 @@ func cleanJPEG(r io.Reader, w io.Writer) error {
 			seenFrame = true
 			writeSegment(out, m, buf)
 		case m == mAPP1:
-			if o, ok := exifOrientation(buf); ok && !seenExif {
+			// The first EXIF before the frame is the one readers go by.
+			if o, ok := exifOrientation(buf); ok && !seenExif && !seenFrame {
 				seenExif = true
 				if o != 1 {
 					out.Write(orientationSegment(o))

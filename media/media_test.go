@@ -401,3 +401,23 @@ func samePixels(t *testing.T, typ string, a, b []byte) {
 		}
 	}
 }
+
+// An EXIF after the frame header is not the picture's: Info, Preview and
+// Clean all pass it over, so the three agree on which way is up.
+func TestJPEGExifAfterFrame(t *testing.T) {
+	plain := encodeJPEG(t, gradient(64, 32))
+	sos := bytes.Index(plain, []byte{0xff, mSOS})
+	raw := append(append(append([]byte{}, plain[:sos]...), exifSegment(6, "SecretCam")...), plain[sos:]...)
+	p := NewPictures(1, 1e6)
+	if _, w, h, err := p.Info(bytes.NewReader(raw)); err != nil || w != 64 || h != 32 {
+		t.Errorf("Info: %d×%d %v, want 64×32", w, h, err)
+	}
+	if _, _, w, h, err := p.Preview(context.Background(), bytes.NewReader(raw), 100); err != nil || w != 64 || h != 32 {
+		t.Errorf("Preview: %d×%d %v, want 64×32", w, h, err)
+	}
+	var out bytes.Buffer
+	if err := Clean(JPEG, bytes.NewReader(raw), &out); err != nil {
+		t.Fatal(err)
+	}
+	noMetadata(t, "the copy", JPEG, out.Bytes(), false)
+}

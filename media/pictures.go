@@ -197,6 +197,9 @@ func (p *Pictures) Preview(ctx context.Context, r io.Reader, box int) (data []by
 	if box < 1 {
 		return nil, "", 0, 0, fmt.Errorf("media: preview box %d", box)
 	}
+	if err := ctx.Err(); err != nil { // ended already: not a coin toss with a free slot
+		return nil, "", 0, 0, err
+	}
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():

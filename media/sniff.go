@@ -1,9 +1,3 @@
-// Package media says what a file is from its bytes, and makes the
-// pictures the server shows: bounded header reads, previews scaled and
-// re-encoded, and copies of pictures without their metadata.
-//
-// It knows nothing of HTTP or the store: the handlers hand it readers and
-// writers.
 package media
 
 import (
