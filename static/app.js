@@ -1811,7 +1811,7 @@
     Array.prototype.forEach.call(files, function (f) {
       if (attached.length >= most) { left++; return; }
       if (f.size === 0) problems.push(f.name + " is empty.");
-      else if (f.size > limit) problems.push(f.name + " is " + fileSize(f.size) + ": a file may be at most " + fileSize(limit) + ".");
+      else if (f.size > limit) problems.push(f.name + " is larger than " + fileSize(limit) + ", the most a file may be.");
       else {
         attached.push({ file: f, key: ++attachKey, li: null });
         added.push(f.name);
