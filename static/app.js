@@ -1715,11 +1715,18 @@
 
   // fileProblem shows why files were not taken (or clears that), in the
   // place the server's reasons show.
-  function fileProblem(text) {
+  function fileProblem(text, retry) {
     var err = document.getElementById("compose-error");
     if (!err) return;
     if (text) {
       err.textContent = text;
+      if (retry) {
+        var again = document.createElement("button");
+        again.type = "submit";
+        again.className = "retry";
+        again.textContent = "Try again";
+        err.appendChild(again);
+      }
       err.hidden = false;
       err.setAttribute("role", "alert");
       err.setAttribute("data-kind", "error");
@@ -1892,7 +1899,9 @@
     var xhr = new XMLHttpRequest();
     uploading = xhr;
     form.setAttribute("data-pending-text", area ? area.value : "");
-    fileProblem("");
+    // Why the last try was refused goes, as this one begins.
+    var err = document.getElementById("compose-error");
+    if (err) { err.hidden = true; err.textContent = ""; err.removeAttribute("data-files-problem"); }
     uploadState(true, 0);
     uploadStatus(attached.length === 1 ? "Sending 1 file…" : "Sending " + attached.length + " files…");
     xhr.open("POST", form.getAttribute("hx-post"));
@@ -1933,7 +1942,7 @@
     }
     // Refused, or not answered: the files stay, to try again with the same
     // id (a send that did land is not stored twice).
-    if (!/id="compose-error"/.test(html) || !swapAnswer(html)) fileProblem(refusedSaying(xhr.status));
+    if (!/id="compose-error"/.test(html) || !swapAnswer(html)) fileProblem(refusedSaying(xhr.status), true);
     showFiles();
   }
 
