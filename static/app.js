@@ -1883,8 +1883,7 @@
   }
 
   function refusedSaying(status) {
-    var form = filesForm();
-    if (status === 413) return "That is too much to send: a file may be at most " + fileSize(form ? uploadLimit(form) : 10 * 1024 * 1024) + ".";
+    if (status === 413) return "That is too much to send at once: send fewer files, or smaller ones.";
     if (status === 429) return "You are sending too much. Wait a little and try again.";
     if (status === 0) return "The files could not be sent: the connection failed. Try again.";
     return "The files could not be sent. Try again.";
