@@ -28,6 +28,9 @@ type config struct {
 	baseURL        string
 	maxSockets     int
 	bodyLimit      int
+	uploadLimit    int64
+	uploadQuota    int64
+	linkPreviews   bool
 	webhookAllow   []string
 	nats           string
 	natsSubject    string
@@ -48,7 +51,7 @@ type flagValues struct {
 	addr, db, postLimit, roomLimit, loginLimit, loginAddrLimit, registerLimit, baseURL *string
 	maxSockets, bodyLimit, sessionIdle, metricsAddr, logFormat, logLevel               *string
 	pprofAddr, proxies, natsURL, natsSubject, webhookAllow                             *string
-	registration                                                                       *string
+	registration, uploadLimit, uploadQuota, linkPreviews                               *string
 }
 
 // defineFlags declares every flag on fs; each falls back to an environment
@@ -81,6 +84,9 @@ func defineFlags(fs *flag.FlagSet, getenv func(string) string) flagValues {
 	f.natsURL = str("nats", "CHAT_NATS", "", "NATS server URL (nats://host:4222) linking this instance to others on the same PostgreSQL -db; empty: one instance")
 	f.natsSubject = str("nats-subject", "CHAT_NATS_SUBJECT", "chat", "prefix of the NATS subjects, for chats that share a NATS server")
 	f.webhookAllow = str("webhook-allow", "CHAT_WEBHOOK_ALLOW", "", "comma-separated hosts bots' webhooks may be called on; empty: none")
+	f.uploadLimit = str("upload-limit", "CHAT_UPLOAD_LIMIT", "10MB", "largest file a post may carry: bytes, or with KB, MB or GB (units of 1024)")
+	f.uploadQuota = str("upload-quota", "CHAT_UPLOAD_QUOTA", "500MB", "bytes of files one user may upload in 24 hours, as -upload-limit")
+	f.linkPreviews = str("link-previews", "CHAT_LINK_PREVIEWS", "false", "fetch a preview card (title, description, picture) of the first link of each post from its site: true or false")
 	f.registration = str("registration", "CHAT_REGISTRATION", "", "who may register: open (anyone) or invite (with an invitation an admin made on /admin; the first account always may); set at start and kept in the database, where admins change it; empty: as the database has it, open at first")
 	return f
 }
@@ -121,6 +127,18 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	c.maxSockets = num("max-sockets", *f.maxSockets, 1)
 	c.bodyLimit = num("body-limit", *f.bodyLimit, 64<<10)
+	size := func(name, v string) int64 {
+		n, err := parseSize(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("-%s must be a size of 1 byte or more, such as 10MB: %q", name, v))
+		}
+		return n
+	}
+	c.uploadLimit = size("upload-limit", *f.uploadLimit)
+	c.uploadQuota = size("upload-quota", *f.uploadQuota)
+	if c.linkPreviews, err = strconv.ParseBool(*f.linkPreviews); err != nil {
+		errs = append(errs, fmt.Errorf("-link-previews must be true or false: %q", *f.linkPreviews))
+	}
 	var d time.Duration
 	d, err = time.ParseDuration(*f.sessionIdle)
 	if err != nil || d < time.Minute {
@@ -230,4 +248,28 @@ func listenBaseURL(ln net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// parseSize reads a size: bytes, or a number with KB, MB or GB (units of
+// 1024, as the chat shows sizes).
+func parseSize(v string) (int64, error) {
+	v = strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
+		if rest, ok := strings.CutSuffix(strings.ToUpper(v), u.suffix); ok {
+			v, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	if n > (1<<62)/mult {
+		return 0, errors.New("too large")
+	}
+	return n * mult, nil
 }

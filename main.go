@@ -20,6 +20,8 @@ import (
 	"chat/cluster"
 	"chat/handlers"
 	"chat/hub"
+	"chat/linkpreview"
+	"chat/media"
 	"chat/store"
 
 	"github.com/gofiber/fiber/v2"
@@ -158,11 +160,36 @@ func appDeps(cfg config, listening net.Addr, db *store.Store, h *hub.Hub, metric
 		RegisterLimit:    cfg.registerLimit,
 		BaseURL:          cfg.baseURL,
 		BodyLimit:        cfg.bodyLimit,
+		UploadLimit:      cfg.uploadLimit,
+		UploadQuota:      cfg.uploadQuota,
 		WebhookAllow:     cfg.webhookAllow,
 		SessionIdle:      cfg.sessionIdle,
 		TrustedProxies:   cfg.trustedProxies,
 		Clustered:        cfg.nats != "",
+		LinkPreviews:     linkPreviews(cfg.linkPreviews),
 	}
+}
+
+// Link previews' pictures: made again by the chat, one at a time, each
+// at most cardBox pixels a side.
+const (
+	cardBox       = 400
+	cardMaxPixels = 24_000_000
+)
+
+// linkPreviews is the fetcher of links' cards, with -link-previews: it
+// reaches public addresses only, and its pictures are made again here.
+func linkPreviews(on bool) *linkpreview.Fetcher {
+	if !on {
+		return nil
+	}
+	pictures := media.NewPictures(1, cardMaxPixels)
+	return linkpreview.New(linkpreview.Config{
+		UserAgent: "chat-link-preview/1",
+		Reencode: func(ctx context.Context, r io.Reader) ([]byte, string, int, int, error) {
+			return pictures.Preview(ctx, r, cardBox)
+		},
+	})
 }
 
 // newApp builds the chat's app and, with -nats, links it to the other

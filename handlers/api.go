@@ -36,8 +36,8 @@ func (a *App) apiBot(c *fiber.Ctx) (store.User, error) {
 	return bot, nil
 }
 
-// handleAPIPost posts the request's plain-text body as the bot: 201 with
-// the entry's id.
+// handleAPIPost posts the request's plain-text body as the bot, or a
+// multipart form's text and files: 201 with the entry's id.
 func (a *App) handleAPIPost(c *fiber.Ctx) error {
 	bot, err := a.apiBot(c)
 	if err != nil {
@@ -55,8 +55,17 @@ func (a *App) handleAPIPost(c *fiber.Ctx) error {
 		return err
 	}
 	// The body as sent: refuseEncodedBody turned away compressed ones,
-	// and nothing here inflates it.
-	msg, err := a.post(c.UserContext(), id, bot, string(c.BodyRaw()), "")
+	// and nothing here inflates it. A multipart form carries files, and
+	// its text in a field.
+	text := string(c.BodyRaw())
+	files, err := formFiles(c)
+	if isMultipart(c) {
+		text = strings.Clone(c.FormValue("text"))
+	}
+	var msg store.Message
+	if err == nil {
+		msg, err = a.postFiles(c.UserContext(), id, bot, text, "", files)
+	}
 	var refused *errPostRefused
 	if errors.As(err, &refused) {
 		if refused.status == http.StatusTooManyRequests {

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"chat/hub"
+	"chat/linkpreview"
 	"chat/lists"
+	"chat/media"
 	"chat/metrics"
 	"chat/password"
 	"chat/posting"
@@ -83,6 +85,13 @@ type Deps struct {
 	// WebhookTimeout bounds one call to a webhook, and WebhookBackoff is
 	// the pause before its second try; 0 means 5 s and 500 ms.
 	WebhookTimeout, WebhookBackoff time.Duration
+	// UploadLimit is the largest file, in bytes; 0 means
+	// DefaultUploadLimit. UploadQuota is what one user may upload in a
+	// day; 0 means DefaultUploadQuota.
+	UploadLimit, UploadQuota int64
+	// LinkPreviews fetches the cards of posts' first links; nil: no
+	// previews.
+	LinkPreviews *linkpreview.Fetcher
 	// Clustered says that the hub is linked to other instances' (package
 	// cluster): entries reach this instance's unread marks through
 	// ClusterHooks.OnEntry, on every instance, rather than from the
@@ -134,8 +143,18 @@ type App struct {
 	hashing chan struct{}
 	// decoding bounds the pictures decoded at once (see checkAvatar).
 	decoding decodeSlots
-	// uploads bounds the pictures arriving at once (see bodyLimitFor).
-	uploads uploadSlots
+	// uploads bounds the pictures arriving at once (see bodyLimitFor),
+	// and fileUploads the posts with files.
+	uploads, fileUploads uploadSlots
+	// uploadLimit is the largest file, uploadQuota what a user may
+	// upload in a day.
+	uploadLimit, uploadQuota int64
+	// pictures makes the previews of pictures posted, a few at a time.
+	pictures *media.Pictures
+	// stopSweep ends sweepFiles.
+	stopSweep chan struct{}
+	// cards fetches link previews; nil when they are off.
+	cards *cards
 	// handshakes holds, per connection whose socket upgrade is under
 	// way, how to give back its place (see connState).
 	handshakes sync.Map // net.Conn → func()
@@ -190,6 +209,12 @@ func newState(d Deps) *App {
 		pingEvery:    cmp.Or(max(d.PingEvery, 0), wsPingEvery),
 		peerTimeout:  cmp.Or(max(d.PeerTimeout, 0), wsPongWait),
 		hashing:      make(chan struct{}, 4),
+		fileUploads:  uploadSlots{perUser: fileUploadsPerUser, atOnce: fileUploadsAtOnce},
+		uploadLimit:  cmp.Or(max(d.UploadLimit, 0), DefaultUploadLimit),
+		uploadQuota:  cmp.Or(max(d.UploadQuota, 0), DefaultUploadQuota),
+		pictures:     media.NewPictures(picturesAtOnce, pictureMaxPixels),
+		stopSweep:    make(chan struct{}),
+		cards:        newCards(d.LinkPreviews),
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -250,7 +275,15 @@ func (a *App) startJobs(app *fiber.App) {
 	a.writer.Start()
 	a.unread.Start()
 	a.webhooks.Start()
+	go a.sweepFiles(a.stopSweep)
+	if a.cards != nil {
+		a.cards.start(a)
+	}
 	app.Hooks().OnShutdown(func() error {
+		close(a.stopSweep)
+		if a.cards != nil {
+			a.cards.close()
+		}
 		a.webhooks.Close()
 		a.writer.Close()
 		a.unread.Close()
@@ -373,7 +406,10 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 	switch {
 	case errors.As(err, &fe) && fe.Code == http.StatusRequestEntityTooLarge && c.Get(uploadHeader) == uploadRefused:
 		c.Set(fiber.HeaderRetryAfter, "30")
-		status, msg = http.StatusTooManyRequests, "Too many pictures are on their way right now. Nothing was changed; try again in a moment."
+		status, msg = http.StatusTooManyRequests, "Too many uploads are on their way right now. Nothing was changed; try again in a moment."
+	case errors.As(err, &fe) && fe.Code == http.StatusBadRequest && strings.HasPrefix(fe.Message, "cannot read multipart/form-data body"):
+		// The server's own words on a form it could not parse.
+		status, msg = fe.Code, "The form could not be read, so nothing of it was stored. Reload the page and try again."
 	case errors.As(err, &fe):
 		status, msg = fe.Code, fe.Message
 	case errors.Is(err, store.ErrNotFound):

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,7 +37,13 @@ func (e *errPostRefused) Error() string { return e.reason }
 // path of posts from forms and from sockets. A clientID the user sent
 // before stores and pushes nothing again, and answers as if it had.
 func (a *App) post(ctx context.Context, roomID int64, user store.User, raw, clientID string) (store.Message, error) {
-	msg, created, err := a.storePost(ctx, roomID, user, raw, clientID)
+	return a.postFiles(ctx, roomID, user, raw, clientID, nil)
+}
+
+// postFiles is post with the files of a multipart form attached: the text
+// may then be empty.
+func (a *App) postFiles(ctx context.Context, roomID int64, user store.User, raw, clientID string, files []*multipart.FileHeader) (store.Message, error) {
+	msg, created, err := a.storePost(ctx, roomID, user, raw, clientID, files)
 	var refused *errPostRefused
 	switch {
 	case errors.As(err, &refused):
@@ -53,32 +60,67 @@ func (a *App) botReply(ctx context.Context, roomID int64, bot store.User, text s
 	return err
 }
 
-func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw, clientID string) (store.Message, bool, error) {
+func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw, clientID string, files []*multipart.FileHeader) (store.Message, bool, error) {
 	text, problem := cleanPost(raw)
+	if problem == emptyPost && len(files) > 0 {
+		text, problem = "", "" // a file needs no words
+	}
 	if problem == "" && !validClientID(clientID) {
 		problem = "That message could not be read. Reload the page and try again."
 	}
 	if problem != "" {
 		return store.Message{}, false, &errPostRefused{status: http.StatusUnprocessableEntity, reason: problem}
 	}
+	names, err := a.checkFiles(files)
+	if err != nil {
+		return store.Message{}, false, err
+	}
 	if !a.posts.Allow(user.ID, a.now()) {
 		return store.Message{}, false, &errPostRefused{status: http.StatusTooManyRequests, reason: "You are posting too fast. Wait a few seconds."}
 	}
+	var ids []int64
+	if len(files) > 0 {
+		// Nothing of the files is stored for one who may not post here.
+		if _, err := a.memberRoom(ctx, roomID, user); err != nil {
+			return store.Message{}, false, refusedPost(err)
+		}
+		if ids, err = a.storeFiles(ctx, user, files, names); err != nil {
+			return store.Message{}, false, err
+		}
+	}
 	msg, created, err := a.writer.Write(ctx, roomID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
+		if len(ids) > 0 {
+			return b.CreatePostFiles(ctx, roomID, user.ID, text, clientID, ids)
+		}
 		return b.CreatePost(ctx, roomID, user.ID, text, clientID)
 	})
+	if len(ids) > 0 && (err != nil || !created) {
+		// Refused, or sent before: the files stay with no post.
+		if derr := a.store.DeleteUnattachedFiles(context.WithoutCancel(ctx), user.ID, ids); derr != nil {
+			a.log.Error("delete files of a refused post", "user", user.ID, "err", derr)
+		}
+	}
+	if err == nil && created {
+		a.postStored(msg)
+	}
+	return msg, created, refusedPost(err)
+}
+
+// refusedPost says why the store refused a post, for the user; other
+// errors pass as they are.
+func refusedPost(err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotMember):
-		return store.Message{}, false, &errPostRefused{status: http.StatusForbidden, reason: "Join the room to post in it."}
+		return &errPostRefused{status: http.StatusForbidden, reason: "Join the room to post in it."}
 	case errors.Is(err, store.ErrArchived):
-		return store.Message{}, false, &errPostRefused{status: http.StatusForbidden, reason: archivedReason}
+		return &errPostRefused{status: http.StatusForbidden, reason: archivedReason}
 	case errors.Is(err, store.ErrConflict):
 		// The page gave this id to another post: in another room, or of
 		// other text.
-		return store.Message{}, false, &errPostRefused{status: http.StatusUnprocessableEntity,
+		return &errPostRefused{status: http.StatusUnprocessableEntity,
 			reason: "That message was already sent, with other text or in another room. Reload the page and send it again.", newID: true}
 	}
-	return msg, created, err
+	return err
 }
 
 // handleMessageCreate is the compose form without JavaScript, or sent by
@@ -95,7 +137,10 @@ func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 	// Copies: the request's buffer is reused once the handler returns, and
 	// the text and id live on (a bot's call, the sent-ids memory).
 	raw := strings.Clone(c.FormValue("text"))
-	_, err = a.post(c.UserContext(), id, s.User, raw, strings.Clone(c.FormValue("client_id")))
+	files, err := formFiles(c)
+	if err == nil {
+		_, err = a.postFiles(c.UserContext(), id, s.User, raw, strings.Clone(c.FormValue("client_id")), files)
+	}
 	var refused *errPostRefused
 	if errors.As(err, &refused) {
 		if refused.status == http.StatusTooManyRequests {

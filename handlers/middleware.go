@@ -203,24 +203,67 @@ func behindTLS(c *fiber.Ctx) bool {
 // bodies are held at once.
 func (a *App) bodyLimitFor(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	limit := a.bodyLimit
-	if h.IsPost() && string(pathOf(h.RequestURI())) == "/account/avatar" {
+	if !h.IsPost() {
+		return fasthttp.RequestConfig{MaxRequestBodySize: limit}
+	}
+	path := pathOf(h.RequestURI())
+	switch {
+	case string(path) == "/account/avatar":
 		h.Del(uploadHeader)
 		// A body said to be past the picture's limit takes no place: it
 		// is refused (413) without being read.
-		if token := h.Cookie(sessionCookie); len(token) > 0 && h.ContentLength() <= avatarBodyMax {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if s, err := a.store.FindSession(ctx, string(token)); err == nil {
-				if a.uploads.take(s.User.ID, time.Now()) {
-					limit = avatarBodyMax
-					h.Set(uploadHeader, uploadHeld+" "+strconv.FormatInt(s.User.ID, 10))
-				} else {
-					h.Set(uploadHeader, uploadRefused)
-				}
-			}
-			cancel()
+		if h.ContentLength() <= avatarBodyMax && a.takeUpload(h, &a.uploads, uploadHeld, false) {
+			limit = avatarBodyMax
+		}
+	case filesPath(path):
+		h.Del(uploadHeader)
+		// Files come as a form of known length, which fasthttp reads into
+		// memory up to 16 MiB and past that into temporary files; a body
+		// of unknown length would be held whole, and gets the common limit.
+		cl := h.ContentLength()
+		if cl > 0 && int64(cl) <= a.filesBodyMax() && bytes.HasPrefix(h.ContentType(), []byte("multipart/form-data")) &&
+			a.takeUpload(h, &a.fileUploads, uploadHeldFiles, bytes.HasPrefix(path, []byte("/api/"))) {
+			limit = int(a.filesBodyMax())
 		}
 	}
 	return fasthttp.RequestConfig{MaxRequestBodySize: limit}
+}
+
+// takeUpload gives the request's user (from the session cookie, or a
+// bot's bearer token on the API) a place in slots, and marks the request
+// with it; a user who gets none is marked refused. Unknown users take no
+// place, and their body gets the common limit.
+func (a *App) takeUpload(h *fasthttp.RequestHeader, slots *uploadSlots, held string, api bool) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var userID int64
+	if api {
+		token, ok := bytes.CutPrefix(h.Peek(fiber.HeaderAuthorization), []byte("Bearer "))
+		if !ok || len(token) == 0 {
+			return false
+		}
+		bot, err := a.store.FindBotByToken(ctx, strings.TrimSpace(string(token)))
+		if err != nil {
+			return false
+		}
+		userID = bot.ID
+	} else {
+		token := h.Cookie(sessionCookie)
+		if len(token) == 0 {
+			return false
+		}
+		s, err := a.store.FindSession(ctx, string(token))
+		if err != nil {
+			return false
+		}
+		userID = s.User.ID
+	}
+	if !slots.take(userID, time.Now()) {
+		h.Set(uploadHeader, uploadRefused)
+		return false
+	}
+	h.Set(uploadHeader, held+" "+strconv.FormatInt(userID, 10))
+	return true
 }
 
 // releaseUpload gives back the place an upload took in bodyLimitFor once
@@ -234,13 +277,17 @@ func (a *App) releaseUpload(c *fiber.Ctx) error {
 // giveBackUpload gives back the request's place of upload, if it holds
 // one, once.
 func (a *App) giveBackUpload(c *fiber.Ctx) {
+	slots := &a.uploads
 	held, ok := strings.CutPrefix(c.Get(uploadHeader), uploadHeld+" ")
 	if !ok {
-		return
+		if held, ok = strings.CutPrefix(c.Get(uploadHeader), uploadHeldFiles+" "); !ok {
+			return
+		}
+		slots = &a.fileUploads
 	}
 	c.Request().Header.Del(uploadHeader)
 	if id, err := strconv.ParseInt(held, 10, 64); err == nil {
-		a.uploads.release(id)
+		slots.release(id)
 	}
 }
 

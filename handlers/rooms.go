@@ -271,6 +271,13 @@ func entry(m store.Message) views.Entry {
 	for _, b := range m.Boosts {
 		e.Boosts = append(e.Boosts, views.Boost{Emoji: b.Emoji, Users: b.Users})
 	}
+	if !m.Deleted {
+		e.Files = attachments(m.Files)
+		if c := m.Card; c != nil {
+			e.Card = &views.Card{URL: c.URL, Title: c.Title, Description: c.Description, Site: c.Site,
+				ImageID: c.ImageID, ImageWidth: c.ImageWidth, ImageHeight: c.ImageHeight}
+		}
+	}
 	return e
 }
 

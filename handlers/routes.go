@@ -56,7 +56,11 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Use(securityHeaders)
 	// An event stream is never compressed: the compressor would hold its
 	// events back until it had enough bytes.
-	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed, Next: isEventStream}))
+	// Nor is a file: it streams from the database as it is, and its
+	// pictures are compressed already.
+	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed, Next: func(c *fiber.Ctx) bool {
+		return isEventStream(c) || strings.HasPrefix(c.Path(), "/files/")
+	}}))
 	app.Use(refuseEncodedBody)
 	app.Use(crossOrigin)
 	app.Use(a.loadSession)
@@ -89,9 +93,12 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Post("/messages/:id/delete", a.handleMessageDelete)
 	app.Get("/messages/:id/react", a.handleReactForm)
 	app.Post("/messages/:id/boosts", a.handleBoost)
+	app.Post("/messages/:id/card/remove", a.handleCardRemove)
 	app.Get("/search", a.handleSearch)
 	app.Get("/switch", a.handleSwitch)
 	app.Post("/rooms/:id/messages", a.handleMessageCreate)
+	app.Get("/files/:id/preview/:name", a.handleFile)
+	app.Get("/files/:id/:name", a.handleFile)
 	// Who gets in: members, and managing a room (roomadmin.go).
 	app.Post("/rooms/:id/members", a.handleMemberAdd)
 	app.Post("/rooms/:id/members/:username/remove", a.handleMemberRemove)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"sync"
 	"time"
 )
@@ -20,9 +21,11 @@ const (
 	// ("held {user id}") or was refused one (uploadRefused); the server
 	// sets or removes it before the body is read, so a client cannot
 	// choose it.
-	uploadHeader  = "X-Chat-Upload"
-	uploadHeld    = "held"
-	uploadRefused = "refused"
+	uploadHeader = "X-Chat-Upload"
+	uploadHeld   = "held"
+	// uploadHeldFiles: the place is one of the files' (fileUploads).
+	uploadHeldFiles = "held-files"
+	uploadRefused   = "refused"
 )
 
 // uploadSlots are the places of uploads under way. A place is taken from
@@ -30,9 +33,12 @@ const (
 // back when its handler ends; one whose body never arrives is let go once
 // the read timeout has ended its connection (uploadHold). Its zero value is ready.
 type uploadSlots struct {
-	mu    sync.Mutex
-	held  map[int64][]time.Time // user → when each of their places lapses
-	total int
+	// perUser and atOnce bound the places a user, and everyone, may
+	// hold; 0: uploadsPerUser and uploadsAtOnce.
+	perUser, atOnce int
+	mu              sync.Mutex
+	held            map[int64][]time.Time // user → when each of their places lapses
+	total           int
 }
 
 // take reserves a place for userID; false: the user or the server has
@@ -41,7 +47,7 @@ func (u *uploadSlots) take(userID int64, now time.Time) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.prune(now)
-	if u.total >= uploadsAtOnce || len(u.held[userID]) >= uploadsPerUser {
+	if u.total >= cmp.Or(u.atOnce, uploadsAtOnce) || len(u.held[userID]) >= cmp.Or(u.perUser, uploadsPerUser) {
 		return false
 	}
 	if u.held == nil {

@@ -111,6 +111,9 @@ func bidiProblem(what string) string {
 // cleanPost normalises a post's line breaks and trims it, and returns what
 // is wrong with it, or "". Line breaks and tabs are kept; other control
 // characters are refused.
+// emptyPost is why a post of no text, and no file, is refused.
+const emptyPost = "The message is empty."
+
 func cleanPost(raw string) (string, string) {
 	if !utf8.ValidString(raw) {
 		return "", "The message is not valid text."
@@ -119,7 +122,7 @@ func cleanPost(raw string) (string, string) {
 	text = strings.ReplaceAll(text, "\r", "\n")
 	text = strings.TrimSpace(text)
 	if text == "" {
-		return "", "The message is empty."
+		return "", emptyPost
 	}
 	if utf8.RuneCountInString(text) > postMax {
 		return "", "The message is too long: at most 4000 characters."

@@ -209,7 +209,7 @@ func (b *Batch) item(ctx context.Context, write func() (Message, bool, error)) (
 // writers then hear.
 func (b *Batch) CreatePost(ctx context.Context, roomID, userID int64, text, clientID string) (Message, bool, error) {
 	if b.tx.pg {
-		m, created, err := b.s.createPostPG(ctx, b, roomID, userID, text, clientID)
+		m, created, err := b.s.createPostPG(ctx, b, roomID, userID, text, clientID, text)
 		b.noteRetry(err)
 		return m, created, err
 	}

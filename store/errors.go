@@ -14,4 +14,11 @@ var (
 	// ErrInvalid means a value the store takes from a fixed set was
 	// none of them.
 	ErrInvalid = errors.New("invalid")
+	// ErrTooLarge means a file is larger than the most it may be: nothing
+	// was stored.
+	ErrTooLarge = errors.New("too large")
+	// ErrQuota means the user has uploaded as much as they may in a day.
+	ErrQuota = errors.New("over the quota")
+	// ErrEmpty means a file has no bytes.
+	ErrEmpty = errors.New("empty")
 )

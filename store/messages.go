@@ -41,6 +41,11 @@ type Message struct {
 	Deleted  bool
 	Mentions []Mention
 	Boosts   []Boost
+	// Files are a post's attachments, in their order.
+	Files []File
+	// Card is the preview of the post's first link; nil: none, or
+	// removed.
+	Card *Card
 	// Prev is the room's entry before this one, as the writer found it
 	// when it stored this one; set on PostgreSQL, where instances that
 	// pass entries to each other put them in order by it.
@@ -242,6 +247,9 @@ func (s *Store) listMessages(ctx context.Context, q querier, query string, args 
 	if err := attachBoosts(ctx, q, msgs); err != nil {
 		return nil, err
 	}
+	if err := attachFiles(ctx, q, len(msgs), func(i int) *Message { return &msgs[i] }); err != nil {
+		return nil, err
+	}
 	return msgs, nil
 }
 
@@ -356,7 +364,7 @@ func (s *Store) editPost(ctx context.Context, b *Batch, id, userID int64, text s
 	if err != nil {
 		return Message{}, false, err
 	}
-	if err := b.reindex(ctx, id, text); err != nil {
+	if err := b.reindex(ctx, id, searchText(text, fileNames(m.Files))); err != nil {
 		return Message{}, false, err
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE messages SET body = ?, mentions = ?, edited_at = ? WHERE id = ?",
@@ -392,6 +400,9 @@ func (s *Store) deletePost(ctx context.Context, b *Batch, id, userID int64, admi
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM reactions WHERE message_id = ?", id); err != nil {
 		return Message{}, false, fmt.Errorf("store: delete message %d: %w", id, err)
+	}
+	if err := deleteFiles(ctx, tx, id); err != nil {
+		return Message{}, false, err
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE messages SET body = '', mentions = '', deleted_at = ? WHERE id = ?", s.now().UnixMilli(), id); err != nil {
 		return Message{}, false, fmt.Errorf("store: delete message %d: %w", id, err)
@@ -483,8 +494,9 @@ const insertPostPG = `WITH m AS (
 	SELECT id FROM m`
 
 // createPostPG is createPost on PostgreSQL, where every statement is a
-// round trip to the server: the common case is one.
-func (s *Store) createPostPG(ctx context.Context, b *Batch, roomID, userID int64, text, clientID string) (Message, bool, error) {
+// round trip to the server: the common case is one. search is what the
+// post is indexed by (see searchText).
+func (s *Store) createPostPG(ctx context.Context, b *Batch, roomID, userID int64, text, clientID, search string) (Message, bool, error) {
 	tx := b.tx
 	mentions, err := s.findMentions(ctx, tx, text)
 	if err != nil {
@@ -497,7 +509,7 @@ func (s *Store) createPostPG(ctx context.Context, b *Batch, roomID, userID int64
 	now := s.now().UnixMilli()
 	var id int64
 	err = tx.StmtContext(ctx, s.stmts.insertPostPG).QueryRowContext(ctx,
-		roomID, userID, text, now, clientID, encodeMentions(mentions), pgTokens(text)).Scan(&id)
+		roomID, userID, text, now, clientID, encodeMentions(mentions), pgTokens(search)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		if m, found, err := s.findClientID(ctx, tx, roomID, userID, clientID, text); found || err != nil {
 			if err == nil {
@@ -549,6 +561,12 @@ func (s *Store) findClientID(ctx context.Context, tx *dbTx, roomID, userID int64
 	}
 	msgs, err := scanMessages(rows)
 	if err != nil || len(msgs) == 0 {
+		return Message{}, false, err
+	}
+	if err := attachBoosts(ctx, tx, msgs); err != nil {
+		return Message{}, false, err
+	}
+	if err := attachFiles(ctx, tx, 1, func(int) *Message { return &msgs[0] }); err != nil {
 		return Message{}, false, err
 	}
 	m := msgs[0]

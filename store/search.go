@@ -268,6 +268,27 @@ func matchMarks(text string, terms []string) ([][2]int, bool) {
 	return marks, true
 }
 
+// matchHit reports whether the post holds every term in its text or in
+// the name of one of its files, and the byte ranges of its text that
+// match one.
+func matchHit(m Message, terms []string) ([][2]int, bool) {
+	if marks, ok := matchMarks(m.Text, terms); ok || len(m.Files) == 0 {
+		return marks, ok
+	}
+	var inText []string
+	for _, t := range terms {
+		if _, ok := matchMarks(m.Text, []string{t}); ok {
+			inText = append(inText, t)
+			continue
+		}
+		if !slices.ContainsFunc(m.Files, func(f File) bool { return strings.Contains(FoldSearch(f.Name), t) }) {
+			return nil, false
+		}
+	}
+	marks, _ := matchMarks(m.Text, inText)
+	return marks, true
+}
+
 func equalRunes(a, b []rune) bool {
 	for i := range a {
 		if a[i] != b[i] {
@@ -311,8 +332,8 @@ func (s *Store) IndexPosts(ctx context.Context, limit int) (n int, more bool, er
 		if err != nil {
 			return err
 		}
-		rows, err := b.tx.QueryContext(ctx, `SELECT id, kind = 'post' AND deleted_at IS NULL, body FROM messages
-			WHERE id > ? ORDER BY id LIMIT ?`, upto, limit)
+		rows, err := b.tx.QueryContext(ctx, `SELECT m.id, m.kind = 'post' AND m.deleted_at IS NULL, `+postSearchText+` FROM messages m
+			WHERE m.id > ? ORDER BY m.id LIMIT ?`, upto, limit)
 		if err != nil {
 			return fmt.Errorf("store: index posts: %w", err)
 		}
@@ -389,7 +410,7 @@ func (s *Store) searchTail(ctx context.Context, tx *dbTx, userID int64, terms []
 			return nil, err
 		}
 		for _, h := range tail {
-			if marks, ok := matchMarks(h.Text, terms); ok {
+			if marks, ok := matchHit(h.Message, terms); ok {
 				h.Marks = marks
 				hits = append(hits, h)
 				if len(hits) == limit {
@@ -429,7 +450,7 @@ func (s *Store) searchIndexed(ctx context.Context, tx *dbTx, userID int64, terms
 			return nil, err
 		}
 		for _, h := range found {
-			if marks, ok := matchMarks(h.Text, terms); ok {
+			if marks, ok := matchHit(h.Message, terms); ok {
 				h.Marks = marks
 				hits = append(hits, h)
 				if len(hits) == limit {
@@ -498,6 +519,10 @@ func (s *Store) readablePosts(ctx context.Context, tx *dbTx, userID int64, cond 
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	rows.Close()
+	if err := attachFiles(ctx, tx, len(out), func(i int) *Message { return &out[i].Message }); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"container/list"
 	"context"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -317,10 +318,10 @@ func (u *Rooms) Entry(m store.Message) *Room {
 		}
 	}
 	post := m.Kind == store.KindPost
-	if post && m.Text == "" && m.Mentions == nil {
+	if post && m.Text == "" && m.Mentions == nil && m.Files == nil {
 		// From another instance, the entry is its id and author alone.
 		if full, err := u.findMessage(m.ID); err == nil {
-			m.Text, m.Mentions = full.Text, full.Mentions
+			m.Text, m.Mentions, m.Files = full.Text, full.Mentions, full.Files
 		}
 	}
 	forUser := func(name string) bool {
@@ -459,7 +460,7 @@ func (u *Rooms) notify(r *Room, m store.Message, forUser func(string) bool) {
 			if r.Kind == store.RoomKindDM {
 				title = m.Author + " (direct message)"
 			}
-			ev.Data = u.notice(views.Notice{ID: m.ID, RoomID: m.RoomID, Title: title, Text: views.NoticeText(m.Text)})
+			ev.Data = u.notice(views.Notice{ID: m.ID, RoomID: m.RoomID, Title: title, Text: views.NoticeText(noticeText(m))})
 		}
 		u.sendUser(name, noRoomToSkip, ev)
 	}
@@ -566,4 +567,19 @@ func (u *Rooms) drop(id int64) {
 		u.order.Remove(e)
 		delete(u.rooms, id)
 	}
+}
+
+// noticeText is what a notice says of a post: its text, or, for a post
+// of files alone, their names.
+func noticeText(m store.Message) string {
+	if m.Text != "" || len(m.Files) == 0 {
+		return m.Text
+	}
+	text := "📎 " + m.Files[0].Name
+	if n := len(m.Files) - 1; n == 1 {
+		text += " and 1 more file"
+	} else if n > 1 {
+		text += " and " + strconv.Itoa(n) + " more files"
+	}
+	return text
 }

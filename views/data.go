@@ -47,6 +47,10 @@ type Entry struct {
 	// By is who added (a join) or removed (a leave) the author, when
 	// someone else did; From and To are a rename's names.
 	By, From, To string
+	// Files are a post's attachments, in the order they were sent; Card
+	// is the preview of its first link, if it has one.
+	Files []Attachment
+	Card  *Card
 }
 
 // Boost is one reaction to a post and the users who gave it.

@@ -1,0 +1,146 @@
+package linkpreview
+
+import (
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// FirstLink is the first http(s) URL of a post's text as the chat's
+// formatter (views/format.go) makes links of it, or "": a URL starts a
+// word; it ends at a space, a control or format character or what no URL
+// holds, and leaves out the punctuation that ends a sentence and a closing
+// bracket that closes none of its own; it is never inside inline code or a
+// fenced block, and a quote's > is not part of it. The URL is returned as
+// it was typed, as the link's href is.
+func FirstLink(text string) string {
+	if !strings.Contains(strings.ToLower(text), "http") {
+		return ""
+	}
+	lines := splitLines(text)
+	fenced := fences(text, lines)
+	for i, l := range lines {
+		if fenced[i] {
+			continue
+		}
+		from := l.start
+		if from < l.end && text[from] == '>' {
+			from++ // a quote's marker, and the space after it
+			if from < l.end && text[from] == ' ' {
+				from++
+			}
+		}
+		if u := lineLink(text, from, l.end); u != "" {
+			return u
+		}
+	}
+	return ""
+}
+
+type span struct{ start, end int }
+
+func splitLines(text string) []span {
+	var lines []span
+	for start := 0; start <= len(text); {
+		end := strings.IndexByte(text[start:], '\n')
+		if end < 0 {
+			lines = append(lines, span{start, len(text)})
+			break
+		}
+		lines = append(lines, span{start, start + end})
+		start += end + 1
+	}
+	return lines
+}
+
+// fences marks the lines that are fenced code or a fence: lines that are
+// ``` alone (trailing blanks aside) pair up, and each pair's lines and the
+// lines between are no text of links.
+func fences(text string, lines []span) []bool {
+	var at []int
+	for i, l := range lines {
+		if strings.TrimRight(text[l.start:l.end], " \t\r") == "```" {
+			at = append(at, i)
+		}
+	}
+	fenced := make([]bool, len(lines))
+	for k := 0; k+1 < len(at); k += 2 {
+		for i := at[k]; i <= at[k+1]; i++ {
+			fenced[i] = true
+		}
+	}
+	return fenced
+}
+
+// lineLink is the first link of the line from..to, outside its inline
+// code (text between two backticks, the first taking the next).
+func lineLink(text string, from, to int) string {
+	code := make([]bool, to-from)
+	for i := from; i < to; i++ {
+		if text[i] != '`' {
+			continue
+		}
+		j := strings.IndexByte(text[i+1:to], '`')
+		if j <= 0 {
+			continue
+		}
+		j += i + 1
+		for k := i; k <= j; k++ {
+			code[k-from] = true
+		}
+		i = j
+	}
+	inCode := func(k int) bool { return code[k-from] }
+	for i := from; i < to; i++ {
+		if inCode(i) || !linkStart(text, i) {
+			continue
+		}
+		end := linkEnd(text, i, to, inCode)
+		if u, err := url.Parse(text[i:end]); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
+			return text[i:end]
+		}
+		i = max(i, end-1)
+	}
+	return ""
+}
+
+// linkStart reports whether an http:// or https:// URL starts at i: at the
+// start of a word.
+func linkStart(text string, i int) bool {
+	if i > 0 {
+		if r, _ := utf8.DecodeLastRuneInString(text[:i]); unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return false
+		}
+	}
+	rest := text[i:]
+	return len(rest) > 8 && strings.EqualFold(rest[:8], "https://") || len(rest) > 7 && strings.EqualFold(rest[:7], "http://")
+}
+
+// linkEnd is where the URL that starts at i ends, by the formatter's
+// rules, before to or a byte that stop says is taken.
+func linkEnd(text string, i, to int, stop func(int) bool) int {
+	end := i
+	for end < to && !stop(end) {
+		r, size := utf8.DecodeRuneInString(text[end:to])
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '<' || r == '>' || r == '"' || r == '`' || r == utf8.RuneError {
+			break
+		}
+		end += size
+	}
+	open := strings.Count(text[i:end], "(") - strings.Count(text[i:end], ")")
+	square := strings.Count(text[i:end], "[") - strings.Count(text[i:end], "]")
+	for end > i {
+		switch c := text[end-1]; {
+		case strings.IndexByte(".,:;!?'*_", c) >= 0:
+		case c == ')' && open < 0:
+			open++
+		case c == ']' && square < 0:
+			square++
+		default:
+			return end
+		}
+		end--
+	}
+	return end
+}

@@ -1,0 +1,182 @@
+package media
+
+import (
+	"image"
+	"image/draw"
+)
+
+// fit is the size of a w×h picture scaled to fit in box×box, never up.
+func fit(w, h, box int) (int, int) {
+	if w <= box && h <= box {
+		return w, h
+	}
+	if w >= h {
+		return box, max(1, int((int64(h)*int64(box)+int64(w)/2)/int64(w)))
+	}
+	return max(1, int((int64(w)*int64(box)+int64(h)/2)/int64(h))), box
+}
+
+// span is where a source pixel falls among the destination's: at most two
+// of them (the destination is never larger), i and i+1, by weights that
+// add up to the source pixel's share of one destination pixel.
+type span struct {
+	i      int
+	w0, w1 float32
+}
+
+// spans maps n source pixels onto m ≤ n destination pixels. In units of
+// 1/n of a destination pixel, source pixel x covers [x·m, (x+1)·m) and
+// destination pixel i covers [i·n, (i+1)·n).
+func spans(n, m int) []span {
+	s := make([]span, n)
+	for x := range s {
+		lo, hi := int64(x)*int64(m), int64(x+1)*int64(m)
+		i := lo / int64(n)
+		edge := (i + 1) * int64(n)
+		if hi <= edge {
+			s[x] = span{int(i), float32(hi-lo) / float32(n), 0}
+		} else {
+			s[x] = span{int(i), float32(edge-lo) / float32(n), float32(hi-edge) / float32(n)}
+		}
+	}
+	return s
+}
+
+// shrink scales src down to dw×dh by averaging the area each destination
+// pixel covers (a box filter of the exact size, which does not alias
+// however large the reduction). It goes over src a row at a time: beyond
+// the result, it takes a row of src and two rows of sums.
+func shrink(src image.Image, dw, dh int) *image.RGBA {
+	b := src.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	xs, ys := spans(sw, dw), spans(sh, dh)
+	row := image.NewRGBA(image.Rect(0, 0, sw, 1))
+	hsum := make([]float32, 4*dw)
+	acc := [2][]float32{make([]float32, 4*dw), make([]float32, 4*dw)}
+	cur := 0 // the destination row acc[0] sums
+	var lut [256][4]uint8
+	pal, _ := src.(*image.Paletted)
+	if pal != nil {
+		for i, c := range pal.Palette {
+			r, g, b, a := c.RGBA()
+			lut[i] = [4]uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), uint8(a >> 8)}
+		}
+	}
+	for y := 0; y < sh; y++ {
+		if pal != nil {
+			in := pal.Pix[y*pal.Stride : y*pal.Stride+sw]
+			for x, p := range in {
+				copy(row.Pix[4*x:4*x+4], lut[p][:])
+			}
+		} else {
+			draw.Draw(row, row.Rect, src, image.Pt(b.Min.X, b.Min.Y+y), draw.Src)
+		}
+		clear(hsum)
+		for x, s := range xs {
+			p := row.Pix[4*x : 4*x+4 : 4*x+4]
+			h := hsum[4*s.i : 4*s.i+4 : 4*s.i+4]
+			h[0] += s.w0 * float32(p[0])
+			h[1] += s.w0 * float32(p[1])
+			h[2] += s.w0 * float32(p[2])
+			h[3] += s.w0 * float32(p[3])
+			if s.w1 != 0 {
+				h = hsum[4*s.i+4 : 4*s.i+8 : 4*s.i+8]
+				h[0] += s.w1 * float32(p[0])
+				h[1] += s.w1 * float32(p[1])
+				h[2] += s.w1 * float32(p[2])
+				h[3] += s.w1 * float32(p[3])
+			}
+		}
+		s := ys[y]
+		for s.i > cur { // the row acc[0] sums is complete
+			emit(dst, cur, acc[0])
+			acc[0], acc[1] = acc[1], acc[0]
+			clear(acc[1])
+			cur++
+		}
+		for k, v := range hsum {
+			acc[0][k] += s.w0 * v
+		}
+		if s.w1 != 0 {
+			for k, v := range hsum {
+				acc[1][k] += s.w1 * v
+			}
+		}
+	}
+	for ; cur < dh; cur++ {
+		emit(dst, cur, acc[0])
+		acc[0], acc[1] = acc[1], acc[0]
+		clear(acc[1])
+	}
+	return dst
+}
+
+// emit writes a row of sums, rounded and kept premultiplied.
+func emit(dst *image.RGBA, y int, sums []float32) {
+	out := dst.Pix[y*dst.Stride : y*dst.Stride+len(sums)]
+	for k, v := range sums {
+		out[k] = clamp8(v)
+	}
+	for k := 0; k < len(out); k += 4 { // no colour brighter than its alpha
+		a := out[k+3]
+		out[k], out[k+1], out[k+2] = min(out[k], a), min(out[k+1], a), min(out[k+2], a)
+	}
+}
+
+func clamp8(v float32) uint8 {
+	switch {
+	case v <= 0:
+		return 0
+	case v >= 255:
+		return 255
+	}
+	return uint8(v + 0.5)
+}
+
+// orient turns a picture stored as EXIF orientation o says into the way
+// it is meant to be seen.
+func orient(m *image.RGBA, o int) *image.RGBA {
+	if o <= 1 || o > 8 {
+		return m
+	}
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	ow, oh := w, h
+	if o >= 5 {
+		ow, oh = h, w
+	}
+	out := image.NewRGBA(image.Rect(0, 0, ow, oh))
+	for y := 0; y < oh; y++ {
+		for x := 0; x < ow; x++ {
+			var sx, sy int
+			switch o {
+			case 2:
+				sx, sy = w-1-x, y
+			case 3:
+				sx, sy = w-1-x, h-1-y
+			case 4:
+				sx, sy = x, h-1-y
+			case 5:
+				sx, sy = y, x
+			case 6:
+				sx, sy = y, h-1-x
+			case 7:
+				sx, sy = w-1-y, h-1-x
+			case 8:
+				sx, sy = w-1-y, x
+			}
+			copy(out.Pix[y*out.Stride+4*x:y*out.Stride+4*x+4], m.Pix[sy*m.Stride+4*sx:sy*m.Stride+4*sx+4])
+		}
+	}
+	return out
+}
+
+// opaque reports whether every pixel of m is fully opaque.
+func opaque(m *image.RGBA) bool {
+	for i := 3; i < len(m.Pix); i += 4 {
+		if m.Pix[i] != 0xff {
+			return false
+		}
+	}
+	return true
+}
