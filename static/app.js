@@ -1683,11 +1683,12 @@
   function uploadLimit(form) { return parseInt(form.getAttribute("data-upload-limit"), 10) || 10 * 1024 * 1024; }
   function maxFiles(form) { return parseInt(form.getAttribute("data-max-files"), 10) || 10; }
 
+  // A size as the server writes it under a file (views.FileSize).
   function fileSize(n) {
     if (n < 1024) return n + " B";
-    if (n < 1024 * 1024) return Math.round(n / 1024) + " KB";
-    var mb = n / (1024 * 1024);
-    return (mb < 10 ? Math.round(mb * 10) / 10 : Math.round(mb)) + " MB";
+    var v = n / 1024, units = ["KB", "MB", "GB"], u = 0;
+    while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+    return (v < 10 ? v.toFixed(1) : v.toFixed(0)) + " " + units[u];
   }
 
   function fileKind(f) {
