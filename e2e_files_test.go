@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,6 +62,20 @@ func aPDF() []byte {
 		b = append(b, byte(i*7+i/256))
 	}
 	return b
+}
+
+// bigPNGHeader is the start of a PNG that says it is w × h pixels: its
+// signature and header chunk, and no pixels.
+func bigPNGHeader(w, h uint32) []byte {
+	chunk := func(typ string, data []byte) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+		b = append(append(b, typ...), data...)
+		return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(append([]byte(typ), data...)))
+	}
+	ihdr := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, w), h)
+	ihdr = append(ihdr, 8, 2, 0, 0, 0)
+	b := append([]byte("\x89PNG\r\n\x1a\n"), chunk("IHDR", ihdr)...)
+	return append(b, chunk("IEND", nil)...)
 }
 
 // Files in the page: Alice pastes a picture and sends it with a caption;
@@ -172,6 +188,29 @@ func TestBrowserFiles(t *testing.T) {
 	}
 	alice.shot("files-4-sent")
 	bob.shot("files-5-bob")
+
+	// A file the server refuses (a picture of 50,000 × 50,000 pixels, by
+	// its header): its reason shows, and the file stays listed, to take
+	// out or try again.
+	bomb := fmt.Sprintf(`testFiles.bytes("huge.png", "image/png", %q)`, base64.StdEncoding.EncodeToString(bigPNGHeader(50000, 50000)))
+	alice.eval(`testFiles.drop([`+bomb+`]); true`, nil)
+	alice.do(chromedp.WaitVisible(`#compose-files li[data-key]`, chromedp.ByQuery), chromedp.Click(`#compose button.compose-send`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#compose-error[data-kind=error]`, chromedp.ByQuery),
+		chromedp.Poll(`!document.querySelector("#compose[data-uploading]")`, nil))
+	var reason string
+	alice.do(chromedp.Text(`#compose-error`, &reason, chromedp.ByQuery))
+	if got := strip(); !strings.Contains(reason, "huge.png is too large a picture") || len(got) != 1 || !strings.HasPrefix(got[0], "huge.png") {
+		t.Errorf("refused by the server: %q, the list holds %q", reason, got)
+	}
+	alice.shot("files-5-refused")
+	alice.do(chromedp.Click(`#compose-files button[aria-label="Remove huge.png"]`, chromedp.ByQuery),
+		chromedp.Poll(`document.getElementById("compose-files").hidden`, nil))
+	for _, e := range errs.take() {
+		// The browser notes the refusal itself; anything else is wrong.
+		if !strings.Contains(e, "status of 422") {
+			t.Errorf("page error: %s", e)
+		}
+	}
 
 	// Too big, too many, empty: refused in the page, said why, nothing
 	// listed. A file taken out with its button leaves the list.

@@ -1885,9 +1885,9 @@
 
   function refusedSaying(status) {
     if (status === 413) return "That is too much to send at once: send fewer files, or smaller ones.";
-    if (status === 429) return "You are sending too much. Wait a little and try again.";
-    if (status === 0) return "The files could not be sent: the connection failed. Try again.";
-    return "The files could not be sent. Try again.";
+    if (status === 429) return "You are sending too much. Wait a little.";
+    if (status === 0) return "The files could not be sent: the connection failed.";
+    return "The files could not be sent.";
   }
 
   function upload(form) {
