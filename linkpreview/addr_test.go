@@ -2,9 +2,12 @@ package linkpreview
 
 import (
 	"errors"
+	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestPublicAddr: which addresses a fetch may connect to.
@@ -162,5 +165,27 @@ func TestCheckURL(t *testing.T) {
 		if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
 			t.Errorf("checkURL(%s) = %v, want %v", c.url, err, c.want)
 		}
+	}
+}
+
+// TestDefaults: what New(Config{}) runs with, as the chat builds it.
+func TestDefaults(t *testing.T) {
+	f := New(Config{})
+	c := f.cfg
+	if c.Timeout != 5*time.Second || c.MaxBytes != 512<<10 || c.MaxRedirects != 3 || c.UserAgent == "" || c.AllowAddr != nil || c.AllowPort != nil || c.Reencode != nil {
+		t.Errorf("defaults %+v", c)
+	}
+	tr := f.client.Transport.(*http.Transport)
+	if tr.Proxy != nil || !tr.DisableKeepAlives || tr.MaxResponseHeaderBytes != maxHeaderBytes || f.client.Jar != nil {
+		t.Errorf("transport %+v", tr)
+	}
+}
+
+// TestNoPasswordInErrors: a URL that does not parse is not repeated in
+// the error (it may hold a password, and errors get logged).
+func TestNoPasswordInErrors(t *testing.T) {
+	_, err := New(Config{}).Fetch(t.Context(), "http://user:hunter2@exa mple.com/%zz")
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error %v", err)
 	}
 }

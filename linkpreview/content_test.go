@@ -49,6 +49,8 @@ func TestContentType(t *testing.T) {
 		{"a GIF said to be html", "text/html", []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;<title>x</title>"), linkpreview.ErrNotHTML},
 		{"a zip said to be html", "text/html", []byte("PK\x03\x04<title>x</title>"), linkpreview.ErrNotHTML},
 		{"noise said to be html", "text/html", noise, linkpreview.ErrNotHTML},
+		{"gzip said to be html", "text/html", []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03<title>x</title>"), linkpreview.ErrNotHTML},
+		{"a PDF said to be html", "text/html", []byte("%PDF-1.7\n<title>x</title>"), linkpreview.ErrNotHTML},
 		{"no title, no description", "text/html", []byte("<p>just text</p>"), linkpreview.ErrNothingToShow},
 		{"empty", "text/html", nil, linkpreview.ErrNothingToShow},
 		{"a blank title", "text/html", []byte("<title> \u202e\t</title>"), linkpreview.ErrNothingToShow},

@@ -52,3 +52,26 @@ func TestFetchCard(t *testing.T) {
 		t.Errorf("%d requests, want 2 (page and picture)", s.hits.Load())
 	}
 }
+
+// TestRedirectedCard: after a redirect, the picture is resolved against
+// the page it came to, and the site is that page's host; the card's URL
+// is the link as given.
+func TestRedirectedCard(t *testing.T) {
+	pic := pngOf(t, 5, 5)
+	s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/short":
+			http.Redirect(w, r, "/articles/long", http.StatusMovedPermanently)
+		case "/articles/long":
+			html(`<title>moved</title><meta property="og:image" content="pic.png">`)(w, r)
+		case "/articles/pic.png":
+			w.Write(pic)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	card, err := fetch(t, allowing(s), s.url("/short"))
+	if err != nil || card.Title != "moved" || card.URL != s.url("/short") || card.Site != "127.0.0.1" || card.ImageWidth != 5 {
+		t.Errorf("%+v, %v", card, err)
+	}
+}

@@ -49,7 +49,10 @@ func newSiteOn(t *testing.T, addr string, h http.HandlerFunc) *site {
 	}
 	srv.Listener = l
 	srv.Start()
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		srv.CloseClientConnections() // a handler stalled by a test that failed ends too
+		srv.Close()
+	})
 	s.Server = srv
 	s.port = l.Addr().(*net.TCPAddr).Port
 	return s
@@ -71,10 +74,11 @@ func (s *site) waitClosed(t *testing.T) {
 func (s *site) url(path string) string { return s.URL + path }
 
 // allowing is a Config that lets 127.0.0.1 through on the ports of sites
-// alone, with the tests' short limits.
+// alone, with the tests' small cap and the chat's timeout (a test of a
+// stall shortens it: the others must not fail on a loaded machine).
 func allowing(sites ...*site) linkpreview.Config {
 	return linkpreview.Config{
-		Timeout:   300 * time.Millisecond,
+		Timeout:   linkpreview.DefaultTimeout,
 		MaxBytes:  64 << 10,
 		Reencode:  reencode,
 		AllowAddr: func(a netip.Addr) bool { return a == netip.MustParseAddr("127.0.0.1") },
@@ -119,7 +123,7 @@ func reencode(_ context.Context, r io.Reader) ([]byte, string, int, int, error) 
 }
 
 // pngOf is a w×h PNG.
-func pngOf(t *testing.T, w, h int) []byte {
+func pngOf(t testing.TB, w, h int) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for x := range w {
@@ -145,6 +149,28 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func fetch(t *testing.T, cfg linkpreview.Config, u string) (linkpreview.Card, error) {
 	t.Helper()
 	return linkpreview.New(cfg).Fetch(context.Background(), u)
+}
+
+// fetchWithin fetches u and fails the test when the fetch is not over
+// within a bound far above any configured timeout (a stall not cut).
+func fetchWithin(t *testing.T, cfg linkpreview.Config, u string) (linkpreview.Card, error) {
+	t.Helper()
+	type result struct {
+		card linkpreview.Card
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		card, err := linkpreview.New(cfg).Fetch(context.Background(), u)
+		done <- result{card, err}
+	}()
+	select {
+	case r := <-done:
+		return r.card, r.err
+	case <-time.After(10 * time.Second): // a bound for a loaded machine; the tests' fetches end within a second
+		t.Fatal("the fetch was not cut")
+		return linkpreview.Card{}, nil
+	}
 }
 
 func wantErr(t *testing.T, err, want error) {

@@ -52,6 +52,7 @@ func TestImageRules(t *testing.T) {
 		}
 	})
 	cfg := allowing(s)
+	cfg.Timeout = 2 * time.Second // the stalled picture's
 	for _, c := range []struct {
 		ref  string
 		want bool
@@ -80,7 +81,7 @@ func TestImageRules(t *testing.T) {
 	} {
 		t.Run(c.ref, func(t *testing.T) {
 			imgRef = c.ref
-			card, err := fetch(t, cfg, s.url("/"))
+			card, err := fetchWithin(t, cfg, s.url("/"))
 			if err != nil || card.Title != "page" {
 				t.Fatalf("%+v, %v; want the page's card", card, err)
 			}
@@ -120,6 +121,13 @@ func TestNoReencodeNoImage(t *testing.T) {
 	if err != nil || card.Image != nil || pics.Load() != 1 {
 		t.Errorf("%+v, %v, %d fetches of the picture; want a card without picture", card, err, pics.Load())
 	}
+	cfg.Reencode = func(context.Context, io.Reader) ([]byte, string, int, int, error) {
+		return []byte("x"), "image/png", 0, 0, nil // no size: no picture
+	}
+	card, err = fetch(t, cfg, s.url("/"))
+	if err != nil || card.Image != nil || pics.Load() != 2 {
+		t.Errorf("%+v, %v, %d fetches of the picture; want a card without picture", card, err, pics.Load())
+	}
 }
 
 // TestImageOwnTimeout: the picture has a time of its own, whatever the
@@ -127,7 +135,10 @@ func TestNoReencodeNoImage(t *testing.T) {
 func TestImageOwnTimeout(t *testing.T) {
 	var s *site
 	s = newSite(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/p.png" {
+		if r.URL.Path == "/p.png" { // the header, a start, then nothing
+			w.Header().Set("Content-Type", "image/png")
+			w.Write([]byte("\x89PNG\r\n\x1a\n"))
+			w.(http.Flusher).Flush()
 			<-r.Context().Done()
 			s.sawClose()
 			return
@@ -135,8 +146,8 @@ func TestImageOwnTimeout(t *testing.T) {
 		html(`<title>page</title><meta property="og:image" content="/p.png">`)(w, r)
 	})
 	cfg := allowing(s)
-	cfg.Timeout = 200 * time.Millisecond
-	card, err := fetch(t, cfg, s.url("/"))
+	cfg.Timeout = time.Second
+	card, err := fetchWithin(t, cfg, s.url("/"))
 	if err != nil || card.Image != nil || !strings.Contains(card.Title, "page") {
 		t.Errorf("%+v, %v", card, err)
 	}

@@ -55,7 +55,7 @@ func TestTooLarge(t *testing.T) {
 				h(w, r)
 			})
 			cfg := allowing(s)
-			cfg.Timeout = time.Minute // the cap, not the clock, must end it
+			cfg.Timeout = 10 * time.Second // the cap, not the clock, must end it
 			_, err := fetch(t, cfg, s.url("/"))
 			wantErr(t, err, linkpreview.ErrTooLarge)
 			s.waitClosed(t)
@@ -146,7 +146,9 @@ func TestStalls(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var s *site
 			s = newSite(t, func(w http.ResponseWriter, r *http.Request) { c.h(s)(w, r) })
-			_, err := fetch(t, allowing(s), s.url("/"))
+			cfg := allowing(s)
+			cfg.Timeout = 300 * time.Millisecond
+			_, err := fetchWithin(t, cfg, s.url("/"))
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("error %v, want the deadline", err)
 			}

@@ -12,8 +12,8 @@ import (
 // word; it ends at a space, a control or format character or what no URL
 // holds, and leaves out the punctuation that ends a sentence and a closing
 // bracket that closes none of its own; it is never inside inline code or a
-// fenced block, and a quote's > is not part of it. The URL is returned as
-// it was typed, as the link's href is.
+// fenced block. The URL is returned as it was typed, as the link's href
+// is.
 func FirstLink(text string) string {
 	if !strings.Contains(strings.ToLower(text), "http") {
 		return ""
@@ -24,14 +24,9 @@ func FirstLink(text string) string {
 		if fenced[i] {
 			continue
 		}
-		from := l.start
-		if from < l.end && text[from] == '>' {
-			from++ // a quote's marker, and the space after it
-			if from < l.end && text[from] == ' ' {
-				from++
-			}
-		}
-		if u := lineLink(text, from, l.end); u != "" {
+		// A quote's > (which the formatter leaves out) needs no care: no
+		// link starts with it, and none reaches back over it.
+		if u := lineLink(text, l.start, l.end); u != "" {
 			return u
 		}
 	}

@@ -14,6 +14,15 @@
 //
 // A Fetcher is safe for concurrent use; how many fetches run at once is
 // the caller's to bound.
+//
+// How the chat uses it: with -link-previews set, it makes one Fetcher,
+// New(Config{Reencode: its picture package's function}), and never sets
+// AllowAddr or AllowPort (they exist for tests on 127.0.0.1). After a post
+// is stored, FirstLink(text) names the link, if any; a bounded pool calls
+// Fetch with a context that ends at shutdown, and a card that comes back
+// is stored and pushed as an update of the entry. An error means no card;
+// it says why (errors.Is against the Err values) and holds no password a
+// URL may have carried.
 package linkpreview
 
 import (
@@ -151,7 +160,11 @@ func New(cfg Config) *Fetcher {
 func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (Card, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return Card{}, fmt.Errorf("linkpreview: %w", err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may hold a password
+		}
+		return Card{}, fmt.Errorf("linkpreview: not a URL: %w", err)
 	}
 	u.User = nil // never credentials a post holds
 	u.Fragment = ""
@@ -226,7 +239,7 @@ func (f *Fetcher) image(ctx context.Context, u *url.URL) ([]byte, string, int, i
 	if err != nil {
 		return nil, "", 0, 0, fmt.Errorf("linkpreview: re-encode the picture: %w", err)
 	}
-	if len(data) == 0 {
+	if len(data) == 0 || w <= 0 || h <= 0 {
 		return nil, "", 0, 0, fmt.Errorf("%w: nothing re-encoded", ErrNotImage)
 	}
 	return data, typ, w, h, nil
@@ -248,7 +261,7 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL, accept string) ([]byte, *
 	}
 	defer resp.Body.Close() // with keep-alives off, closing drops the connection, read or not
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, nil, "", fmt.Errorf("%w: %s", ErrStatus, resp.Status)
+		return nil, nil, "", fmt.Errorf("%w: %d", ErrStatus, resp.StatusCode) // not the server's words: they would reach the logs
 	}
 	if resp.ContentLength > f.cfg.MaxBytes {
 		return nil, nil, "", fmt.Errorf("%w: %d bytes said, at most %d", ErrTooLarge, resp.ContentLength, f.cfg.MaxBytes)

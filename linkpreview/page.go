@@ -50,9 +50,10 @@ func parseMeta(page []byte) meta {
 	var m meta
 	z := html.NewTokenizer(bytes.NewReader(page))
 	inTitle, titleSeen := false, false
+	svg := 0 // how deep in <svg>, whose <title> names a drawing, not the page
 	var title strings.Builder
 	for {
-		switch z.Next() {
+		switch tt := z.Next(); tt {
 		case html.ErrorToken:
 			if inTitle {
 				m.title = title.String()
@@ -61,8 +62,12 @@ func parseMeta(page []byte) meta {
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
 			switch string(name) {
+			case "svg":
+				if tt == html.StartTagToken {
+					svg++
+				}
 			case "title":
-				if !titleSeen {
+				if !titleSeen && svg == 0 {
 					inTitle, titleSeen = true, true
 				}
 			case "meta":
@@ -71,8 +76,13 @@ func parseMeta(page []byte) meta {
 				}
 			}
 		case html.EndTagToken:
-			if name, _ := z.TagName(); string(name) == "title" && inTitle {
-				m.title, inTitle = title.String(), false
+			switch name, _ := z.TagName(); string(name) {
+			case "title":
+				if inTitle {
+					m.title, inTitle = title.String(), false
+				}
+			case "svg":
+				svg = max(svg-1, 0)
 			}
 		case html.TextToken:
 			// More than the card keeps is not kept (a title left open runs

@@ -118,6 +118,11 @@ func TestParseMeta(t *testing.T) {
 	if m != want {
 		t.Errorf("got  %+v\nwant %+v", m, want)
 	}
+	// A drawing's title is not the page's.
+	m = parseMeta([]byte(`<body><svg><title>icon</title><svg/></svg><title>the page</title>`))
+	if m.title != "the page" {
+		t.Errorf("title %q, want the page's", m.title)
+	}
 	// A title left open is the page's rest, bounded.
 	m = parseMeta([]byte("<title>" + strings.Repeat("a", 1<<20)))
 	if len(m.title) == 0 || len(m.title) > 8*maxTitle*utf8.UTFMax {

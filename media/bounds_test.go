@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"image"
 	"io"
+	"math/rand/v2"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,11 +31,17 @@ func TestBombs(t *testing.T) {
 	binary.LittleEndian.PutUint16(g[6:], 65535)
 	binary.LittleEndian.PutUint16(g[8:], 65535)
 	lossless := riffChunk("VP8L", vp8l(16, 16, 0, 255, 0, 255, 0, 255))
+	// A GIF just over the bound: cheap to decode (a byte a pixel), but
+	// more pixels than allowed.
+	over := encodeGIF(t, paletted(8, 8, false))
+	binary.LittleEndian.PutUint16(over[6:], 7072)
+	binary.LittleEndian.PutUint16(over[8:], 7072)
 	for name, raw := range map[string][]byte{
 		"PNG 50,000×50,000":      pngHeader(50_000, 50_000, 8),
 		"PNG 16-bit 6,000×6,000": pngHeader(6000, 6000, 16), // 36 M pixels, but 8 bytes each and interlaced
 		"JPEG 65,535×65,535":     huge,
 		"GIF logical screen":     g,
+		"GIF 7,072×7,072":        over,
 		"WebP VP8X 16 M×16 M":    webpFile(vp8x(0, 1<<24, 1<<24), lossless),
 		"WebP VP8X 20,000²":      webpFile(vp8x(0, 20_000, 20_000), lossless),
 	} {
@@ -44,6 +53,11 @@ func TestBombs(t *testing.T) {
 		}
 	}
 	// Within the bound, the same headers are taken.
+	binary.LittleEndian.PutUint16(over[6:], 7071)
+	binary.LittleEndian.PutUint16(over[8:], 7071)
+	if _, w, h, err := p.Info(bytes.NewReader(over)); err != nil || w != 7071 || h != 7071 {
+		t.Errorf("GIF 7,071×7,071: %d×%d %v", w, h, err)
+	}
 	if _, w, h, err := NewPictures(1, 3e9).Info(bytes.NewReader(pngHeader(50_000, 50_000, 8))); err != nil || w != 50_000 || h != 50_000 {
 		t.Errorf("under a bound of 3e9: %d×%d %v", w, h, err)
 	}
@@ -130,7 +144,8 @@ func TestPreviewWaitsForSlot(t *testing.T) {
 	}()
 	testutil.Eventually(t, 5*time.Second, func() bool { return len(p.slots) == 1 }, "the first Preview took no slot")
 
-	ctx, cancel := context.WithCancel(context.Background())
+	base, cancel := context.WithCancel(context.Background())
+	ctx := &doneWatch{Context: base, asked: make(chan struct{})}
 	var read atomic.Bool
 	second := make(chan error, 1)
 	go func() {
@@ -140,6 +155,7 @@ func TestPreviewWaitsForSlot(t *testing.T) {
 		}), 32)
 		second <- err
 	}()
+	<-ctx.asked // the second Preview is choosing between a slot and its context
 	cancel()
 	if err := <-second; !errors.Is(err, context.Canceled) || read.Load() {
 		t.Errorf("second Preview: %v, read %v; want context.Canceled, unread", err, read.Load())
@@ -150,9 +166,23 @@ func TestPreviewWaitsForSlot(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatalf("first Preview: %v", err)
 	}
-	if _, _, w, h, err := p.Preview(context.Background(), bytes.NewReader(raw), 32); err != nil || w != 32 || h != 24 {
+	third, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
+	if _, _, w, h, err := p.Preview(third, bytes.NewReader(raw), 32); err != nil || w != 32 || h != 24 {
 		t.Errorf("after the first: %d×%d %v; the slot was not given back", w, h, err)
 	}
+}
+
+// doneWatch is a context that tells when it was first asked for Done.
+type doneWatch struct {
+	context.Context
+	once  sync.Once
+	asked chan struct{}
+}
+
+func (c *doneWatch) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.asked) })
+	return c.Context.Done()
 }
 
 type readerFunc func([]byte) (int, error)
@@ -182,4 +212,35 @@ func TestTruncated(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Clean streams: copying a picture of megabytes takes a few buffers, not
+// the picture (a WebP that can seek, too).
+func TestCleanStreams(t *testing.T) {
+	big := photo(2000, 1500)
+	for name, raw := range map[string][]byte{
+		"JPEG": afterSOI(encodeJPEG(t, big), exifSegment(6, "SecretCam")),
+		"PNG":  encodePNG(t, big),
+		"GIF":  encodeGIF(t, noisy(paletted(2000, 1500, false))),
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if err := Clean(Sniff(raw), bytes.NewReader(raw), io.Discard); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		runtime.ReadMemStats(&after)
+		if got := after.TotalAlloc - before.TotalAlloc; got > 512<<10 || uint64(len(raw)) < 4*got {
+			t.Errorf("%s: cleaning %d bytes allocated %d", name, len(raw), got)
+		}
+	}
+}
+
+// noisy fills a picture with random colours of its palette, which LZW
+// cannot make much smaller.
+func noisy(m *image.Paletted) *image.Paletted {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range m.Pix {
+		m.Pix[i] = uint8(rng.IntN(len(m.Palette)))
+	}
+	return m
 }

@@ -26,16 +26,20 @@ var secrets = []string{"secret", "SecretCam", "xmpmeta"}
 // latitude's reference "N".
 var gpsIFD = []byte{0, 2, 0, 1, 0, 2, 0, 0, 0, 2, 'N', 0}
 
-func fixtures(t testing.TB) []fixture {
+func fixtures(t testing.TB) []fixture { return sizedFixtures(t, 640, 480) }
+
+// sizedFixtures are the fixtures of a w×h picture (w, h multiples of 16;
+// the GIF is half that, the WebP 3/16).
+func sizedFixtures(t testing.TB, w, h int) []fixture {
 	t.Helper()
 	exif := exifSegment(6, "SecretCam")
 	xmp := append([]byte{0xff, 0xe1, 0, 0}, "http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>secret</x:xmpmeta>"...)
 	xmp[2], xmp[3] = byte((len(xmp)-2)>>8), byte(len(xmp)-2)
 	icc := append([]byte{0xff, 0xe2, 0, 0}, "ICC_PROFILE\x00\x01\x01not a real profile"...)
 	icc[2], icc[3] = byte((len(icc)-2)>>8), byte(len(icc)-2)
-	jpg := afterSOI(encodeJPEG(t, gradient(640, 480)), exif, icc, xmp, comSegment("secret comment"))
+	jpg := afterSOI(encodeJPEG(t, gradient(w, h)), exif, icc, xmp, comSegment("secret comment"))
 
-	pngRaw := afterIHDR(encodePNG(t, gradient(640, 480)),
+	pngRaw := afterIHDR(encodePNG(t, gradient(w, h)),
 		pngChunk("gAMA", []byte{0, 0, 0xb1, 0x8f}),
 		pngChunk("tEXt", []byte("Comment\x00secret")),
 		pngChunk("iTXt", []byte("XML:com.adobe.xmp\x00\x00\x00\x00\x00<x:xmpmeta>secret</x:xmpmeta>")),
@@ -45,7 +49,7 @@ func fixtures(t testing.TB) []fixture {
 
 	// A GIF of two frames, looping, with a comment and an XMP
 	// application extension after its colour table.
-	blue, red := solid(320, 200, 0), solid(320, 200, 1)
+	blue, red := solid(w/2, h/2, 0), solid(w/2, h/2, 1)
 	var g bytes.Buffer
 	if err := gif.EncodeAll(&g, &gif.GIF{Image: []*image.Paletted{blue, red}, Delay: []int{10, 10}, LoopCount: 3}); err != nil {
 		t.Fatal(err)
@@ -65,16 +69,16 @@ func fixtures(t testing.TB) []fixture {
 	gifRaw = append(append(append([]byte{}, gifRaw[:at]...), ext...), gifRaw[at:]...)
 
 	webpRaw := webpFile(
-		vp8x(vp8xEXIF|vp8xXMP|0x10, 120, 90),
-		riffChunk("VP8L", vp8l(120, 90, 10, 200, 30, 220, 77, 128)),
+		vp8x(vp8xEXIF|vp8xXMP|0x10, w*3/16, h*3/16),
+		riffChunk("VP8L", vp8l(w*3/16, h*3/16, 10, 200, 30, 220, 77, 128)),
 		riffChunk("EXIF", exif[10:]),
 		riffChunk("XMP ", []byte("<x:xmpmeta>secret</x:xmpmeta>!")))
 
 	return []fixture{
-		{"png", PNG, pngRaw, 640, 480, false},
-		{"jpeg", JPEG, jpg, 480, 640, false},
-		{"gif", GIF, gifRaw, 320, 200, false},
-		{"webp", WebP, webpRaw, 120, 90, true},
+		{"png", PNG, pngRaw, w, h, false},
+		{"jpeg", JPEG, jpg, h, w, false},
+		{"gif", GIF, gifRaw, w / 2, h / 2, false},
+		{"webp", WebP, webpRaw, w * 3 / 16, h * 3 / 16, true},
 	}
 }
 

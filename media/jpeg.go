@@ -98,7 +98,10 @@ func (j *jpegReader) segment(buf []byte) ([]byte, error) {
 	if n < 2 {
 		return nil, jpegErr("segment length %d", n)
 	}
-	buf = append(buf[:0], make([]byte, n-2)...)
+	if cap(buf) < n-2 {
+		buf = make([]byte, n-2, 1<<16)
+	}
+	buf = buf[:n-2]
 	if _, err := io.ReadFull(j.br, buf); err != nil {
 		return nil, unexpected(err)
 	}

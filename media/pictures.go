@@ -200,7 +200,7 @@ func (p *Pictures) Preview(ctx context.Context, r io.Reader, box int) (data []by
 		return nil, "", 0, 0, ctx.Err()
 	}
 	defer func() { <-p.slots }()
-	raw, err := io.ReadAll(r)
+	raw, err := readAll(r)
 	if err != nil {
 		return nil, "", 0, 0, err
 	}
@@ -215,12 +215,17 @@ func (p *Pictures) Preview(ctx context.Context, r io.Reader, box int) (data []by
 	if err != nil {
 		return nil, "", 0, 0, fmt.Errorf("%w: %w", ErrNotPicture, err)
 	}
-	b := img.Bounds()
-	if b.Empty() {
+	// The canvas: a GIF's logical screen, on which its first frame may
+	// cover a part only; the picture itself for the others.
+	canvas := img.Bounds()
+	if hd.typ == GIF {
+		canvas = image.Rect(0, 0, hd.w, hd.h)
+	}
+	if canvas.Empty() {
 		return nil, "", 0, 0, fmt.Errorf("%w: an empty picture", ErrNotPicture)
 	}
-	dw, dh := fit(b.Dx(), b.Dy(), box)
-	out := orient(shrink(img, dw, dh), hd.orientation)
+	dw, dh := fit(canvas.Dx(), canvas.Dy(), box)
+	out := orient(shrink(img, canvas, dw, dh), hd.orientation)
 	img = nil
 	var buf bytes.Buffer
 	if opaque(out) {
@@ -234,6 +239,24 @@ func (p *Pictures) Preview(ctx context.Context, r io.Reader, box int) (data []by
 		return nil, "", 0, 0, err
 	}
 	return buf.Bytes(), typ, out.Rect.Dx(), out.Rect.Dy(), nil
+}
+
+// readAll reads r whole, into one buffer of its size when r says it
+// (bytes.Reader, strings.Reader, io.SectionReader, multipart files).
+func readAll(r io.Reader) ([]byte, error) {
+	var n int64
+	switch s := r.(type) {
+	case interface{ Len() int }:
+		n = int64(s.Len())
+	case interface{ Size() int64 }:
+		n = s.Size()
+	}
+	if n <= 0 || n > 1<<30 {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // wholeStructure checks the parts of a picture its decoder would not read

@@ -2,6 +2,7 @@ package media
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -64,6 +65,8 @@ func cleanPNG(r io.Reader, w io.Writer) error {
 	out.Write(sig)
 	var head [8]byte
 	var sum [4]byte
+	idat := false
+	buf := make([]byte, 32<<10)
 	for first := true; ; first = false {
 		if _, err := io.ReadFull(br, head[:]); err != nil {
 			return unexpected(err)
@@ -92,8 +95,8 @@ func cleanPNG(r io.Reader, w io.Writer) error {
 			out.Write(head[:])
 			dst = io.MultiWriter(out, crc)
 		}
-		if _, err := io.CopyN(dst, br, int64(n)); err != nil {
-			return unexpected(err)
+		if k, err := io.CopyBuffer(dst, io.LimitReader(br, int64(n)), buf); err != nil || k < int64(n) {
+			return unexpected(cmp.Or(err, io.EOF))
 		}
 		if _, err := io.ReadFull(br, sum[:]); err != nil {
 			return unexpected(err)
@@ -104,7 +107,11 @@ func cleanPNG(r io.Reader, w io.Writer) error {
 		if keep {
 			out.Write(sum[:])
 		}
+		idat = idat || typ == "IDAT"
 		if typ == "IEND" {
+			if !idat {
+				return pngErr("no IDAT chunk")
+			}
 			return out.Flush()
 		}
 	}

@@ -42,13 +42,14 @@ func spans(n, m int) []span {
 	return s
 }
 
-// shrink scales src down to dw×dh by averaging the area each destination
-// pixel covers (a box filter of the exact size, which does not alias
-// however large the reduction). It goes over src a row at a time: beyond
-// the result, it takes a row of src and two rows of sums.
-func shrink(src image.Image, dw, dh int) *image.RGBA {
-	b := src.Bounds()
-	sw, sh := b.Dx(), b.Dy()
+// shrink scales the canvas c, on which src lies (transparent where it
+// does not), down to dw×dh by averaging the area each destination pixel
+// covers (a box filter of the exact size, which does not alias however
+// large the reduction). It goes over c a row at a time: beyond the
+// result, it takes a row of c and two rows of sums.
+func shrink(src image.Image, c image.Rectangle, dw, dh int) *image.RGBA {
+	b := src.Bounds().Intersect(c)
+	sw, sh := c.Dx(), c.Dy()
 	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
 	xs, ys := spans(sw, dw), spans(sh, dh)
 	row := image.NewRGBA(image.Rect(0, 0, sw, 1))
@@ -63,14 +64,24 @@ func shrink(src image.Image, dw, dh int) *image.RGBA {
 			lut[i] = [4]uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), uint8(a >> 8)}
 		}
 	}
+	// The part of a row of c that src covers.
+	part := image.Rect(b.Min.X-c.Min.X, 0, b.Max.X-c.Min.X, 1)
 	for y := 0; y < sh; y++ {
-		if pal != nil {
-			in := pal.Pix[y*pal.Stride : y*pal.Stride+sw]
-			for x, p := range in {
-				copy(row.Pix[4*x:4*x+4], lut[p][:])
+		if sy := c.Min.Y + y; sy < b.Min.Y || sy >= b.Max.Y || b.Empty() {
+			clear(row.Pix)
+		} else if pal != nil {
+			if part.Dx() != sw {
+				clear(row.Pix)
+			}
+			at := pal.PixOffset(b.Min.X, sy)
+			for x, p := range pal.Pix[at : at+part.Dx()] {
+				copy(row.Pix[4*(part.Min.X+x):4*(part.Min.X+x)+4], lut[p][:])
 			}
 		} else {
-			draw.Draw(row, row.Rect, src, image.Pt(b.Min.X, b.Min.Y+y), draw.Src)
+			if part.Dx() != sw {
+				clear(row.Pix)
+			}
+			draw.Draw(row, part, src, image.Pt(b.Min.X, sy), draw.Src)
 		}
 		clear(hsum)
 		for x, s := range xs {

@@ -121,13 +121,18 @@ func cleanWebP(r io.Reader, w io.Writer) error {
 		return err
 	}
 	size := int64(4)
+	picture := false
 	for i, c := range chunks {
 		if c.id == "VP8X" && (i != 0 || c.size != 10) {
 			return webpErr("a VP8X chunk out of place")
 		}
+		picture = picture || c.id == "VP8 " || c.id == "VP8L" || c.id == "ANMF"
 		if webpKept[c.id] {
 			size += 8 + c.size + c.size&1
 		}
+	}
+	if !picture {
+		return webpErr("no picture in it")
 	}
 	br := bufio.NewReaderSize(rs, 64<<10)
 	out := bufio.NewWriterSize(w, 64<<10)

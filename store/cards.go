@@ -27,7 +27,7 @@ func (s *Store) PutCardImage(ctx context.Context, msgID int64, data []byte, typ 
 	if len(data) == 0 {
 		return File{}, fmt.Errorf("store: put card image of message %d: %w", msgID, ErrEmpty)
 	}
-	if typ == "" {
+	if typ == "" || !storable(typ) {
 		return File{}, fmt.Errorf("store: put card image of message %d: no type: %w", msgID, ErrInvalid)
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -67,12 +67,16 @@ func (s *Store) PutCardImage(ctx context.Context, msgID int64, data []byte, typ 
 // bumped, as by an edit), so that it is pushed again. It changes nothing
 // (changed false) when the post is deleted, has a card already, or its
 // card was removed; then the picture card.ImageID names, if any, is
-// deleted. A picture that is no card picture of this post is ErrNotFound.
+// deleted. A picture that is no card picture of this post is ErrNotFound;
+// a text with NUL or bad UTF-8 (which PostgreSQL cannot keep) ErrInvalid.
 func (b *Batch) SetCard(ctx context.Context, msgID int64, card Card) (Message, bool, error) {
 	return b.item(ctx, func() (Message, bool, error) { return b.s.setCard(ctx, b.tx, msgID, card) })
 }
 
 func (s *Store) setCard(ctx context.Context, tx *dbTx, msgID int64, card Card) (Message, bool, error) {
+	if !storable(card.URL, card.Title, card.Description, card.Site) {
+		return Message{}, false, fmt.Errorf("store: set card of message %d: a text of NUL or bad UTF-8: %w", msgID, ErrInvalid)
+	}
 	m, err := s.findPost(ctx, tx, msgID)
 	if err != nil {
 		return Message{}, false, err

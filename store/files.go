@@ -14,6 +14,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Files live in the database, so that one SQLite file is still the whole
@@ -89,9 +92,9 @@ func scanFile(row scanner, f *File, extra ...any) error {
 
 // PutFile streams body into the database in chunks, hashing it, in one
 // write transaction; the file is held by no post yet (see
-// CreatePostFiles). An empty body gives ErrEmpty; one of more than
-// nf.MaxSize bytes ErrTooLarge; one that takes the user past nf.Quota
-// ErrQuota: then nothing is stored.
+// CreatePostFiles), its name in Unicode's composed form (NFC). An empty
+// body gives ErrEmpty; one of more than nf.MaxSize bytes ErrTooLarge; one
+// that takes the user past nf.Quota ErrQuota: then nothing is stored.
 //
 // On SQLite the transaction holds the one writer while body is read: body
 // should be at hand (a spooled upload), not a slow client's connection.
@@ -99,6 +102,12 @@ func (s *Store) PutFile(ctx context.Context, nf NewFile, body io.Reader) (File, 
 	if nf.Name == "" || nf.Type == "" || (len(nf.Preview) > 0) != (nf.PreviewType != "") {
 		return File{}, fmt.Errorf("store: put file %q: name, type or preview missing: %w", nf.Name, ErrInvalid)
 	}
+	if !storable(nf.Name, nf.Type, nf.PreviewType) {
+		return File{}, fmt.Errorf("store: put file %q: a name or type of NUL or bad UTF-8: %w", nf.Name, ErrInvalid)
+	}
+	// In one form, as search folds it: a name from a Mac comes
+	// decomposed ("u" and a combining diaeresis for "ü").
+	nf.Name = norm.NFC.String(nf.Name)
 	if nf.Quota > 0 {
 		// Said early, before reading anything; checked again, surely,
 		// before the commit.
@@ -124,6 +133,9 @@ func (s *Store) PutFile(ctx context.Context, nf NewFile, body io.Reader) (File, 
 	}
 	if n == 0 {
 		return File{}, fmt.Errorf("store: put file %q: %w", nf.Name, ErrEmpty)
+	}
+	if nf.MaxSize > 0 && int64(n) > nf.MaxSize {
+		return File{}, fmt.Errorf("store: put file %q: more than %d bytes: %w", nf.Name, nf.MaxSize, ErrTooLarge)
 	}
 	first := buf[:n]
 	rest := body
@@ -183,6 +195,17 @@ func (s *Store) PutFile(ctx context.Context, nf NewFile, body io.Reader) (File, 
 		return File{}, fmt.Errorf("store: put file %q: commit: %w", nf.Name, err)
 	}
 	return f, nil
+}
+
+// storable reports whether texts can be kept alike on both engines:
+// PostgreSQL takes no NUL and no bad UTF-8 in text.
+func storable(texts ...string) bool {
+	for _, t := range texts {
+		if !utf8.ValidString(t) || strings.IndexByte(t, 0) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // quotaLock is the first key of the advisory locks, one a user, that
@@ -477,6 +500,7 @@ func (s *Store) createPostFiles(ctx context.Context, b *Batch, roomID, userID in
 		f.RoomID = roomID
 		m.Files = append(m.Files, f)
 	}
+	m.hasFiles = true
 	return m, true, nil
 }
 
@@ -503,25 +527,42 @@ func fileNames(files []File) []string {
 const postSearchText = `m.body || COALESCE((SELECT ' ' || group_concat(f.name, ' ') FROM files f
 	WHERE f.message_id = m.id AND f.kind = 'attachment'), '')`
 
-// attachFiles reads the attachments of the posts among msgs (those not
-// deleted), in order, and the cards of those that changed at least once
-// (a card comes as a change).
+// attachFiles reads the attachments of the posts among msgs that have
+// some (hasFiles, which the query that read them found), in order, and
+// the cards of those that changed at least once (a card comes as a
+// change): for most lists, no query at all.
 func attachFiles(ctx context.Context, q querier, n int, msg func(i int) *Message) error {
 	var ids, changed []int64
 	at := make(map[int64]int)
 	for i := range n {
 		m := msg(i)
-		if m.Kind == KindPost && !m.Deleted {
-			ids = append(ids, m.ID)
+		if m.Kind == KindPost && !m.Deleted && (m.hasFiles || m.Rev > 0) {
 			at[m.ID] = i
+			if m.hasFiles {
+				ids = append(ids, m.ID)
+			}
 			if m.Rev > 0 {
 				changed = append(changed, m.ID)
 			}
 		}
 	}
-	if len(ids) == 0 {
+	if len(ids) == 0 && len(changed) == 0 {
 		return nil
 	}
+	if len(ids) > 0 {
+		if err := attachAttachments(ctx, q, ids, func(id int64) *Message { return msg(at[id]) }); err != nil {
+			return err
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	return attachCards(ctx, q, changed, func(id int64) *Message { return msg(at[id]) })
+}
+
+// attachAttachments reads the attachments of the posts ids, in order, each
+// into the message msg gives for it.
+func attachAttachments(ctx context.Context, q querier, ids []int64, msg func(id int64) *Message) error {
 	in, args := idsIn(q, "f.message_id", ids)
 	rows, err := q.QueryContext(ctx, `SELECT `+fileColumns+` FROM files f WHERE `+in+` AND f.kind = 'attachment'
 		ORDER BY f.message_id, f.position`, args...)
@@ -534,16 +575,12 @@ func attachFiles(ctx context.Context, q querier, n int, msg func(i int) *Message
 		if err := scanFile(rows, &f); err != nil {
 			return fmt.Errorf("store: list files: %w", err)
 		}
-		m := msg(at[f.MessageID])
+		m := msg(f.MessageID)
 		f.RoomID = m.RoomID
 		m.Files = append(m.Files, f)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: list files: %w", err)
 	}
-	rows.Close()
-	if len(changed) == 0 {
-		return nil
-	}
-	return attachCards(ctx, q, changed, func(id int64) *Message { return msg(at[id]) })
+	return nil
 }

@@ -46,6 +46,8 @@ type Message struct {
 	// Card is the preview of the post's first link; nil: none, or
 	// removed.
 	Card *Card
+	// hasFiles: the post has attachments, as the query that read it found.
+	hasFiles bool
 	// Prev is the room's entry before this one, as the writer found it
 	// when it stored this one; set on PostgreSQL, where instances that
 	// pass entries to each other put them in order by it.
@@ -150,7 +152,8 @@ func (s *Store) username(ctx context.Context, tx *dbTx, userID int64) (string, e
 
 // messageColumns are what scanMessage reads, in its order.
 const messageColumns = `m.id, m.room_id, m.user_id, u.username, m.kind, m.body, m.created_at, COALESCE(m.client_id, ''),
-	m.rev, COALESCE(m.edited_at, 0), m.deleted_at IS NOT NULL, m.mentions`
+	m.rev, COALESCE(m.edited_at, 0), m.deleted_at IS NOT NULL, m.mentions,
+	m.kind = 'post' AND EXISTS (SELECT 1 FROM files f WHERE f.message_id = m.id AND f.kind = 'attachment')`
 
 const selectMessages = `SELECT ` + messageColumns + ` FROM messages m JOIN users u ON u.id = m.user_id `
 
@@ -169,7 +172,7 @@ func scanMessage(row scanner, m *Message, extra ...any) error {
 	var created, edited int64
 	var mentions string
 	dest := append([]any{&m.ID, &m.RoomID, &m.UserID, &m.Author, &m.Kind, &m.Text, &created, &m.ClientID,
-		&m.Rev, &edited, &m.Deleted, &mentions}, extra...)
+		&m.Rev, &edited, &m.Deleted, &mentions, &m.hasFiles}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return err
 	}

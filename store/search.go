@@ -393,10 +393,21 @@ func (s *Store) SearchPosts(ctx context.Context, userID int64, query string, lim
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
 	hits, err := s.searchTail(ctx, tx, userID, terms, upto, limit)
-	if err != nil || len(hits) == limit {
-		return hits, err
+	if err == nil && len(hits) < limit {
+		hits, err = s.searchIndexed(ctx, tx, userID, terms, upto, limit, hits)
 	}
-	return s.searchIndexed(ctx, tx, userID, terms, upto, limit, hits)
+	if err != nil {
+		return nil, err
+	}
+	// The hits carry their files (and cards) as every list of posts does:
+	// read once for them all.
+	for i := range hits {
+		hits[i].Files, hits[i].Card = nil, nil
+	}
+	if err := attachFiles(ctx, tx, len(hits), func(i int) *Message { return &hits[i].Message }); err != nil {
+		return nil, err
+	}
+	return hits, nil
 }
 
 // searchTail reads the posts the index has not taken yet (ids above upto),
@@ -409,13 +420,14 @@ func (s *Store) searchTail(ctx context.Context, tx *dbTx, userID int64, terms []
 		if err != nil {
 			return nil, err
 		}
-		for _, h := range tail {
-			if marks, ok := matchHit(h.Message, terms); ok {
-				h.Marks = marks
-				hits = append(hits, h)
-				if len(hits) == limit {
-					return hits, nil
-				}
+		matched, err := matchPosts(ctx, tx, tail, terms)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range matched {
+			hits = append(hits, h)
+			if len(hits) == limit {
+				return hits, nil
 			}
 		}
 		if len(tail) < searchBatch {
@@ -449,13 +461,14 @@ func (s *Store) searchIndexed(ctx context.Context, tx *dbTx, userID int64, terms
 		if err != nil {
 			return nil, err
 		}
-		for _, h := range found {
-			if marks, ok := matchHit(h.Message, terms); ok {
-				h.Marks = marks
-				hits = append(hits, h)
-				if len(hits) == limit {
-					break
-				}
+		matched, err := matchPosts(ctx, tx, found, terms)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range matched {
+			hits = append(hits, h)
+			if len(hits) == limit {
+				break
 			}
 		}
 		if len(ids) < searchBatch {
@@ -520,9 +533,34 @@ func (s *Store) readablePosts(ctx context.Context, tx *dbTx, userID int64, cond 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
-	rows.Close()
-	if err := attachFiles(ctx, tx, len(out), func(i int) *Message { return &out[i].Message }); err != nil {
-		return nil, err
+	return out, nil
+}
+
+// matchPosts returns the posts that hold every term, with their marks, in
+// their order. The names of files are read only for the posts whose text
+// alone does not match: most candidates of a search match by their text.
+func matchPosts(ctx context.Context, tx *dbTx, posts []SearchHit, terms []string) ([]SearchHit, error) {
+	ok := make([]bool, len(posts))
+	var unsure []int
+	for i := range posts {
+		posts[i].Marks, ok[i] = matchMarks(posts[i].Text, terms)
+		if !ok[i] {
+			unsure = append(unsure, i)
+		}
+	}
+	if len(unsure) > 0 {
+		if err := attachFiles(ctx, tx, len(unsure), func(k int) *Message { return &posts[unsure[k]].Message }); err != nil {
+			return nil, err
+		}
+		for _, i := range unsure {
+			posts[i].Marks, ok[i] = matchHit(posts[i].Message, terms)
+		}
+	}
+	var out []SearchHit
+	for i, h := range posts {
+		if ok[i] {
+			out = append(out, h)
+		}
 	}
 	return out, nil
 }

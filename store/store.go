@@ -72,7 +72,7 @@ func (s *Store) prepare(ctx context.Context) error {
 	}{
 		{&s.stmts.insertEntry, `INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))
 			RETURNING id, room_id, user_id, (SELECT username FROM users WHERE id = user_id), kind, body, created_at, COALESCE(client_id, ''),
-				rev, COALESCE(edited_at, 0), deleted_at IS NOT NULL, mentions`},
+				rev, COALESCE(edited_at, 0), deleted_at IS NOT NULL, mentions, 0 = 1`},
 		// A post of a member, in one statement: no row comes back for
 		// anyone else.
 		{&s.stmts.insertPost, `INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id, mentions)

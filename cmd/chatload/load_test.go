@@ -188,3 +188,25 @@ func serve(t *testing.T, app *fiber.App, h *hub.Hub, closers ...func() error) st
 	})
 	return "http://" + ln.Addr().String()
 }
+
+// The files mode uploads files and reads every one back, byte for byte,
+// and says so.
+func TestRunFiles(t *testing.T) {
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "chat.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hub.New(hub.Config{Presence: handlers.PresenceFrames()})
+	app := handlers.NewApp(testDeps(db, h))
+	base := serve(t, app, h, db.Close)
+	var out strings.Builder
+	o := options{url: base, clients: 2, files: 3, fileSize: 600 << 10, pid: os.Getpid()}
+	if err := runFiles(context.Background(), o, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"files: 3 of 0.6 MiB", "upload:", "download:", ", 0 with other bytes", "chat RSS:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in:\n%s", want, out.String())
+		}
+	}
+}

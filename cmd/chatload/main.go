@@ -7,6 +7,7 @@
 //	go run ./cmd/chatload -url http://127.0.0.1:8080 -conns 1000 -rate 100 -duration 60s -transport sse -pid $(pidof chat)
 //	go run ./cmd/chatload -url http://127.0.0.1:8080 -mode broadcast -max 20000
 //	go run ./cmd/chatload -url http://127.0.0.1:8080 -mode http -duration 8s
+//	go run ./cmd/chatload -url http://127.0.0.1:8080 -mode files -files 20 -pid $(pidof chat)
 //	go run ./cmd/chatload -url http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8083 -pid 11,12,13
 //
 // With several URLs (instances of one chat), connection i goes to the
@@ -64,6 +65,8 @@ type options struct {
 	clients   int
 	route     string
 	warmup    time.Duration
+	files     int
+	fileSize  int
 }
 
 func main() {
@@ -82,6 +85,8 @@ func main() {
 		err = runBroadcast(ctx, o, os.Stdout)
 	case "http":
 		err = runHTTP(ctx, o, os.Stdout)
+	case "files":
+		err = runFiles(ctx, o, os.Stdout)
 	default:
 		err = fmt.Errorf("unknown -mode %q", o.mode)
 	}
@@ -96,6 +101,9 @@ func parseOptions() (options, error) {
 	var o options
 	pids := defineFlags(&o)
 	flag.Parse()
+	if o.mode == "files" && !flagSet("clients") {
+		o.clients = 2 // the uploads one user may have under way at once
+	}
 	if o.mode == "http" && !flagSet("duration") {
 		o.duration = 8 * time.Second // the workload's timed part
 	}
@@ -130,7 +138,7 @@ func parseOptions() (options, error) {
 // defineFlags declares the flags into o; -pid is parsed after.
 func defineFlags(o *options) *string {
 	flag.StringVar(&o.url, "url", "http://127.0.0.1:8080", "the running chat: comma-separated, its instances")
-	flag.StringVar(&o.mode, "mode", "load", "load: fixed-rate posting; broadcast: add clients in steps until broadcasts get slow; http: pages and posts, 16 clients, one route at a time")
+	flag.StringVar(&o.mode, "mode", "load", "load: fixed-rate posting; broadcast: add clients in steps until broadcasts get slow; http: pages and posts, 16 clients, one route at a time; files: uploads and downloads of large files")
 	flag.StringVar(&o.transport, "transport", "ws", "load: ws, WebSockets that post over the socket; sse, event streams whose senders post over HTTP as a page without a socket does")
 	flag.IntVar(&o.users, "users", 100, "users to sign up")
 	flag.IntVar(&o.rooms, "rooms", 1, "rooms to spread the connections over")
@@ -147,6 +155,8 @@ func defineFlags(o *options) *string {
 	flag.DurationVar(&o.dialEvery, "dial-every", 0, "pause between two connections opened")
 	flag.StringVar(&o.accounts, "accounts", "", "a file of users and rooms to reuse (made on the first run): measure a freshly started chat without the sign-ups' memory")
 	flag.IntVar(&o.clients, "clients", 16, "http: keep-alive clients")
+	flag.IntVar(&o.files, "files", 20, "files: files to upload, then download")
+	flag.IntVar(&o.fileSize, "file-size", 10<<20, "files: bytes of each file")
 	flag.StringVar(&o.route, "route", "", "http: only the routes whose name holds this (room, history, lobby, search, posts)")
 	return pids
 }
