@@ -1653,4 +1653,415 @@
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", keyboardStart);
   else keyboardStart();
+
+  // ---- Files: attached by button, drop or paste, and sent with progress ----
+  //
+  // The compose form takes files three ways: its attach button (which opens
+  // the form's file field), files dropped anywhere on the room (a target
+  // shows while they are dragged), and a picture pasted into the message
+  // box. What will be sent shows above the box (a picture's thumbnail, any
+  // other file's name, type and size), each with a button that takes it
+  // out; the page checks the count and each size as the server does
+  // (data-max-files, data-upload-limit), and says what it did in #announce.
+  // A send with files goes by XMLHttpRequest, as htmx would send the form
+  // (HX-Request, the draft's client id), so that its progress shows; the
+  // answer is swapped as htmx swaps one: a fresh form, or why it was
+  // refused (the files stay, to try again). Without files a send is as
+  // above. The thumbnail is drawn on a canvas: the policy allows no blob:
+  // pictures. A permalink's plain form keeps the file field as it is.
+
+  var attached = [];      // {file, key, li}: what the next send carries
+  var attachKey = 0;
+  var uploading = null;   // the request of a send with files, under way
+  var dragDepth = 0;
+
+  function filesForm() {
+    var form = document.getElementById("compose");
+    return form && form.hasAttribute("hx-post") && form.querySelector("input[type=file]") ? form : null;
+  }
+
+  function uploadLimit(form) { return parseInt(form.getAttribute("data-upload-limit"), 10) || 10 * 1024 * 1024; }
+  function maxFiles(form) { return parseInt(form.getAttribute("data-max-files"), 10) || 10; }
+
+  // A size as the server writes it under a file (views.FileSize).
+  function fileSize(n) {
+    if (n < 1024) return n + " B";
+    var v = n / 1024, units = ["KB", "MB", "GB"], u = 0;
+    while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+    return (v < 10 ? v.toFixed(1) : v.toFixed(0)) + " " + units[u];
+  }
+
+  function fileKind(f) {
+    var ext = /\.([A-Za-z0-9]{1,8})$/.exec(f.name || "");
+    if (ext) return ext[1].toUpperCase();
+    var sub = (f.type || "").split("/")[1];
+    return sub ? sub.split(/[+.;]/)[0].toUpperCase() : "File";
+  }
+
+  function isPicture(f) { return /^image\/(png|jpeg|gif|webp)$/.test(f.type || ""); }
+
+  function say(text) {
+    var region = document.getElementById("announce");
+    if (!region || !text) return;
+    var p = document.createElement("p");
+    p.textContent = text;
+    region.appendChild(p);
+    while (region.children.length > ANNOUNCE_KEEP) region.removeChild(region.firstElementChild);
+  }
+
+  function filesCount() {
+    var n = attached.length;
+    return n === 0 ? "No files to send." : n === 1 ? "1 file to send." : n + " files to send.";
+  }
+
+  // fileProblem shows why files were not taken (or clears that), in the
+  // place the server's reasons show.
+  function fileProblem(text, retry) {
+    var err = document.getElementById("compose-error");
+    if (!err) return;
+    if (text) {
+      err.textContent = text;
+      if (retry) {
+        var again = document.createElement("button");
+        again.type = "submit";
+        again.className = "retry";
+        again.textContent = "Try again";
+        err.appendChild(again);
+      }
+      err.hidden = false;
+      err.setAttribute("role", "alert");
+      err.setAttribute("data-kind", "error");
+      err.setAttribute("data-files-problem", "");
+    } else if (err.hasAttribute("data-files-problem")) {
+      err.textContent = "";
+      err.hidden = true;
+      err.removeAttribute("data-files-problem");
+    }
+  }
+
+  function thumbnail(f) {
+    var canvas = document.createElement("canvas");
+    canvas.className = "compose-thumb";
+    canvas.width = canvas.height = 96;
+    canvas.setAttribute("aria-hidden", "true");
+    createImageBitmap(f).then(function (bmp) {
+      var side = Math.min(bmp.width, bmp.height);
+      canvas.getContext("2d").drawImage(bmp, (bmp.width - side) / 2, (bmp.height - side) / 2, side, side, 0, 0, canvas.width, canvas.height);
+      canvas.setAttribute("data-drawn", "");
+      bmp.close();
+    }).catch(function () {
+      // Not a picture after all: its type stands in.
+      canvas.replaceWith(kindMark(f));
+    });
+    return canvas;
+  }
+
+  function kindMark(f) {
+    var mark = document.createElement("span");
+    mark.className = "compose-kind";
+    mark.setAttribute("aria-hidden", "true");
+    mark.textContent = fileKind(f).slice(0, 4);
+    return mark;
+  }
+
+  function fileItem(a) {
+    if (a.li) return a.li;
+    var f = a.file, li = document.createElement("li");
+    li.className = "compose-file";
+    li.setAttribute("data-key", String(a.key));
+    li.appendChild(isPicture(f) && window.createImageBitmap ? thumbnail(f) : kindMark(f));
+    var text = document.createElement("span");
+    text.className = "compose-file-text";
+    var name = document.createElement("span");
+    name.className = "compose-file-name";
+    name.textContent = f.name;
+    name.title = f.name;
+    var meta = document.createElement("span");
+    meta.className = "compose-file-meta";
+    meta.textContent = fileKind(f) + " · " + fileSize(f.size);
+    text.appendChild(name);
+    text.appendChild(meta);
+    li.appendChild(text);
+    var remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "compose-file-remove";
+    remove.setAttribute("aria-label", "Remove " + f.name);
+    remove.title = "Remove " + f.name;
+    remove.textContent = "×";
+    li.appendChild(remove);
+    a.li = li;
+    return li;
+  }
+
+  // showFiles puts what will be sent in the form's list: the form is a
+  // new one after each send that the server answered.
+  function showFiles() {
+    var form = filesForm();
+    var list = form && form.querySelector(".compose-files");
+    if (!list) return;
+    var items = attached.map(fileItem);
+    if (items.length !== list.children.length || items.some(function (li, i) { return list.children[i] !== li; })) {
+      list.replaceChildren.apply(list, items);
+    }
+    list.hidden = items.length === 0;
+    form.toggleAttribute("data-files", items.length > 0);
+    uploadState(!!uploading);
+  }
+
+  function addFiles(files) {
+    var form = filesForm();
+    if (!form || !files || !files.length) return;
+    if (uploading) {
+      fileProblem("Wait until the files being sent are sent.");
+      return;
+    }
+    var limit = uploadLimit(form), most = maxFiles(form), problems = [], added = [], left = 0;
+    Array.prototype.forEach.call(files, function (f) {
+      if (attached.length >= most) { left++; return; }
+      if (f.size === 0) problems.push(f.name + " is empty.");
+      else if (f.size > limit) problems.push(f.name + " is larger than " + fileSize(limit) + ", the most a file may be.");
+      else {
+        attached.push({ file: f, key: ++attachKey, li: null });
+        added.push(f.name);
+      }
+    });
+    if (left) problems.push("A message takes at most " + most + " files: " + left + (left === 1 ? " was" : " were") + " left out.");
+    showFiles();
+    fileProblem(problems.join(" "));
+    if (added.length) say((added.length === 1 ? added[0] + " attached. " : added.length + " files attached. ") + filesCount());
+  }
+
+  function removeFile(key) {
+    var at = attached.findIndex(function (a) { return a.key === key; });
+    if (at < 0 || uploading) return;
+    var gone = attached.splice(at, 1)[0];
+    showFiles();
+    fileProblem("");
+    // The focus goes to the next file's button, else the one before, else
+    // the message box.
+    var next = attached[Math.min(at, attached.length - 1)];
+    var button = next && next.li && next.li.querySelector(".compose-file-remove");
+    if (button) button.focus();
+    else focusBox();
+    say(gone.file.name + " removed. " + filesCount());
+  }
+
+  // uploadState shows a send with files under way: its progress, and no
+  // second send, nor changes to what it carries, meanwhile.
+  function uploadState(on, percent) {
+    var form = filesForm();
+    if (!form) return;
+    form.toggleAttribute("data-uploading", on);
+    form.querySelectorAll(".compose-send, .attach, .compose-file-remove").forEach(function (b) { b.disabled = on; });
+    var bar = form.querySelector(".compose-progress");
+    if (bar) {
+      bar.hidden = !on;
+      if (on && percent !== undefined) bar.value = percent;
+      if (!on) bar.value = 0;
+    }
+  }
+
+  function uploadStatus(text) {
+    var form = filesForm(), out = form && form.querySelector(".compose-status");
+    if (out) out.textContent = text;
+  }
+
+  // The server's answer is swapped as htmx swaps an answer: its fragments
+  // out of band (a fresh form; or #compose-error with why).
+  function swapAnswer(html) {
+    var sink = document.getElementById("upload-sink");
+    if (!sink) {
+      sink = document.createElement("div");
+      sink.id = "upload-sink";
+      sink.hidden = true;
+      document.body.appendChild(sink);
+    }
+    var tpl = document.createElement("template");
+    tpl.innerHTML = html;
+    var oob = Array.prototype.some.call(tpl.content.children, function (el) { return el.hasAttribute("hx-swap-oob"); });
+    if (oob) htmx.swap(sink, html, { swapStyle: "none" });
+    return oob;
+  }
+
+  function refusedSaying(status) {
+    if (status === 413) return "That is too much to send at once: send fewer files, or smaller ones.";
+    if (status === 429) return "You are sending too much. Wait a little.";
+    if (status === 0) return "The files could not be sent: the connection failed.";
+    return "The files could not be sent.";
+  }
+
+  function upload(form) {
+    var area = form.querySelector("textarea");
+    var data = new FormData(form);
+    data.delete("file");
+    data.set("client_id", clientIdOf(form));
+    attached.forEach(function (a) { data.append("file", a.file, a.file.name); });
+    var xhr = new XMLHttpRequest();
+    uploading = xhr;
+    form.setAttribute("data-pending-text", area ? area.value : "");
+    // Why the last try was refused goes, as this one begins.
+    var err = document.getElementById("compose-error");
+    if (err) { err.hidden = true; err.textContent = ""; err.removeAttribute("data-files-problem"); }
+    uploadState(true, 0);
+    uploadStatus(attached.length === 1 ? "Sending 1 file…" : "Sending " + attached.length + " files…");
+    xhr.open("POST", form.getAttribute("hx-post"));
+    xhr.setRequestHeader("HX-Request", "true");
+    xhr.setRequestHeader("HX-Current-URL", location.href);
+    xhr.upload.addEventListener("progress", function (e) {
+      if (e.lengthComputable && e.total > 0) uploadState(true, Math.round(100 * e.loaded / e.total));
+    });
+    xhr.addEventListener("load", function () { uploaded(xhr); });
+    xhr.addEventListener("error", function () { uploaded(xhr); });
+    xhr.addEventListener("abort", function () { uploaded(xhr); });
+    xhr.send(data);
+  }
+
+  function uploaded(xhr) {
+    if (uploading !== xhr) return;
+    uploading = null;
+    uploadState(false);
+    uploadStatus("");
+    var html = xhr.status ? xhr.responseText || "" : "";
+    if (xhr.status >= 200 && xhr.status < 300) {
+      var n = attached.length;
+      attached = [];
+      var form = filesForm();
+      // The fresh form comes in place of this one (or, for a new draft
+      // typed meanwhile, leaves it: see above); without one, this form is
+      // cleared here.
+      if (!swapAnswer(html) && form) {
+        var area = form.querySelector("textarea");
+        if (area && area.value === form.getAttribute("data-pending-text")) area.value = "";
+        var hidden = form.querySelector('input[name="client_id"]');
+        if (hidden) hidden.value = "";
+        saveDraft();
+      }
+      showFiles();
+      say(n === 1 ? "1 file sent." : n + " files sent.");
+      return;
+    }
+    // Refused, or not answered: the files stay, to try again with the same
+    // id (a send that did land is not stored twice).
+    if (!/id="compose-error"/.test(html) || !swapAnswer(html)) fileProblem(refusedSaying(xhr.status), true);
+    showFiles();
+  }
+
+  document.addEventListener("click", function (e) {
+    var t = e.target;
+    if (!t.closest) return;
+    var attach = t.closest("#compose .attach");
+    if (attach) {
+      var field = attach.form && attach.form.querySelector("input[type=file]");
+      if (field) field.click();
+      return;
+    }
+    var remove = t.closest("#compose .compose-file-remove");
+    if (remove) removeFile(parseInt(remove.closest(".compose-file").getAttribute("data-key"), 10));
+  });
+
+  // Picked with the button: taken into the list, and the field emptied,
+  // so that a send without files carries none.
+  document.addEventListener("change", function (e) {
+    var field = e.target;
+    if (!(field instanceof HTMLInputElement) || field.type !== "file" || !field.form || field.form !== filesForm()) return;
+    addFiles(Array.prototype.slice.call(field.files));
+    field.value = "";
+  });
+
+  // Pasted into the message box: files (a screenshot), unless the
+  // clipboard has text too (cells of a spreadsheet come with a picture of
+  // themselves), which is pasted as text.
+  document.addEventListener("paste", function (e) {
+    var form = filesForm(), cd = e.clipboardData;
+    if (!form || !cd || !e.target.closest || e.target.closest("form") !== form) return;
+    if (!cd.files || !cd.files.length || cd.getData("text/plain") !== "") return;
+    e.preventDefault();
+    addFiles(Array.prototype.slice.call(cd.files));
+  });
+
+  function dragsFiles(e) {
+    var types = e.dataTransfer && e.dataTransfer.types;
+    return !!types && Array.prototype.indexOf.call(types, "Files") >= 0 && !!filesForm();
+  }
+
+  function dropZone(show) {
+    var zone = document.getElementById("drop-zone");
+    if (!zone && show) {
+      var conv = document.querySelector(".conversation");
+      if (!conv) return;
+      zone = document.createElement("div");
+      zone.id = "drop-zone";
+      zone.className = "drop-zone";
+      var p = document.createElement("p");
+      p.textContent = "Drop files here to attach them to your message";
+      zone.appendChild(p);
+      conv.appendChild(zone);
+    }
+    if (zone) zone.hidden = !show;
+  }
+
+  document.addEventListener("dragenter", function (e) {
+    if (!dragsFiles(e)) return;
+    e.preventDefault();
+    dragDepth++;
+    dropZone(true);
+  });
+  document.addEventListener("dragover", function (e) {
+    if (!dragsFiles(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = "copy";
+  });
+  document.addEventListener("dragleave", function (e) {
+    if (!dragsFiles(e)) return;
+    dragDepth = Math.max(dragDepth - 1, 0);
+    if (dragDepth === 0) dropZone(false);
+  });
+  document.addEventListener("drop", function (e) {
+    if (!dragsFiles(e)) return;
+    // Anywhere on the page: a file dropped beside the room is not opened
+    // in place of the page.
+    e.preventDefault();
+    dragDepth = 0;
+    dropZone(false);
+    addFiles(Array.prototype.slice.call(e.dataTransfer.files));
+    focusBox();
+  });
+
+  // A send with files goes by its own request; one without files and
+  // without text goes nowhere (the box takes the focus). Before htmx's
+  // handlers, on the form, see the submit.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form || form !== filesForm()) return;
+    var area = form.querySelector("textarea");
+    var stop = function () { e.preventDefault(); e.stopImmediatePropagation(); };
+    if (uploading) { stop(); return; }
+    if (!attached.length) {
+      if (area && area.value.trim() === "" && !form.hasAttribute("data-pending")) { stop(); focusBox(); }
+      return;
+    }
+    // A text send still waiting for the connection goes first, as it was.
+    if (form.hasAttribute("data-pending")) return;
+    stop();
+    upload(form);
+  }, true);
+
+  // Enter in an empty box sends the files alone.
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (e.key !== "Enter" || e.shiftKey || e.isComposing || !(t instanceof HTMLTextAreaElement) || !t.form || t.form !== filesForm()) return;
+    if (t.value.trim() === "" && attached.length) {
+      e.preventDefault();
+      t.form.requestSubmit();
+    }
+  });
+
+  // A fresh form (after any send) shows the files still to send.
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "compose") showFiles();
+  });
+
+  window.addEventListener("beforeunload", function (e) {
+    if (uploading) e.preventDefault();
+  });
 })();

@@ -87,6 +87,30 @@ type ComposeForm struct {
 	Text     string
 	ClientID string
 	Error    string
+	// UploadLimit is the largest file the server takes, in bytes, which
+	// the page checks before sending (0: DefaultUploadLimit).
+	UploadLimit int64
+}
+
+// DefaultUploadLimit is the largest file of a post when no other is set:
+// 10 MB.
+const DefaultUploadLimit = 10 << 20
+
+// MaxFilesPerPost is how many files one post may carry.
+const MaxFilesPerPost = 10
+
+// The compose form's file field, and the list of what it will send.
+const (
+	ComposeFileID  = "compose-file"
+	ComposeFilesID = "compose-files"
+)
+
+// uploadLimit is the form's limit of a file, in bytes.
+func (f ComposeForm) uploadLimit() int64 {
+	if f.UploadLimit > 0 {
+		return f.UploadLimit
+	}
+	return DefaultUploadLimit
 }
 
 // RoomPage is everything the room page shows.
