@@ -336,7 +336,7 @@ func (a *App) handlePermalink(c *fiber.Ctx) error {
 		list[i].Highlight = list[i].ID == at
 	}
 	page.Entries, page.HasOlder, page.HasNewer, page.At = list, hasOlder, hasNewer, at
-	page.Compose = views.ComposeForm{RoomID: id}
+	page.Compose = views.ComposeForm{RoomID: id, UploadLimit: a.uploadLimit}
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
 	return render(c, http.StatusOK, views.Room(page))
 }

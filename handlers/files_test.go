@@ -237,6 +237,10 @@ func TestFilesRefused(t *testing.T) {
 	alice := srv.register(t, "alice")
 	room := alice.createRoom("general")
 	ctx := context.Background()
+	// The page checks the same limit before it sends.
+	if got := alice.get(room).doc(t).Find("form#compose").AttrOr("data-upload-limit", ""); got != "65536" {
+		t.Errorf("the compose form's data-upload-limit: %q, want 65536", got)
+	}
 	eleven := make([]upFile, 11)
 	for i := range eleven {
 		eleven[i] = upFile{name: fmt.Sprintf("f%d.txt", i), data: []byte("hello")}

@@ -166,7 +166,7 @@ func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 		return err
 	}
 	if isHTMX(c) {
-		return render(c, http.StatusOK, views.ComposeReset(id))
+		return render(c, http.StatusOK, views.ComposeReset(id, a.uploadLimit))
 	}
 	// To the room, as the contract says: the page opens at its newest
 	// entries by its own layout, script or none.

@@ -156,7 +156,7 @@ func (a *App) showRoomWith(c *fiber.Ctx, id int64, status int, compose views.Com
 		a.unread.Seen(s.User.ID, id, msgs[len(msgs)-1].ID)
 	}
 	a.unread.Opened(s.User.Username, views.RoomLink{ID: id, Name: page.RoomName, Member: true, DM: page.DM, Closed: page.Closed, Archived: page.Archived})
-	compose.RoomID = id
+	compose.RoomID, compose.UploadLimit = id, a.uploadLimit
 	page.Entries, page.HasOlder, page.Compose, page.Rev = entries(msgs), hasOlder, compose, rev
 	page.NewSince = newSince(msgs, lastRead, s.User.ID)
 	if page.Member {

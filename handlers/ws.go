@@ -292,7 +292,7 @@ func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *tim
 		a.log.Error("socket post failed", "room", p.roomID, "user", p.user.Username, "err", err)
 		a.hub.Send(sub, hub.Event{Data: renderBytes(views.ComposeError("The message could not be stored. Try again."))})
 	default:
-		a.hub.Send(sub, hub.Event{Data: renderBytes(views.ComposeReset(p.roomID))})
+		a.hub.Send(sub, hub.Event{Data: renderBytes(views.ComposeReset(p.roomID, a.uploadLimit))})
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 // form carries the limits the page checks before sending.
 func TestComposeTakesFiles(t *testing.T) {
 	live, _ := render(t, views.Compose(views.ComposeForm{RoomID: 7}))
-	reset, _ := render(t, views.ComposeReset(7))
+	reset, _ := render(t, views.ComposeReset(7, 0))
 	plain, _ := render(t, views.ComposeFormPlainForTest(views.ComposeForm{RoomID: 7}))
 	for name, doc := range map[string]*goquery.Document{"live": live, "reset": reset, "plain": plain} {
 		form := doc.Find("form#compose")

@@ -644,7 +644,7 @@ func memberItem(user string) templ.Component {
 
 // ComposeReset is a fresh, empty compose form for the sender of a post
 // that was stored.
-func ComposeReset(roomID int64) templ.Component {
+func ComposeReset(roomID, uploadLimit int64) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -665,7 +665,7 @@ func ComposeReset(roomID int64) templ.Component {
 			templ_7745c5c3_Var28 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = compose(ComposeForm{RoomID: roomID}, true).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = compose(ComposeForm{RoomID: roomID, UploadLimit: uploadLimit}, true).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
