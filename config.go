@@ -85,7 +85,7 @@ func defineFlags(fs *flag.FlagSet, getenv func(string) string) flagValues {
 	f.natsSubject = str("nats-subject", "CHAT_NATS_SUBJECT", "chat", "prefix of the NATS subjects, for chats that share a NATS server")
 	f.webhookAllow = str("webhook-allow", "CHAT_WEBHOOK_ALLOW", "", "comma-separated hosts bots' webhooks may be called on; empty: none")
 	f.uploadLimit = str("upload-limit", "CHAT_UPLOAD_LIMIT", "10MB", "largest file a post may carry: bytes, or with KB, MB or GB (units of 1024)")
-	f.uploadQuota = str("upload-quota", "CHAT_UPLOAD_QUOTA", "500MB", "bytes of files one user may upload in 24 hours, as -upload-limit")
+	f.uploadQuota = str("upload-quota", "CHAT_UPLOAD_QUOTA", "500MB", "bytes of files one user may upload in 24 hours, as -upload-limit (files of posts since deleted no longer count)")
 	f.linkPreviews = str("link-previews", "CHAT_LINK_PREVIEWS", "false", "fetch a preview card (title, description, picture) of the first link of each post from its site: true or false")
 	f.registration = str("registration", "CHAT_REGISTRATION", "", "who may register: open (anyone) or invite (with an invitation an admin made on /admin; the first account always may); set at start and kept in the database, where admins change it; empty: as the database has it, open at first")
 	return f

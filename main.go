@@ -147,6 +147,7 @@ func appDeps(cfg config, listening net.Addr, db *store.Store, h *hub.Hub, metric
 	if cfg.baseURL == "" {
 		cfg.baseURL = listenBaseURL(listening)
 	}
+	pictures := handlers.NewPictures()
 	return handlers.Deps{
 		Metrics:          metrics,
 		MetricsElsewhere: cfg.metricsAddr != "",
@@ -166,24 +167,22 @@ func appDeps(cfg config, listening net.Addr, db *store.Store, h *hub.Hub, metric
 		SessionIdle:      cfg.sessionIdle,
 		TrustedProxies:   cfg.trustedProxies,
 		Clustered:        cfg.nats != "",
-		LinkPreviews:     linkPreviews(cfg.linkPreviews),
+		LinkPreviews:     linkPreviews(cfg.linkPreviews, pictures),
+		Pictures:         pictures,
 	}
 }
 
-// Link previews' pictures: made again by the chat, one at a time, each
-// at most cardBox pixels a side.
-const (
-	cardBox       = 400
-	cardMaxPixels = 24_000_000
-)
+// cardBox is the most pixels a side of a link card's picture, made again
+// by the chat.
+const cardBox = 400
 
 // linkPreviews is the fetcher of links' cards, with -link-previews: it
-// reaches public addresses only, and its pictures are made again here.
-func linkPreviews(on bool) *linkpreview.Fetcher {
+// reaches public addresses only, and its pictures are made again by the
+// chat's own decoder of pictures.
+func linkPreviews(on bool, pictures *media.Pictures) *linkpreview.Fetcher {
 	if !on {
 		return nil
 	}
-	pictures := media.NewPictures(1, cardMaxPixels)
 	return linkpreview.New(linkpreview.Config{
 		UserAgent: "chat-link-preview/1",
 		Reencode: func(ctx context.Context, r io.Reader) ([]byte, string, int, int, error) {

@@ -439,3 +439,35 @@ func TestBaseURL(t *testing.T) {
 		}
 	}
 }
+
+// The files' flags: sizes with units, previews off unless asked for, bad
+// values refused.
+func TestFileFlags(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	cfg, err := parseConfig(nil, noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.uploadLimit != 10<<20 || cfg.uploadQuota != 500<<20 || cfg.linkPreviews {
+		t.Errorf("defaults: limit %d, quota %d, previews %v", cfg.uploadLimit, cfg.uploadQuota, cfg.linkPreviews)
+	}
+	if d := appDeps(cfg, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, nil, nil, nil, nil); d.LinkPreviews != nil || d.UploadLimit != 10<<20 {
+		t.Errorf("the app's deps by default: previews %v, limit %d", d.LinkPreviews, d.UploadLimit)
+	}
+	env := map[string]string{"CHAT_UPLOAD_LIMIT": "2 MB", "CHAT_LINK_PREVIEWS": "true"}
+	cfg, err = parseConfig([]string{"-upload-quota", "1GB"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || cfg.uploadLimit != 2<<20 || cfg.uploadQuota != 1<<30 || !cfg.linkPreviews {
+		t.Errorf("set: %d %d %v %v", cfg.uploadLimit, cfg.uploadQuota, cfg.linkPreviews, err)
+	}
+	if d := appDeps(cfg, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, nil, nil, nil, nil); d.LinkPreviews == nil {
+		t.Error("-link-previews made no fetcher")
+	}
+	for _, bad := range [][]string{{"-upload-limit", "0"}, {"-upload-limit", "ten"}, {"-upload-quota", "-5MB"}, {"-link-previews", "maybe"}, {"-upload-limit", "99999999999GB"}} {
+		if _, err := parseConfig(bad, noEnv, io.Discard); err == nil {
+			t.Errorf("%v was taken", bad)
+		}
+	}
+	if n, err := parseSize("512"); err != nil || n != 512 {
+		t.Errorf("512: %d %v", n, err)
+	}
+}

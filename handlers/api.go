@@ -57,10 +57,14 @@ func (a *App) handleAPIPost(c *fiber.Ctx) error {
 	// The body as sent: refuseEncodedBody turned away compressed ones,
 	// and nothing here inflates it. A multipart form carries files, and
 	// its text in a field.
-	text := string(c.BodyRaw())
+	// (Read as the one or the other: the body of a multipart form would
+	// be made again from its files, every byte of them.)
+	var text string
 	files, err := formFiles(c)
 	if isMultipart(c) {
 		text = strings.Clone(c.FormValue("text"))
+	} else {
+		text = string(c.BodyRaw())
 	}
 	var msg store.Message
 	if err == nil {

@@ -92,6 +92,10 @@ type Deps struct {
 	// LinkPreviews fetches the cards of posts' first links; nil: no
 	// previews.
 	LinkPreviews *linkpreview.Fetcher
+	// Pictures decodes the pictures posted, for their previews: shared
+	// with LinkPreviews' pictures, so that the bound of decodes at once
+	// is the chat's. nil: NewPictures.
+	Pictures *media.Pictures
 	// Clustered says that the hub is linked to other instances' (package
 	// cluster): entries reach this instance's unread marks through
 	// ClusterHooks.OnEntry, on every instance, rather than from the
@@ -156,8 +160,9 @@ type App struct {
 	// one of each user's at a time (userDecodes).
 	pictures    *media.Pictures
 	userDecodes perUser
-	// stopSweep ends sweepFiles.
-	stopSweep chan struct{}
+	// stopSweep ends sweepFiles, which then closes swept.
+	stopSweep context.CancelFunc
+	swept     chan struct{}
 	// cards fetches link previews; nil when they are off.
 	cards *cards
 	// handshakes holds, per connection whose socket upgrade is under
@@ -217,8 +222,8 @@ func newState(d Deps) *App {
 		fileUploads:  uploadSlots{perUser: fileUploadsPerUser, atOnce: fileUploadsAtOnce},
 		uploadLimit:  cmp.Or(max(d.UploadLimit, 0), DefaultUploadLimit),
 		uploadQuota:  cmp.Or(max(d.UploadQuota, 0), DefaultUploadQuota),
-		pictures:     media.NewPictures(picturesAtOnce, pictureMaxPixels),
-		stopSweep:    make(chan struct{}),
+		pictures:     cmp.Or(d.Pictures, NewPictures()),
+		swept:        make(chan struct{}),
 		cards:        newCards(d.LinkPreviews),
 	}
 	if a.now == nil {
@@ -280,12 +285,15 @@ func (a *App) startJobs(app *fiber.App) {
 	a.writer.Start()
 	a.unread.Start()
 	a.webhooks.Start()
-	go a.sweepFiles(a.stopSweep)
+	sweep, stopSweep := context.WithCancel(context.Background())
+	a.stopSweep = stopSweep
+	go a.sweepFiles(sweep, a.swept)
 	if a.cards != nil {
 		a.cards.start(a)
 	}
 	app.Hooks().OnShutdown(func() error {
-		close(a.stopSweep)
+		a.stopSweep()
+		<-a.swept
 		if a.cards != nil {
 			a.cards.close()
 		}

@@ -32,15 +32,18 @@ const (
 type cards struct {
 	fetch func(ctx context.Context, rawURL string) (linkpreview.Card, error)
 	queue chan store.Message
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	// ctx ends with close: the fetches under way end with it.
+	ctx  context.Context
+	stop context.CancelFunc
+	wg   sync.WaitGroup
 }
 
 func newCards(f *linkpreview.Fetcher) *cards {
 	if f == nil {
 		return nil
 	}
-	return &cards{fetch: f.Fetch, queue: make(chan store.Message, cardQueue), stop: make(chan struct{})}
+	ctx, stop := context.WithCancel(context.Background())
+	return &cards{fetch: f.Fetch, queue: make(chan store.Message, cardQueue), ctx: ctx, stop: stop}
 }
 
 // start starts the workers, each with the app's way to store a card.
@@ -51,7 +54,7 @@ func (cs *cards) start(a *App) {
 			defer cs.wg.Done()
 			for {
 				select {
-				case <-cs.stop:
+				case <-cs.ctx.Done():
 					return
 				case m := <-cs.queue:
 					a.fetchCard(m)
@@ -61,9 +64,10 @@ func (cs *cards) start(a *App) {
 	}
 }
 
-// close stops the workers; a card under way is abandoned.
+// close stops the workers: a card under way is abandoned, its fetch
+// ended at once.
 func (cs *cards) close() {
-	close(cs.stop)
+	cs.stop()
 	cs.wg.Wait()
 }
 
@@ -83,7 +87,7 @@ func (a *App) postStored(m store.Message) {
 // fetchCard fetches the card of a post's first link, stores its picture,
 // and gives the post the card, pushed to the room as a change.
 func (a *App) fetchCard(m store.Message) {
-	ctx, cancel := context.WithTimeout(context.Background(), cardTimeout)
+	ctx, cancel := context.WithTimeout(a.cards.ctx, cardTimeout)
 	defer cancel()
 	link := linkpreview.FirstLink(m.Text)
 	card, err := a.cards.fetch(ctx, link)

@@ -45,6 +45,9 @@ const (
 	pictureMaxPixels = 24_000_000
 	picturesAtOnce   = 2
 	pictureWait      = 20 * time.Second
+	// previewMaxBytes is the largest picture given a preview (which reads
+	// it whole); a larger one is kept as a plain file.
+	previewMaxBytes = 32 << 20
 	// fileUploadsPerUser and fileUploadsAtOnce are the places of uploads
 	// of files (see bodyLimitFor): each holds up to 16 MiB of its body
 	// in memory, and the rest in a temporary file, until it is answered.
@@ -54,6 +57,10 @@ const (
 	// whose post was never stored (a crash in between) is then deleted.
 	unattachedFor = time.Hour
 )
+
+// NewPictures bounds the chat's decodes of pictures: picturesAtOnce at a
+// time, each of at most pictureMaxPixels.
+func NewPictures() *media.Pictures { return media.NewPictures(picturesAtOnce, pictureMaxPixels) }
 
 // filesPath reports whether a request to path may carry files: the
 // compose form's, or a bot's post.
@@ -169,7 +176,7 @@ func (a *App) storeFiles(ctx context.Context, user store.User, parts []*multipar
 	for i, p := range parts {
 		f, err := a.storeFile(ctx, user, p, names[i])
 		if err != nil {
-			if derr := a.store.DeleteUnattachedFiles(context.WithoutCancel(ctx), user.ID, ids); derr != nil {
+			if derr := a.deleteUnattached(ctx, user.ID, ids); derr != nil {
 				a.log.Error("delete files of a refused post", "user", user.ID, "err", derr)
 			}
 			return nil, err
@@ -195,32 +202,53 @@ func (a *App) storeFile(ctx context.Context, user store.User, part *multipart.Fi
 		return store.File{}, err
 	}
 	if media.IsPicture(nf.Type) {
-		if err := a.picture(ctx, src, &nf); err != nil {
+		if part.Size > previewMaxBytes {
+			// Its preview would be read whole: kept as a plain file.
+			nf.Type = media.Opaque
+		} else if err := a.picture(ctx, src, &nf); err != nil {
 			return store.File{}, err
 		}
 		if _, err := src.Seek(0, io.SeekStart); err != nil {
 			return store.File{}, err
 		}
 	}
-	body := io.Reader(src)
-	if media.IsPicture(nf.Type) {
-		// Kept without its metadata, streamed through as it is stored.
-		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(media.Clean(nf.Type, src, pw)) }()
-		defer pr.Close()
-		body = pr
-	}
-	f, err := a.store.PutFile(ctx, nf, body)
+	f, err := a.putFile(ctx, nf, src)
 	switch {
 	case errors.Is(err, store.ErrQuota):
-		used, _ := a.store.UploadedToday(context.WithoutCancel(ctx), user.ID)
-		return store.File{}, &errPostRefused{status: http.StatusRequestEntityTooLarge,
-			reason: fmt.Sprintf("You have sent %s of files today; the daily limit is %s, so %s was not sent. Try again tomorrow.", views.FileSize(used), views.FileSize(a.uploadQuota), name)}
+		reason := fmt.Sprintf("The daily limit of files is %s, so %s was not sent. Try again tomorrow.", views.FileSize(a.uploadQuota), name)
+		if used, err := a.store.UploadedToday(ctx, user.ID); err == nil {
+			reason = fmt.Sprintf("You have sent %s of files today; the daily limit is %s, so %s was not sent. Try again tomorrow.", views.FileSize(used), views.FileSize(a.uploadQuota), name)
+		}
+		return store.File{}, &errPostRefused{status: http.StatusRequestEntityTooLarge, reason: reason}
+	case errors.Is(err, media.ErrNotPicture):
+		return store.File{}, &errPostRefused{status: http.StatusUnprocessableEntity, reason: name + " could not be read as the picture it begins as; send it again, or as another file."}
 	case errors.Is(err, store.ErrTooLarge):
 		return store.File{}, &errPostRefused{status: http.StatusRequestEntityTooLarge,
 			reason: fmt.Sprintf("%s is larger than %s, the most a file may be.", name, views.FileSize(a.uploadLimit))}
 	case errors.Is(err, store.ErrEmpty):
 		return store.File{}, &errPostRefused{status: http.StatusUnprocessableEntity, reason: name + " is empty: there is nothing to send."}
+	}
+	return f, err
+}
+
+// putFile stores a file: a picture without its metadata, streamed
+// through the cleaner as it is stored, which is waited for.
+func (a *App) putFile(ctx context.Context, nf store.NewFile, src io.Reader) (store.File, error) {
+	if !media.IsPicture(nf.Type) {
+		return a.store.PutFile(ctx, nf, src)
+	}
+	pr, pw := io.Pipe()
+	cleaned := make(chan error, 1)
+	go func() {
+		err := media.Clean(nf.Type, src, pw)
+		pw.CloseWithError(err)
+		cleaned <- err
+	}()
+	f, err := a.store.PutFile(ctx, nf, pr)
+	// A store that stopped reading early ends the cleaner's writes.
+	pr.CloseWithError(errors.New("the file was not stored"))
+	if cerr := <-cleaned; err != nil && errors.Is(cerr, media.ErrNotPicture) {
+		return store.File{}, cerr // the picture, not the store, failed
 	}
 	return f, err
 }
@@ -261,7 +289,7 @@ func (a *App) picture(ctx context.Context, src multipart.File, nf *store.NewFile
 	case errors.Is(err, context.DeadlineExceeded):
 		return errBusy
 	}
-	nf.Type = "application/octet-stream"
+	nf.Type = media.Opaque
 	return nil
 }
 
@@ -345,20 +373,22 @@ func etagMatches(header, etag string) bool {
 	return false
 }
 
-// sweepFiles deletes, every while, the files that no post came to hold.
-func (a *App) sweepFiles(stop <-chan struct{}) {
+// sweepFiles deletes, every while, the files that no post came to hold,
+// until stop ends; then it closes done.
+func (a *App) sweepFiles(stop context.Context, done chan<- struct{}) {
+	defer close(done)
 	t := time.NewTicker(unattachedFor / 4)
 	defer t.Stop()
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		if n, err := a.store.SweepFiles(ctx, a.now().Add(-unattachedFor)); err != nil {
+		ctx, cancel := context.WithTimeout(stop, time.Minute)
+		if n, err := a.store.SweepFiles(ctx, a.now().Add(-unattachedFor)); err != nil && stop.Err() == nil {
 			a.log.Error("sweep files", "err", err)
 		} else if n > 0 {
 			a.log.Info("swept files that no post holds", "files", n)
 		}
 		cancel()
 		select {
-		case <-stop:
+		case <-stop.Done():
 			return
 		case <-t.C:
 		}
@@ -416,4 +446,12 @@ func (p *perUser) release(userID int64) {
 		close(ch)
 		delete(p.busy, userID)
 	}
+}
+
+// deleteUnattached deletes the files of a post that was not stored, even
+// once its request has ended, within a minute.
+func (a *App) deleteUnattached(ctx context.Context, userID int64, ids []int64) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	return a.store.DeleteUnattachedFiles(ctx, userID, ids)
 }

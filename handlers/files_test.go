@@ -271,7 +271,7 @@ func TestFilesRefused(t *testing.T) {
 			if after := alice.lastEntryID(room); after != before {
 				t.Errorf("an entry was stored: %d → %d", before, after)
 			}
-			if n, err := srv.Store.UploadedToday(ctx, 1); err != nil || n != 0 {
+			if n, err := srv.Store.UploadedToday(ctx, userID(t, srv, "alice")); err != nil || n != 0 {
 				t.Errorf("%d bytes of files kept (%v)", n, err)
 			}
 		})
@@ -360,7 +360,7 @@ func TestFilesQuota(t *testing.T) {
 	if alice.lastEntryID(room) != before {
 		t.Error("a post was stored past the quota")
 	}
-	if n, _ := srv.Store.UploadedToday(context.Background(), 1); n != int64(len(six)) {
+	if n, _ := srv.Store.UploadedToday(context.Background(), userID(t, srv, "alice")); n != int64(len(six)) {
 		t.Errorf("%d bytes kept, want %d", n, len(six))
 	}
 }
@@ -385,6 +385,20 @@ func TestFilesFromBots(t *testing.T) {
 	e := root.get(room).doc(t).Find(`#messages [data-author="reporter"]`)
 	if e.Find(".text").Text() != "Nightly report" || !strings.Contains(e.Find(".attachment").Text(), "report.pdf") {
 		t.Errorf("bot's entry: %q / %q", e.Find(".text").Text(), e.Find(".attachment").Text())
+	}
+	// A large file, past the common limit of a body: the bot's token
+	// gets its upload a place before the body is read.
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	body, ctype = multipartBody(nil, []upFile{{name: "dump.bin", data: big}})
+	req, _ = http.NewRequest(http.MethodPost, srv.URL+"/api"+room+"/messages", body)
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if res := srv.anon(t).do(req); res.StatusCode != http.StatusCreated {
+		t.Fatalf("bot's large file: %d %s", res.StatusCode, res.Body)
+	}
+	href := root.get(room).doc(t).Find(`#messages [data-author="reporter"] .attachment`).Last().AttrOr("href", "")
+	if got := root.get(href); got.StatusCode != http.StatusOK || got.Body != string(big) {
+		t.Errorf("the bot's large file back: %d, %d bytes", got.StatusCode, len(got.Body))
 	}
 	// Without a token, a large body is not even read.
 	if res := announceBody(t, srv, "/api"+room+"/messages", "", "multipart/form-data; boundary=x", 1<<20); res.StatusCode != http.StatusRequestEntityTooLarge {
@@ -421,7 +435,7 @@ func TestFilesLiveWithTheirPost(t *testing.T) {
 	if res := alice.get(href); res.StatusCode != http.StatusNotFound {
 		t.Errorf("a deleted post's file: %d", res.StatusCode)
 	}
-	if n, _ := srv.Store.UploadedToday(context.Background(), 1); n != 0 {
+	if n, _ := srv.Store.UploadedToday(context.Background(), userID(t, srv, "alice")); n != 0 {
 		t.Errorf("%d bytes kept after the post was deleted", n)
 	}
 }
@@ -498,4 +512,14 @@ func TestFilesTextNotEchoedWhole(t *testing.T) {
 	if len(res.Body) > 100<<10 {
 		t.Errorf("the answer is %d bytes", len(res.Body))
 	}
+}
+
+// userID is the id of a user of the server.
+func userID(t *testing.T, srv *testServer, name string) int64 {
+	t.Helper()
+	u, err := srv.Store.FindUserByUsername(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
 }

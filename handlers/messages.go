@@ -96,7 +96,7 @@ func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw,
 	})
 	if len(ids) > 0 && (err != nil || !created) {
 		// Refused, or sent before: the files stay with no post.
-		if derr := a.store.DeleteUnattachedFiles(context.WithoutCancel(ctx), user.ID, ids); derr != nil {
+		if derr := a.deleteUnattached(ctx, user.ID, ids); derr != nil {
 			a.log.Error("delete files of a refused post", "user", user.ID, "err", derr)
 		}
 	}

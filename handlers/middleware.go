@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -216,7 +215,7 @@ func (a *App) bodyLimitFor(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	case string(path) == "/account/avatar":
 		// A body said to be past the picture's limit takes no place: it
 		// is refused (413) without being read.
-		if cl <= avatarBodyMax && a.takeUpload(h, &a.uploads, uploadHeld, false, uploadHold) {
+		if cl <= avatarBodyMax && a.takeUpload(h, &a.uploads, false, uploadHold) {
 			cfg.MaxRequestBodySize = avatarBodyMax
 		}
 	case filesPath(path) && cl > a.bodyLimit && int64(cl) <= a.filesBodyMax():
@@ -226,7 +225,7 @@ func (a *App) bodyLimitFor(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 		// limit, as does a small one, which needs no place. A large body
 		// may take as long as a slow link needs to bring it.
 		if bytes.HasPrefix(h.ContentType(), []byte("multipart/form-data")) &&
-			a.takeUpload(h, &a.fileUploads, uploadHeldFiles, bytes.HasPrefix(path, []byte("/api/")), uploadTime(cl)+10*time.Second) {
+			a.takeUpload(h, &a.fileUploads, bytes.HasPrefix(path, []byte("/api/")), uploadTime(cl)+uploadHandling) {
 			cfg.MaxRequestBodySize = int(a.filesBodyMax())
 			cfg.ReadTimeout = uploadTime(cl)
 		}
@@ -238,7 +237,7 @@ func (a *App) bodyLimitFor(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 // bot's bearer token on the API) a place in slots, and marks the request
 // with it; a user who gets none is marked refused. Unknown users take no
 // place, and their body gets the common limit.
-func (a *App) takeUpload(h *fasthttp.RequestHeader, slots *uploadSlots, held string, api bool, hold time.Duration) bool {
+func (a *App) takeUpload(h *fasthttp.RequestHeader, slots *uploadSlots, api bool, hold time.Duration) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var userID int64
@@ -263,15 +262,23 @@ func (a *App) takeUpload(h *fasthttp.RequestHeader, slots *uploadSlots, held str
 		}
 		userID = s.User.ID
 	}
-	if !slots.takeFor(userID, time.Now(), hold) {
+	now := time.Now()
+	lapse, ok := slots.takeUntil(userID, now, hold)
+	if !ok {
 		h.Set(uploadHeader, uploadRefused)
 		return false
 	}
-	h.Set(uploadHeader, held+" "+strconv.FormatInt(userID, 10))
 	// Found again by the request's header, which is the same object for
 	// the whole of the request, even once a body that could not be read
-	// has reset its fields.
-	a.heldUploads.Store(h, heldUpload{slots: slots, userID: userID})
+	// has reset its fields. Places of requests that never came to an
+	// answer (their connection gone) are forgotten once they lapse.
+	a.heldUploads.Range(func(k, v any) bool {
+		if v.(heldUpload).lapse.Before(now) {
+			a.heldUploads.Delete(k)
+		}
+		return true
+	})
+	a.heldUploads.Store(h, heldUpload{slots: slots, userID: userID, lapse: lapse})
 	return true
 }
 
@@ -288,7 +295,7 @@ func (a *App) releaseUpload(c *fiber.Ctx) error {
 func (a *App) giveBackUpload(c *fiber.Ctx) {
 	if v, ok := a.heldUploads.LoadAndDelete(&c.Request().Header); ok {
 		held := v.(heldUpload)
-		held.slots.release(held.userID)
+		held.slots.releaseAt(held.userID, held.lapse)
 	}
 }
 

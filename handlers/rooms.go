@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"chat/hub"
+	"chat/linkpreview"
 	"chat/store"
 	"chat/views"
 
@@ -273,7 +274,9 @@ func entry(m store.Message) views.Entry {
 	}
 	if !m.Deleted {
 		e.Files = attachments(m.Files)
-		if c := m.Card; c != nil {
+		// A card is of the post's first link: an edit that changed it
+		// leaves the card unshown.
+		if c := m.Card; c != nil && linkpreview.FirstLink(m.Text) == c.URL {
 			e.Card = &views.Card{URL: c.URL, Title: c.Title, Description: c.Description, Site: c.Site,
 				ImageID: c.ImageID, ImageWidth: c.ImageWidth, ImageHeight: c.ImageHeight}
 		}

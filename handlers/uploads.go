@@ -18,15 +18,15 @@ const (
 	uploadHold = readTimeout + 10*time.Second
 	// readTimeout bounds the reading of a request, its body included.
 	readTimeout = 30 * time.Second
-	// uploadHeader says, on the request, whether the upload holds a place
-	// ("held {user id}") or was refused one (uploadRefused); the server
-	// sets or removes it before the body is read, so a client cannot
-	// choose it.
-	uploadHeader = "X-Chat-Upload"
-	uploadHeld   = "held"
-	// uploadHeldFiles: the place is one of the files' (fileUploads).
-	uploadHeldFiles = "held-files"
-	uploadRefused   = "refused"
+	// uploadHeader says, on the request, that the upload was refused a
+	// place (uploadRefused); the server sets or removes it before the
+	// body is read, so a client cannot choose it. The places held are
+	// App.heldUploads.
+	uploadHeader  = "X-Chat-Upload"
+	uploadRefused = "refused"
+	// uploadHandling is how long a place of files outlasts its body's
+	// time: the handling of its files (each picture may wait for a slot).
+	uploadHandling = 5 * time.Minute
 )
 
 // uploadSlots are the places of uploads under way. A place is taken from
@@ -50,21 +50,48 @@ func (u *uploadSlots) take(userID int64, now time.Time) bool {
 
 // takeFor is take with a place kept at most hold.
 func (u *uploadSlots) takeFor(userID int64, now time.Time, hold time.Duration) bool {
+	_, ok := u.takeUntil(userID, now, hold)
+	return ok
+}
+
+// takeUntil is takeFor that says when the place lapses: the place's own
+// mark, by which releaseAt gives back this place and no other.
+func (u *uploadSlots) takeUntil(userID int64, now time.Time, hold time.Duration) (time.Time, bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.prune(now)
 	if u.total >= cmp.Or(u.atOnce, uploadsAtOnce) || len(u.held[userID]) >= cmp.Or(u.perUser, uploadsPerUser) {
-		return false
+		return time.Time{}, false
 	}
 	if u.held == nil {
 		u.held = make(map[int64][]time.Time)
 	}
-	// Kept in the order they lapse: prune lets go of a prefix.
-	h := append(u.held[userID], now.Add(hold))
+	// Kept in the order they lapse: prune lets go of a prefix. (Two
+	// places of one mark are alike: releaseAt gives back either.)
+	lapse := now.Add(hold)
+	h := append(u.held[userID], lapse)
 	slices.SortFunc(h, func(a, b time.Time) int { return a.Compare(b) })
 	u.held[userID] = h
 	u.total++
-	return true
+	return lapse, true
+}
+
+// releaseAt gives back the user's place that lapses at lapse, if it has
+// not lapsed already (then another's place is not given in its stead).
+func (u *uploadSlots) releaseAt(userID int64, lapse time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	h := u.held[userID]
+	i := slices.IndexFunc(h, lapse.Equal)
+	if i < 0 {
+		return
+	}
+	if len(h) == 1 {
+		delete(u.held, userID)
+	} else {
+		u.held[userID] = slices.Delete(h, i, i+1)
+	}
+	u.total--
 }
 
 // release gives back the user's oldest place.
@@ -106,6 +133,7 @@ func (u *uploadSlots) prune(now time.Time) {
 type heldUpload struct {
 	slots  *uploadSlots
 	userID int64
+	lapse  time.Time
 }
 
 // uploadMinRate is the slowest an upload of files may arrive at, in bytes

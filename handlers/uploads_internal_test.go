@@ -76,3 +76,24 @@ func TestUploadTime(t *testing.T) {
 		t.Errorf("101 MiB: %v, want %v", got, uploadMaxTime)
 	}
 }
+
+// A place given back after it lapsed gives back no other: the user's next
+// upload's place stays held.
+func TestUploadReleaseAt(t *testing.T) {
+	var u uploadSlots
+	now := time.Unix(1_000_000, 0)
+	first, _ := u.takeUntil(7, now, time.Minute)
+	later := now.Add(2 * time.Minute) // the first has lapsed
+	second, ok := u.takeUntil(7, later, time.Minute)
+	if !ok || u.total != 1 {
+		t.Fatalf("a second place: %v, %d held", ok, u.total)
+	}
+	u.releaseAt(7, first)
+	if u.total != 1 {
+		t.Fatalf("the lapsed place's release gave back the live one: %d held", u.total)
+	}
+	u.releaseAt(7, second)
+	if u.total != 0 {
+		t.Fatalf("%d held after its release", u.total)
+	}
+}

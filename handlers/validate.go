@@ -108,12 +108,12 @@ func bidiProblem(what string) string {
 	return what + " cannot hold characters that change the direction of text."
 }
 
-// cleanPost normalises a post's line breaks and trims it, and returns what
-// is wrong with it, or "". Line breaks and tabs are kept; other control
-// characters are refused.
 // emptyPost is why a post of no text, and no file, is refused.
 const emptyPost = "The message is empty."
 
+// cleanPost normalises a post's line breaks and trims it, and returns what
+// is wrong with it, or "". Line breaks and tabs are kept; other control
+// characters are refused.
 func cleanPost(raw string) (string, string) {
 	if !utf8.ValidString(raw) {
 		return "", "The message is not valid text."
