@@ -91,7 +91,7 @@ func (p *Pictures) header(br *bufio.Reader, whole bool) (header, error) {
 	head, _ := br.Peek(SniffLen)
 	hd := header{typ: Sniff(head), orientation: 1}
 	notPicture := func(err error) (header, error) {
-		return header{}, fmt.Errorf("%w: %w", ErrNotPicture, err)
+		return header{}, notPicture(err)
 	}
 	switch hd.typ {
 	case PNG:
@@ -165,6 +165,15 @@ func (p *Pictures) header(br *bufio.Reader, whole bool) (header, error) {
 	return hd, nil
 }
 
+// notPicture marks err as ErrNotPicture, once: an error that says so
+// already (errJPEG and its kin) is returned as it is.
+func notPicture(err error) error {
+	if errors.Is(err, ErrNotPicture) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrNotPicture, err)
+}
+
 // lossless says whether a WebP with a VP8X header holds a lossless
 // picture, when its first chunk after VP8X is in head.
 func lossless(head []byte) bool {
@@ -219,7 +228,7 @@ func (p *Pictures) Preview(ctx context.Context, r io.Reader, box int) (data []by
 	}
 	img, err := decode(hd.typ, raw)
 	if err != nil {
-		return nil, "", 0, 0, fmt.Errorf("%w: %w", ErrNotPicture, err)
+		return nil, "", 0, 0, notPicture(err)
 	}
 	// The canvas: a GIF's logical screen, on which its first frame may
 	// cover a part only; the picture itself for the others.
