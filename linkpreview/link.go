@@ -1,14 +1,13 @@
 package linkpreview
 
 import (
-	"net/url"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"chat/internal/linkspan"
 )
 
 // FirstLink is the first http(s) URL of a post's text as the chat's
-// formatter (views/format.go) makes links of it, or "": a URL starts a
+// formatter (views/format.go, with internal/linkspan) makes links of it, or "": a URL starts a
 // word; it ends at a space, a control or format character or what no URL
 // holds, and leaves out the punctuation that ends a sentence and a closing
 // bracket that closes none of its own; it is never inside inline code or a
@@ -88,54 +87,14 @@ func lineLink(text string, from, to int) string {
 	}
 	inCode := func(k int) bool { return code[k-from] }
 	for i := from; i < to; i++ {
-		if inCode(i) || !linkStart(text, i) {
+		if inCode(i) || !linkspan.Start(text, i) {
 			continue
 		}
-		end := linkEnd(text, i, to, inCode)
-		if u, err := url.Parse(text[i:end]); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
+		end := linkspan.End(text, i, to, inCode)
+		if linkspan.Link(text[i:end]) {
 			return text[i:end]
 		}
 		i = max(i, end-1)
 	}
 	return ""
-}
-
-// linkStart reports whether an http:// or https:// URL starts at i: at the
-// start of a word.
-func linkStart(text string, i int) bool {
-	if i > 0 {
-		if r, _ := utf8.DecodeLastRuneInString(text[:i]); unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return false
-		}
-	}
-	rest := text[i:]
-	return len(rest) > 8 && strings.EqualFold(rest[:8], "https://") || len(rest) > 7 && strings.EqualFold(rest[:7], "http://")
-}
-
-// linkEnd is where the URL that starts at i ends, by the formatter's
-// rules, before to or a byte that stop says is taken.
-func linkEnd(text string, i, to int, stop func(int) bool) int {
-	end := i
-	for end < to && !stop(end) {
-		r, size := utf8.DecodeRuneInString(text[end:to])
-		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '<' || r == '>' || r == '"' || r == '`' || r == utf8.RuneError {
-			break
-		}
-		end += size
-	}
-	open := strings.Count(text[i:end], "(") - strings.Count(text[i:end], ")")
-	square := strings.Count(text[i:end], "[") - strings.Count(text[i:end], "]")
-	for end > i {
-		switch c := text[end-1]; {
-		case strings.IndexByte(".,:;!?'*_", c) >= 0:
-		case c == ')' && open < 0:
-			open++
-		case c == ']' && square < 0:
-			square++
-		default:
-			return end
-		}
-		end--
-	}
-	return end
 }

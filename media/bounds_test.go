@@ -143,6 +143,24 @@ func TestPolyglot(t *testing.T) {
 	}
 }
 
+// receiveWait bounds each wait in receive: long enough for a loaded
+// machine, short enough that a regression fails instead of hanging.
+const receiveWait = 30 * time.Second
+
+// receive returns the next value from ch, and fails the test with what
+// if none comes within receiveWait.
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(receiveWait):
+		t.Fatalf("after %v: %s", receiveWait, what)
+		var zero T
+		return zero
+	}
+}
+
 // With one decoding slot, a second Preview waits for it, and a context
 // that ends while it waits ends the wait: its reader is never read.
 func TestPreviewWaitsForSlot(t *testing.T) {
@@ -167,15 +185,15 @@ func TestPreviewWaitsForSlot(t *testing.T) {
 		}), 32)
 		second <- err
 	}()
-	<-ctx.asked // the second Preview is choosing between a slot and its context
+	receive(t, ctx.asked, "the second Preview never asked its context") // it is choosing between a slot and its context
 	cancel()
-	if err := <-second; !errors.Is(err, context.Canceled) || read.Load() {
+	if err := receive(t, second, "the second Preview did not return when its context ended"); !errors.Is(err, context.Canceled) || read.Load() {
 		t.Errorf("second Preview: %v, read %v; want context.Canceled, unread", err, read.Load())
 	}
 
 	pw.Write(raw)
 	pw.Close()
-	if err := <-first; err != nil {
+	if err := receive(t, first, "the first Preview did not return"); err != nil {
 		t.Fatalf("first Preview: %v", err)
 	}
 	// A context ended already is an answer at once, slot or not.

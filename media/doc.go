@@ -8,8 +8,9 @@
 //   - Pictures bounds decoding: how many at once (the others wait, as long
 //     as their context lets them) and how large each, from the header
 //     before anything is decoded. A picture past maxPixels pixels, or
-//     whose decoder would take more than 8 bytes for each of maxPixels
-//     (16-bit, interlaced, progressive pictures cost more a pixel), is
+//     whose decoder would take more than 4 bytes (bytesPerPixel) for each
+//     of maxPixels (16-bit, interlaced, progressive pictures cost more a
+//     pixel), is
 //     ErrTooManyPixels; the bytes of one that does not parse are
 //     ErrNotPicture. Either way the file is still a file.
 //   - Info reads a header; Preview decodes, turns a JPEG the way its EXIF

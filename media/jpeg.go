@@ -220,26 +220,18 @@ func readJPEGHeader(br *bufio.Reader, whole bool) (jpegHeader, error) {
 			if buf, err = j.segment(buf); err != nil {
 				return hd, err
 			}
-			if o, ok := exifOrientation(buf); ok {
-				seenExif = true
-				hd.orientation = o
-			}
+			seenExif = hd.exif(buf)
 		case m == mAPP14:
 			if buf, err = j.segment(buf); err != nil {
 				return hd, err
 			}
-			if len(buf) >= 12 && string(buf[:5]) == "Adobe" && buf[11] == 0 {
-				hd.adobeRGB = true
-			}
+			hd.adobe(buf)
 		case m == mSOS:
 			if !seenFrame {
 				return hd, jpegErr("a scan before the frame header")
 			}
 			hd.scans++
-			if err := j.skipSegment(); err != nil {
-				return hd, err
-			}
-			if err := j.scan(nil); err != nil {
+			if err := j.skipScan(); err != nil {
 				return hd, err
 			}
 		case hasSegment(m):
@@ -248,6 +240,33 @@ func readJPEGHeader(br *bufio.Reader, whole bool) (jpegHeader, error) {
 			}
 		}
 	}
+}
+
+// exif takes the orientation of an APP1 segment, and reports whether the
+// segment is an EXIF that says one.
+func (hd *jpegHeader) exif(seg []byte) bool {
+	o, ok := exifOrientation(seg)
+	if ok {
+		hd.orientation = o
+	}
+	return ok
+}
+
+// adobe notes whether an APP14 segment is Adobe's, saying that the
+// colours are stored with no transform (RGB, not YCbCr).
+func (hd *jpegHeader) adobe(seg []byte) {
+	if len(seg) >= 12 && string(seg[:5]) == "Adobe" && seg[11] == 0 {
+		hd.adobeRGB = true
+	}
+}
+
+// skipScan skips a scan, whose SOS marker j has just read: its header
+// and its entropy-coded data.
+func (j *jpegReader) skipScan() error {
+	if err := j.skipSegment(); err != nil {
+		return err
+	}
+	return j.scan(nil)
 }
 
 // frame reads a frame header (SOFn segment).
@@ -376,13 +395,13 @@ func orientationSegment(o int) []byte {
 // (phones put more pictures, with their own EXIF, there).
 func cleanJPEG(r io.Reader, w io.Writer) error {
 	j := jpegReader{br: bufio.NewReaderSize(r, 64<<10)}
-	out := bufio.NewWriterSize(w, 64<<10)
+	c := jpegCopy{out: bufio.NewWriterSize(w, 64<<10)}
 	if err := j.start(); err != nil {
 		return err
 	}
-	out.Write([]byte{0xff, mSOI})
+	c.out.Write([]byte{0xff, mSOI})
 	var buf []byte
-	seenExif, seenFrame, scans := false, false, 0
+	scans := 0
 	for {
 		m, err := j.next()
 		if err != nil {
@@ -390,56 +409,71 @@ func cleanJPEG(r io.Reader, w io.Writer) error {
 		}
 		switch {
 		case m == mEOI:
-			if !seenFrame || scans == 0 {
+			if !c.seenFrame || scans == 0 {
 				return jpegErr("ends before its picture")
 			}
-			out.Write([]byte{0xff, mEOI})
-			return out.Flush()
+			c.out.Write([]byte{0xff, mEOI})
+			return c.out.Flush()
 		case m == mSOS:
-			if !seenFrame {
+			if !c.seenFrame {
 				return jpegErr("a scan before the frame header")
 			}
 			scans++
 			if buf, err = j.segment(buf); err != nil {
 				return err
 			}
-			writeSegment(out, m, buf)
-			if err := j.scan(out); err != nil {
+			writeSegment(c.out, m, buf)
+			if err := j.scan(c.out); err != nil {
 				return err
 			}
 			continue
 		case !hasSegment(m):
-			out.Write([]byte{0xff, m}) // TEM: no segment
+			c.out.Write([]byte{0xff, m}) // TEM: no segment
 			continue
 		}
 		if buf, err = j.segment(buf); err != nil {
 			return err
 		}
-		switch {
-		case m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc:
-			if seenFrame {
-				return jpegErr("two frames")
-			}
-			seenFrame = true
-			writeSegment(out, m, buf)
-		case m == mAPP1:
-			// The first EXIF before the frame is the one readers go by.
-			if o, ok := exifOrientation(buf); ok && !seenExif && !seenFrame {
-				seenExif = true
-				if o != 1 {
-					out.Write(orientationSegment(o))
-				}
-			}
-		case m == mAPP0 && bytes.HasPrefix(buf, []byte("JFIF\x00")),
-			m == mAPP2 && bytes.HasPrefix(buf, []byte("ICC_PROFILE\x00")),
-			m == mAPP14 && bytes.HasPrefix(buf, []byte("Adobe")):
-			writeSegment(out, m, buf)
-		case m >= mAPP0 && m <= 0xef, m == mCOM:
-			// metadata: dropped
-		default:
-			writeSegment(out, m, buf) // tables, restart interval, ...
+		if err := c.segment(m, buf); err != nil {
+			return err
 		}
 	}
+}
+
+// jpegCopy is cleanJPEG's copy, and what it has seen so far.
+type jpegCopy struct {
+	out                 *bufio.Writer
+	seenExif, seenFrame bool
+}
+
+// segment copies, rewrites or drops a segment other than a scan's, by
+// cleanJPEG's rules; a second frame header is a malformed JPEG.
+func (c *jpegCopy) segment(m byte, seg []byte) error {
+	switch {
+	case m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc:
+		if c.seenFrame {
+			return jpegErr("two frames")
+		}
+		c.seenFrame = true
+		writeSegment(c.out, m, seg)
+	case m == mAPP1:
+		// The first EXIF before the frame is the one readers go by.
+		if o, ok := exifOrientation(seg); ok && !c.seenExif && !c.seenFrame {
+			c.seenExif = true
+			if o != 1 {
+				c.out.Write(orientationSegment(o))
+			}
+		}
+	case m == mAPP0 && bytes.HasPrefix(seg, []byte("JFIF\x00")),
+		m == mAPP2 && bytes.HasPrefix(seg, []byte("ICC_PROFILE\x00")),
+		m == mAPP14 && bytes.HasPrefix(seg, []byte("Adobe")):
+		writeSegment(c.out, m, seg)
+	case m >= mAPP0 && m <= 0xef, m == mCOM:
+		// metadata: dropped
+	default:
+		writeSegment(c.out, m, seg) // tables, restart interval, ...
+	}
+	return nil
 }
 
 func writeSegment(w *bufio.Writer, m byte, seg []byte) {

@@ -90,79 +90,127 @@ func (p *Pictures) Info(r io.Reader) (typ string, w, h int, err error) {
 func (p *Pictures) header(br *bufio.Reader, whole bool) (header, error) {
 	head, _ := br.Peek(SniffLen)
 	hd := header{typ: Sniff(head), orientation: 1}
-	notPicture := func(err error) (header, error) {
-		return header{}, fmt.Errorf("%w: %w", ErrNotPicture, err)
-	}
+	var err error
 	switch hd.typ {
 	case PNG:
-		ihdr, err := br.Peek(33)
-		if err != nil {
-			return notPicture(unexpected(err))
-		}
-		ihdr = bytes.Clone(ihdr[8:])
-		cfg, err := png.DecodeConfig(br)
-		if err != nil {
-			return notPicture(err)
-		}
-		hd.w, hd.h = cfg.Width, cfg.Height
-		hd.cost = pngCost(hd.w, hd.h, ihdr)
+		err = headerPNG(br, &hd)
 	case JPEG:
-		jh, err := readJPEGHeader(br, whole)
-		if err != nil {
-			return notPicture(err)
-		}
-		if jh.scans > jpegMaxScans {
-			return header{}, fmt.Errorf("%w: a JPEG of %d scans", ErrTooManyPixels, jh.scans)
-		}
-		hd.w, hd.h, hd.orientation, hd.cost = jh.w, jh.h, jh.orientation, jh.cost()
+		err = headerJPEG(br, whole, &hd)
 	case GIF:
-		cfg, err := gif.DecodeConfig(br)
-		if err != nil {
-			return notPicture(err)
-		}
-		// After the screen and its colours comes a block: an
-		// extension, an image or the end.
-		if next, err := br.Peek(1); err != nil || next[0] != 0x21 && next[0] != 0x2c && next[0] != 0x3b {
-			return notPicture(errors.New("no block after the GIF's header"))
-		}
-		hd.w, hd.h = cfg.Width, cfg.Height
-		hd.cost = int64(hd.w) * int64(hd.h) // a byte a pixel, in the palette
+		err = headerGIF(br, &hd)
 	case WebP:
-		if len(head) >= 30 && string(head[12:16]) == "VP8X" {
-			if head[20]&vp8xAnimation != 0 {
-				return notPicture(errors.New("an animated WebP is not read here"))
-			}
-			// The canvas, checked before the decoder reads on.
-			w := (int64(head[24]) | int64(head[25])<<8 | int64(head[26])<<16) + 1
-			h := (int64(head[27]) | int64(head[28])<<8 | int64(head[29])<<16) + 1
-			if w*h > p.maxPixels {
-				return header{}, fmt.Errorf("%w: %d×%d pixels, more than %d", ErrTooManyPixels, w, h, p.maxPixels)
-			}
-		}
-		cfg, err := webp.DecodeConfig(br)
-		if err != nil {
-			return notPicture(err)
-		}
-		hd.w, hd.h = cfg.Width, cfg.Height
-		// Lossy: YCbCr 4:2:0 and alpha; lossless: NRGBA and the
-		// decoder's own copy of the pixels as it undoes its transforms.
-		hd.cost = int64(hd.w) * int64(hd.h) * 3
-		if string(head[12:16]) == "VP8L" || lossless(head) {
-			hd.cost = int64(hd.w) * int64(hd.h) * 8
-		}
+		err = p.headerWebP(br, head, &hd)
 	default:
-		return notPicture(fmt.Errorf("the bytes are %s", hd.typ))
+		err = notPicture(fmt.Errorf("the bytes are %s", hd.typ))
 	}
+	if err == nil {
+		err = p.within(hd)
+	}
+	if err != nil {
+		return header{}, err
+	}
+	return hd, nil
+}
+
+// within checks a header against the bounds: a width and a height, no
+// more than maxPixels pixels, and a decode cost of no more than
+// bytesPerPixel for each of them.
+func (p *Pictures) within(hd header) error {
 	if hd.w < 1 || hd.h < 1 {
 		return notPicture(errors.New("no width or height"))
 	}
 	if px := int64(hd.w) * int64(hd.h); px > p.maxPixels {
-		return header{}, fmt.Errorf("%w: %d×%d pixels, more than %d", ErrTooManyPixels, hd.w, hd.h, p.maxPixels)
+		return fmt.Errorf("%w: %d×%d pixels, more than %d", ErrTooManyPixels, hd.w, hd.h, p.maxPixels)
 	}
 	if hd.cost > p.maxPixels*bytesPerPixel {
-		return header{}, fmt.Errorf("%w: %d×%d pixels would take %d MB to decode", ErrTooManyPixels, hd.w, hd.h, hd.cost>>20)
+		return fmt.Errorf("%w: %d×%d pixels would take %d MB to decode", ErrTooManyPixels, hd.w, hd.h, hd.cost>>20)
 	}
-	return hd, nil
+	return nil
+}
+
+// headerPNG reads a PNG's size into hd, and its cost from its IHDR.
+func headerPNG(br *bufio.Reader, hd *header) error {
+	ihdr, err := br.Peek(33)
+	if err != nil {
+		return notPicture(unexpected(err))
+	}
+	ihdr = bytes.Clone(ihdr[8:])
+	cfg, err := png.DecodeConfig(br)
+	if err != nil {
+		return notPicture(err)
+	}
+	hd.w, hd.h = cfg.Width, cfg.Height
+	hd.cost = pngCost(hd.w, hd.h, ihdr)
+	return nil
+}
+
+// headerJPEG reads a JPEG's size, orientation and cost into hd; whole
+// (br holds the whole picture) also counts its scans, of which more than
+// jpegMaxScans are ErrTooManyPixels.
+func headerJPEG(br *bufio.Reader, whole bool, hd *header) error {
+	jh, err := readJPEGHeader(br, whole)
+	if err != nil {
+		return notPicture(err)
+	}
+	if jh.scans > jpegMaxScans {
+		return fmt.Errorf("%w: a JPEG of %d scans", ErrTooManyPixels, jh.scans)
+	}
+	hd.w, hd.h, hd.orientation, hd.cost = jh.w, jh.h, jh.orientation, jh.cost()
+	return nil
+}
+
+// headerGIF reads a GIF's logical screen into hd, and checks that a
+// block follows it.
+func headerGIF(br *bufio.Reader, hd *header) error {
+	cfg, err := gif.DecodeConfig(br)
+	if err != nil {
+		return notPicture(err)
+	}
+	// After the screen and its colours comes a block: an
+	// extension, an image or the end.
+	if next, err := br.Peek(1); err != nil || next[0] != 0x21 && next[0] != 0x2c && next[0] != 0x3b {
+		return notPicture(errors.New("no block after the GIF's header"))
+	}
+	hd.w, hd.h = cfg.Width, cfg.Height
+	hd.cost = int64(hd.w) * int64(hd.h) // a byte a pixel, in the palette
+	return nil
+}
+
+// headerWebP reads a WebP's size and cost into hd. A VP8X canvas (in
+// head) is checked against maxPixels before the decoder reads on, and an
+// animated WebP is not read.
+func (p *Pictures) headerWebP(br *bufio.Reader, head []byte, hd *header) error {
+	if len(head) >= 30 && string(head[12:16]) == "VP8X" {
+		if head[20]&vp8xAnimation != 0 {
+			return notPicture(errors.New("an animated WebP is not read here"))
+		}
+		w := (int64(head[24]) | int64(head[25])<<8 | int64(head[26])<<16) + 1
+		h := (int64(head[27]) | int64(head[28])<<8 | int64(head[29])<<16) + 1
+		if w*h > p.maxPixels {
+			return fmt.Errorf("%w: %d×%d pixels, more than %d", ErrTooManyPixels, w, h, p.maxPixels)
+		}
+	}
+	cfg, err := webp.DecodeConfig(br)
+	if err != nil {
+		return notPicture(err)
+	}
+	hd.w, hd.h = cfg.Width, cfg.Height
+	// Lossy: YCbCr 4:2:0 and alpha; lossless: NRGBA and the
+	// decoder's own copy of the pixels as it undoes its transforms.
+	hd.cost = int64(hd.w) * int64(hd.h) * 3
+	if string(head[12:16]) == "VP8L" || lossless(head) {
+		hd.cost = int64(hd.w) * int64(hd.h) * 8
+	}
+	return nil
+}
+
+// notPicture marks err as ErrNotPicture, once: an error that says so
+// already (errJPEG and its kin) is returned as it is.
+func notPicture(err error) error {
+	if errors.Is(err, ErrNotPicture) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrNotPicture, err)
 }
 
 // lossless says whether a WebP with a VP8X header holds a lossless
@@ -219,7 +267,7 @@ func (p *Pictures) Preview(ctx context.Context, r io.Reader, box int) (data []by
 	}
 	img, err := decode(hd.typ, raw)
 	if err != nil {
-		return nil, "", 0, 0, fmt.Errorf("%w: %w", ErrNotPicture, err)
+		return nil, "", 0, 0, notPicture(err)
 	}
 	// The canvas: a GIF's logical screen, on which its first frame may
 	// cover a part only; the picture itself for the others.

@@ -64,48 +64,18 @@ func cleanPNG(r io.Reader, w io.Writer) error {
 	}
 	out.Write(sig)
 	var head [8]byte
-	var sum [4]byte
 	idat := false
 	buf := make([]byte, 32<<10)
 	for first := true; ; first = false {
 		if _, err := io.ReadFull(br, head[:]); err != nil {
 			return unexpected(err)
 		}
-		n := binary.BigEndian.Uint32(head[:4])
-		typ := string(head[4:8])
-		if n > 1<<31-1 {
-			return pngErr("chunk %q of %d bytes", typ, n)
+		typ, n, keep, err := pngChunkHead(head, first)
+		if err != nil {
+			return err
 		}
-		for _, c := range head[4:8] {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-				return pngErr("a chunk type of %q", typ)
-			}
-		}
-		if first != (typ == "IHDR") {
-			return pngErr("IHDR is not first")
-		}
-		keep := pngKept[typ]
-		if !keep && typ[0] >= 'A' && typ[0] <= 'Z' {
-			return pngErr("unknown critical chunk %q", typ)
-		}
-		crc := crc32.NewIEEE()
-		crc.Write(head[4:8])
-		var dst io.Writer = crc
-		if keep {
-			out.Write(head[:])
-			dst = io.MultiWriter(out, crc)
-		}
-		if k, err := io.CopyBuffer(dst, io.LimitReader(br, int64(n)), buf); err != nil || k < int64(n) {
-			return unexpected(cmp.Or(err, io.EOF))
-		}
-		if _, err := io.ReadFull(br, sum[:]); err != nil {
-			return unexpected(err)
-		}
-		if binary.BigEndian.Uint32(sum[:]) != crc.Sum32() {
-			return pngErr("chunk %q has a bad checksum", typ)
-		}
-		if keep {
-			out.Write(sum[:])
+		if err := copyPNGChunk(br, out, head, n, keep, buf); err != nil {
+			return err
 		}
 		idat = idat || typ == "IDAT"
 		if typ == "IEND" {
@@ -115,4 +85,55 @@ func cleanPNG(r io.Reader, w io.Writer) error {
 			return out.Flush()
 		}
 	}
+}
+
+// pngChunkHead checks a chunk's length and type (IHDR first, letters
+// only, no critical chunk this package does not know), and says whether
+// cleanPNG keeps it.
+func pngChunkHead(head [8]byte, first bool) (typ string, n uint32, keep bool, err error) {
+	n = binary.BigEndian.Uint32(head[:4])
+	typ = string(head[4:8])
+	if n > 1<<31-1 {
+		return "", 0, false, pngErr("chunk %q of %d bytes", typ, n)
+	}
+	for _, c := range head[4:8] {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return "", 0, false, pngErr("a chunk type of %q", typ)
+		}
+	}
+	if first != (typ == "IHDR") {
+		return "", 0, false, pngErr("IHDR is not first")
+	}
+	keep = pngKept[typ]
+	if !keep && typ[0] >= 'A' && typ[0] <= 'Z' {
+		return "", 0, false, pngErr("unknown critical chunk %q", typ)
+	}
+	return typ, n, keep, nil
+}
+
+// copyPNGChunk reads the n bytes of data and the CRC of the chunk whose
+// head is head, checks the CRC, and copies the whole chunk to out when
+// keep.
+func copyPNGChunk(br *bufio.Reader, out *bufio.Writer, head [8]byte, n uint32, keep bool, buf []byte) error {
+	crc := crc32.NewIEEE()
+	crc.Write(head[4:8])
+	var dst io.Writer = crc
+	if keep {
+		out.Write(head[:])
+		dst = io.MultiWriter(out, crc)
+	}
+	if k, err := io.CopyBuffer(dst, io.LimitReader(br, int64(n)), buf); err != nil || k < int64(n) {
+		return unexpected(cmp.Or(err, io.EOF))
+	}
+	var sum [4]byte
+	if _, err := io.ReadFull(br, sum[:]); err != nil {
+		return unexpected(err)
+	}
+	if binary.BigEndian.Uint32(sum[:]) != crc.Sum32() {
+		return pngErr("chunk %q has a bad checksum", string(head[4:8]))
+	}
+	if keep {
+		out.Write(sum[:])
+	}
+	return nil
 }

@@ -48,57 +48,17 @@ func spans(n, m int) []span {
 // large the reduction). It goes over c a row at a time: beyond the
 // result, it takes a row of c and two rows of sums.
 func shrink(src image.Image, c image.Rectangle, dw, dh int) *image.RGBA {
-	b := src.Bounds().Intersect(c)
 	sw, sh := c.Dx(), c.Dy()
 	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
 	xs, ys := spans(sw, dw), spans(sh, dh)
+	rows := newCanvasRows(src, c)
 	row := image.NewRGBA(image.Rect(0, 0, sw, 1))
 	hsum := make([]float32, 4*dw)
 	acc := [2][]float32{make([]float32, 4*dw), make([]float32, 4*dw)}
 	cur := 0 // the destination row acc[0] sums
-	var lut [256][4]uint8
-	pal, _ := src.(*image.Paletted)
-	if pal != nil {
-		for i, c := range pal.Palette {
-			r, g, b, a := c.RGBA()
-			lut[i] = [4]uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), uint8(a >> 8)}
-		}
-	}
-	// The part of a row of c that src covers.
-	part := image.Rect(b.Min.X-c.Min.X, 0, b.Max.X-c.Min.X, 1)
 	for y := 0; y < sh; y++ {
-		if sy := c.Min.Y + y; sy < b.Min.Y || sy >= b.Max.Y || b.Empty() {
-			clear(row.Pix)
-		} else if pal != nil {
-			if part.Dx() != sw {
-				clear(row.Pix)
-			}
-			at := pal.PixOffset(b.Min.X, sy)
-			for x, p := range pal.Pix[at : at+part.Dx()] {
-				copy(row.Pix[4*(part.Min.X+x):4*(part.Min.X+x)+4], lut[p][:])
-			}
-		} else {
-			if part.Dx() != sw {
-				clear(row.Pix)
-			}
-			draw.Draw(row, part, src, image.Pt(b.Min.X, sy), draw.Src)
-		}
-		clear(hsum)
-		for x, s := range xs {
-			p := row.Pix[4*x : 4*x+4 : 4*x+4]
-			h := hsum[4*s.i : 4*s.i+4 : 4*s.i+4]
-			h[0] += s.w0 * float32(p[0])
-			h[1] += s.w0 * float32(p[1])
-			h[2] += s.w0 * float32(p[2])
-			h[3] += s.w0 * float32(p[3])
-			if s.w1 != 0 {
-				h = hsum[4*s.i+4 : 4*s.i+8 : 4*s.i+8]
-				h[0] += s.w1 * float32(p[0])
-				h[1] += s.w1 * float32(p[1])
-				h[2] += s.w1 * float32(p[2])
-				h[3] += s.w1 * float32(p[3])
-			}
-		}
+		rows.read(row, y)
+		sumRow(hsum, row.Pix, xs)
 		s := ys[y]
 		for s.i > cur { // the row acc[0] sums is complete
 			emit(dst, cur, acc[0])
@@ -121,6 +81,74 @@ func shrink(src image.Image, c image.Rectangle, dw, dh int) *image.RGBA {
 		clear(acc[1])
 	}
 	return dst
+}
+
+// canvasRows reads the rows of a canvas c on which src lies, as RGBA,
+// transparent where src does not cover c.
+type canvasRows struct {
+	src  image.Image
+	c, b image.Rectangle // the canvas, and the part of it src covers
+	part image.Rectangle // the part of a row of c that src covers
+	pal  *image.Paletted // src, when it is paletted; nil otherwise
+	lut  [256][4]uint8   // pal's colours, as RGBA bytes
+}
+
+// newCanvasRows prepares the reading of c's rows from src; a paletted
+// src has its colours looked up once.
+func newCanvasRows(src image.Image, c image.Rectangle) *canvasRows {
+	b := src.Bounds().Intersect(c)
+	r := &canvasRows{src: src, c: c, b: b,
+		part: image.Rect(b.Min.X-c.Min.X, 0, b.Max.X-c.Min.X, 1)}
+	r.pal, _ = src.(*image.Paletted)
+	if r.pal != nil {
+		for i, c := range r.pal.Palette {
+			cr, cg, cb, ca := c.RGBA()
+			r.lut[i] = [4]uint8{uint8(cr >> 8), uint8(cg >> 8), uint8(cb >> 8), uint8(ca >> 8)}
+		}
+	}
+	return r
+}
+
+// read puts row y of the canvas into row, a row as wide as the canvas.
+func (r *canvasRows) read(row *image.RGBA, y int) {
+	sw := r.c.Dx()
+	if sy := r.c.Min.Y + y; sy < r.b.Min.Y || sy >= r.b.Max.Y || r.b.Empty() {
+		clear(row.Pix)
+	} else if r.pal != nil {
+		if r.part.Dx() != sw {
+			clear(row.Pix)
+		}
+		at := r.pal.PixOffset(r.b.Min.X, sy)
+		for x, p := range r.pal.Pix[at : at+r.part.Dx()] {
+			copy(row.Pix[4*(r.part.Min.X+x):4*(r.part.Min.X+x)+4], r.lut[p][:])
+		}
+	} else {
+		if r.part.Dx() != sw {
+			clear(row.Pix)
+		}
+		draw.Draw(row, r.part, r.src, image.Pt(r.b.Min.X, sy), draw.Src)
+	}
+}
+
+// sumRow sums a row of source pixels (RGBA bytes) into hsum, a row of
+// destination pixels, each weighted by the part of it each covers.
+func sumRow(hsum []float32, pix []uint8, xs []span) {
+	clear(hsum)
+	for x, s := range xs {
+		p := pix[4*x : 4*x+4 : 4*x+4]
+		h := hsum[4*s.i : 4*s.i+4 : 4*s.i+4]
+		h[0] += s.w0 * float32(p[0])
+		h[1] += s.w0 * float32(p[1])
+		h[2] += s.w0 * float32(p[2])
+		h[3] += s.w0 * float32(p[3])
+		if s.w1 != 0 {
+			h = hsum[4*s.i+4 : 4*s.i+8 : 4*s.i+8]
+			h[0] += s.w1 * float32(p[0])
+			h[1] += s.w1 * float32(p[1])
+			h[2] += s.w1 * float32(p[2])
+			h[3] += s.w1 * float32(p[3])
+		}
+	}
 }
 
 // emit writes a row of sums, rounded and kept premultiplied.

@@ -96,18 +96,9 @@ func webpChunks(r io.ReadSeeker) ([]webpChunk, error) {
 // chunks' headers, then the copy) when it can seek; otherwise it is held
 // in memory whole, which the caller bounds.
 func cleanWebP(r io.Reader, w io.Writer) error {
-	rs, ok := r.(io.ReadSeeker)
-	if ok {
-		if _, err := rs.Seek(0, io.SeekCurrent); err != nil {
-			ok = false
-		}
-	}
-	if !ok {
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return err
-		}
-		rs = bytes.NewReader(data)
+	rs, err := seekable(r)
+	if err != nil {
+		return err
 	}
 	start, err := rs.Seek(0, io.SeekCurrent)
 	if err != nil {
@@ -120,19 +111,9 @@ func cleanWebP(r io.Reader, w io.Writer) error {
 	if _, err := rs.Seek(start, io.SeekStart); err != nil {
 		return err
 	}
-	size := int64(4)
-	picture := false
-	for i, c := range chunks {
-		if c.id == "VP8X" && (i != 0 || c.size != 10) {
-			return webpErr("a VP8X chunk out of place")
-		}
-		picture = picture || c.id == "VP8 " || c.id == "VP8L" || c.id == "ANMF"
-		if webpKept[c.id] {
-			size += 8 + c.size + c.size&1
-		}
-	}
-	if !picture {
-		return webpErr("no picture in it")
+	size, err := webpKeptSize(chunks)
+	if err != nil {
+		return err
 	}
 	br := bufio.NewReaderSize(rs, 64<<10)
 	out := bufio.NewWriterSize(w, 64<<10)
@@ -144,6 +125,52 @@ func cleanWebP(r io.Reader, w io.Writer) error {
 	binary.LittleEndian.PutUint32(head[4:], uint32(size))
 	copy(head[8:], "WEBP")
 	out.Write(head[:])
+	if err := copyWebPChunks(br, out, chunks); err != nil {
+		return err
+	}
+	return out.Flush()
+}
+
+// seekable is r when it can seek (from where it is); otherwise a reader
+// of all of r, read into memory.
+func seekable(r io.Reader) (io.ReadSeeker, error) {
+	if rs, ok := r.(io.ReadSeeker); ok {
+		if _, err := rs.Seek(0, io.SeekCurrent); err == nil {
+			return rs, nil
+		}
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(data), nil
+}
+
+// webpKeptSize is the RIFF size of the copy that keeps webpKept's chunks
+// of chunks; a VP8X chunk other than a first one of 10 bytes, or no
+// picture chunk, is a malformed WebP.
+func webpKeptSize(chunks []webpChunk) (int64, error) {
+	size := int64(4)
+	picture := false
+	for i, c := range chunks {
+		if c.id == "VP8X" && (i != 0 || c.size != 10) {
+			return 0, webpErr("a VP8X chunk out of place")
+		}
+		picture = picture || c.id == "VP8 " || c.id == "VP8L" || c.id == "ANMF"
+		if webpKept[c.id] {
+			size += 8 + c.size + c.size&1
+		}
+	}
+	if !picture {
+		return 0, webpErr("no picture in it")
+	}
+	return size, nil
+}
+
+// copyWebPChunks copies chunks from br, which is at the first of them,
+// to out: those webpKept names, VP8X with its EXIF and XMP flags cleared;
+// the others are skipped.
+func copyWebPChunks(br *bufio.Reader, out *bufio.Writer, chunks []webpChunk) error {
 	for _, c := range chunks {
 		var ch [8]byte
 		if _, err := io.ReadFull(br, ch[:]); err != nil {
@@ -170,5 +197,5 @@ func cleanWebP(r io.Reader, w io.Writer) error {
 			return err
 		}
 	}
-	return out.Flush()
+	return nil
 }

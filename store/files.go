@@ -99,48 +99,16 @@ func scanFile(row scanner, f *File, extra ...any) error {
 // On SQLite the transaction holds the one writer while body is read: body
 // should be at hand (a spooled upload), not a slow client's connection.
 func (s *Store) PutFile(ctx context.Context, nf NewFile, body io.Reader) (File, error) {
-	if nf.Name == "" || nf.Type == "" || (len(nf.Preview) > 0) != (nf.PreviewType != "") {
-		return File{}, fmt.Errorf("store: put file %q: name, type or preview missing: %w", nf.Name, ErrInvalid)
+	nf, err := s.checkNewFile(ctx, nf)
+	if err != nil {
+		return File{}, err
 	}
-	if !storable(nf.Name, nf.Type, nf.PreviewType) {
-		return File{}, fmt.Errorf("store: put file %q: a name or type of NUL or bad UTF-8: %w", nf.Name, ErrInvalid)
-	}
-	// In one form, as search folds it: a name from a Mac comes
-	// decomposed ("u" and a combining diaeresis for "ü").
-	nf.Name = norm.NFC.String(nf.Name)
-	if nf.Quota > 0 {
-		// Said early, before reading anything; checked again, surely,
-		// before the commit.
-		used, err := s.UploadedToday(ctx, nf.UserID)
-		if err != nil {
-			return File{}, err
-		}
-		if used >= nf.Quota {
-			return File{}, fmt.Errorf("store: put file %q: %d of %d bytes uploaded today: %w", nf.Name, used, nf.Quota, ErrQuota)
-		}
-	}
-	// The first chunk is read before the transaction begins: an empty
-	// body does not touch the database.
 	bufp := chunkBufs.Get().(*[]byte)
 	defer chunkBufs.Put(bufp)
 	buf := *bufp
-	if nf.MaxSize > 0 {
-		body = io.LimitReader(body, nf.MaxSize+1)
-	}
-	n, err := io.ReadFull(body, buf)
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return File{}, fmt.Errorf("store: put file %q: read: %w", nf.Name, err)
-	}
-	if n == 0 {
-		return File{}, fmt.Errorf("store: put file %q: %w", nf.Name, ErrEmpty)
-	}
-	if nf.MaxSize > 0 && int64(n) > nf.MaxSize {
-		return File{}, fmt.Errorf("store: put file %q: more than %d bytes: %w", nf.Name, nf.MaxSize, ErrTooLarge)
-	}
-	first := buf[:n]
-	rest := body
-	if err != nil { // the whole body is in first
-		rest = strings.NewReader("")
+	first, rest, err := readFirstChunk(nf, body, buf)
+	if err != nil {
+		return File{}, err
 	}
 
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -149,52 +117,137 @@ func (s *Store) PutFile(ctx context.Context, nf NewFile, body io.Reader) (File, 
 	}
 	defer tx.Rollback()
 	now := s.now()
+	f, err := insertFile(ctx, tx, nf, now)
+	if err != nil {
+		return File{}, err
+	}
+	if err := writeFileBody(ctx, tx, &f, nf, first, rest, buf); err != nil {
+		return File{}, err
+	}
+	if err := checkQuota(ctx, tx, nf, f, now); err != nil {
+		return File{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return File{}, fmt.Errorf("store: put file %q: commit: %w", nf.Name, err)
+	}
+	return f, nil
+}
+
+// checkNewFile checks nf before anything is read: its name, type and
+// preview, and (said early, checked again surely before the commit by
+// checkQuota) whether the user has any quota left. It returns nf with its
+// name in Unicode's composed form.
+func (s *Store) checkNewFile(ctx context.Context, nf NewFile) (NewFile, error) {
+	if nf.Name == "" || nf.Type == "" || (len(nf.Preview) > 0) != (nf.PreviewType != "") {
+		return NewFile{}, fmt.Errorf("store: put file %q: name, type or preview missing: %w", nf.Name, ErrInvalid)
+	}
+	if !storable(nf.Name, nf.Type, nf.PreviewType) {
+		return NewFile{}, fmt.Errorf("store: put file %q: a name or type of NUL or bad UTF-8: %w", nf.Name, ErrInvalid)
+	}
+	// In one form, as search folds it: a name from a Mac comes
+	// decomposed ("u" and a combining diaeresis for "ü").
+	nf.Name = norm.NFC.String(nf.Name)
+	if nf.Quota > 0 {
+		used, err := s.UploadedToday(ctx, nf.UserID)
+		if err != nil {
+			return NewFile{}, err
+		}
+		if used >= nf.Quota {
+			return NewFile{}, fmt.Errorf("store: put file %q: %d of %d bytes uploaded today: %w", nf.Name, used, nf.Quota, ErrQuota)
+		}
+	}
+	return nf, nil
+}
+
+// readFirstChunk reads the first chunk of body into buf before the
+// transaction begins, so that an empty body (ErrEmpty) or one past
+// nf.MaxSize in its first chunk (ErrTooLarge) does not touch the
+// database. It returns that chunk and the reader of the rest, limited to
+// one byte past nf.MaxSize.
+func readFirstChunk(nf NewFile, body io.Reader, buf []byte) (first []byte, rest io.Reader, err error) {
+	if nf.MaxSize > 0 {
+		body = io.LimitReader(body, nf.MaxSize+1)
+	}
+	n, err := io.ReadFull(body, buf)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, nil, fmt.Errorf("store: put file %q: read: %w", nf.Name, err)
+	}
+	if n == 0 {
+		return nil, nil, fmt.Errorf("store: put file %q: %w", nf.Name, ErrEmpty)
+	}
+	if nf.MaxSize > 0 && int64(n) > nf.MaxSize {
+		return nil, nil, fmt.Errorf("store: put file %q: more than %d bytes: %w", nf.Name, nf.MaxSize, ErrTooLarge)
+	}
+	rest = body
+	if err != nil { // the whole body is in first
+		rest = strings.NewReader("")
+	}
+	return buf[:n], rest, nil
+}
+
+// insertFile inserts nf's row, of no size and no hash yet, and returns
+// the file it describes.
+func insertFile(ctx context.Context, tx *dbTx, nf NewFile, now time.Time) (File, error) {
 	f := File{UserID: nf.UserID, Name: nf.Name, Type: nf.Type, Width: nf.Width, Height: nf.Height,
 		PreviewType: nf.PreviewType, PreviewSize: int64(len(nf.Preview)), PreviewWidth: nf.PreviewWidth, PreviewHeight: nf.PreviewHeight,
 		CreatedAt: fromMillis(now.UnixMilli())}
+	var err error
 	f.ID, err = tx.insertID(ctx, `INSERT INTO files (user_id, kind, name, type, size, width, height,
 		preview_type, preview_size, preview_width, preview_height, sha256, created_at) VALUES (?, 'attachment', ?, ?, 0, ?, ?, ?, ?, ?, ?, '', ?)`,
 		nf.UserID, nf.Name, nf.Type, nf.Width, nf.Height, nf.PreviewType, len(nf.Preview), nf.PreviewWidth, nf.PreviewHeight, now.UnixMilli())
 	if err != nil {
 		return File{}, fmt.Errorf("store: put file %q: %w", nf.Name, constraintErr(err))
 	}
+	return f, nil
+}
+
+// writeFileBody writes the file's chunks (first, then rest) and its
+// preview's, and sets f's size and hash (its ETag) in f and in its row.
+// A body past nf.MaxSize is ErrTooLarge.
+func writeFileBody(ctx context.Context, tx *dbTx, f *File, nf NewFile, first []byte, rest io.Reader, buf []byte) error {
 	h := sha256.New()
+	var err error
 	f.Size, err = writeChunks(ctx, tx, f.ID, variantFile, first, rest, buf, h)
 	if err != nil {
-		return File{}, fmt.Errorf("store: put file %q: %w", nf.Name, err)
+		return fmt.Errorf("store: put file %q: %w", nf.Name, err)
 	}
 	if nf.MaxSize > 0 && f.Size > nf.MaxSize {
-		return File{}, fmt.Errorf("store: put file %q: more than %d bytes: %w", nf.Name, nf.MaxSize, ErrTooLarge)
+		return fmt.Errorf("store: put file %q: more than %d bytes: %w", nf.Name, nf.MaxSize, ErrTooLarge)
 	}
 	if len(nf.Preview) > 0 {
 		if _, err := writeChunks(ctx, tx, f.ID, variantPreview, nil, bytes.NewReader(nf.Preview), buf, nil); err != nil {
-			return File{}, fmt.Errorf("store: put file %q: preview: %w", nf.Name, err)
+			return fmt.Errorf("store: put file %q: preview: %w", nf.Name, err)
 		}
 	}
 	f.ETag = hex.EncodeToString(h.Sum(nil))
 	if _, err := tx.ExecContext(ctx, "UPDATE files SET size = ?, sha256 = ? WHERE id = ?", f.Size, f.ETag, f.ID); err != nil {
-		return File{}, fmt.Errorf("store: put file %q: %w", nf.Name, err)
+		return fmt.Errorf("store: put file %q: %w", nf.Name, err)
 	}
-	if nf.Quota > 0 {
-		if tx.pg {
-			// The user's uploads check the quota and commit one at a
-			// time (SQLite has one writer: they are so already).
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?, ?)", int32(quotaLock), int32(nf.UserID)); err != nil {
-				return File{}, fmt.Errorf("store: put file %q: %w", nf.Name, err)
-			}
-		}
-		used, err := uploadedSince(ctx, tx, nf.UserID, now.Add(-QuotaWindow))
-		if err != nil {
-			return File{}, err
-		}
-		if used > nf.Quota {
-			return File{}, fmt.Errorf("store: put file %q: %d bytes, %d of %d uploaded today: %w", nf.Name, f.Size, used-f.Size, nf.Quota, ErrQuota)
+	return nil
+}
+
+// checkQuota is ErrQuota when the new file f takes its user past
+// nf.Quota (none when nf.Quota is 0), counted inside the transaction
+// that stores f, just before its commit.
+func checkQuota(ctx context.Context, tx *dbTx, nf NewFile, f File, now time.Time) error {
+	if nf.Quota <= 0 {
+		return nil
+	}
+	if tx.pg {
+		// The user's uploads check the quota and commit one at a
+		// time (SQLite has one writer: they are so already).
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?, ?)", int32(quotaLock), int32(nf.UserID)); err != nil {
+			return fmt.Errorf("store: put file %q: %w", nf.Name, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return File{}, fmt.Errorf("store: put file %q: commit: %w", nf.Name, err)
+	used, err := uploadedSince(ctx, tx, nf.UserID, now.Add(-QuotaWindow))
+	if err != nil {
+		return err
 	}
-	return f, nil
+	if used > nf.Quota {
+		return fmt.Errorf("store: put file %q: %d bytes, %d of %d uploaded today: %w", nf.Name, f.Size, used-f.Size, nf.Quota, ErrQuota)
+	}
+	return nil
 }
 
 // storable reports whether texts can be kept alike on both engines:
@@ -436,6 +489,10 @@ func (b *Batch) CreatePostFiles(ctx context.Context, roomID, userID int64, text,
 	})
 }
 
+// createPostFiles stores a post holding the files fileIDs, in b's
+// transaction: a retry of a post already stored (same client id) is
+// that post; files that are not the user's uploads held by no post are
+// ErrNotFound, and nothing is stored.
 func (s *Store) createPostFiles(ctx context.Context, b *Batch, roomID, userID int64, text, clientID string, fileIDs []int64) (Message, bool, error) {
 	tx := b.tx
 	if m, found, err := s.findClientID(ctx, tx, roomID, userID, clientID, text); found || err != nil {
@@ -446,6 +503,30 @@ func (s *Store) createPostFiles(ctx context.Context, b *Batch, roomID, userID in
 	}
 	// The files are checked (and, on PostgreSQL, locked) before the post
 	// is stored, and their names are indexed with its text.
+	names, err := uploadNames(ctx, tx, userID, fileIDs)
+	if err != nil {
+		return Message{}, false, err
+	}
+	var m Message
+	var created bool
+	if tx.pg {
+		m, created, err = s.createPostPG(ctx, b, roomID, userID, text, clientID, searchText(text, names))
+	} else {
+		m, created, err = s.createPost(ctx, b, roomID, userID, text, clientID)
+	}
+	if err != nil || !created {
+		return m, created, err
+	}
+	if err := holdFiles(ctx, tx, &m, roomID, fileIDs); err != nil {
+		return Message{}, false, err
+	}
+	return m, true, nil
+}
+
+// uploadNames are the names of the files fileIDs, in their order, each
+// of which must be an upload of userID held by no post (ErrNotFound
+// otherwise); on PostgreSQL their rows stay locked until the commit.
+func uploadNames(ctx context.Context, tx *dbTx, userID int64, fileIDs []int64) ([]string, error) {
 	in, args := idsIn(tx, "id", fileIDs)
 	query := "SELECT id, name FROM files WHERE " + in + " AND user_id = ? AND kind = 'attachment' AND message_id IS NULL"
 	if tx.pg {
@@ -453,7 +534,7 @@ func (s *Store) createPostFiles(ctx context.Context, b *Batch, roomID, userID in
 	}
 	rows, err := tx.QueryContext(ctx, query, append(args, userID)...)
 	if err != nil {
-		return Message{}, false, fmt.Errorf("store: create post: files: %w", err)
+		return nil, fmt.Errorf("store: create post: files: %w", err)
 	}
 	names := make(map[int64]string, len(fileIDs))
 	for rows.Next() {
@@ -461,32 +542,28 @@ func (s *Store) createPostFiles(ctx context.Context, b *Batch, roomID, userID in
 		var name string
 		if err := rows.Scan(&id, &name); err != nil {
 			rows.Close()
-			return Message{}, false, fmt.Errorf("store: create post: files: %w", err)
+			return nil, fmt.Errorf("store: create post: files: %w", err)
 		}
 		names[id] = name
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return Message{}, false, fmt.Errorf("store: create post: files: %w", err)
+		return nil, fmt.Errorf("store: create post: files: %w", err)
 	}
 	if len(names) != len(fileIDs) {
-		return Message{}, false, fmt.Errorf("store: create post: %d of %d files are no upload of user %d held by no post: %w",
+		return nil, fmt.Errorf("store: create post: %d of %d files are no upload of user %d held by no post: %w",
 			len(fileIDs)-len(names), len(fileIDs), userID, ErrNotFound)
 	}
 	ordered := make([]string, len(fileIDs))
 	for i, id := range fileIDs {
 		ordered[i] = names[id]
 	}
-	var m Message
-	var created bool
-	if tx.pg {
-		m, created, err = s.createPostPG(ctx, b, roomID, userID, text, clientID, searchText(text, ordered))
-	} else {
-		m, created, err = s.createPost(ctx, b, roomID, userID, text, clientID)
-	}
-	if err != nil || !created {
-		return m, created, err
-	}
+	return ordered, nil
+}
+
+// holdFiles makes the post m hold the files fileIDs, in their order, and
+// appends them to m.Files.
+func holdFiles(ctx context.Context, tx *dbTx, m *Message, roomID int64, fileIDs []int64) error {
 	for i, id := range fileIDs {
 		var f File
 		err := scanFile(tx.QueryRowContext(ctx, `UPDATE files SET message_id = ?, position = ? WHERE id = ? AND message_id IS NULL
@@ -495,13 +572,13 @@ func (s *Store) createPostFiles(ctx context.Context, b *Batch, roomID, userID in
 			err = ErrNotFound
 		}
 		if err != nil {
-			return Message{}, false, fmt.Errorf("store: create post: attach file %d: %w", id, err)
+			return fmt.Errorf("store: create post: attach file %d: %w", id, err)
 		}
 		f.RoomID = roomID
 		m.Files = append(m.Files, f)
 	}
 	m.hasFiles = true
-	return m, true, nil
+	return nil
 }
 
 // searchText is what search finds a post by: its text and the names of

@@ -3,10 +3,11 @@ package views
 import (
 	"context"
 	"io"
-	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"chat/internal/linkspan"
 
 	"github.com/a-h/templ"
 )
@@ -232,66 +233,21 @@ func (f *fmtText) codeAndLinks(from, to int) {
 		i = j
 	}
 	for i := from; i < to; i++ {
-		if f.bytes[i].code != 0 || f.bytes[i].style&fmtHidden != 0 || !linkStart(f.text, i) {
+		if f.bytes[i].code != 0 || f.bytes[i].style&fmtHidden != 0 || !linkspan.Start(f.text, i) {
 			continue
 		}
-		end := linkEnd(f.text, i, to, func(k int) bool { return f.bytes[k].code != 0 || f.bytes[k].style&fmtHidden != 0 })
+		end := linkspan.End(f.text, i, to, func(k int) bool { return f.bytes[k].code != 0 || f.bytes[k].style&fmtHidden != 0 })
 		// Whatever the run is, a link or not, the search goes on after it:
 		// a URL that does not parse is text, and a link starting inside it
 		// would be a piece of it (and looking again from each byte would
 		// cost a line of them its square).
-		if u, err := url.Parse(f.text[i:end]); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
+		if linkspan.Link(f.text[i:end]) {
 			f.links = append(f.links, f.text[i:end])
 			n := int32(len(f.links))
 			f.mark(i, end, func(b *fmtByte) { b.link = n })
 		}
 		i = max(i, end-1)
 	}
-}
-
-// linkStart reports whether an http:// or https:// URL starts at i: at the
-// start of a word.
-func linkStart(text string, i int) bool {
-	if i > 0 {
-		if r, _ := utf8.DecodeLastRuneInString(text[:i]); unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return false
-		}
-	}
-	rest := text[i:]
-	return len(rest) > 8 && strings.EqualFold(rest[:8], "https://") || len(rest) > 7 && strings.EqualFold(rest[:7], "http://")
-}
-
-// linkEnd is where the URL that starts at i ends: at a space, a control
-// character or what no URL holds, before to or a byte that stop says is
-// taken; punctuation that ends a sentence, and a closing bracket that
-// closes none of the URL's, are left out.
-func linkEnd(text string, i, to int, stop func(int) bool) int {
-	end := i
-	for end < to && !stop(end) {
-		r, size := utf8.DecodeRuneInString(text[end:to])
-		// A format character (a direction override, say) ends it too: it
-		// could make a link read as another.
-		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '<' || r == '>' || r == '"' || r == '`' || r == utf8.RuneError {
-			break
-		}
-		end += size
-	}
-	// Brackets are counted once, and kept count of as the end moves back.
-	open := strings.Count(text[i:end], "(") - strings.Count(text[i:end], ")")
-	square := strings.Count(text[i:end], "[") - strings.Count(text[i:end], "]")
-	for end > i {
-		switch c := text[end-1]; {
-		case strings.IndexByte(".,:;!?'*_", c) >= 0:
-		case c == ')' && open < 0:
-			open++
-		case c == ']' && square < 0:
-			square++
-		default:
-			return end
-		}
-		end--
-	}
-	return end
 }
 
 // emphasis finds *bold* or _italic_ in the line from..to: a mark at the

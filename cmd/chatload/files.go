@@ -31,36 +31,22 @@ func runFiles(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	cookie, room := users[0].Cookie, rooms[0]
-	data := make([][]byte, o.files)
-	sums := make(map[[32]byte]bool)
-	for i := range data {
-		data[i] = make([]byte, o.fileSize)
-		rand.Read(data[i])
-		sums[sha256.Sum256(data[i])] = true
-	}
-	before := rssKiB(o.pid)
+	data, sums := randomFiles(o.files, o.fileSize)
+	r := filesResult{before: rssKiB(o.pid)}
 	peak := samplePeak(o.pid)
 	start := time.Now()
 	err = parallel(ctx, o.files, o.clients, func(i int) error {
 		return uploadFile(o.url, room, cookie, fmt.Sprintf("load-%d.bin", i), data[i])
 	})
-	up := time.Since(start)
-	upPeak := peak()
+	r.up = time.Since(start)
+	r.upPeak = peak()
 	if err != nil {
 		return err
 	}
-	page, err := getBody(o.url, room, cookie)
+	links, err := fileLinks(o, room, cookie)
 	if err != nil {
 		return err
 	}
-	var links []string
-	for _, m := range fileLinkRE.FindAllStringSubmatch(page, -1) {
-		links = append(links, m[1])
-	}
-	if len(links) < o.files {
-		return fmt.Errorf("the room shows %d files of the %d sent", len(links), o.files)
-	}
-	links = links[len(links)-o.files:]
 	peak = samplePeak(o.pid)
 	var bad atomic.Int64
 	start = time.Now()
@@ -71,23 +57,68 @@ func runFiles(ctx context.Context, o options, out io.Writer) error {
 		}
 		return err
 	})
-	down := time.Since(start)
-	downPeak := peak()
+	r.down = time.Since(start)
+	r.downPeak = peak()
 	if err != nil {
 		return err
 	}
-	mb := float64(o.files*o.fileSize) / (1 << 20)
-	fmt.Fprintf(out, "files: %d of %.1f MiB, %d at a time\n", o.files, float64(o.fileSize)/(1<<20), o.clients)
-	fmt.Fprintf(out, "upload:   %6.1f MiB/s (%v)\n", mb/up.Seconds(), up.Round(time.Millisecond))
-	fmt.Fprintf(out, "download: %6.1f MiB/s (%v), %d with other bytes\n", mb/down.Seconds(), down.Round(time.Millisecond), bad.Load())
-	if o.pid > 0 {
-		fmt.Fprintf(out, "chat RSS: %d MiB before; peak %d MiB uploading (+%d), %d MiB downloading (+%d)\n",
-			before>>10, upPeak>>10, (upPeak-before)>>10, downPeak>>10, (downPeak-before)>>10)
-	}
-	if bad.Load() > 0 {
+	r.bad = bad.Load()
+	r.print(out, o)
+	if r.bad > 0 {
 		return errors.New("a download did not match what was sent")
 	}
 	return nil
+}
+
+// randomFiles makes n files of size random bytes, and the set of their
+// SHA-256 sums.
+func randomFiles(n, size int) ([][]byte, map[[32]byte]bool) {
+	data := make([][]byte, n)
+	sums := make(map[[32]byte]bool)
+	for i := range data {
+		data[i] = make([]byte, size)
+		rand.Read(data[i])
+		sums[sha256.Sum256(data[i])] = true
+	}
+	return data, sums
+}
+
+// fileLinks are the links of the last o.files files the room's page
+// shows; fewer is an error.
+func fileLinks(o options, room, cookie string) ([]string, error) {
+	page, err := getBody(o.url, room, cookie)
+	if err != nil {
+		return nil, err
+	}
+	var links []string
+	for _, m := range fileLinkRE.FindAllStringSubmatch(page, -1) {
+		links = append(links, m[1])
+	}
+	if len(links) < o.files {
+		return nil, fmt.Errorf("the room shows %d files of the %d sent", len(links), o.files)
+	}
+	return links[len(links)-o.files:], nil
+}
+
+// filesResult is what runFiles measured: the time each way, the chat's
+// resident memory (KiB) before and at each way's peak, and how many
+// downloads had other bytes than any sent.
+type filesResult struct {
+	up, down                 time.Duration
+	before, upPeak, downPeak int64
+	bad                      int64
+}
+
+// print writes the result: throughput both ways, and memory with -pid.
+func (r filesResult) print(out io.Writer, o options) {
+	mb := float64(o.files*o.fileSize) / (1 << 20)
+	fmt.Fprintf(out, "files: %d of %.1f MiB, %d at a time\n", o.files, float64(o.fileSize)/(1<<20), o.clients)
+	fmt.Fprintf(out, "upload:   %6.1f MiB/s (%v)\n", mb/r.up.Seconds(), r.up.Round(time.Millisecond))
+	fmt.Fprintf(out, "download: %6.1f MiB/s (%v), %d with other bytes\n", mb/r.down.Seconds(), r.down.Round(time.Millisecond), r.bad)
+	if o.pid > 0 {
+		fmt.Fprintf(out, "chat RSS: %d MiB before; peak %d MiB uploading (+%d), %d MiB downloading (+%d)\n",
+			r.before>>10, r.upPeak>>10, (r.upPeak-r.before)>>10, r.downPeak>>10, (r.downPeak-r.before)>>10)
+	}
 }
 
 // samplePeak samples the process's resident memory until the function it
