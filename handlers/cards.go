@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -133,25 +132,7 @@ func siteOf(link string) string {
 // handleCardRemove takes the card away from the author's own post, for
 // good: it is pushed again without it.
 func (a *App) handleCardRemove(c *fiber.Ctx) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	s, _ := session(c)
-	if _, err := a.findMessage(c); err != nil {
-		return err
-	}
-	m, _, err := a.writer.Change(c.UserContext(), func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
-		return b.RemoveCard(ctx, id, s.User.ID)
-	}, func(m store.Message) []byte { return renderBytes(views.EntryChanged(entry(m))) })
-	if err != nil {
-		if errors.Is(err, store.ErrForbidden) {
-			return fiber.NewError(http.StatusForbidden, "Only its author may remove a post's preview.")
-		}
-		return err
-	}
-	if isHTMX(c) {
-		return c.SendStatus(http.StatusNoContent)
-	}
-	return c.Redirect(views.PermalinkURL(m.RoomID, m.ID), fiber.StatusSeeOther)
+	return a.changeMessage(c, "remove the preview of", func(ctx context.Context, b *store.Batch, id int64, user store.User) (store.Message, bool, error) {
+		return b.RemoveCard(ctx, id, user.ID)
+	})
 }

@@ -185,6 +185,15 @@ func (a *App) changed(c *fiber.Ctx, m store.Message, part templ.Component) error
 // handleMessageDelete deletes a post of the user's own or, for an admin,
 // anyone's, and pushes the mark that stays to everyone in its room.
 func (a *App) handleMessageDelete(c *fiber.Ctx) error {
+	return a.changeMessage(c, "delete", func(ctx context.Context, b *store.Batch, id int64, user store.User) (store.Message, bool, error) {
+		return b.DeletePost(ctx, id, user.ID, user.IsAdmin)
+	})
+}
+
+// changeMessage makes a change of the user's to the request's message in
+// a room they may read, pushes the entry again to everyone, and answers
+// the change (changed); what names it in a refusal ("delete").
+func (a *App) changeMessage(c *fiber.Ctx, what string, write func(ctx context.Context, b *store.Batch, id int64, user store.User) (store.Message, bool, error)) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
@@ -194,10 +203,10 @@ func (a *App) handleMessageDelete(c *fiber.Ctx) error {
 		return err
 	}
 	m, _, err := a.writer.Change(c.UserContext(), func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
-		return b.DeletePost(ctx, id, s.User.ID, s.User.IsAdmin)
+		return write(ctx, b, id, s.User)
 	}, func(m store.Message) []byte { return renderBytes(views.EntryChanged(entry(m))) })
 	if err != nil {
-		return a.refusedChange(c, err, "delete")
+		return a.refusedChange(c, err, what)
 	}
 	return a.changed(c, m, views.MessageItem(entry(m)))
 }
