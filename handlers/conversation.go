@@ -137,13 +137,14 @@ func (a *App) handleMessageEdit(c *fiber.Ctx) error {
 	}
 	s, _ := session(c)
 	raw := c.FormValue("text")
-	text, problem := cleanPost(raw)
-	if problem == emptyPost {
-		// A post of files may lose its words.
-		if m, err := a.findMessage(c); err == nil && len(m.Files) > 0 {
-			text, problem = "", ""
+	// A post of files may lose its words.
+	hasFiles := false
+	if strings.TrimSpace(raw) == "" {
+		if m, err := a.findMessage(c); err == nil {
+			hasFiles = len(m.Files) > 0
 		}
 	}
+	text, problem := cleanPost(raw, hasFiles)
 	status := http.StatusUnprocessableEntity
 	if problem == "" && !a.posts.Allow(s.User.ID, a.now()) {
 		problem, status = "You are posting too fast. Wait a few seconds.", http.StatusTooManyRequests

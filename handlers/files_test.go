@@ -425,6 +425,18 @@ func TestFilesLiveWithTheirPost(t *testing.T) {
 	if edited.Find(".attachment").AttrOr("href", "") != href {
 		t.Errorf("the edited entry lost its file: %q", edited.Find(".attachment").AttrOr("href", ""))
 	}
+	// A post of files may lose its words; a post of words alone may not.
+	if res := alice.post("/messages/"+strconv.FormatInt(id, 10)+"/edit", url.Values{"text": {"  "}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a file's caption edited away: %d %s", res.StatusCode, res.Body)
+	}
+	if e := alice.get(room).doc(t).Find("#msg-" + strconv.FormatInt(id, 10)); e.Find(".text").Length() != 0 || e.Find(".attachment").Length() != 1 {
+		t.Errorf("without its caption: %d texts, %d files", e.Find(".text").Length(), e.Find(".attachment").Length())
+	}
+	alice.post(room+"/messages", url.Values{"text": {"words only"}})
+	words := alice.lastEntryID(room)
+	if res := alice.post("/messages/"+strconv.FormatInt(words, 10)+"/edit", url.Values{"text": {" "}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a post of words edited to nothing: %d", res.StatusCode)
+	}
 	hits := alice.get("/search?q=quarterly").doc(t).Find("#results .entry")
 	if hits.Length() != 1 || hits.Find(".attachment").Length() != 1 {
 		t.Errorf("search by the file's name: %d hits", hits.Length())

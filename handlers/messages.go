@@ -61,10 +61,7 @@ func (a *App) botReply(ctx context.Context, roomID int64, bot store.User, text s
 }
 
 func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw, clientID string, files []*multipart.FileHeader) (store.Message, bool, error) {
-	text, problem := cleanPost(raw)
-	if problem == emptyPost && len(files) > 0 {
-		text, problem = "", "" // a file needs no words
-	}
+	text, problem := cleanPost(raw, len(files) > 0) // a file needs no words
 	if problem == "" && !validClientID(clientID) {
 		problem = "That message could not be read. Reload the page and try again."
 	}

@@ -108,21 +108,19 @@ func bidiProblem(what string) string {
 	return what + " cannot hold characters that change the direction of text."
 }
 
-// emptyPost is why a post of no text, and no file, is refused.
-const emptyPost = "The message is empty."
-
 // cleanPost normalises a post's line breaks and trims it, and returns what
 // is wrong with it, or "". Line breaks and tabs are kept; other control
-// characters are refused.
-func cleanPost(raw string) (string, string) {
+// characters are refused. It may come out empty only when mayBeEmpty (a
+// post that carries files).
+func cleanPost(raw string, mayBeEmpty bool) (string, string) {
 	if !utf8.ValidString(raw) {
 		return "", "The message is not valid text."
 	}
 	text := strings.ReplaceAll(norm.NFC.String(raw), "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
 	text = strings.TrimSpace(text)
-	if text == "" {
-		return "", emptyPost
+	if text == "" && !mayBeEmpty {
+		return "", "The message is empty."
 	}
 	if utf8.RuneCountInString(text) > postMax {
 		return "", "The message is too long: at most 4000 characters."
