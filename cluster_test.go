@@ -482,32 +482,42 @@ func TestClusterOfThree(t *testing.T) {
 	}
 	bob.do(t, b.base, side+"/join", nil)
 	lobby := follow(t, bob, b.base, "", -1) // subscribed when the handshake is answered
+	// Each step waits for a mark newer than the ones before it, which
+	// says what the step changed: a frame of an earlier step that the
+	// cluster link brings late (a loaded machine) counts for nothing.
+	marked := func(after int, want bool) bool {
+		frames := lobby.linkFrames()
+		return len(frames) > after && frames[len(frames)-1] == want
+	}
+	seen := len(lobby.linkFrames())
 	alice.do(t, a.base, side+"/messages", url.Values{"text": {"psst"}})
-	if !testutil.Within(long, func() bool { return slices.Equal(lobby.linkFrames(), []bool{true}) }) {
+	if !testutil.Within(long, func() bool { return marked(seen, true) }) {
 		t.Errorf("bob's lobby on B after a post on A: %v, want the room marked", lobby.linkFrames())
 	}
+	seen = len(lobby.linkFrames())
 	open, _ := http.NewRequest(http.MethodGet, a.base+side, nil)
 	open.Header.Set("Cookie", bob.cookie)
 	if res, err := http.DefaultClient.Do(open); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("bob opens the room on A: %v %v", res, err)
 	}
-	if !testutil.Within(long, func() bool { return slices.Equal(lobby.linkFrames(), []bool{true, false}) }) {
+	if !testutil.Within(long, func() bool { return marked(seen, false) }) {
 		t.Errorf("bob's lobby on B after he opened the room on A: %v, want it cleared", lobby.linkFrames())
 	}
+	seen = len(lobby.linkFrames())
 	alice.do(t, a.base, side+"/messages", url.Values{"text": {"psst again"}})
-	if !testutil.Within(long, func() bool { return slices.Equal(lobby.linkFrames(), []bool{true, false, true}) }) {
+	if !testutil.Within(long, func() bool { return marked(seen, true) }) {
 		t.Errorf("bob's lobby on B after another post: %v, want the room marked again", lobby.linkFrames())
 	}
 	// The counts cross too, from zero after the room was opened
 	// elsewhere; a mention of bob marks the room and notifies him there.
 	alice.do(t, a.base, side+"/messages", url.Values{"text": {"@bob psst"}})
-	wantCounts, wantNotices := []string{"1", "", "1", "2@"}, []string{"@bob psst"}
+	wantNotices := []string{"@bob psst"}
 	if !testutil.Within(long, func() bool {
 		counts, notices := lobby.countFrames()
-		return slices.Equal(counts, wantCounts) && slices.Equal(notices, wantNotices)
+		return len(counts) > seen && counts[len(counts)-1] == "2@" && slices.Equal(notices, wantNotices)
 	}) {
 		counts, notices := lobby.countFrames()
-		t.Errorf("bob's lobby on B: counts %q, notices %q; want %q, %q", counts, notices, wantCounts, wantNotices)
+		t.Errorf("bob's lobby on B: counts %q, notices %q; want the last 2@ (two since he opened it, one mentioning him), %q", counts, notices, wantNotices)
 	}
 
 	// Kill C in the middle of a stream of posts: carol's socket comes
