@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"chat/i18n"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -170,6 +171,8 @@ type App struct {
 	handshakes sync.Map // net.Conn → func()
 	// public are the routes open to the signed-out (see routes).
 	public publicPaths
+	// langs are the languages the chat speaks (language.go).
+	langs *i18n.Catalog
 	// typing holds when each user last said they were typing, by POST.
 	typing typingMarks
 	// clustered: entries and room events reach this instance through
@@ -198,6 +201,7 @@ func newApp(d Deps) (*App, *fiber.App) {
 // its rate limits; the jobs come next (buildJobs).
 func newState(d Deps) *App {
 	a := &App{
+		langs:        i18n.Default(),
 		store:        d.Store,
 		hub:          d.Hub,
 		log:          d.Logger,

@@ -65,6 +65,7 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Use(crossOrigin)
 	app.Use(a.loadSession)
 	app.Use(a.requireSession)
+	app.Use(a.chooseLanguage)
 
 	app.Get(pub.public("/healthz"), a.handleHealth)
 	pub.publicGroup(app, "/static").Get("/:version/:name", handleStatic)
@@ -77,6 +78,8 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Get("/account/password", a.handleAccountForm)
 	app.Post("/account/password", a.handlePasswordChange)
 	app.Post("/account/sound", a.handleSoundChange)
+	// Visitors choose a language too (a cookie keeps it).
+	app.Post(pub.public("/account/language"), a.handleLanguageChange)
 
 	app.Get("/", a.handleLobby)
 	app.Post("/rooms", a.handleRoomCreate)

@@ -214,3 +214,24 @@ func TestSound(t *testing.T) {
 		t.Errorf("unknown user: %v", err)
 	}
 }
+
+func TestLanguage(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openStore(t)
+	ada := mustUser(t, s, "ada")
+	if ada.Language != "" {
+		t.Fatalf("language = %q by default", ada.Language)
+	}
+	for _, tag := range []string{"es", "en", ""} {
+		if err := s.SetLanguage(ctx, ada.ID, tag); err != nil {
+			t.Fatal(err)
+		}
+		u, err := s.FindUserByID(ctx, ada.ID)
+		if err != nil || u.Language != tag {
+			t.Errorf("language = %q, %v; want %q", u.Language, err, tag)
+		}
+	}
+	if err := s.SetLanguage(ctx, 999999, "es"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown user: %v", err)
+	}
+}

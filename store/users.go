@@ -21,14 +21,17 @@ type User struct {
 	WebhookURL string
 	// Sound: a short sound goes with the user's notifications.
 	Sound bool
+	// Language is the tag of the language the user chose ("es"), or ""
+	// when they have not chosen one.
+	Language string
 }
 
 // userColumns are what scanUser reads, of the table aliased u.
-const userColumns = `u.id, u.username, u.password_hash, u.is_admin, u.created_at, u.is_bot, u.deactivated_at IS NOT NULL, u.webhook_url, u.sound != 0`
+const userColumns = `u.id, u.username, u.password_hash, u.is_admin, u.created_at, u.is_bot, u.deactivated_at IS NOT NULL, u.webhook_url, u.sound != 0, u.language`
 
 func scanUser(row scanner, u *User, extra ...any) error {
 	var created int64
-	dest := append([]any{&u.ID, &u.Username, &u.PasswordHash, &u.IsAdmin, &created, &u.IsBot, &u.Deactivated, &u.WebhookURL, &u.Sound}, extra...)
+	dest := append([]any{&u.ID, &u.Username, &u.PasswordHash, &u.IsAdmin, &created, &u.IsBot, &u.Deactivated, &u.WebhookURL, &u.Sound, &u.Language}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return err
 	}
