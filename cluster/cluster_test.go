@@ -22,11 +22,11 @@ import (
 // presence renders presence as plain text, for the tests to read.
 type presence struct{}
 
-func (presence) List(_ int64, users []string) []byte {
-	return []byte("list:" + strings.Join(users, ","))
+func (presence) List(_ int64, users []string) *hub.Text {
+	return hub.Same([]byte("list:" + strings.Join(users, ",")))
 }
-func (presence) Joined(_ int64, user string) []byte { return []byte("joined:" + user) }
-func (presence) Left(_ int64, user string) []byte   { return []byte("left:" + user) }
+func (presence) Joined(_ int64, user string) *hub.Text { return hub.Same([]byte("joined:" + user)) }
+func (presence) Left(_ int64, user string) *hub.Text   { return hub.Same([]byte("left:" + user)) }
 
 // rig is one room in a real store, with entries to publish as an
 // instance would, and the cluster link of a hub reading them back.
@@ -115,7 +115,7 @@ func (r *rig) publish(nc *nats.Conn, i int) {
 	b := []byte{'e'}
 	b = binary.AppendUvarint(b, uint64(m.ID))
 	b = binary.AppendUvarint(b, uint64(prev))
-	b = append(b, 0) // no meta
+	b = append(b, 0, 0) // no meta; the same bytes in every language
 	b = append(b, m.Text...)
 	if err := nc.Publish(fmt.Sprintf("chat.room.%d", r.room), b); err != nil {
 		r.t.Fatal(err)
@@ -133,7 +133,7 @@ func received(sub *hub.Sub, n int) []string {
 		case <-sub.Ready():
 			for _, ev := range sub.Take(nil) {
 				if ev.Seq != 0 {
-					got = append(got, string(ev.Data))
+					got = append(got, string(ev.Bytes(0)))
 				}
 			}
 		case <-deadline:
@@ -234,7 +234,7 @@ func TestPresenceAcrossInstances(t *testing.T) {
 	// The watcher's page was told each arrival and departure once.
 	var frames []string
 	for _, ev := range watch.Take(nil) {
-		frames = append(frames, string(ev.Data))
+		frames = append(frames, string(ev.Bytes(0)))
 	}
 	joins, lefts := 0, 0
 	for _, f := range frames {
@@ -295,7 +295,7 @@ func TestChangeWaitsForItsEntry(t *testing.T) {
 	defer nc.Close()
 	r.publish(nc, 2) // post 1 is lost
 	// An edit of post 2, published after it.
-	change := append([]byte{'v', 0}, "post 2, edited"...)
+	change := append([]byte{'v', 0, 0}, "post 2, edited"...)
 	if err := nc.Publish(fmt.Sprintf("chat.room.%d", r.room), change); err != nil {
 		t.Fatal(err)
 	}
@@ -306,8 +306,8 @@ func TestChangeWaitsForItsEntry(t *testing.T) {
 		select {
 		case <-sub.Ready():
 			for _, ev := range sub.Take(nil) {
-				if !strings.HasPrefix(string(ev.Data), "list:") {
-					got = append(got, string(ev.Data))
+				if !strings.HasPrefix(string(ev.Bytes(0)), "list:") {
+					got = append(got, string(ev.Bytes(0)))
 				}
 			}
 		case <-deadline:

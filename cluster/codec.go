@@ -43,7 +43,59 @@ func appendRoomEvent(b []byte, ev hub.Event) []byte {
 		b = append(b, kindEvent)
 	}
 	b = appendMeta(b, ev.Meta)
-	return append(b, ev.Data...)
+	return appendBytes(b, ev)
+}
+
+// appendBytes writes an event's bytes: 0 and its Data, or the number of
+// languages it is in and each of them (the last as the tail): the other
+// instances may have readers of any language.
+func appendBytes(b []byte, ev hub.Event) []byte {
+	if ev.Text == nil {
+		b = append(b, 0)
+		return append(b, ev.Data...)
+	}
+	all := ev.Text.All()
+	b = binary.AppendUvarint(b, uint64(len(all)))
+	for i, t := range all {
+		if i < len(all)-1 {
+			b = binary.AppendUvarint(b, uint64(len(t)))
+		}
+		b = append(b, t...)
+	}
+	return b
+}
+
+// maxLangs bounds the languages an event may come in.
+const maxLangs = 64
+
+// bytes reads what appendBytes wrote into the event. Its slices are b's.
+func (r *reader) bytes(ev *hub.Event) {
+	n := r.uvarint()
+	if r.err != nil {
+		return
+	}
+	if n == 0 {
+		ev.Data = r.b
+		return
+	}
+	if n > maxLangs {
+		r.err = fmt.Errorf("cluster: an event in %d languages", n)
+		return
+	}
+	by := make([][]byte, n)
+	for i := range by {
+		if i == len(by)-1 {
+			by[i] = r.b
+			break
+		}
+		l := r.uvarint()
+		if r.err != nil || uint64(len(r.b)) < l {
+			r.err = errShort
+			return
+		}
+		by[i], r.b = r.b[:l:l], r.b[l:]
+	}
+	ev.Text = hub.Rendered(by)
 }
 
 // parseRoomEvent decodes an event of a room. Its Data is b's tail: b
@@ -64,10 +116,10 @@ func parseRoomEvent(b []byte) (hub.Event, error) {
 		}
 	}
 	ev.Meta = r.meta()
+	r.bytes(&ev)
 	if r.err != nil {
 		return hub.Event{}, r.err
 	}
-	ev.Data = r.b
 	return ev, nil
 }
 
@@ -127,7 +179,7 @@ func appendControl(b []byte, m control) []byte {
 		b = binary.AppendVarint(b, m.room)
 		b = appendString(b, m.user)
 		b = appendMeta(b, m.ev.Meta)
-		b = append(b, m.ev.Data...)
+		b = appendBytes(b, m.ev)
 	}
 	return b
 }
@@ -164,7 +216,8 @@ func parseControl(b []byte) (control, error) {
 	case kindUser:
 		m.room = r.varint()
 		m.user = r.string()
-		m.ev = hub.Event{Meta: r.meta(), Data: r.b}
+		m.ev = hub.Event{Meta: r.meta()}
+		r.bytes(&m.ev)
 	default:
 		if r.err == nil {
 			r.err = fmt.Errorf("%w %q", errKind, m.kind)

@@ -73,3 +73,50 @@ func TestCodecShort(t *testing.T) {
 		t.Errorf("an unknown kind: %v", err)
 	}
 }
+
+// An event in several languages reaches the other instances in all of
+// them, each whole, rendered by the sender once each.
+func TestRoomEventInLanguages(t *testing.T) {
+	renders := 0
+	text := hub.NewText(3, func(lang int) []byte {
+		renders++
+		return []byte([]string{"<p>joined</p>", "<p>se unió</p>", ""}[lang])
+	})
+	for _, b := range [][]byte{
+		appendRoomEvent(nil, hub.Event{Seq: 5, Prev: 4, Text: text}),
+		appendControl(nil, control{kind: kindUser, from: "a1", user: "ann", room: 2, ev: hub.Event{Text: text}}),
+	} {
+		var ev hub.Event
+		if b[0] == kindUser {
+			m, err := parseControl(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev = m.ev
+		} else {
+			var err error
+			if ev, err = parseRoomEvent(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ev.Text == nil || ev.Data != nil {
+			t.Fatalf("parsed %+v: no text", ev)
+		}
+		for lang, want := range []string{"<p>joined</p>", "<p>se unió</p>", "", "<p>joined</p>"} {
+			if got := string(ev.Bytes(lang)); got != want {
+				t.Errorf("language %d: %q, want %q", lang, got, want)
+			}
+		}
+	}
+	if renders != 3 {
+		t.Errorf("rendered %d times, want once a language", renders)
+	}
+	// Cut before the last language starts: refused.
+	b := appendRoomEvent(nil, hub.Event{Text: text})
+	last := len(b) - len("") - len("<p>se unió</p>") - 1 // kind, meta, count, two lengths
+	for n := 1; n < last; n++ {
+		if _, err := parseRoomEvent(b[:n]); err == nil {
+			t.Errorf("cut at %d of %d parsed", n, len(b))
+		}
+	}
+}

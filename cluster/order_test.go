@@ -26,7 +26,7 @@ func change(s string) hub.Event { return hub.Event{Data: []byte(s)} }
 func names(evs []hub.Event) []string {
 	out := []string{}
 	for _, ev := range evs {
-		out = append(out, string(ev.Data))
+		out = append(out, string(ev.Bytes(0)))
 	}
 	return out
 }

@@ -9,7 +9,6 @@ import (
 
 	"chat/linkpreview"
 	"chat/store"
-	"chat/views"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -115,7 +114,7 @@ func (a *App) fetchCard(m store.Message) {
 	}
 	_, _, err = a.writer.Change(ctx, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
 		return b.SetCard(ctx, m.ID, sc)
-	}, func(m store.Message) []byte { return renderBytes(views.EntryChanged(entry(m))) })
+	}, changedFrame)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		a.log.Error("give a post its link preview", "message", m.ID, "err", err)
 	}

@@ -53,7 +53,7 @@ func NewClusteredApp(d Deps) (*fiber.App, ClusterHooks) {
 			evs := make([]hub.Event, len(msgs))
 			prev := after
 			for i, m := range msgs {
-				evs[i] = hub.Event{Seq: m.ID, Prev: prev, Data: entryFrame(m), Meta: entryMeta(m)}
+				evs[i] = hub.Event{Seq: m.ID, Prev: prev, Text: entryFrame(m), Meta: entryMeta(m)}
 				prev = m.ID
 			}
 			return evs, nil
@@ -161,5 +161,5 @@ func (a *App) roomDeleted(roomID int64) {
 		return
 	}
 	// Back to this instance too, through the link (clusterEvent).
-	a.hub.Publish(roomID, hub.Event{Data: roomGoneFrame(roomID), Meta: &hub.Meta{Kind: metaDeleted}})
+	a.hub.Publish(roomID, hub.Event{Text: roomGoneFrame(roomID), Meta: &hub.Meta{Kind: metaDeleted}})
 }

@@ -167,7 +167,7 @@ func (a *App) handleMessageEdit(c *fiber.Ctx) error {
 	}
 	m, _, err := a.writer.Change(c.UserContext(), func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
 		return b.EditPost(ctx, id, s.User.ID, text)
-	}, func(m store.Message) []byte { return renderBytes(views.EntryChanged(entry(m))) })
+	}, changedFrame)
 	if err != nil {
 		return a.refusedChange(c, err, "edit")
 	}
@@ -205,7 +205,7 @@ func (a *App) changeMessage(c *fiber.Ctx, what string, write func(ctx context.Co
 	}
 	m, _, err := a.writer.Change(c.UserContext(), func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
 		return write(ctx, b, id, s.User)
-	}, func(m store.Message) []byte { return renderBytes(views.EntryChanged(entry(m))) })
+	}, changedFrame)
 	if err != nil {
 		return a.refusedChange(c, err, what)
 	}
@@ -284,7 +284,7 @@ func (a *App) handleBoost(c *fiber.Ctx) error {
 	if problem == "" {
 		m, _, err := a.writer.Change(c.UserContext(), func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
 			return b.ToggleBoost(ctx, id, s.User.ID, emoji)
-		}, func(m store.Message) []byte { return renderBytes(views.BoostsChanged(entry(m))) })
+		}, boostsFrame)
 		switch {
 		case err == nil:
 			return a.changed(c, m, views.Boosts(entry(m)))

@@ -123,20 +123,21 @@ func streamAllowed(c *fiber.Ctx) (store.Session, error) {
 }
 
 // subscribeError is the answer to a connection the hub refused.
-func subscribeError(err error) error {
+func (a *App) subscribeError(c *fiber.Ctx, err error) error {
 	if errors.Is(err, hub.ErrTooMany) {
-		return fiber.NewError(fiber.StatusTooManyRequests, "You have too many chat tabs open. Close one, then reload.")
+		return fiber.NewError(fiber.StatusTooManyRequests, a.tr(c).T("live.too_many_tabs"))
 	}
-	return fiber.NewError(fiber.StatusServiceUnavailable, "The server is restarting. Try again in a moment.")
+	return fiber.NewError(fiber.StatusServiceUnavailable, a.tr(c).T("live.restarting"))
 }
 
 // openStream subscribes the stream before answering, so that nothing
 // published from then on can miss it, and hands the response's body to
 // serveStream, which runs after the handler returns.
 func (a *App) openStream(c *fiber.Ctx, p wsParams) error {
-	sub, err := a.hub.Subscribe(p.roomID, p.user.Username, p.session)
+	p.lang = a.langOf(c)
+	sub, err := a.hub.SubscribeIn(p.roomID, p.user.Username, p.session, p.lang.Index)
 	if err != nil {
-		return subscribeError(err)
+		return a.subscribeError(c, err)
 	}
 	var cur streamCursor
 	if p.after >= 0 {
@@ -244,7 +245,7 @@ func (a *App) pumpStream(w *streamWriter, sub *hub.Sub, p wsParams, beat time.Du
 	for {
 		select {
 		case <-sub.Ready():
-			batch = sub.Take(batch[:0])
+			batch = inLanguage(sub.Take(batch[:0]), sub.Lang)
 			for _, ev := range batch {
 				w.send(ev)
 			}

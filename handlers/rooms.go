@@ -90,7 +90,7 @@ func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 			a.unread.Seen(s.User.ID, room.ID, join.ID)
 			// No one can be following a room that did not exist; but other
 			// instances put a room's entries in order from its first.
-			a.hub.Publish(room.ID, hub.Event{Seq: join.ID, Prev: join.Prev, Data: entryFrame(join), Meta: entryMeta(join)})
+			a.hub.Publish(room.ID, hub.Event{Seq: join.ID, Prev: join.Prev, Text: entryFrame(join), Meta: entryMeta(join)})
 			if !a.clustered {
 				// Linked, every instance does so as the join reaches it
 				// (clusterEntry).

@@ -34,7 +34,7 @@ func (a *App) handleTyping(c *fiber.Ctx) error {
 		return fiber.NewError(http.StatusForbidden, archivedReason)
 	}
 	if a.typing.take(s.User.ID, id, time.Now()) {
-		a.hub.Publish(id, hub.Event{Data: renderBytes(views.Typing(s.User.Username))})
+		a.hub.Publish(id, hub.Event{Text: frame(views.Typing(s.User.Username))})
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }

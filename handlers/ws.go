@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"chat/i18n"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,7 +54,9 @@ type wsParams struct {
 	// handler never runs.
 	sub     *hub.Sub
 	claimed *atomic.Bool
-	giveUp  *time.Timer
+	// lang is the language the connection reads (nil: English).
+	lang   *i18n.Lang
+	giveUp *time.Timer
 }
 
 // wsClaimWait is how long a subscription made before the upgrade waits for
@@ -133,9 +136,10 @@ func wsAllowed(c *fiber.Ctx) (store.Session, error) {
 // that nothing published after the handshake can miss it, and hands it to
 // serveWS.
 func (a *App) subscribeWS(c *fiber.Ctx, p wsParams) error {
-	sub, err := a.hub.Subscribe(p.roomID, p.user.Username, p.session)
+	p.lang = a.langOf(c)
+	sub, err := a.hub.SubscribeIn(p.roomID, p.user.Username, p.session, p.lang.Index)
 	if err != nil {
-		return subscribeError(err)
+		return a.subscribeError(c, err)
 	}
 	p.sub = sub
 	p.claimed = new(atomic.Bool)
@@ -263,7 +267,7 @@ func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *tim
 	}
 	var f wsFrame
 	if err := json.Unmarshal(data, &f); err != nil {
-		a.hub.Send(sub, hub.Event{Data: renderBytes(views.ComposeError("That message could not be read. Reload the page and try again."))})
+		a.sendTo(sub, views.ComposeError("That message could not be read. Reload the page and try again."))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -275,7 +279,7 @@ func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *tim
 		}
 		*lastTyping = now
 		if a.mayType(ctx, p.roomID, p.user.ID) {
-			a.hub.Publish(p.roomID, hub.Event{Data: renderBytes(views.Typing(p.user.Username))})
+			a.hub.Publish(p.roomID, hub.Event{Text: frame(views.Typing(p.user.Username))})
 		}
 		return
 	}
@@ -287,12 +291,12 @@ func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *tim
 	var refused *errPostRefused
 	switch {
 	case errors.As(err, &refused):
-		a.hub.Send(sub, hub.Event{Data: renderBytes(views.ComposeError(refused.reason))})
+		a.sendTo(sub, views.ComposeError(refused.reason))
 	case err != nil:
 		a.log.Error("socket post failed", "room", p.roomID, "user", p.user.Username, "err", err)
-		a.hub.Send(sub, hub.Event{Data: renderBytes(views.ComposeError("The message could not be stored. Try again."))})
+		a.sendTo(sub, views.ComposeError("The message could not be stored. Try again."))
 	default:
-		a.hub.Send(sub, hub.Event{Data: renderBytes(views.ComposeReset(p.roomID, a.uploadLimit))})
+		a.sendTo(sub, views.ComposeReset(p.roomID, a.uploadLimit))
 	}
 }
 
@@ -335,7 +339,7 @@ func (a *App) pump(w *socketWriter, sub *hub.Sub, p wsParams, readerDone <-chan 
 	for {
 		select {
 		case <-sub.Ready():
-			batch = sub.Take(batch[:0])
+			batch = inLanguage(sub.Take(batch[:0]), sub.Lang)
 			if err := w.send(batch); err != nil {
 				return true
 			}
@@ -469,7 +473,7 @@ func (a *App) replay(p wsParams, write func(replayPart) error) (int64, error) {
 		if len(latest) > 0 {
 			last = latest[len(latest)-1].ID
 		}
-		return last, write(replayPart{renderBytes(views.HistoryReset(p.roomID, p.roomName, entries(latest), hasOlder, rev)), last, rev})
+		return last, write(replayPart{renderIn(p.lang, views.HistoryReset(p.roomID, p.roomName, entries(latest), hasOlder, rev)), last, rev})
 	}
 	// Entries the page holds that changed while it was away, as they are
 	// now; then the entries it missed.
@@ -477,7 +481,7 @@ func (a *App) replay(p wsParams, write func(replayPart) error) (int64, error) {
 	for start := 0; start < len(changed); start += wsReplayBatch {
 		batch := changed[start:min(start+wsReplayBatch, len(changed))]
 		rev = max(rev, maxRev(batch))
-		if err := write(replayPart{renderBytes(views.EntriesChanged(entries(batch))), p.after, rev}); err != nil {
+		if err := write(replayPart{renderIn(p.lang, views.EntriesChanged(entries(batch))), p.after, rev}); err != nil {
 			return 0, err
 		}
 	}
@@ -485,7 +489,7 @@ func (a *App) replay(p wsParams, write func(replayPart) error) (int64, error) {
 	for start := 0; start < len(msgs); start += wsReplayBatch {
 		batch := msgs[start:min(start+wsReplayBatch, len(msgs))]
 		last, rev = batch[len(batch)-1].ID, max(rev, maxRev(batch))
-		if err := write(replayPart{renderBytes(views.EntriesPush(entries(batch))), last, rev}); err != nil {
+		if err := write(replayPart{renderIn(p.lang, views.EntriesPush(entries(batch))), last, rev}); err != nil {
 			return 0, err
 		}
 	}

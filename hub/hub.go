@@ -60,8 +60,11 @@ type Event struct {
 	// Rev is the room's change counter as of this event, for a change to
 	// an entry (an edit, a delete, a reaction), or 0: a stream that
 	// resumes from where its reader stood asks for the changes after it.
-	Rev  int64
+	Rev int64
+	// Data is the event's bytes when they are the same in every
+	// language; Text, when set, is the event in each language instead.
 	Data []byte
+	Text *Text
 	// Meta is what the publisher says of the event besides its bytes,
 	// carried as it is to every instance; the hub reads none of it. Nil
 	// when there is nothing to say.
@@ -99,11 +102,11 @@ type Relay interface {
 // Presence renders the parts of a room's presence list.
 type Presence interface {
 	// List is the whole list, sent to a connection when it subscribes.
-	List(roomID int64, users []string) []byte
+	List(roomID int64, users []string) *Text
 	// Joined adds one user to the list everywhere.
-	Joined(roomID int64, user string) []byte
+	Joined(roomID int64, user string) *Text
 	// Left removes one user from the list everywhere.
-	Left(roomID int64, user string) []byte
+	Left(roomID int64, user string) *Text
 }
 
 // Config sets up a hub.
@@ -146,7 +149,7 @@ type room struct {
 	remote map[string]int
 	// list is the rendered presence list, shared by every connection that
 	// joins until someone arrives or leaves; nil when it must be rendered.
-	list []byte
+	list *Text
 	// refs counts subscribers; a room with none and no remote presence
 	// is dropped.
 	refs int
@@ -165,6 +168,9 @@ type Sub struct {
 	room    *room
 	User    string
 	Session string
+	// Lang is the language the connection reads (an index the hub's
+	// users agree on, 0 the first): its writer takes Event.Bytes(Lang).
+	Lang int
 
 	// pending holds the events not yet taken, in order; it grows when
 	// events come and is let go when a burst is over, so that an idle
@@ -319,9 +325,9 @@ func (in *Inbound) SetRemote(roomID int64, user string, n int) {
 		r.list = nil
 		if h.cfg.Presence != nil {
 			if now {
-				r.publishLocked(Event{Data: h.cfg.Presence.Joined(roomID, user)}, nil)
+				r.publishLocked(Event{Text: h.cfg.Presence.Joined(roomID, user)}, nil)
 			} else {
-				r.publishLocked(Event{Data: h.cfg.Presence.Left(roomID, user)}, nil)
+				r.publishLocked(Event{Text: h.cfg.Presence.Left(roomID, user)}, nil)
 			}
 		}
 	}
@@ -352,10 +358,16 @@ func (h *Hub) lookup(roomID int64) *room {
 	return h.rooms[roomID]
 }
 
-// Subscribe adds a connection of the user to the room. Events published
-// from then on reach its queue; the first event queued is the room's
-// presence list, which includes the user.
+// Subscribe adds a connection of the user to the room, reading the first
+// language (SubscribeIn).
 func (h *Hub) Subscribe(roomID int64, user, session string) (*Sub, error) {
+	return h.SubscribeIn(roomID, user, session, 0)
+}
+
+// SubscribeIn adds a connection of the user to the room, reading the
+// language lang. Events published from then on reach its queue; the first
+// event queued is the room's presence list, which includes the user.
+func (h *Hub) SubscribeIn(roomID int64, user, session string, lang int) (*Sub, error) {
 	r, err := h.acquire(roomID, user)
 	if err != nil {
 		return nil, err
@@ -364,6 +376,7 @@ func (h *Hub) Subscribe(roomID int64, user, session string) (*Sub, error) {
 		room:    r,
 		User:    user,
 		Session: session,
+		Lang:    lang,
 		max:     h.cfg.QueueLen,
 		ready:   make(chan struct{}, 1),
 		closing: make(chan struct{}),
@@ -390,9 +403,9 @@ func (h *Hub) Subscribe(roomID int64, user, session string) (*Sub, error) {
 		if r.list == nil {
 			r.list = h.cfg.Presence.List(roomID, r.onlineLocked())
 		}
-		s.deliverLocked(Event{Data: r.list})
+		s.deliverLocked(Event{Text: r.list})
 		if arrived {
-			r.publishLocked(Event{Data: h.cfg.Presence.Joined(roomID, user)}, s)
+			r.publishLocked(Event{Text: h.cfg.Presence.Joined(roomID, user)}, s)
 		}
 	}
 	return s, nil
@@ -417,7 +430,7 @@ func (h *Hub) Unsubscribe(s *Sub) {
 		if r.remote[s.User] == 0 {
 			r.list = nil
 			if h.cfg.Presence != nil && r.id != NoRoom {
-				r.publishLocked(Event{Data: h.cfg.Presence.Left(r.id, s.User)}, nil)
+				r.publishLocked(Event{Text: h.cfg.Presence.Left(r.id, s.User)}, nil)
 			}
 		}
 	}

@@ -14,14 +14,16 @@ import (
 // names renders presence as plain text, to see what the hub sends.
 type names struct{}
 
-func (names) List(_ int64, users []string) []byte { return []byte("list:" + strings.Join(users, ",")) }
-func (names) Joined(_ int64, u string) []byte     { return []byte("joined:" + u) }
-func (names) Left(_ int64, u string) []byte       { return []byte("left:" + u) }
+func (names) List(_ int64, users []string) *hub.Text {
+	return hub.Same([]byte("list:" + strings.Join(users, ",")))
+}
+func (names) Joined(_ int64, u string) *hub.Text { return hub.Same([]byte("joined:" + u)) }
+func (names) Left(_ int64, u string) *hub.Text   { return hub.Same([]byte("left:" + u)) }
 
 func drain(s *hub.Sub) []string {
 	var out []string
 	for _, ev := range s.Take(nil) {
-		out = append(out, string(ev.Data))
+		out = append(out, string(ev.Bytes(0)))
 	}
 	return out
 }

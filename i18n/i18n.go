@@ -432,6 +432,9 @@ type ctxKey struct{}
 
 // With is ctx carrying the reader's language.
 func With(ctx context.Context, l *Lang) context.Context {
+	if l == nil {
+		return ctx
+	}
 	return context.WithValue(ctx, ctxKey{}, l)
 }
 

@@ -24,8 +24,8 @@ type Lists struct {
 	log   *slog.Logger
 	// listed renders a room put in the lists (or put again, changed);
 	// gone renders a room taken out.
-	listed  func(views.RoomLink) []byte
-	gone    func(roomID int64) []byte
+	listed  func(views.RoomLink) *hub.Text
+	gone    func(roomID int64) *hub.Text
 	counted func(user string, roomID int64) (int, bool)
 }
 
@@ -36,9 +36,9 @@ type Config struct {
 	Log   *slog.Logger
 	// Listed renders the frame that puts a room in a page's lists, in
 	// place of what the page showed of it.
-	Listed func(views.RoomLink) []byte
+	Listed func(views.RoomLink) *hub.Text
 	// Gone renders the frame that takes a room out of a page's lists.
-	Gone func(roomID int64) []byte
+	Gone func(roomID int64) *hub.Text
 	// Counted is the count of unread posts, and whether one mentions
 	// the user, that the user's pages show beside the room (package
 	// unread): a room put in the lists again keeps them. Nil: none.
@@ -105,7 +105,7 @@ func (l *Lists) Entry(m store.Message, first bool) {
 		// Only the one who left (or was removed): an open room is no
 		// longer theirs, a closed room disappears.
 		if room.Access == store.AccessClosed {
-			l.hub.SendUser(m.Author, everyPage, hub.Event{Data: l.gone(room.ID)}, hub.Here)
+			l.hub.SendUser(m.Author, everyPage, hub.Event{Text: l.gone(room.ID)}, hub.Here)
 			return
 		}
 		l.send(m, room, nil, func(user string) bool { return user == m.Author })
@@ -160,7 +160,7 @@ func (l *Lists) send(m store.Message, room store.Room, members map[string]bool, 
 		member := members[user]
 		if closed && !member {
 			if gone == nil {
-				gone = &hub.Event{Data: l.gone(room.ID)}
+				gone = &hub.Event{Text: l.gone(room.ID)}
 			}
 			return gone
 		}
@@ -176,14 +176,14 @@ func (l *Lists) send(m store.Message, room store.Room, members map[string]bool, 
 			if n, mention := l.counted(user, room.ID); n > 0 || mention {
 				k := counted{n, mention}
 				if withCount[k] == nil {
-					withCount[k] = &hub.Event{Data: l.listed(views.RoomLink{ID: room.ID, Name: room.Name, Member: true,
+					withCount[k] = &hub.Event{Text: l.listed(views.RoomLink{ID: room.ID, Name: room.Name, Member: true,
 						Unread: true, Closed: closed, Archived: room.Archived, Count: n, Mention: mention})}
 				}
 				return withCount[k]
 			}
 		}
 		if frames[i] == nil {
-			frames[i] = &hub.Event{Data: l.listed(views.RoomLink{ID: room.ID, Name: room.Name, Member: member,
+			frames[i] = &hub.Event{Text: l.listed(views.RoomLink{ID: room.ID, Name: room.Name, Member: member,
 				Unread: unread, Closed: closed, Archived: room.Archived})}
 		}
 		return frames[i]
@@ -195,7 +195,7 @@ func (l *Lists) send(m store.Message, room store.Room, members map[string]bool, 
 // no room, only its id.
 func (l *Lists) Deleted(roomID int64) {
 	l.hub.CloseRoom(roomID, hub.ClosePolicy, "the room was deleted")
-	ev := hub.Event{Data: l.gone(roomID)}
+	ev := hub.Event{Text: l.gone(roomID)}
 	l.hub.SendEach(func(string) *hub.Event { return &ev })
 }
 
@@ -204,7 +204,7 @@ func (l *Lists) Deleted(roomID int64) {
 // messages have no entries, so none is unread.
 func (l *Lists) DMOpened(roomID int64, a, b string) {
 	for _, pair := range [][2]string{{a, b}, {b, a}} {
-		ev := hub.Event{Data: l.listed(views.RoomLink{ID: roomID, Name: pair[1], Member: true, DM: true})}
+		ev := hub.Event{Text: l.listed(views.RoomLink{ID: roomID, Name: pair[1], Member: true, DM: true})}
 		l.hub.SendUser(pair[0], everyPage, ev, hub.Everywhere)
 	}
 }

@@ -28,7 +28,7 @@ type Writer struct {
 	store   *store.Store
 	hub     *hub.Hub
 	metrics *metrics.Metrics
-	frame   func(store.Message) []byte
+	frame   func(store.Message) *hub.Text
 	reqs    chan *writeReq
 	// stored carries committed batches, in order, to the goroutine that
 	// renders, pushes and answers them, while the next batch commits.
@@ -67,7 +67,7 @@ type writeReq struct {
 	write  func(ctx context.Context, b *store.Batch) (store.Message, bool, error)
 	// change, if set, renders the frame of a change to an existing entry;
 	// without it the write adds an entry, pushed as one.
-	change func(store.Message) []byte
+	change func(store.Message) *hub.Text
 
 	msg     store.Message
 	changed bool
@@ -84,7 +84,7 @@ type Config struct {
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
 	// Frame renders a new entry as pushed to its room.
-	Frame func(store.Message) []byte
+	Frame func(store.Message) *hub.Text
 	// OnEntry, if set, is told of each new entry once it is pushed, on
 	// the pushing goroutine; with NoteFirst, just before.
 	OnEntry   func(store.Message)
@@ -132,7 +132,7 @@ func (w *Writer) Write(ctx context.Context, roomID int64, write func(ctx context
 // Change changes an existing entry through write and, once that is on
 // disk, pushes the frame change renders of it to the entry's room; it
 // reports the entry and whether write changed it.
-func (w *Writer) Change(ctx context.Context, write func(ctx context.Context, b *store.Batch) (store.Message, bool, error), change func(store.Message) []byte) (store.Message, bool, error) {
+func (w *Writer) Change(ctx context.Context, write func(ctx context.Context, b *store.Batch) (store.Message, bool, error), change func(store.Message) *hub.Text) (store.Message, bool, error) {
 	return w.do(&writeReq{ctx: ctx, write: write, change: change})
 }
 
@@ -288,13 +288,13 @@ func (w *Writer) push() {
 			if r.err == nil && r.changed && r.change != nil {
 				// A change carries no new id: every connection takes it,
 				// whatever it replayed.
-				n := w.hub.Publish(r.msg.RoomID, hub.Event{Rev: r.msg.Rev, Data: r.change(r.msg)})
+				n := w.hub.Publish(r.msg.RoomID, hub.Event{Rev: r.msg.Rev, Text: r.change(r.msg)})
 				w.metrics.Delivered(n)
 			} else if r.err == nil && r.changed {
 				if w.onEntry != nil && w.noteFirst {
 					w.onEntry(r.msg)
 				}
-				ev := hub.Event{Seq: r.msg.ID, Prev: r.msg.Prev, Data: w.frame(r.msg)}
+				ev := hub.Event{Seq: r.msg.ID, Prev: r.msg.Prev, Text: w.frame(r.msg)}
 				if w.meta != nil {
 					ev.Meta = w.meta(r.msg)
 				}

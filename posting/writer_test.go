@@ -22,7 +22,7 @@ func TestEntryWriterGroupsAndOrders(t *testing.T) {
 	}
 	defer db.Close()
 	h := hub.New(hub.Config{QueueLen: 10000})
-	w := New(Config{Store: db, Hub: h, Metrics: metrics.New(h), Log: slog.New(slog.DiscardHandler), Frame: func(m store.Message) []byte { return []byte(m.Text) }})
+	w := New(Config{Store: db, Hub: h, Metrics: metrics.New(h), Log: slog.New(slog.DiscardHandler), Frame: func(m store.Message) *hub.Text { return hub.Same([]byte(m.Text)) }})
 	w.Start()
 	ctx := context.Background()
 	u, _ := db.CreateUser(ctx, "alice", "x")
@@ -101,7 +101,7 @@ func BenchmarkEntryWriter(b *testing.B) {
 	}
 	defer db.Close()
 	h := hub.New(hub.Config{})
-	w := New(Config{Store: db, Hub: h, Metrics: metrics.New(h), Log: slog.New(slog.DiscardHandler), Frame: func(m store.Message) []byte { return []byte(m.Text) }})
+	w := New(Config{Store: db, Hub: h, Metrics: metrics.New(h), Log: slog.New(slog.DiscardHandler), Frame: func(m store.Message) *hub.Text { return hub.Same([]byte(m.Text)) }})
 	w.Start()
 	defer w.Close()
 	ctx := context.Background()

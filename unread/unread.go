@@ -33,8 +33,8 @@ type Rooms struct {
 	store  *store.Store
 	hub    *hub.Hub
 	log    *slog.Logger
-	link   func(views.RoomLink) []byte
-	notice func(views.Notice) []byte
+	link   func(views.RoomLink) *hub.Text
+	notice func(views.Notice) *hub.Text
 
 	// rooms caches, for the pushing goroutine alone, the name and members
 	// of the roomsMax rooms with the latest entries; join and leave entries
@@ -109,10 +109,10 @@ type Config struct {
 	Hub   *hub.Hub
 	Log   *slog.Logger
 	// Link renders the frame that changes a room's link in the room list.
-	Link func(views.RoomLink) []byte
+	Link func(views.RoomLink) *hub.Text
 	// Notice renders the frame that tells a user's pages of a post that
 	// matches their notification level.
-	Notice func(views.Notice) []byte
+	Notice func(views.Notice) *hub.Text
 	// Here: other instances mark their own users' pages (Entry runs on
 	// every instance), so marks go to this instance's connections alone.
 	Here bool
@@ -231,14 +231,14 @@ func (u *Rooms) Opened(user string, link views.RoomLink) {
 	case u.here:
 		// Other instances may have marked the user's pages there: each
 		// clears its own (see OpenedElsewhere).
-		ev := hub.Event{Data: u.link(link), Meta: openedMeta(link.ID)}
+		ev := hub.Event{Text: u.link(link), Meta: openedMeta(link.ID)}
 		if was {
 			u.hub.SendUser(user, link.ID, ev, hub.Everywhere)
 		} else {
 			u.hub.SendUser(user, link.ID, ev, hub.Elsewhere)
 		}
 	case was:
-		u.hub.SendUser(user, link.ID, hub.Event{Data: u.link(link)}, hub.Everywhere)
+		u.hub.SendUser(user, link.ID, hub.Event{Text: u.link(link)}, hub.Everywhere)
 	}
 }
 
@@ -397,7 +397,7 @@ func (u *Rooms) Entry(m store.Message) *Room {
 			// other: for the one told, the author.
 			link.Name, link.DM = m.Author, true
 		}
-		u.sendUser(t.name, m.RoomID, hub.Event{Data: u.link(link)})
+		u.sendUser(t.name, m.RoomID, hub.Event{Text: u.link(link)})
 	}
 	return r
 }
@@ -455,12 +455,12 @@ func (u *Rooms) notify(r *Room, m store.Message, forUser func(string) bool) {
 		if level == store.NotifyNothing || level == store.NotifyMentions && !forUser(name) {
 			continue
 		}
-		if ev.Data == nil {
+		if ev.Text == nil {
 			title := m.Author + " in " + r.Name
 			if r.Kind == store.RoomKindDM {
 				title = m.Author + " (direct message)"
 			}
-			ev.Data = u.notice(views.Notice{ID: m.ID, RoomID: m.RoomID, Title: title, Text: views.NoticeText(noticeText(m))})
+			ev.Text = u.notice(views.Notice{ID: m.ID, RoomID: m.RoomID, Title: title, Text: views.NoticeText(noticeText(m))})
 		}
 		u.sendUser(name, noRoomToSkip, ev)
 	}

@@ -20,7 +20,7 @@ func TestRoomsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	u := New(Config{Store: db, Hub: hub.New(hub.Config{}), Link: func(views.RoomLink) []byte { return nil }})
+	u := New(Config{Store: db, Hub: hub.New(hub.Config{}), Link: func(views.RoomLink) *hub.Text { return hub.Same(nil) }})
 	u.max = 2
 	alice, _ := db.CreateUser(ctx, "alice", "x")
 	bob, _ := db.CreateUser(ctx, "bob", "x")
