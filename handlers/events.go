@@ -3,6 +3,7 @@ package handlers
 import (
 	"bufio"
 	"bytes"
+	"chat/i18n"
 	"context"
 	"errors"
 	"net"
@@ -85,7 +86,7 @@ func (a *App) handleRoomEvents(c *fiber.Ctx) error {
 	if last := c.Get("Last-Event-ID"); last != "" {
 		cur, ok := parseStreamCursor(last)
 		if !ok {
-			return fiber.NewError(fiber.StatusBadRequest, "Last-Event-ID must be an id this stream gave.")
+			return fiber.NewError(fiber.StatusBadRequest, i18n.From(c.UserContext()).T("live.bad_event_id"))
 		}
 		p.after, p.rev = cur.after, cur.rev
 	}
@@ -114,10 +115,10 @@ func streamAllowed(c *fiber.Ctx) (store.Session, error) {
 	switch c.Get("Sec-Fetch-Site") {
 	case "", "same-origin", "none":
 	default:
-		return store.Session{}, fiber.NewError(fiber.StatusForbidden, "Event streams are taken from this site's pages only.")
+		return store.Session{}, fiber.NewError(fiber.StatusForbidden, i18n.From(c.UserContext()).T("live.stream_origin"))
 	}
 	if requestOrigin(c) == originElsewhere {
-		return store.Session{}, fiber.NewError(fiber.StatusForbidden, "Event streams are taken from this site's pages only.")
+		return store.Session{}, fiber.NewError(fiber.StatusForbidden, i18n.From(c.UserContext()).T("live.stream_origin"))
 	}
 	return s, nil
 }

@@ -120,14 +120,14 @@ func (a *App) handleUserWSUpgrade(c *fiber.Ctx) error {
 // by requireSession) and an Origin of this site (403).
 func wsAllowed(c *fiber.Ctx) (store.Session, error) {
 	if !websocket.IsWebSocketUpgrade(c) {
-		return store.Session{}, fiber.NewError(fiber.StatusUpgradeRequired, "This address takes WebSocket connections.")
+		return store.Session{}, fiber.NewError(fiber.StatusUpgradeRequired, i18n.From(c.UserContext()).T("live.socket_only"))
 	}
 	s, ok := session(c)
 	if !ok {
 		return store.Session{}, fiber.ErrUnauthorized
 	}
 	if requestOrigin(c) != originThisSite {
-		return store.Session{}, fiber.NewError(fiber.StatusForbidden, "WebSocket connections are taken from this site's pages only.")
+		return store.Session{}, fiber.NewError(fiber.StatusForbidden, i18n.From(c.UserContext()).T("live.socket_origin"))
 	}
 	return s, nil
 }
@@ -267,7 +267,7 @@ func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *tim
 	}
 	var f wsFrame
 	if err := json.Unmarshal(data, &f); err != nil {
-		a.sendTo(sub, views.ComposeError("That message could not be read. Reload the page and try again."))
+		a.sendTo(sub, views.ComposeError(p.lang.T("live.unreadable")))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -294,7 +294,7 @@ func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *tim
 		a.sendTo(sub, views.ComposeError(refused.reason))
 	case err != nil:
 		a.log.Error("socket post failed", "room", p.roomID, "user", p.user.Username, "err", err)
-		a.sendTo(sub, views.ComposeError("The message could not be stored. Try again."))
+		a.sendTo(sub, views.ComposeError(p.lang.T("live.not_stored")))
 	default:
 		a.sendTo(sub, views.ComposeReset(p.roomID, a.uploadLimit))
 	}
