@@ -64,7 +64,7 @@ func runBroadcast(ctx context.Context, o options, out io.Writer) error {
 	for target := o.step; target <= o.max && ctx.Err() == nil; target += o.step {
 		for len(clients) < target {
 			i := len(clients)
-			conn, err := dial(o.instance(i), rooms[0], users[i%len(users)].Cookie)
+			conn, err := dial(o.instance(i), rooms[0], users[i%len(users)].Cookie, o.lang(i))
 			if err != nil {
 				fmt.Fprintf(out, "connection %d: %v\n", i, err)
 				return report(out, o, steps, best)

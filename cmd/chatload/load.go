@@ -109,13 +109,13 @@ func (c *client) close() {
 // an event stream.
 func open(o options, i int, room, cookie string) (*client, error) {
 	if o.transport == "sse" {
-		s, err := openStream(o.instance(i), room, cookie)
+		s, err := openStream(o.instance(i), room, cookie, o.lang(i))
 		if err != nil {
 			return nil, err
 		}
 		return &client{stream: s, done: make(chan struct{})}, nil
 	}
-	conn, err := dial(o.instance(i), room, cookie)
+	conn, err := dial(o.instance(i), room, cookie, o.lang(i))
 	if err != nil {
 		return nil, err
 	}

@@ -67,6 +67,16 @@ type options struct {
 	warmup    time.Duration
 	files     int
 	fileSize  int
+	// langs are the Accept-Language headers connections send, in turn.
+	langs []string
+}
+
+// lang is the Accept-Language of connection i ("" for none).
+func (o options) lang(i int) string {
+	if len(o.langs) == 0 {
+		return ""
+	}
+	return o.langs[i%len(o.langs)]
 }
 
 func main() {
@@ -157,6 +167,10 @@ func defineFlags(o *options) *string {
 	flag.IntVar(&o.clients, "clients", 16, "http: keep-alive clients")
 	flag.IntVar(&o.files, "files", 20, "files: files to upload, then download")
 	flag.IntVar(&o.fileSize, "file-size", 10<<20, "files: bytes of each file")
+	flag.Func("langs", "load, broadcast: the Accept-Language of the connections, comma-separated, taken in turn (en,es: a room split between two languages)", func(v string) error {
+		o.langs = strings.Split(v, ",")
+		return nil
+	})
 	flag.StringVar(&o.route, "route", "", "http: only the routes whose name holds this (room, history, lobby, search, posts)")
 	return pids
 }
@@ -343,8 +357,11 @@ func makeRooms(base string, users []user, n int) ([]string, error) {
 	return rooms, <-errs
 }
 
-func dial(base, room, cookie string) (*fws.Conn, error) {
+func dial(base, room, cookie, lang string) (*fws.Conn, error) {
 	h := http.Header{"Origin": {base}, "Cookie": {cookie}}
+	if lang != "" {
+		h.Set("Accept-Language", lang)
+	}
 	d := fws.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 2048, WriteBufferSize: 1024}
 	c, res, err := d.Dial("ws"+strings.TrimPrefix(base, "http")+room+"/ws", h)
 	if err != nil && res != nil {

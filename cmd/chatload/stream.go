@@ -33,13 +33,16 @@ type stream struct {
 	data       bytes.Buffer
 }
 
-func openStream(base, room, cookie string) (*stream, error) {
+func openStream(base, room, cookie, lang string) (*stream, error) {
 	req, err := http.NewRequest(http.MethodGet, base+room+"/events", nil)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Cookie", cookie)
+	if lang != "" {
+		req.Header.Set("Accept-Language", lang)
+	}
 	res, err := streams.Do(req)
 	if err != nil {
 		return nil, err
