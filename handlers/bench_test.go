@@ -17,14 +17,20 @@ import (
 // BenchmarkFanOut posts over one socket, at a fixed rate, into a room that
 // other sockets follow, and measures each delivery: from the post being
 // sent to each receiver reading it. b.N is the number of posts; rate=0
-// posts as fast as the server takes them.
+// posts as fast as the server takes them. langs=en,es splits the readers
+// between English and Spanish: each post is then rendered twice.
 func BenchmarkFanOut(b *testing.B) {
-	for _, tc := range []struct{ conns, rate int }{{100, 100}, {500, 100}, {500, 0}} {
-		b.Run(fmt.Sprintf("conns=%d/rate=%d", tc.conns, tc.rate), func(b *testing.B) { benchFanOut(b, tc.conns, tc.rate) })
+	for _, tc := range []struct {
+		conns, rate int
+		langs       string
+	}{{100, 100, "en"}, {500, 100, "en"}, {500, 0, "en"}, {500, 100, "en,es"}, {500, 0, "en,es"}} {
+		b.Run(fmt.Sprintf("conns=%d/rate=%d/langs=%s", tc.conns, tc.rate, tc.langs), func(b *testing.B) {
+			benchFanOut(b, tc.conns, tc.rate, strings.Split(tc.langs, ","))
+		})
 	}
 }
 
-func benchFanOut(b *testing.B, conns, rate int) {
+func benchFanOut(b *testing.B, conns, rate int, langs []string) {
 	srv := newServer(b, withPostLimit(0), withQueueLen(1024))
 	poster := srv.register(b, "poster")
 	room := poster.createRoom("bench")
@@ -38,7 +44,7 @@ func benchFanOut(b *testing.B, conns, rate int) {
 	var wg sync.WaitGroup
 	sockets := make([]*fws.Conn, conns)
 	for i := range sockets {
-		h := http.Header{"Origin": {srv.URL}, "Cookie": {cookie}}
+		h := http.Header{"Origin": {srv.URL}, "Cookie": {cookie}, "Accept-Language": {langs[i%len(langs)]}}
 		c, _, err := fws.DefaultDialer.Dial("ws://"+srv.Host+room+"/ws", h)
 		if err != nil {
 			b.Fatal(err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"chat/i18n"
 	"chat/views"
 )
 
@@ -32,7 +33,25 @@ func BenchmarkMessageItem(b *testing.B) { benchRender(b, views.MessageItem(bench
 
 // BenchmarkEntryPush renders the frame that pushes one post to a room's
 // sockets: the same markup, wrapped in an out-of-band append.
-func BenchmarkEntryPush(b *testing.B) { benchRender(b, views.EntryPush(benchPost)) }
+// In Spanish, the frame a room's Spanish readers share.
+func BenchmarkEntryPush(b *testing.B) {
+	for _, l := range i18n.Default().Langs() {
+		b.Run(l.Tag, func(b *testing.B) { benchRenderIn(b, l, views.EntryPush(benchPost)) })
+	}
+}
+
+// benchRenderIn is benchRender in a language.
+func benchRenderIn(b *testing.B, l *i18n.Lang, c templ.Component) {
+	var buf bytes.Buffer
+	ctx := i18n.With(context.Background(), l)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if err := c.Render(ctx, &buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
 
 // BenchmarkFormattedPost renders a post with a link, emphasis and code.
 func BenchmarkFormattedPost(b *testing.B) {
