@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"chat/hub"
+	"chat/i18n"
 	"chat/store"
 	"chat/views"
 
@@ -14,7 +15,7 @@ import (
 func requireAdmin(c *fiber.Ctx) error {
 	s, ok := session(c)
 	if !ok || !s.User.IsAdmin {
-		return fiber.NewError(http.StatusForbidden, "Only an admin may do that.")
+		return fiber.NewError(http.StatusForbidden, i18n.From(c.UserContext()).T("admin.only_admin"))
 	}
 	return c.Next()
 }
@@ -58,7 +59,7 @@ func (a *App) deactivationOf(c *fiber.Ctx) (store.User, error) {
 		return u, err
 	}
 	if s, _ := session(c); u.ID == s.User.ID {
-		return u, fiber.NewError(http.StatusConflict, "You cannot deactivate your own account: another admin can.")
+		return u, fiber.NewError(http.StatusConflict, a.tr(c).T("admin.not_self"))
 	}
 	return u, nil
 }
@@ -71,7 +72,7 @@ func (a *App) promotionOf(c *fiber.Ctx) (store.User, error) {
 		return u, err
 	}
 	if u.IsBot || u.Deactivated {
-		return u, fiber.NewError(http.StatusConflict, "Only an active person can be an admin.")
+		return u, fiber.NewError(http.StatusConflict, a.tr(c).T("admin.only_active_admin"))
 	}
 	return u, nil
 }
@@ -120,7 +121,7 @@ func (a *App) handleResetLink(c *fiber.Ctx) error {
 		return err
 	}
 	if u.IsBot || u.Deactivated {
-		return fiber.NewError(http.StatusConflict, "Only an active person has a password to reset.")
+		return fiber.NewError(http.StatusConflict, a.tr(c).T("admin.only_active_reset"))
 	}
 	s, _ := session(c)
 	token, err := a.store.CreateResetToken(c.UserContext(), u.ID, s.User.ID, resetLinkTTL)

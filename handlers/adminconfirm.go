@@ -25,7 +25,7 @@ func (a *App) handleDeactivateConfirm(c *fiber.Ctx) error {
 	if u.Deactivated {
 		return c.Redirect(adminDoneURL("deactivated", u.Username, 0), fiber.StatusSeeOther)
 	}
-	return a.adminConfirm(c, views.DeactivateConfirm(u.Username, u.IsBot))
+	return a.adminConfirm(c, views.DeactivateConfirm(c.UserContext(), u.Username, u.IsBot))
 }
 
 func (a *App) handleMakeAdminConfirm(c *fiber.Ctx) error {
@@ -36,7 +36,7 @@ func (a *App) handleMakeAdminConfirm(c *fiber.Ctx) error {
 	if u.IsAdmin {
 		return c.Redirect(adminDoneURL("admin", u.Username, 0), fiber.StatusSeeOther)
 	}
-	return a.adminConfirm(c, views.MakeAdminConfirm(u.Username))
+	return a.adminConfirm(c, views.MakeAdminConfirm(c.UserContext(), u.Username))
 }
 
 func (a *App) adminConfirm(c *fiber.Ctx, q views.AdminQuestion) error {
@@ -78,11 +78,11 @@ func (a *App) adminDone(c *fiber.Ctx) (string, error) {
 	switch done {
 	case "deactivated":
 		if u.Deactivated {
-			return views.DoneDeactivated(u.Username), nil
+			return views.DoneDeactivated(ctx, u.Username), nil
 		}
 	case "admin":
 		if u.IsAdmin {
-			return views.DoneAdmin(u.Username), nil
+			return views.DoneAdmin(ctx, u.Username), nil
 		}
 	case "bot-room":
 		id, err := strconv.ParseInt(c.Query("room"), 10, 64)
@@ -98,13 +98,13 @@ func (a *App) adminDone(c *fiber.Ctx) (string, error) {
 		if in, err := a.store.IsMember(ctx, room.ID, u.ID); err != nil || !in {
 			return "", err
 		}
-		return views.DoneBotRoom(u.Username, room.Name), nil
+		return views.DoneBotRoom(ctx, u.Username, room.Name), nil
 	case "registration":
 		policy, err := a.store.RegistrationPolicy(ctx)
 		if err != nil {
 			return "", err
 		}
-		return views.DoneRegistration(policy), nil
+		return views.DoneRegistration(ctx, policy), nil
 	case "revoked":
 		id, err := strconv.ParseInt(c.Query("invitation"), 10, 64)
 		if err != nil {
@@ -116,7 +116,7 @@ func (a *App) adminDone(c *fiber.Ctx) (string, error) {
 		}
 		for _, inv := range list {
 			if inv.ID == id && inv.Revoked {
-				return views.DoneRevoked, nil
+				return views.DoneRevoked(ctx), nil
 			}
 		}
 	}

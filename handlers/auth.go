@@ -44,7 +44,7 @@ func (a *App) handleRegister(c *fiber.Ctx) error {
 	// Under -registration invite, nothing is looked at or spent (a hash, a
 	// place in the rate limit) for someone without a good invitation.
 	if err := a.store.CheckRegistration(c.UserContext(), invite); err != nil {
-		status, reason := inviteRefusal(err)
+		status, reason := inviteRefusal(a.tr(c), err)
 		if status == 0 {
 			return err
 		}
@@ -76,7 +76,7 @@ func (a *App) handleRegister(c *fiber.Ctx) error {
 		form.Error = "That username is taken. Choose another."
 		return render(c, http.StatusConflict, views.Auth(form))
 	}
-	if status, reason := inviteRefusal(err); status != 0 {
+	if status, reason := inviteRefusal(a.tr(c), err); status != 0 {
 		form.Error, form.Closed, form.Invite = reason, true, ""
 		return render(c, status, views.Auth(form))
 	}

@@ -8,24 +8,26 @@ import (
 	"strconv"
 	"strings"
 
+	"chat/i18n"
 	"chat/store"
 	"chat/views"
 
 	"github.com/gofiber/fiber/v2"
 )
 
-// validWebhook says what is wrong with a bot's webhook address, or "".
-func (a *App) validWebhook(raw string) string {
+// validWebhook says what is wrong with a bot's webhook address, in the
+// reader's language, or "".
+func (a *App) validWebhook(l *i18n.Lang, raw string) string {
 	if raw == "" {
 		return ""
 	}
-	const badPort = "A webhook's port is a number from 1 to 65535."
+	badPort := l.T("bots.bad_port")
 	u, err := url.Parse(raw)
 	if err != nil && strings.Contains(err.Error(), "invalid port") {
 		return badPort // net/url says no more than this of a port not made of digits
 	}
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return "A webhook is an http or https address."
+		return l.T("bots.bad_address")
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
@@ -33,7 +35,7 @@ func (a *App) validWebhook(raw string) string {
 		}
 	}
 	if !a.webhooks.AllowedHost(u.Hostname()) {
-		return "Webhooks may go only to hosts the server allows (-webhook-allow); " + u.Hostname() + " is not one."
+		return l.F("bots.host_not_allowed", "Host", u.Hostname())
 	}
 	return ""
 }
@@ -44,7 +46,7 @@ func (a *App) handleBotCreate(c *fiber.Ctx) error {
 	hook := strings.TrimSpace(c.FormValue("webhook_url"))
 	problem := validateUsername(name)
 	if problem == "" {
-		problem = a.validWebhook(hook)
+		problem = a.validWebhook(a.tr(c), hook)
 	}
 	status := http.StatusUnprocessableEntity
 	if problem == "" {
@@ -57,7 +59,7 @@ func (a *App) handleBotCreate(c *fiber.Ctx) error {
 			c.Set(fiber.HeaderCacheControl, "no-store")
 			return render(c, http.StatusOK, views.BotCreated(views.BotCreatedPage{Viewer: viewer(c), Name: bot.Username, Token: token}))
 		case errors.Is(err, store.ErrConflict):
-			problem, status = "That name is taken.", http.StatusConflict
+			problem, status = a.tr(c).T("bots.name_taken"), http.StatusConflict
 		default:
 			return err
 		}
@@ -72,11 +74,11 @@ func (a *App) handleBotRoom(c *fiber.Ctx) error {
 		return err
 	}
 	if !bot.IsBot || bot.Deactivated {
-		return fiber.NewError(http.StatusNotFound, "There is no such bot.")
+		return fiber.NewError(http.StatusNotFound, a.tr(c).T("bots.no_such_bot"))
 	}
 	roomID, err := parseID(c.FormValue("room"))
 	if err != nil {
-		return fiber.NewError(http.StatusUnprocessableEntity, "Choose a room.")
+		return fiber.NewError(http.StatusUnprocessableEntity, a.tr(c).T("bots.choose_room"))
 	}
 	if _, err := a.writeEntry(c.UserContext(), roomID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
 		return b.JoinRoom(ctx, roomID, bot.ID)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"chat/i18n"
 	"chat/store"
 	"chat/views"
 
@@ -18,20 +19,20 @@ import (
 // policy lives in the database, so that every instance follows the one
 // an admin set last.
 
-// inviteRefusal says why a registration is refused under the policy, and
-// with which status; "" if err is no refusal.
-func inviteRefusal(err error) (int, string) {
+// inviteRefusal says why a registration is refused under the policy, in
+// the reader's language, and with which status; "" if err is no refusal.
+func inviteRefusal(l *i18n.Lang, err error) (int, string) {
 	switch {
 	case errors.Is(err, store.ErrInviteNeeded):
-		return http.StatusForbidden, "Registration here is by invitation only. Open the invitation link an admin gave you."
+		return http.StatusForbidden, l.T("invites.needed")
 	case errors.Is(err, store.ErrInviteExpired):
-		return http.StatusForbidden, "That invitation has expired. Ask an admin for a new one."
+		return http.StatusForbidden, l.T("invites.expired")
 	case errors.Is(err, store.ErrInviteRevoked):
-		return http.StatusForbidden, "That invitation was revoked. Ask an admin for a new one."
+		return http.StatusForbidden, l.T("invites.revoked")
 	case errors.Is(err, store.ErrInviteUsedUp):
-		return http.StatusForbidden, "That invitation has been used as many times as it allows. Ask an admin for a new one."
+		return http.StatusForbidden, l.T("invites.used_up")
 	case errors.Is(err, store.ErrNotFound):
-		return http.StatusForbidden, "That invitation link is not valid. Check that it was copied whole."
+		return http.StatusForbidden, l.T("invites.not_valid")
 	}
 	return 0, ""
 }
@@ -48,7 +49,7 @@ func (a *App) handleJoinForm(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	token := c.Params("token")
 	_, err := a.store.CheckInvitation(c.UserContext(), token)
-	if status, reason := inviteRefusal(err); status != 0 {
+	if status, reason := inviteRefusal(a.tr(c), err); status != 0 {
 		if errors.Is(err, store.ErrNotFound) {
 			status = http.StatusNotFound
 		} else {
@@ -89,7 +90,7 @@ func (a *App) invitationsPart(c *fiber.Ctx, part views.InvitationsPart) (views.I
 			state = "used up"
 		}
 		part.List = append(part.List, views.InvitationRow{ID: inv.ID, CreatedBy: inv.CreatedBy,
-			Created: inv.CreatedAt.UTC().Format("2 Jan 2006 15:04 UTC"), Expires: inv.ExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC"),
+			Created: inv.CreatedAt, Expires: inv.ExpiresAt,
 			Uses: inv.Uses, Max: inv.MaxUses, State: state})
 	}
 	return part, nil
@@ -99,7 +100,7 @@ func (a *App) invitationsPart(c *fiber.Ctx, part views.InvitationsPart) (views.I
 func (a *App) handleRegistrationPolicy(c *fiber.Ctx) error {
 	policy := c.FormValue("registration")
 	if policy != store.RegistrationOpen && policy != store.RegistrationInvite {
-		return fiber.NewError(http.StatusUnprocessableEntity, "Registration is open (anyone) or invite (only with an invitation).")
+		return fiber.NewError(http.StatusUnprocessableEntity, a.tr(c).T("invites.bad_policy"))
 	}
 	if err := a.store.SetRegistrationPolicy(c.UserContext(), policy); err != nil {
 		return err
@@ -123,9 +124,9 @@ func (a *App) handleInvitationCreate(c *fiber.Ctx) error {
 	days, err2 := strconv.Atoi(rawDays)
 	switch {
 	case err1 != nil || uses < 1 || uses > inviteUsesMax:
-		part.Error = "An invitation is good for 1 to 1000 registrations."
+		part.Error = a.tr(c).T("invites.bad_uses")
 	case err2 != nil || days < 1 || days > inviteDaysMax:
-		part.Error = "An invitation lasts 1 to 90 days."
+		part.Error = a.tr(c).T("invites.bad_days")
 	}
 	status := http.StatusUnprocessableEntity
 	if part.Error == "" {

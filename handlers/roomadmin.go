@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"chat/hub"
+	"chat/i18n"
 	"chat/store"
 	"chat/views"
 
@@ -45,24 +46,27 @@ func (a *App) managedRoom(c *fiber.Ctx) (store.Room, store.User, error) {
 		return store.Room{}, store.User{}, err
 	}
 	if room.Kind == store.RoomKindDM {
-		return store.Room{}, store.User{}, fiber.NewError(http.StatusForbidden, "Direct messages have no one to manage them.")
+		return store.Room{}, store.User{}, fiber.NewError(http.StatusForbidden, a.tr(c).T("roomadmin.dm_unmanaged"))
 	}
-	return store.Room{}, store.User{}, fiber.NewError(http.StatusForbidden, "Only the room's creator or an admin may change it.")
+	return store.Room{}, store.User{}, fiber.NewError(http.StatusForbidden, a.tr(c).T("roomadmin.creator_only"))
 }
 
-// roomChangeError turns a refused change of a room into an answer.
-func roomChangeError(err error) error {
+// roomChangeError turns a refused change of a room into an answer, in
+// the reader's language.
+func roomChangeError(l *i18n.Lang, err error) error {
 	switch {
 	case errors.Is(err, store.ErrArchived):
-		return fiber.NewError(http.StatusForbidden, archivedReason)
+		return fiber.NewError(http.StatusForbidden, l.T("roomadmin.archived"))
 	case errors.Is(err, store.ErrNotMember):
-		return fiber.NewError(http.StatusForbidden, "Only the room's members may add people to it.")
+		return fiber.NewError(http.StatusForbidden, l.T("roomadmin.members_only_add"))
 	case errors.Is(err, store.ErrForbidden):
-		return fiber.NewError(http.StatusForbidden, "Direct messages have no one to manage them.")
+		return fiber.NewError(http.StatusForbidden, l.T("roomadmin.dm_unmanaged"))
 	}
 	return err
 }
 
+// archivedReason is why an archived room takes nothing: in English, as
+// the bots' API says it (and the log); a page says roomadmin.archived.
 const archivedReason = "This room is archived: it is read-only. Its creator or an admin may bring it back."
 
 // handleMemberAdd adds someone to the room, by a member: a join entry
@@ -86,7 +90,7 @@ func (a *App) handleMemberAdd(c *fiber.Ctx) error {
 		u, err = a.store.FindUserByUsername(ctx, name)
 		switch {
 		case errors.Is(err, store.ErrNotFound) || err == nil && u.Deactivated:
-			problem = "There is no one named " + name + " to add."
+			problem = a.tr(c).F("roomadmin.no_one_named", "Name", name)
 		case err != nil:
 			return err
 		}
@@ -98,7 +102,7 @@ func (a *App) handleMemberAdd(c *fiber.Ctx) error {
 		return b.AddMember(ctx, id, u.ID, s.User.ID)
 	})
 	if err != nil {
-		return roomChangeError(err)
+		return roomChangeError(a.tr(c), err)
 	}
 	if changed {
 		// A closed room appeared in their lists as the entry was pushed
@@ -118,13 +122,13 @@ func (a *App) handleMemberRemove(c *fiber.Ctx) error {
 	}
 	u, err := a.findUserParam(c)
 	if err != nil {
-		return fiber.NewError(http.StatusNotFound, "There is no such member.")
+		return fiber.NewError(http.StatusNotFound, a.tr(c).T("roomadmin.no_such_member"))
 	}
 	_, changed, err := a.writer.Write(c.UserContext(), room.ID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
 		return b.RemoveMember(ctx, room.ID, u.ID, by.ID)
 	})
 	if err != nil {
-		return roomChangeError(err)
+		return roomChangeError(a.tr(c), err)
 	}
 	if changed {
 		// Their connections to the room closed as the entry was pushed
@@ -160,11 +164,11 @@ func (a *App) handleRoomRename(c *fiber.Ctx) error {
 			}
 			return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
 		case errors.Is(err, store.ErrConflict):
-			problem, status = "A room with that name exists already.", http.StatusConflict
-		case errors.Is(err, errRoomChanges):
+			problem, status = a.tr(c).T("roomadmin.name_exists"), http.StatusConflict
+		case isRoomChanges(err):
 			return err
 		default:
-			return roomChangeError(err)
+			return roomChangeError(a.tr(c), err)
 		}
 	}
 	return a.showRoomWith(c, room.ID, status, views.ComposeForm{}, func(p *views.RoomPage) {
@@ -183,7 +187,7 @@ func (a *App) handleRoomAccess(c *fiber.Ctx) error {
 	}
 	access := c.FormValue("access")
 	if access != store.AccessOpen && access != store.AccessClosed {
-		return fiber.NewError(http.StatusUnprocessableEntity, "A room is open (everyone sees it) or closed (only its members do).")
+		return fiber.NewError(http.StatusUnprocessableEntity, a.tr(c).T("roomadmin.bad_access"))
 	}
 	changed, err := a.changeRoom(c, by, func() (bool, error) {
 		_, changed, err := a.writer.Write(c.UserContext(), room.ID, func(ctx context.Context, b *store.Batch) (store.Message, bool, error) {
@@ -192,7 +196,7 @@ func (a *App) handleRoomAccess(c *fiber.Ctx) error {
 		return changed, err
 	})
 	if err != nil {
-		return roomChangeError(err)
+		return roomChangeError(a.tr(c), err)
 	}
 	if changed {
 		// A room closed closed its non-members' connections as the
@@ -236,7 +240,7 @@ func (a *App) archiveRoom(c *fiber.Ctx, archived bool) error {
 		return changed, err
 	})
 	if err != nil {
-		return roomChangeError(err)
+		return roomChangeError(a.tr(c), err)
 	}
 	if changed {
 		a.log.Info("room archived", "room", room.ID, "archived", archived, "by", by.Username)
@@ -251,7 +255,7 @@ func (a *App) deletableRoom(c *fiber.Ctx) (store.Room, error) {
 		return store.Room{}, err
 	}
 	if !user.IsAdmin {
-		return store.Room{}, fiber.NewError(http.StatusForbidden, "Only an admin may delete a room.")
+		return store.Room{}, fiber.NewError(http.StatusForbidden, a.tr(c).T("roomadmin.admin_delete_only"))
 	}
 	return room, nil
 }
@@ -284,7 +288,7 @@ func (a *App) handleRoomDelete(c *fiber.Ctx) error {
 		return err
 	}
 	if c.FormValue("confirm") != room.Name {
-		return fiber.NewError(http.StatusUnprocessableEntity, "Confirm on the room's delete page: it names the room and what goes with it.")
+		return fiber.NewError(http.StatusUnprocessableEntity, a.tr(c).T("roomadmin.confirm_delete"))
 	}
 	if err := a.store.DeleteRoom(c.UserContext(), room.ID); err != nil {
 		return err
@@ -302,8 +306,16 @@ func (a *App) handleRoomDelete(c *fiber.Ctx) error {
 // would be a flood of frames to everyone.
 const roomChangesPerRoom = 3
 
-// errRoomChanges is the answer past that limit.
-var errRoomChanges = fiber.NewError(http.StatusTooManyRequests, "You have changed many rooms in the last hour. Try again later.")
+// errRoomChanges is the answer past that limit, in the reader's language.
+func errRoomChanges(c *fiber.Ctx) error {
+	return fiber.NewError(http.StatusTooManyRequests, i18n.From(c.UserContext()).T("roomadmin.too_many_changes"))
+}
+
+// isRoomChanges reports whether err is the answer past that limit.
+func isRoomChanges(err error) bool {
+	var fe *fiber.Error
+	return errors.As(err, &fe) && fe.Code == http.StatusTooManyRequests
+}
 
 // changeRoom does the change do makes, counted against the user's room
 // changes first (an admin's are not counted); a change that changed
@@ -315,7 +327,7 @@ func (a *App) changeRoom(c *fiber.Ctx, by store.User, do func() (changed bool, e
 	now := a.now()
 	if wait := a.roomChanges.Take(by.ID, now); wait > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
-		return false, errRoomChanges
+		return false, errRoomChanges(c)
 	}
 	changed, err := do()
 	if err != nil || !changed {

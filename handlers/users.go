@@ -44,9 +44,9 @@ func (a *App) handleDMOpen(c *fiber.Ctx) error {
 	s, _ := session(c)
 	switch {
 	case u.ID == s.User.ID:
-		return fiber.NewError(http.StatusUnprocessableEntity, "Direct messages are between two people: choose someone else.")
+		return fiber.NewError(http.StatusUnprocessableEntity, a.tr(c).T("profile.dm_self"))
 	case u.Deactivated:
-		return fiber.NewError(http.StatusForbidden, "This account is deactivated.")
+		return fiber.NewError(http.StatusForbidden, a.tr(c).T("profile.deactivated"))
 	}
 	// Direct messages that exist open whatever the limit; new ones count
 	// as a change of rooms (each is pushed to both people's lists).

@@ -1,5 +1,7 @@
 package views
 
+import "context"
+
 // AdminQuestion is what an admin is asked before an action that is hard
 // to undo: the question, what follows, the form that does it.
 type AdminQuestion struct {
@@ -16,38 +18,44 @@ type AdminConfirmPage struct {
 	Question AdminQuestion
 }
 
-// DeactivateConfirm asks before deactivating an account.
-func DeactivateConfirm(username string, bot bool) AdminQuestion {
-	detail := "Their sessions end at once, their open pages are closed and they can no longer sign in. What they wrote stays."
+// DeactivateConfirm asks before deactivating an account, in the reader's
+// language (ctx).
+func DeactivateConfirm(ctx context.Context, username string, bot bool) AdminQuestion {
+	detail := t(ctx, "admin.deactivate_detail")
 	if bot {
-		detail = "Its token stops working at once and its webhook is no longer called. What it wrote stays."
+		detail = t(ctx, "admin.deactivate_bot_detail")
 	}
-	return AdminQuestion{Question: "Deactivate " + username + "?", Detail: detail,
-		Action: "/admin/users/" + username + "/deactivate", Button: "Deactivate " + username, Danger: true}
+	return AdminQuestion{Question: tf(ctx, "admin.deactivate_q", "Name", username), Detail: detail,
+		Action: "/admin/users/" + username + "/deactivate", Button: tf(ctx, "admin.deactivate_button", "Name", username), Danger: true}
 }
 
 // MakeAdminConfirm asks before making someone an admin.
-func MakeAdminConfirm(username string) AdminQuestion {
-	return AdminQuestion{Question: "Make " + username + " an admin?",
-		Detail: "An admin sees this page: they can deactivate accounts, make admins, reset passwords, create bots and invitations, and delete any room or message.",
-		Action: "/admin/users/" + username + "/admin", Button: "Make " + username + " an admin"}
+func MakeAdminConfirm(ctx context.Context, username string) AdminQuestion {
+	return AdminQuestion{Question: tf(ctx, "admin.make_admin_q", "Name", username),
+		Detail: t(ctx, "admin.make_admin_detail"),
+		Action: "/admin/users/" + username + "/admin", Button: tf(ctx, "admin.make_admin_button", "Name", username)}
 }
 
-// What an admin action did, said on the admin page it leads back to.
+// What an admin action did, said on the admin page it leads back to, in
+// the reader's language (ctx).
 
-func DoneDeactivated(username string) string {
-	return username + " is deactivated: their sessions have ended and they can no longer sign in."
+func DoneDeactivated(ctx context.Context, username string) string {
+	return tf(ctx, "admin.done_deactivated", "Name", username)
 }
 
-func DoneAdmin(username string) string { return username + " is now an admin." }
+func DoneAdmin(ctx context.Context, username string) string {
+	return tf(ctx, "admin.done_admin", "Name", username)
+}
 
-func DoneBotRoom(bot, room string) string { return bot + " is in " + room + " now: it may post there." }
+func DoneBotRoom(ctx context.Context, bot, room string) string {
+	return tf(ctx, "admin.done_bot_room", "Bot", bot, "Room", room)
+}
 
-func DoneRegistration(policy string) string {
+func DoneRegistration(ctx context.Context, policy string) string {
 	if policy == "invite" {
-		return "Registration is now by invitation only."
+		return t(ctx, "invites.done_invite_only")
 	}
-	return "Registration is now open: anyone may register."
+	return t(ctx, "invites.done_open")
 }
 
-const DoneRevoked = "The invitation is revoked: its link no longer works."
+func DoneRevoked(ctx context.Context) string { return t(ctx, "invites.done_revoked") }

@@ -1,9 +1,12 @@
 package views
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -70,4 +73,34 @@ func ViewerCSS(username string, admin bool) string {
 	fmt.Fprintf(&b, "/* Reactions of %s */\n", username)
 	fmt.Fprintf(&b, "%s .boost[data-users~=%q] { background: var(--boost-mine-bg); border-color: var(--accent); }\n", me, username)
 	return b.String()
+}
+
+// The admin pages' dates, in the reader's words and in UTC: the
+// catalog's names of months and weekdays, in its order of the parts.
+
+// dateShort is a day: "2 Jan 2006", "2 ene 2006".
+func dateShort(ctx context.Context, t time.Time) string {
+	t = t.UTC()
+	return tf(ctx, "admin.date", "Day", strconv.Itoa(t.Day()), "Month", nameOf(ctx, "admin.months", int(t.Month())-1), "Year", strconv.Itoa(t.Year()))
+}
+
+// dateTime is a day and a time: "2 Jan 2006 15:04 UTC".
+func dateTime(ctx context.Context, t time.Time) string {
+	return tf(ctx, "admin.date_time", "Date", dateShort(ctx, t), "Time", t.UTC().Format("15:04"))
+}
+
+// dateLong is a day with its weekday and a time: "Mon 2 Jan 2006, 15:04 UTC".
+func dateLong(ctx context.Context, t time.Time) string {
+	return tf(ctx, "admin.date_long", "Weekday", nameOf(ctx, "admin.weekdays", int(t.UTC().Weekday())),
+		"Date", dateShort(ctx, t), "Time", t.UTC().Format("15:04"))
+}
+
+// nameOf is the i-th of a message's space-separated names (months,
+// weekdays).
+func nameOf(ctx context.Context, id string, i int) string {
+	names := strings.Fields(t(ctx, id))
+	if i < 0 || i >= len(names) {
+		return strconv.Itoa(i + 1)
+	}
+	return names[i]
 }

@@ -1,6 +1,10 @@
 package views
 
-import "strconv"
+import (
+	"context"
+	"strconv"
+	"time"
+)
 
 // RoomManage is what the creator of a room or an admin may change on its
 // page: its name, access and archive, and who is in it.
@@ -28,10 +32,25 @@ type RoomDeletePage struct {
 type InvitationRow struct {
 	ID        int64
 	CreatedBy string
-	Created   string
-	Expires   string
+	Created   time.Time
+	Expires   time.Time
 	Uses, Max int
 	State     string // "good", "revoked", "expired" or "used up"
+}
+
+// invitationState is an invitation's state in the reader's words.
+func invitationState(ctx context.Context, state string) string {
+	switch state {
+	case "good":
+		return t(ctx, "invites.state_good")
+	case "revoked":
+		return t(ctx, "invites.state_revoked")
+	case "expired":
+		return t(ctx, "invites.state_expired")
+	case "used up":
+		return t(ctx, "invites.state_used_up")
+	}
+	return state
 }
 
 // InvitationsPart is the registration policy and the invitations, on the
@@ -66,8 +85,6 @@ func accessLabel(closed bool) string {
 	}
 	return "open"
 }
-
-func deleteTitle(name string) string { return "Delete " + name }
 
 // roomItemSelector finds a room's items in the room lists of a page.
 func roomItemSelector(id int64) string { return "[data-room-item='" + itoa(id) + "']" }
