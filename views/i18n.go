@@ -26,7 +26,7 @@ func tn(ctx context.Context, id string, count int, pairs ...any) string {
 
 // tc renders a message whose values are markup: the message's own words
 // escaped, each value (a templ.Component, or a string, escaped) where the
-// reader's language puts it. tc("presence.joined", "Name", nameTag(u)).
+// reader's language puts it.
 func tc(id string, pairs ...any) templ.Component {
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 		for _, p := range i18n.From(ctx).Parts(id) {
