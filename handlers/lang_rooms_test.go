@@ -12,8 +12,9 @@ import (
 
 // assertTranslatedBy is assertTranslated for any request: fetch asks for
 // the answer in a language (its Accept-Language), once in English and
-// once in Spanish, and the Spanish one must say nothing in English.
-func assertTranslatedBy(t *testing.T, what string, want int, fetch func(lang string) response, ignore ...string) {
+// once in Spanish, and the Spanish one must say nothing in English. It
+// returns the Spanish answer.
+func assertTranslatedBy(t *testing.T, what string, want int, fetch func(lang string) response, ignore ...string) response {
 	t.Helper()
 	en, es := fetch("en"), fetch("es")
 	if en.StatusCode != want || es.StatusCode != want {
@@ -29,6 +30,7 @@ func assertTranslatedBy(t *testing.T, what string, want int, fetch func(lang str
 			t.Errorf("%s in Spanish: %s", what, s)
 		}
 	}
+	return es
 }
 
 // elsewhere are the English words that the rooms' pages show from the
@@ -186,16 +188,28 @@ func TestLangRoomsErrors(t *testing.T) {
 	// The room-create errors: an empty name (422), a taken one (409).
 	assertTranslatedBy(t, "empty room name", http.StatusUnprocessableEntity,
 		postIn(w.alice, "/rooms", url.Values{"name": {" "}}), w.names...)
-	assertTranslatedBy(t, "taken room name", http.StatusConflict,
+	taken := assertTranslatedBy(t, "taken room name", http.StatusConflict,
 		postIn(w.alice, "/rooms", url.Values{"name": {"general"}}), w.names...)
-	assertTranslatedBy(t, "unknown access", http.StatusUnprocessableEntity,
+	if !strings.Contains(taken.Body, "Ya existe una sala con ese nombre.") {
+		t.Errorf("a taken room name, in Spanish, is not said so:\n%s", taken.Body)
+	}
+	access := assertTranslatedBy(t, "unknown access", http.StatusUnprocessableEntity,
 		postIn(w.alice, "/rooms", url.Values{"name": {"newer"}, "access": {"secret"}}), append(w.names, "newer")...)
+	if !strings.Contains(access.Body, "Una sala es abierta") {
+		t.Errorf("an unknown access, in Spanish, is not said so:\n%s", access.Body)
+	}
 	// A post too long: the room page again, or (htmx) the compose error.
 	long := url.Values{"text": {strings.Repeat("9", 4001)}}
 	assertTranslatedBy(t, "too long a post", http.StatusUnprocessableEntity,
 		postIn(w.alice, w.general+"/messages", long), w.names...)
 	assertTranslatedBy(t, "too long a post, htmx", http.StatusUnprocessableEntity,
 		postIn(w.alice, w.general+"/messages", long, "HX-Request", "true"), w.names...)
+	// A post sent with htmx: a fresh compose form comes back.
+	sent := assertTranslatedBy(t, "a post, htmx", http.StatusOK,
+		postIn(w.alice, w.general+"/messages", url.Values{"text": {"hello"}}, "HX-Request", "true"), w.names...)
+	if !strings.Contains(sent.Body, `placeholder="Escribe un mensaje"`) {
+		t.Errorf("no Spanish compose form after a post sent with htmx:\n%s", sent.Body)
+	}
 	// A room that does not exist, and someone else's direct messages.
 	assertPage(t, w.alice, "/rooms/987654", http.StatusNotFound, w.names...)
 	assertPage(t, w.carol, w.dm, http.StatusForbidden, w.names...)
@@ -226,7 +240,10 @@ func TestLangRoomsSwitch(t *testing.T) {
 	}
 	assertTranslatedBy(t, "/switch?q=carol", http.StatusOK, getIn(w.bob, "/switch?q=carol", "HX-Request", "true"), w.names...)
 	long := "?q=" + strings.Repeat("9", 101)
-	assertTranslatedBy(t, "too long a query", http.StatusUnprocessableEntity, getIn(w.alice, "/switch"+long), w.names...)
+	tooLong := assertTranslatedBy(t, "too long a query", http.StatusUnprocessableEntity, getIn(w.alice, "/switch"+long), w.names...)
+	if !strings.Contains(tooLong.Body, "Escribe como mucho 100 caracteres") {
+		t.Errorf("too long a query, in Spanish, is not said so:\n%s", tooLong.Body)
+	}
 	assertTranslatedBy(t, "too long a query, htmx", http.StatusUnprocessableEntity, getIn(w.alice, "/switch"+long, "HX-Request", "true"), w.names...)
 }
 
@@ -243,10 +260,16 @@ func TestLangRoomsNotify(t *testing.T) {
 	}
 	assertTranslatedBy(t, "unknown level", http.StatusUnprocessableEntity,
 		postIn(w.alice, w.general+"/notify", url.Values{"level": {"loud"}}), w.names...)
-	assertTranslatedBy(t, "unknown level, htmx", http.StatusUnprocessableEntity,
+	level := assertTranslatedBy(t, "unknown level, htmx", http.StatusUnprocessableEntity,
 		postIn(w.alice, w.general+"/notify", url.Values{"level": {"loud"}}, "HX-Request", "true"), w.names...)
+	if !strings.Contains(level.Body, "Elige qué te notifica") {
+		t.Errorf("an unknown level, in Spanish, is not said so:\n%s", level.Body)
+	}
 	// The sound setting on the account page, saved and refused.
 	assertPage(t, w.alice, "/account/password?sound=1", http.StatusOK, w.names...)
-	assertTranslatedBy(t, "sound refused", http.StatusUnprocessableEntity,
+	sound := assertTranslatedBy(t, "sound refused", http.StatusUnprocessableEntity,
 		postIn(w.alice, "/account/sound", url.Values{"sound": {"loud"}}), w.names...)
+	if !strings.Contains(sound.Body, "El sonido solo puede estar activado o desactivado.") {
+		t.Errorf("a refused sound setting, in Spanish, is not said so:\n%s", sound.Body)
+	}
 }
