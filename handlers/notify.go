@@ -49,8 +49,7 @@ func (a *App) handleRoomNotify(c *fiber.Ctx) error {
 	}
 	level := c.FormValue("level")
 	if !store.ValidNotifyLevel(level) {
-		return fiber.NewError(http.StatusUnprocessableEntity,
-			"Choose what notifies you: every message (all), mentions of you and direct messages (mentions), or nothing.")
+		return fiber.NewError(http.StatusUnprocessableEntity, a.tr(c).T("notify.level_invalid"))
 	}
 	if err := a.store.SetNotifyLevel(ctx, id, s.User.ID, level); err != nil {
 		return err
@@ -72,7 +71,7 @@ func (a *App) handleSoundChange(c *fiber.Ctx) error {
 		on = true
 	case "", "off":
 	default:
-		page := views.AccountPage{Viewer: viewer(c), SoundError: "The sound is on or off."}
+		page := views.AccountPage{Viewer: viewer(c), SoundError: a.tr(c).T("notify.sound_invalid")}
 		if _, _, err := a.store.FindAvatar(c.UserContext(), s.User.ID); err == nil {
 			page.HasAvatar = true
 		} else if !errors.Is(err, store.ErrNotFound) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"chat/hub"
+	"chat/i18n"
 	"chat/linkpreview"
 	"chat/store"
 	"chat/views"
@@ -68,7 +69,7 @@ func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 	status := http.StatusUnprocessableEntity
 	access := c.FormValue("access", store.AccessOpen)
 	if problem == "" && access != store.AccessOpen && access != store.AccessClosed {
-		problem = "A room is open (everyone sees it) or closed (only its members do)."
+		problem = a.tr(c).T("room.access_invalid")
 	}
 	// The room is counted before it is made, so that a burst of requests
 	// makes no more rooms than the limit; one that is not made after all
@@ -76,7 +77,7 @@ func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 	now := a.now()
 	if problem == "" {
 		if wait := a.rooms.Take(s.User.ID, now); wait > 0 {
-			problem, status = "You have created many rooms in the last hour. Try again later.", http.StatusTooManyRequests
+			problem, status = a.tr(c).T("room.create_throttled"), http.StatusTooManyRequests
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
 		}
 	}
@@ -98,7 +99,7 @@ func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 			}
 			return c.Redirect(views.RoomURL(room.ID), fiber.StatusSeeOther)
 		case errors.Is(err, store.ErrConflict):
-			problem, status = "A room with that name exists already.", http.StatusConflict
+			problem, status = a.tr(c).T("room.name_taken"), http.StatusConflict
 		default:
 			return err
 		}
@@ -313,7 +314,7 @@ func (a *App) readableRoom(ctx context.Context, id int64, user store.User) (stor
 	case member:
 		return room, nil
 	case room.Kind == store.RoomKindDM:
-		return store.Room{}, fiber.NewError(http.StatusForbidden, "These are someone else's direct messages.")
+		return store.Room{}, fiber.NewError(http.StatusForbidden, i18n.From(ctx).T("room.dm_forbidden"))
 	}
 	return store.Room{}, errNoRoom(id)
 }

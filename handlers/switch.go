@@ -27,7 +27,7 @@ func (a *App) handleSwitch(c *fiber.Ctx) error {
 	status := http.StatusOK
 	if !utf8.ValidString(q) || utf8.RuneCountInString(q) > views.SwitchQueryMax {
 		p.Query = ""
-		p.Error, status = "Type at most 100 characters to find a room or a person.", http.StatusUnprocessableEntity
+		p.Error, status = a.tr(c).F("switch.too_long", "Max", views.SwitchQueryMax), http.StatusUnprocessableEntity
 	} else {
 		results, err := a.switchMatches(c.UserContext(), c, q)
 		if err != nil {

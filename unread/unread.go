@@ -6,7 +6,6 @@ import (
 	"container/list"
 	"context"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -456,11 +455,11 @@ func (u *Rooms) notify(r *Room, m store.Message, forUser func(string) bool) {
 			continue
 		}
 		if ev.Text == nil {
-			title := m.Author + " in " + r.Name
-			if r.Kind == store.RoomKindDM {
-				title = m.Author + " (direct message)"
+			n := views.Notice{ID: m.ID, RoomID: m.RoomID, Author: m.Author, Room: r.Name, DM: r.Kind == store.RoomKindDM, Text: m.Text}
+			if m.Text == "" && len(m.Files) > 0 {
+				n.File, n.MoreFiles = m.Files[0].Name, len(m.Files)-1
 			}
-			ev.Text = u.notice(views.Notice{ID: m.ID, RoomID: m.RoomID, Title: title, Text: views.NoticeText(noticeText(m))})
+			ev.Text = u.notice(n)
 		}
 		u.sendUser(name, noRoomToSkip, ev)
 	}
@@ -567,19 +566,4 @@ func (u *Rooms) drop(id int64) {
 		u.order.Remove(e)
 		delete(u.rooms, id)
 	}
-}
-
-// noticeText is what a notice says of a post: its text, or, for a post
-// of files alone, their names.
-func noticeText(m store.Message) string {
-	if m.Text != "" || len(m.Files) == 0 {
-		return m.Text
-	}
-	text := "📎 " + m.Files[0].Name
-	if n := len(m.Files) - 1; n == 1 {
-		text += " and 1 more file"
-	} else if n > 1 {
-		text += " and " + strconv.Itoa(n) + " more files"
-	}
-	return text
 }

@@ -370,14 +370,6 @@ func UserURL(username string) string { return "/users/" + username }
 
 func joinComma(list []string) string { return strings.Join(list, ", ") }
 
-// startLabel names what the first entry of a room page starts.
-func startLabel(p RoomPage) string {
-	if p.DM {
-		return "your direct messages with " + p.RoomName
-	}
-	return p.RoomName
-}
-
 // SwitchQueryMax is the most characters the quick switcher takes.
 const SwitchQueryMax = 100
 

@@ -1,6 +1,9 @@
 package views
 
-import "strconv"
+import (
+	"context"
+	"strconv"
+)
 
 // Element ids of the notifications.
 const (
@@ -25,4 +28,25 @@ func NoticeText(text string) string {
 		return string(r[:139]) + "…"
 	}
 	return text
+}
+
+// noticeTitle is who wrote a notice's post where, in the reader's words.
+func noticeTitle(ctx context.Context, n Notice) string {
+	if n.DM {
+		return tf(ctx, "notify.title_dm", "Name", n.Author)
+	}
+	return tf(ctx, "notify.title_room", "Name", n.Author, "Room", n.Room)
+}
+
+// noticeBody is what a notice says of its post: its text, or, for a post
+// of files alone, their names; cut short (NoticeText).
+func noticeBody(ctx context.Context, n Notice) string {
+	if n.Text != "" || n.File == "" {
+		return NoticeText(n.Text)
+	}
+	text := "📎 " + n.File
+	if n.MoreFiles > 0 {
+		text = "📎 " + tn(ctx, "notify.more_files", n.MoreFiles, "Name", n.File)
+	}
+	return NoticeText(text)
 }
