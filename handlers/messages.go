@@ -36,9 +36,9 @@ type errPostRefused struct {
 	newID bool
 }
 
-// refusePost is a refusal of a post with the status and the reason (key,
-// and values as pairs: "Name", "a.pdf"; a size as a fileSize, which each
-// language writes its own way).
+// refusePost is a refusal of a post with the status and the reason: a
+// key, and values as pairs ("Name", "a.pdf"; a size as a fileSize, which
+// each language writes its own way); or a validator's words as they are.
 func refusePost(status int, key string, values ...any) *errPostRefused {
 	e := &errPostRefused{status: status, key: key, values: values}
 	e.reason = e.in(i18n.Default().English())
@@ -65,9 +65,8 @@ func (e *errPostRefused) in(l *i18n.Lang) string {
 
 func (e *errPostRefused) Error() string { return e.reason }
 
-// sayProblem is a validator's problem in the reader's language: its key's
-// message, or its own words while it has no key (cleanPost's, in
-// validate.go, are given keys with the rest of that file).
+// sayProblem is a problem in the reader's language: the message of a key
+// ("msg.too_fast"), or a validator's words as they are.
 func sayProblem(l *i18n.Lang, problem string) string {
 	if l.Has(problem) {
 		return l.T(problem)
@@ -104,11 +103,11 @@ func (a *App) botReply(ctx context.Context, roomID int64, bot store.User, text s
 
 func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw, clientID string, files []*multipart.FileHeader) (store.Message, bool, error) {
 	text, problem := cleanPost(raw, len(files) > 0) // a file needs no words
+	if problem == "" && !validClientID(clientID) {
+		problem = "msg.unreadable"
+	}
 	if problem != "" {
 		return store.Message{}, false, refusePost(http.StatusUnprocessableEntity, problem)
-	}
-	if !validClientID(clientID) {
-		return store.Message{}, false, refusePost(http.StatusUnprocessableEntity, "msg.unreadable")
 	}
 	names, err := a.checkFiles(files)
 	if err != nil {
