@@ -131,7 +131,7 @@ func siteOf(link string) string {
 // handleCardRemove takes the card away from the author's own post, for
 // good: it is pushed again without it.
 func (a *App) handleCardRemove(c *fiber.Ctx) error {
-	return a.changeMessage(c, "remove the preview of", func(ctx context.Context, b *store.Batch, id int64, user store.User) (store.Message, bool, error) {
+	return a.changeMessage(c, changeCard, func(ctx context.Context, b *store.Batch, id int64, user store.User) (store.Message, bool, error) {
 		return b.RemoveCard(ctx, id, user.ID)
 	})
 }

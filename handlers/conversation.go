@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"chat/i18n"
 	"chat/store"
 	"chat/views"
 
@@ -57,30 +58,40 @@ func (a *App) findMessage(c *fiber.Ctx) (store.Message, error) {
 	return m, nil
 }
 
+// The changes of a message, each named by the key of its refusal to
+// anyone but the author ("Only its author may edit a message.").
+const (
+	changeEdit   = "msg.only_author_edit"
+	changeDelete = "msg.only_author_delete"
+	changeReact  = "msg.only_author_react"
+	changeCard   = "msg.only_author_card"
+)
+
 // refusedChange answers a change the store refused: as changeError says
 // to a reader of the entry's room, and as for an unknown entry to anyone
 // else.
-func (a *App) refusedChange(c *fiber.Ctx, err error, what string) error {
+func (a *App) refusedChange(c *fiber.Ctx, err error, change string) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	if _, ferr := a.findMessage(c); ferr != nil {
 		return ferr
 	}
-	return changeError(err, what)
+	return changeError(a.tr(c), err, change)
 }
 
-// changeError turns a refused change into an answer.
-func changeError(err error, what string) error {
+// changeError turns a refused change (one of the change* keys) into an
+// answer in the reader's language.
+func changeError(l *i18n.Lang, err error, change string) error {
 	switch {
 	case errors.Is(err, store.ErrForbidden):
-		return fiber.NewError(http.StatusForbidden, "Only its author may "+what+" a message.")
+		return fiber.NewError(http.StatusForbidden, l.T(change))
 	case errors.Is(err, store.ErrDeleted):
-		return fiber.NewError(http.StatusConflict, "That message was deleted.")
+		return fiber.NewError(http.StatusConflict, l.T("msg.gone"))
 	case errors.Is(err, store.ErrNotMember):
-		return fiber.NewError(http.StatusForbidden, "Join the room to react to its messages.")
+		return fiber.NewError(http.StatusForbidden, l.T("react.join_first"))
 	case errors.Is(err, store.ErrArchived):
-		return fiber.NewError(http.StatusForbidden, archivedReason)
+		return fiber.NewError(http.StatusForbidden, l.T("msg.archived"))
 	}
 	return err
 }
@@ -108,10 +119,10 @@ func (a *App) handleMessageEditForm(c *fiber.Ctx) error {
 	}
 	s, _ := session(c)
 	if m.Kind != store.KindPost || m.UserID != s.User.ID {
-		return changeError(store.ErrForbidden, "edit")
+		return changeError(a.tr(c), store.ErrForbidden, changeEdit)
 	}
 	if m.Deleted {
-		return changeError(store.ErrDeleted, "edit")
+		return changeError(a.tr(c), store.ErrDeleted, changeEdit)
 	}
 	return a.showEditForm(c, http.StatusOK, m, m.Text, "")
 }
@@ -147,7 +158,7 @@ func (a *App) handleMessageEdit(c *fiber.Ctx) error {
 	text, problem := cleanPost(raw, hasFiles)
 	status := http.StatusUnprocessableEntity
 	if problem == "" && !a.posts.Allow(s.User.ID, a.now()) {
-		problem, status = "You are posting too fast. Wait a few seconds.", http.StatusTooManyRequests
+		problem, status = "msg.too_fast", http.StatusTooManyRequests
 		c.Set(fiber.HeaderRetryAfter, "10")
 	}
 	if problem != "" {
@@ -156,9 +167,9 @@ func (a *App) handleMessageEdit(c *fiber.Ctx) error {
 			return err
 		}
 		if m.Kind != store.KindPost || m.UserID != s.User.ID {
-			return changeError(store.ErrForbidden, "edit")
+			return changeError(a.tr(c), store.ErrForbidden, changeEdit)
 		}
-		return a.showEditForm(c, status, m, raw, problem)
+		return a.showEditForm(c, status, m, raw, sayProblem(a.tr(c), problem))
 	}
 	// Only in a room the user may read (a member removed from a closed
 	// room edits nothing there).
@@ -169,7 +180,7 @@ func (a *App) handleMessageEdit(c *fiber.Ctx) error {
 		return b.EditPost(ctx, id, s.User.ID, text)
 	}, changedFrame)
 	if err != nil {
-		return a.refusedChange(c, err, "edit")
+		return a.refusedChange(c, err, changeEdit)
 	}
 	return a.changed(c, m, views.MessageItem(entry(m)))
 }
@@ -186,15 +197,15 @@ func (a *App) changed(c *fiber.Ctx, m store.Message, part templ.Component) error
 // handleMessageDelete deletes a post of the user's own or, for an admin,
 // anyone's, and pushes the mark that stays to everyone in its room.
 func (a *App) handleMessageDelete(c *fiber.Ctx) error {
-	return a.changeMessage(c, "delete", func(ctx context.Context, b *store.Batch, id int64, user store.User) (store.Message, bool, error) {
+	return a.changeMessage(c, changeDelete, func(ctx context.Context, b *store.Batch, id int64, user store.User) (store.Message, bool, error) {
 		return b.DeletePost(ctx, id, user.ID, user.IsAdmin)
 	})
 }
 
 // changeMessage makes a change of the user's to the request's message in
 // a room they may read, pushes the entry again to everyone, and answers
-// the change (changed); what names it in a refusal ("delete").
-func (a *App) changeMessage(c *fiber.Ctx, what string, write func(ctx context.Context, b *store.Batch, id int64, user store.User) (store.Message, bool, error)) error {
+// the change (changed); change names it in a refusal (changeDelete).
+func (a *App) changeMessage(c *fiber.Ctx, change string, write func(ctx context.Context, b *store.Batch, id int64, user store.User) (store.Message, bool, error)) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
@@ -207,7 +218,7 @@ func (a *App) changeMessage(c *fiber.Ctx, what string, write func(ctx context.Co
 		return write(ctx, b, id, s.User)
 	}, changedFrame)
 	if err != nil {
-		return a.refusedChange(c, err, what)
+		return a.refusedChange(c, err, change)
 	}
 	return a.changed(c, m, views.MessageItem(entry(m)))
 }
@@ -220,10 +231,10 @@ func (a *App) handleReactForm(c *fiber.Ctx) error {
 		return err
 	}
 	if m.Kind != store.KindPost {
-		return fiber.NewError(http.StatusForbidden, "Only posts take reactions.")
+		return fiber.NewError(http.StatusForbidden, a.tr(c).T("react.posts_only"))
 	}
 	if m.Deleted {
-		return changeError(store.ErrDeleted, "react to")
+		return changeError(a.tr(c), store.ErrDeleted, changeReact)
 	}
 	return a.showPicker(c, http.StatusOK, m, "")
 }
@@ -240,29 +251,30 @@ func (a *App) showPicker(c *fiber.Ctx, status int, m store.Message, problem stri
 	return render(c, status, views.ReactMessage(views.ReactPage{Viewer: viewer(c), Entry: e, Error: problem}))
 }
 
-// cleanBoost trims a reaction and returns what is wrong with it, or "":
-// one emoji or a few words, up to 16 characters, on one line.
+// cleanBoost trims a reaction and returns what is wrong with it (a key of
+// the catalog), or "": one emoji or a few words, up to 16 characters, on
+// one line.
 func cleanBoost(raw string) (string, string) {
 	if !utf8.ValidString(raw) {
-		return "", "A reaction must be text."
+		return "", "react.not_text"
 	}
 	s := norm.NFC.String(strings.TrimSpace(raw))
 	if s == "" {
-		return "", "Choose a reaction."
+		return "", "react.empty"
 	}
 	if utf8.RuneCountInString(s) > store.BoostMax {
-		return "", "A reaction may have at most 16 characters."
+		return "", "react.too_long"
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return "", "A reaction cannot hold line breaks or control characters."
+			return "", "react.control"
 		}
 	}
 	if hasBidiControl(s) {
-		return "", bidiProblem("A reaction")
+		return "", "react.bidi"
 	}
 	if hasInvisible(s) {
-		return "", invisibleProblem("A reaction")
+		return "", "react.invisible"
 	}
 	return s, ""
 }
@@ -278,7 +290,7 @@ func (a *App) handleBoost(c *fiber.Ctx) error {
 	emoji, problem := cleanBoost(c.FormValue("emoji"))
 	status := http.StatusUnprocessableEntity
 	if problem == "" && !a.boosts.Allow(s.User.ID, a.now()) {
-		problem, status = "You are reacting too fast. Wait a few seconds.", http.StatusTooManyRequests
+		problem, status = "react.too_fast", http.StatusTooManyRequests
 		c.Set(fiber.HeaderRetryAfter, "10")
 	}
 	if problem == "" {
@@ -289,9 +301,9 @@ func (a *App) handleBoost(c *fiber.Ctx) error {
 		case err == nil:
 			return a.changed(c, m, views.Boosts(entry(m)))
 		case errors.Is(err, store.ErrConflict):
-			problem, status = "This message has as many kinds of reaction as it can hold: add yours to one of them.", http.StatusConflict
+			problem, status = "react.full", http.StatusConflict
 		default:
-			return a.refusedChange(c, err, "react to")
+			return a.refusedChange(c, err, changeReact)
 		}
 	}
 	// The picker again, with why: only to a reader of the post's room.
@@ -299,7 +311,7 @@ func (a *App) handleBoost(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return a.showPicker(c, status, m, problem)
+	return a.showPicker(c, status, m, a.tr(c).T(problem))
 }
 
 // handlePermalink shows the room around one entry, which is highlighted,
@@ -364,9 +376,9 @@ func (a *App) handleSearch(c *fiber.Ctx) error {
 	switch {
 	case q == "":
 	case !utf8.ValidString(q) || utf8.RuneCountInString(q) > store.SearchQueryMax:
-		p.Error, status = "A search may have at most 200 characters.", http.StatusUnprocessableEntity
+		p.Error, status = a.tr(c).T("search.too_long"), http.StatusUnprocessableEntity
 	case len(store.SearchTerms(q)) == 0:
-		p.Error, status = "Search for a word of at least three characters.", http.StatusUnprocessableEntity
+		p.Error, status = a.tr(c).T("search.too_short"), http.StatusUnprocessableEntity
 	default:
 		hits, err := a.store.SearchPosts(c.UserContext(), s.User.ID, q, searchMax)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -103,7 +102,7 @@ func formFiles(c *fiber.Ctx) ([]*multipart.FileHeader, error) {
 	}
 	form, err := c.MultipartForm()
 	if err != nil {
-		return nil, &errPostRefused{status: http.StatusBadRequest, reason: "The form could not be read. Reload the page and try again."}
+		return nil, refusePost(http.StatusBadRequest, "files.form_unreadable")
 	}
 	return form.File["file"], nil
 }
@@ -113,21 +112,20 @@ func formFiles(c *fiber.Ctx) ([]*multipart.FileHeader, error) {
 // returns the names to keep.
 func (a *App) checkFiles(parts []*multipart.FileHeader) ([]string, error) {
 	if len(parts) > store.MaxFilesPerPost {
-		return nil, &errPostRefused{status: http.StatusUnprocessableEntity,
-			reason: fmt.Sprintf("At most %d files go in one message; this one has %d.", store.MaxFilesPerPost, len(parts))}
+		return nil, refusePost(http.StatusUnprocessableEntity, "files.too_many", "Max", store.MaxFilesPerPost, "Count", len(parts))
 	}
 	names := make([]string, len(parts))
 	for i, p := range parts {
 		name, problem := cleanFileName(p.Filename)
 		if problem != "" {
-			return nil, &errPostRefused{status: http.StatusUnprocessableEntity, reason: problem}
+			return nil, refusePost(http.StatusUnprocessableEntity, problem)
 		}
 		switch {
 		case p.Size <= 0:
-			return nil, &errPostRefused{status: http.StatusUnprocessableEntity, reason: name + " is empty: there is nothing to send."}
+			return nil, refusePost(http.StatusUnprocessableEntity, "files.empty", "Name", name)
 		case p.Size > a.uploadLimit:
-			return nil, &errPostRefused{status: http.StatusRequestEntityTooLarge,
-				reason: fmt.Sprintf("%s is %s: files are at most %s.", name, views.FileSize(p.Size), views.FileSize(a.uploadLimit))}
+			return nil, refusePost(http.StatusRequestEntityTooLarge, "files.too_large",
+				"Name", name, "Size", fileSize(p.Size), "Limit", fileSize(a.uploadLimit))
 		}
 		names[i] = name
 	}
@@ -137,10 +135,11 @@ func (a *App) checkFiles(parts []*multipart.FileHeader) ([]string, error) {
 // cleanFileName is the name a file is kept under: its last part (a
 // browser may send a whole path), in NFC, shortened in its middle past
 // fileNameMax characters; a name with control, direction or invisible
-// characters is refused, as a room's name is.
+// characters is refused, as a room's name is (problem: a key of the
+// catalog).
 func cleanFileName(raw string) (name, problem string) {
 	if !utf8.ValidString(raw) {
-		return "", "A file's name is not valid text."
+		return "", "files.name_not_text"
 	}
 	name = raw
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
@@ -149,7 +148,7 @@ func cleanFileName(raw string) (name, problem string) {
 	name = strings.TrimSpace(norm.NFC.String(name))
 	for _, r := range name {
 		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
-			return "", "A file's name holds control or invisible characters; rename it and try again."
+			return "", "files.name_invisible"
 		}
 	}
 	if strings.Trim(name, ".") == "" {
@@ -215,18 +214,17 @@ func (a *App) storeFile(ctx context.Context, user store.User, part *multipart.Fi
 	f, err := a.putFile(ctx, nf, src)
 	switch {
 	case errors.Is(err, store.ErrQuota):
-		reason := fmt.Sprintf("The daily limit of files is %s, so %s was not sent. Try again tomorrow.", views.FileSize(a.uploadQuota), name)
 		if used, err := a.store.UploadedToday(ctx, user.ID); err == nil {
-			reason = fmt.Sprintf("You have sent %s of files today; the daily limit is %s, so %s was not sent. Try again tomorrow.", views.FileSize(used), views.FileSize(a.uploadQuota), name)
+			return store.File{}, refusePost(http.StatusRequestEntityTooLarge, "files.quota_used",
+				"Used", fileSize(used), "Limit", fileSize(a.uploadQuota), "Name", name)
 		}
-		return store.File{}, &errPostRefused{status: http.StatusRequestEntityTooLarge, reason: reason}
+		return store.File{}, refusePost(http.StatusRequestEntityTooLarge, "files.quota", "Limit", fileSize(a.uploadQuota), "Name", name)
 	case errors.Is(err, media.ErrNotPicture):
-		return store.File{}, &errPostRefused{status: http.StatusUnprocessableEntity, reason: name + " could not be read as the picture it begins as; send it again, or as another file."}
+		return store.File{}, refusePost(http.StatusUnprocessableEntity, "files.not_picture", "Name", name)
 	case errors.Is(err, store.ErrTooLarge):
-		return store.File{}, &errPostRefused{status: http.StatusRequestEntityTooLarge,
-			reason: fmt.Sprintf("%s is larger than %s, the most a file may be.", name, views.FileSize(a.uploadLimit))}
+		return store.File{}, refusePost(http.StatusRequestEntityTooLarge, "files.larger", "Name", name, "Limit", fileSize(a.uploadLimit))
 	case errors.Is(err, store.ErrEmpty):
-		return store.File{}, &errPostRefused{status: http.StatusUnprocessableEntity, reason: name + " is empty: there is nothing to send."}
+		return store.File{}, refusePost(http.StatusUnprocessableEntity, "files.empty", "Name", name)
 	}
 	return f, err
 }
@@ -259,8 +257,7 @@ func (a *App) putFile(ctx context.Context, nf store.NewFile, src io.Reader) (sto
 func (a *App) picture(ctx context.Context, src multipart.File, nf *store.NewFile) error {
 	typ, w, h, err := a.pictures.Info(src)
 	if errors.Is(err, media.ErrTooManyPixels) {
-		return &errPostRefused{status: http.StatusUnprocessableEntity,
-			reason: fmt.Sprintf("%s is too large a picture to show: at most %d million pixels. Send a smaller one.", nf.Name, pictureMaxPixels/1_000_000)}
+		return refusePost(http.StatusUnprocessableEntity, "files.too_many_pixels", "Name", nf.Name, "Millions", pictureMaxPixels/1_000_000)
 	}
 	if err == nil {
 		_, err = src.Seek(0, io.SeekStart)
@@ -304,7 +301,7 @@ func (a *App) handleFile(c *fiber.Ctx) error {
 		return err
 	}
 	if name, err := url.PathUnescape(c.Params("name")); err != nil || name != f.Name || preview && f.PreviewType == "" {
-		return errNoFile
+		return a.noFile(c)
 	}
 	etag := `"` + f.ETag + `"`
 	typ, size := f.Type, f.Size
@@ -337,19 +334,21 @@ func (a *App) handleFile(c *fiber.Ctx) error {
 	return c.SendStream(a.store.OpenFile(c.UserContext(), f, preview), int(size))
 }
 
-// errNoFile is the one answer to a file that is not there for the asker.
-var errNoFile = fiber.NewError(http.StatusNotFound, "There is no such file, or it is not yours to see.")
+// noFile is the one answer to a file that is not there for the asker.
+func (a *App) noFile(c *fiber.Ctx) error {
+	return fiber.NewError(http.StatusNotFound, a.tr(c).T("files.not_found"))
+}
 
 // readableFile finds the file of the request's id, if the user may read
 // the room it was posted in.
 func (a *App) readableFile(c *fiber.Ctx) (store.File, error) {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return store.File{}, errNoFile
+		return store.File{}, a.noFile(c)
 	}
 	f, err := a.store.FindFile(c.UserContext(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.File{}, errNoFile
+		return store.File{}, a.noFile(c)
 	}
 	if err != nil {
 		return store.File{}, err
@@ -358,7 +357,7 @@ func (a *App) readableFile(c *fiber.Ctx) (store.File, error) {
 	if _, err := a.readableRoom(c.UserContext(), f.RoomID, s.User); err != nil {
 		var fe *fiber.Error
 		if errors.Is(err, store.ErrNotFound) || errors.As(err, &fe) && fe.Code < 500 {
-			return store.File{}, errNoFile
+			return store.File{}, a.noFile(c)
 		}
 		return store.File{}, err
 	}

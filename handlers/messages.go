@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"chat/i18n"
 	"chat/store"
 	"chat/views"
 
@@ -22,16 +23,56 @@ func (a *App) writeEntry(ctx context.Context, roomID int64, write func(ctx conte
 	return msg, err
 }
 
-// errPostRefused carries the reason a post was refused, for the user.
+// errPostRefused carries the reason a post was refused, for the user: a
+// key of the catalog and its values, said in each reader's language (in).
 type errPostRefused struct {
 	status int
+	// reason is the reason in English: the bots' API and the log say it.
 	reason string
+	key    string
+	values []any
 	// newID: the client id cannot be used again; the form comes back
 	// without it, so that the page makes another.
 	newID bool
 }
 
+// refusePost is a refusal of a post with the status and the reason: a
+// key, and values as pairs ("Name", "a.pdf"; a size as a fileSize, which
+// each language writes its own way); or a validator's words as they are.
+func refusePost(status int, key string, values ...any) *errPostRefused {
+	e := &errPostRefused{status: status, key: key, values: values}
+	e.reason = e.in(i18n.Default().English())
+	return e
+}
+
+// fileSize is a number of bytes among a refusal's values.
+type fileSize int64
+
+// in is the reason in the reader's language.
+func (e *errPostRefused) in(l *i18n.Lang) string {
+	if !l.Has(e.key) {
+		return e.key // a validator's words that have no key
+	}
+	values := make([]any, len(e.values))
+	for i, v := range e.values {
+		if n, ok := v.(fileSize); ok {
+			v = views.FileSize(l, int64(n))
+		}
+		values[i] = v
+	}
+	return l.F(e.key, values...)
+}
+
 func (e *errPostRefused) Error() string { return e.reason }
+
+// sayProblem is a problem in the reader's language: the message of a key
+// ("msg.too_fast"), or a validator's words as they are.
+func sayProblem(l *i18n.Lang, problem string) string {
+	if l.Has(problem) {
+		return l.T(problem)
+	}
+	return problem
+}
 
 // post validates and stores a post by the user and pushes it live: the one
 // path of posts from forms and from sockets. A clientID the user sent
@@ -63,17 +104,17 @@ func (a *App) botReply(ctx context.Context, roomID int64, bot store.User, text s
 func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw, clientID string, files []*multipart.FileHeader) (store.Message, bool, error) {
 	text, problem := cleanPost(raw, len(files) > 0) // a file needs no words
 	if problem == "" && !validClientID(clientID) {
-		problem = "That message could not be read. Reload the page and try again."
+		problem = "msg.unreadable"
 	}
 	if problem != "" {
-		return store.Message{}, false, &errPostRefused{status: http.StatusUnprocessableEntity, reason: problem}
+		return store.Message{}, false, refusePost(http.StatusUnprocessableEntity, problem)
 	}
 	names, err := a.checkFiles(files)
 	if err != nil {
 		return store.Message{}, false, err
 	}
 	if !a.posts.Allow(user.ID, a.now()) {
-		return store.Message{}, false, &errPostRefused{status: http.StatusTooManyRequests, reason: "You are posting too fast. Wait a few seconds."}
+		return store.Message{}, false, refusePost(http.StatusTooManyRequests, "msg.too_fast")
 	}
 	var ids []int64
 	if len(files) > 0 {
@@ -108,14 +149,15 @@ func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw,
 func refusedPost(err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotMember):
-		return &errPostRefused{status: http.StatusForbidden, reason: "Join the room to post in it."}
+		return refusePost(http.StatusForbidden, "msg.join_to_post")
 	case errors.Is(err, store.ErrArchived):
-		return &errPostRefused{status: http.StatusForbidden, reason: archivedReason}
+		return refusePost(http.StatusForbidden, "msg.archived")
 	case errors.Is(err, store.ErrConflict):
 		// The page gave this id to another post: in another room, or of
 		// other text.
-		return &errPostRefused{status: http.StatusUnprocessableEntity,
-			reason: "That message was already sent, with other text or in another room. Reload the page and send it again.", newID: true}
+		e := refusePost(http.StatusUnprocessableEntity, "msg.sent_before")
+		e.newID = true
+		return e
 	}
 	return err
 }
@@ -151,13 +193,13 @@ func (a *App) handleMessageCreate(c *fiber.Ctx) error {
 			}
 		}
 		if isHTMX(c) {
-			return render(c, refused.status, views.ComposeError(refused.reason))
+			return render(c, refused.status, views.ComposeError(refused.in(a.tr(c))))
 		}
 		clientID := c.FormValue("client_id")
 		if refused.newID {
 			clientID = ""
 		}
-		return a.showRoom(c, refused.status, views.ComposeForm{Text: echoText(raw), ClientID: clientID, Error: refused.reason})
+		return a.showRoom(c, refused.status, views.ComposeForm{Text: echoText(raw), ClientID: clientID, Error: refused.in(a.tr(c))})
 	}
 	if err != nil {
 		return err
@@ -185,7 +227,7 @@ func (a *App) handleMessageList(c *fiber.Ctx) error {
 	}
 	before, err := strconv.ParseInt(c.Query("before"), 10, 64)
 	if err != nil || before <= 0 {
-		return fiber.NewError(fiber.StatusBadRequest, "before must be the id of an entry: a positive whole number.")
+		return fiber.NewError(fiber.StatusBadRequest, a.tr(c).T("msg.bad_before"))
 	}
 	s, _ := session(c)
 	if _, err := a.readableRoom(c.UserContext(), id, s.User); err != nil {

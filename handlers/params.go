@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"chat/i18n"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,20 +22,21 @@ func parseID(s string) (int64, error) {
 }
 
 // queryWhole reads a whole number from the query parameter name, and says
-// whether there was one; anything else there is a 400 that says problem.
-func queryWhole(c *fiber.Ctx, name, problem string) (n int64, present bool, err error) {
+// whether there was one; anything else there is a 400 that says the
+// message of problemKey in the reader's language.
+func queryWhole(c *fiber.Ctx, name, problemKey string) (n int64, present bool, err error) {
 	q := c.Query(name)
 	if q == "" {
 		return 0, false, nil
 	}
 	n, err = strconv.ParseInt(q, 10, 64)
 	if err != nil || n < 0 {
-		return 0, true, fiber.NewError(fiber.StatusBadRequest, problem)
+		return 0, true, fiber.NewError(fiber.StatusBadRequest, i18n.From(c.UserContext()).T(problemKey))
 	}
 	return n, true, nil
 }
 
 // queryAfter reads ?after=, the id of the newest entry a page holds.
 func queryAfter(c *fiber.Ctx) (after int64, present bool, err error) {
-	return queryWhole(c, "after", "after must be the id of an entry: a whole number.")
+	return queryWhole(c, "after", "live.bad_after")
 }

@@ -97,7 +97,7 @@ func (a *App) roomParams(c *fiber.Ctx, s store.Session) (wsParams, error) {
 	} else if ok {
 		p.after = after
 	}
-	if rev, ok, err := queryWhole(c, "rev", "rev must be a change counter: a whole number."); err != nil {
+	if rev, ok, err := queryWhole(c, "rev", "live.bad_rev"); err != nil {
 		return wsParams{}, err
 	} else if ok {
 		p.rev = rev
@@ -291,7 +291,7 @@ func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *tim
 	var refused *errPostRefused
 	switch {
 	case errors.As(err, &refused):
-		a.sendTo(sub, views.ComposeError(refused.reason))
+		a.sendTo(sub, views.ComposeError(refused.in(p.lang)))
 	case err != nil:
 		a.log.Error("socket post failed", "room", p.roomID, "user", p.user.Username, "err", err)
 		a.sendTo(sub, views.ComposeError(p.lang.T("live.not_stored")))

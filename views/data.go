@@ -3,10 +3,13 @@
 package views
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"chat/i18n"
 )
 
 // Viewer is who a page is rendered for; empty when signed out.
@@ -231,12 +234,42 @@ func timeAttr(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func timeShort(t time.Time) string { return t.UTC().Format("15:04") }
 
-func timeLong(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006, 15:04 UTC") }
+// timeLong is a moment in full, in the reader's language: "Mon 2 Jan
+// 2006, 15:04 UTC", "lun 2 ene 2006, 15:04 UTC" (the page's script shows
+// it in the reader's zone).
+func timeLong(ctx context.Context, t time.Time) string {
+	t = t.UTC()
+	return i18n.From(ctx).F("date.time_long",
+		"Weekday", weekdayShort(ctx, t.Weekday()), "Day", t.Day(), "Month", monthShort(ctx, t.Month()),
+		"Year", t.Year(), "Time", t.Format("15:04"))
+}
 
 // dayOf is the day of t (UTC), as a <time> names a date: 2026-12-02.
 func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
-func dayLong(t time.Time) string { return t.UTC().Format("Monday 2 January 2006") }
+// dayLong names a day (UTC) in the reader's language: "Monday 2 January
+// 2006", "lunes, 2 de enero de 2006".
+func dayLong(ctx context.Context, t time.Time) string {
+	t = t.UTC()
+	l := i18n.From(ctx)
+	return l.F("date.day_long",
+		"Weekday", l.T(weekdayKeys[t.Weekday()]), "Day", t.Day(), "Month", l.T(monthKeys[t.Month()-1]), "Year", t.Year())
+}
+
+// The catalog's names of the days of the week (Sunday first, as
+// time.Weekday counts) and of the months, in full and short.
+var (
+	weekdayKeys = [7]string{"date.sunday", "date.monday", "date.tuesday", "date.wednesday", "date.thursday", "date.friday", "date.saturday"}
+	weekdayAbbr = [7]string{"date.sun", "date.mon", "date.tue", "date.wed", "date.thu", "date.fri", "date.sat"}
+	monthKeys   = [12]string{"date.january", "date.february", "date.march", "date.april", "date.may", "date.june", "date.july", "date.august", "date.september", "date.october", "date.november", "date.december"}
+	monthAbbr   = [12]string{"date.jan", "date.feb", "date.mar", "date.apr", "date.may_short", "date.jun", "date.jul", "date.aug", "date.sep", "date.oct", "date.nov", "date.dec"}
+)
+
+func weekdayShort(ctx context.Context, d time.Weekday) string {
+	return i18n.From(ctx).T(weekdayAbbr[d])
+}
+
+func monthShort(ctx context.Context, m time.Month) string { return i18n.From(ctx).T(monthAbbr[m-1]) }
 
 func presenceID(user string) string { return "presence-" + user }
 
@@ -269,12 +302,14 @@ func (e Entry) mentioned() string {
 	return strings.Join(names, " ")
 }
 
-func boostTitle(b Boost) string {
+// boostTitle names who gave a reaction: the first dozen, and how many
+// more.
+func boostTitle(ctx context.Context, b Boost) string {
 	const shown = 12
 	if len(b.Users) <= shown {
 		return strings.Join(b.Users, ", ")
 	}
-	return strings.Join(b.Users[:shown], ", ") + " and " + strconv.Itoa(len(b.Users)-shown) + " more"
+	return tn(ctx, "msg.boost_more", len(b.Users)-shown, "Names", strings.Join(b.Users[:shown], ", "))
 }
 
 func joinNames(names []string) string { return strings.Join(names, " ") }

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"chat/i18n"
 )
 
 // Attachment is a file a post carries: a picture, shown by the preview the
@@ -39,8 +41,9 @@ func PreviewURL(id int64, name string) string {
 	return "/files/" + strconv.FormatInt(id, 10) + "/preview/" + url.PathEscape(name)
 }
 
-// FileSize is a size for people: 512 B, 14 KB, 1.2 MB (units of 1024).
-func FileSize(n int64) string {
+// FileSize is a size for people in a language: 512 B, 14 KB, 1.2 MB
+// (units of 1024); in Spanish 1,2 MB: the catalog gives the decimal mark.
+func FileSize(l *i18n.Lang, n int64) string {
 	const unit = 1024
 	if n < unit {
 		return strconv.FormatInt(n, 10) + " B"
@@ -53,42 +56,43 @@ func FileSize(n int64) string {
 		v, u = v/unit, next
 	}
 	if v < 10 {
-		return strconv.FormatFloat(v, 'f', 1, 64) + " " + u
+		return strings.Replace(strconv.FormatFloat(v, 'f', 1, 64), ".", l.T("files.decimal_mark"), 1) + " " + u
 	}
 	return strconv.FormatFloat(v, 'f', 0, 64) + " " + u
 }
 
-// typeLabels name the common kinds of file the way people call them.
-var typeLabels = map[string]string{
-	"application/pdf":  "PDF",
-	"application/zip":  "ZIP archive",
-	"application/gzip": "GZIP archive",
-	"text/plain":       "Text",
-	"image/png":        "PNG picture",
-	"image/jpeg":       "JPEG picture",
-	"image/gif":        "GIF picture",
-	"image/webp":       "WebP picture",
-	"audio/mpeg":       "MP3 audio",
-	"audio/wave":       "WAV audio",
-	"video/mp4":        "MP4 video",
-	"video/webm":       "WebM video",
-	"application/ogg":  "Ogg media",
+// kindKeys name the common kinds of file the way people call them: keys
+// of the catalog ("ZIP archive", "Archivo ZIP").
+var kindKeys = map[string]string{
+	"application/pdf":  "files.kind_pdf",
+	"application/zip":  "files.kind_zip",
+	"application/gzip": "files.kind_gzip",
+	"text/plain":       "files.kind_text",
+	"image/png":        "files.kind_png",
+	"image/jpeg":       "files.kind_jpeg",
+	"image/gif":        "files.kind_gif",
+	"image/webp":       "files.kind_webp",
+	"audio/mpeg":       "files.kind_mp3",
+	"audio/wave":       "files.kind_wav",
+	"video/mp4":        "files.kind_mp4",
+	"video/webm":       "files.kind_webm",
+	"application/ogg":  "files.kind_ogg",
 }
 
-// FileKind names a file's type for people: "PDF", "Text", else the
-// subtype of its MIME type in capitals, else "File".
-func FileKind(typ string) string {
+// FileKind names a file's type for people in a language: "PDF", "Text",
+// else the subtype of its MIME type in capitals, else "File".
+func FileKind(l *i18n.Lang, typ string) string {
 	mt, _, err := mime.ParseMediaType(typ)
 	if err != nil {
-		return "File"
+		return l.T("files.kind_file")
 	}
-	if l, ok := typeLabels[mt]; ok {
-		return l
+	if k, ok := kindKeys[mt]; ok {
+		return l.T(k)
 	}
 	if _, sub, ok := strings.Cut(mt, "/"); ok && sub != "octet-stream" && len(sub) <= 12 && !strings.ContainsAny(sub, ".+-") {
 		return strings.ToUpper(sub)
 	}
-	return "File"
+	return l.T("files.kind_file")
 }
 
 // cardHost is the host a card's link goes to, shown when the page named

@@ -81,7 +81,7 @@ func ViewerCSS(username string, admin bool) string {
 // dateShort is a day: "2 Jan 2006", "2 ene 2006".
 func dateShort(ctx context.Context, t time.Time) string {
 	t = t.UTC()
-	return tf(ctx, "admin.date", "Day", strconv.Itoa(t.Day()), "Month", nameOf(ctx, "admin.months", int(t.Month())-1), "Year", strconv.Itoa(t.Year()))
+	return tf(ctx, "admin.date", "Day", strconv.Itoa(t.Day()), "Month", monthShort(ctx, t.Month()), "Year", strconv.Itoa(t.Year()))
 }
 
 // dateTime is a day and a time: "2 Jan 2006 15:04 UTC".
@@ -89,18 +89,3 @@ func dateTime(ctx context.Context, t time.Time) string {
 	return tf(ctx, "admin.date_time", "Date", dateShort(ctx, t), "Time", t.UTC().Format("15:04"))
 }
 
-// dateLong is a day with its weekday and a time: "Mon 2 Jan 2006, 15:04 UTC".
-func dateLong(ctx context.Context, t time.Time) string {
-	return tf(ctx, "admin.date_long", "Weekday", nameOf(ctx, "admin.weekdays", int(t.UTC().Weekday())),
-		"Date", dateShort(ctx, t), "Time", t.UTC().Format("15:04"))
-}
-
-// nameOf is the i-th of a message's space-separated names (months,
-// weekdays).
-func nameOf(ctx context.Context, id string, i int) string {
-	names := strings.Fields(t(ctx, id))
-	if i < 0 || i >= len(names) {
-		return strconv.Itoa(i + 1)
-	}
-	return names[i]
-}

@@ -777,7 +777,7 @@ func ResetLink(p ResetLinkPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var43 string
-			templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinStringErrs(tf(ctx, "admin.reset_give", "Name", p.Username, "Until", dateLong(ctx, p.Expires)))
+			templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinStringErrs(tf(ctx, "admin.reset_give", "Name", p.Username, "Until", timeLong(ctx, p.Expires)))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/people.templ`, Line: 135, Col: 91}
 			}
