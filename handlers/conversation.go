@@ -144,7 +144,7 @@ func (a *App) handleMessageEdit(c *fiber.Ctx) error {
 			hasFiles = len(m.Files) > 0
 		}
 	}
-	text, problem := cleanPost(raw, hasFiles)
+	text, problem := cleanPost(a.tr(c), raw, hasFiles)
 	status := http.StatusUnprocessableEntity
 	if problem == "" && !a.posts.Allow(s.User.ID, a.now()) {
 		problem, status = "You are posting too fast. Wait a few seconds.", http.StatusTooManyRequests

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"chat/i18n"
+	"chat/views"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -24,7 +25,9 @@ func (a *App) chooseLanguage(c *fiber.Ctx) error {
 	if p := c.Path(); strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/files/") {
 		return c.Next()
 	}
-	c.SetUserContext(i18n.With(c.UserContext(), a.langOf(c)))
+	ctx := i18n.With(c.UserContext(), a.langOf(c))
+	// The page's choice of language comes back here.
+	c.SetUserContext(views.WithHere(ctx, strings.Clone(c.Path())))
 	return c.Next()
 }
 
@@ -34,6 +37,12 @@ func (a *App) chooseLanguage(c *fiber.Ctx) error {
 // says so (Vary) for caches.
 func (a *App) langOf(c *fiber.Ctx) *i18n.Lang {
 	if l, ok := c.Locals(localLang).(*i18n.Lang); ok {
+		return l
+	}
+	// The bots' API speaks English to every bot.
+	if strings.HasPrefix(c.Path(), "/api/") {
+		l := a.langs.English()
+		c.Locals(localLang, l)
 		return l
 	}
 	choice := ""
