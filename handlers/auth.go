@@ -84,6 +84,12 @@ func (a *App) handleRegister(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// A visitor who chose a language keeps it with the new account.
+	if l, ok := a.langs.Lookup(c.Cookies(langCookie)); ok {
+		if err := a.store.SetLanguage(c.UserContext(), u.ID, l.Tag); err != nil {
+			return err
+		}
+	}
 	a.log.Info("user registered", "user", u.Username, "request_id", c.Locals(localRequestID))
 	return a.startSession(c, u.ID)
 }
