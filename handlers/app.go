@@ -429,7 +429,7 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 	setSecurityHeaders(c)
 	a.giveBackUpload(c)
 	l := a.tr(c)
-	c.SetUserContext(views.WithHere(i18n.With(c.UserContext(), l), strings.Clone(c.Path())))
+	c.SetUserContext(views.WithHere(i18n.With(c.UserContext(), l), herePath(c)))
 	status := http.StatusInternalServerError
 	msg := ""
 	var fe *fiber.Error

@@ -183,6 +183,35 @@ func TestLanguageChoice(t *testing.T) {
 		}
 	})
 
+	t.Run("FormComesBack", func(t *testing.T) {
+		next := func(res response) string {
+			t.Helper()
+			v, ok := res.doc(t).Find(`form[action="/account/language"] input[name=next]`).Attr("value")
+			if !ok {
+				t.Fatalf("no language form in %.300s", res.Body)
+			}
+			return v
+		}
+		v := srv.anon(t)
+		if got := next(v.get("/register")); got != "/register" {
+			t.Errorf("GET /register: next %q", got)
+		}
+		wrong := url.Values{"username": {"nobody"}, "password": {"wrong password"}}
+		if got := next(v.post("/login", wrong, "Referer", srv.URL+"/login")); got != "/login" {
+			t.Errorf("a wrong password: next %q", got)
+		}
+		for _, ref := range []string{"", "https://evil.example/login", srv.URL + "//evil.example"} {
+			if got := next(v.post("/login", wrong, "Referer", ref)); got != "/" {
+				t.Errorf("a wrong password, Referer %q: next %q", ref, got)
+			}
+		}
+		// The avatar's form is answered at its POST-only address.
+		u := srv.register(t, "frank")
+		if got := next(u.post("/account/avatar", url.Values{}, "Referer", srv.URL+"/account/password")); got != "/account/password" {
+			t.Errorf("an avatar refused: next %q", got)
+		}
+	})
+
 	t.Run("RegisterKeepsChoice", func(t *testing.T) {
 		c := srv.anon(t)
 		chooseLanguage(c, "es", "/register", "Accept-Language", "en")

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -25,10 +26,22 @@ func (a *App) chooseLanguage(c *fiber.Ctx) error {
 	if p := c.Path(); strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/files/") {
 		return c.Next()
 	}
-	ctx := i18n.With(c.UserContext(), a.langOf(c))
-	// The page's choice of language comes back here.
-	c.SetUserContext(views.WithHere(ctx, strings.Clone(c.Path())))
+	c.SetUserContext(views.WithHere(i18n.With(c.UserContext(), a.langOf(c)), herePath(c)))
 	return c.Next()
+}
+
+// herePath is the page a choice of language made on the answer comes
+// back to: the path asked for, or, for an answer to a form (a 422 shown
+// again at a POST-only address), the page the form was on, by its
+// Referer when it is this site's; else the lobby.
+func herePath(c *fiber.Ctx) string {
+	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+		return strings.Clone(c.Path())
+	}
+	if u, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && u.Host != "" && strings.EqualFold(u.Host, c.Hostname()) {
+		return localPath(u.EscapedPath(), "/")
+	}
+	return "/"
 }
 
 // langOf is the reader's language: the one their account chose, else the
