@@ -427,6 +427,29 @@ func TestAuthPagesTranslated(t *testing.T) {
 			post(root, "/account/password", url.Values{"current_password": {"not it"}, "new_password": {"long enough"}}), "root")
 	})
 
+	t.Run("Validators", func(t *testing.T) {
+		// The validators' words reach the other areas' forms in the
+		// reader's language: a room's name, a post.
+		es := mustLang(t, "es")
+		room := alice.createRoom("tea")
+		for _, tc := range []struct {
+			path string
+			form url.Values
+			key  string
+		}{
+			{"/rooms", url.Values{"name": {"   "}}, "validate.room_name_empty"},
+			{"/rooms", url.Values{"name": {strings.Repeat("n", 65)}}, "validate.room_name_long"},
+			{"/rooms", url.Values{"name": {"a\u200bb"}}, "validate.room_name_invisible"},
+			{room + "/messages", url.Values{"text": {strings.Repeat("x", 4001)}}, "validate.post_long"},
+			{room + "/messages", url.Values{"text": {"   "}}, "validate.post_empty"},
+		} {
+			res := alice.post(tc.path, tc.form, "Accept-Language", "es", "HX-Request", "true")
+			if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.Body, es.T(tc.key)) {
+				t.Errorf("POST %s %v: %d, want 422 with %q: %.300s", tc.path, tc.form, res.StatusCode, es.T(tc.key), res.Body)
+			}
+		}
+	})
+
 	t.Run("Reset", func(t *testing.T) {
 		u, err := srv.Store.FindUserByUsername(ctx, "alice")
 		if err != nil {
