@@ -37,7 +37,7 @@ func (a *App) handlePasswordChange(c *fiber.Ctx) error {
 	if wait := a.loginNames.Take(nameKey, now); wait > 0 {
 		a.log.Warn("password change throttled", "user", s.User.Username, "request_id", c.Locals(localRequestID))
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
-		page.Error = "Too many wrong passwords. Wait a few minutes, then try again."
+		page.Error = a.tr(c).T("account.too_many_wrong")
 		return render(c, http.StatusTooManyRequests, views.Account(page))
 	}
 	ok, err := a.check(c.UserContext(), s.User.PasswordHash, c.FormValue("current_password"))
@@ -45,12 +45,12 @@ func (a *App) handlePasswordChange(c *fiber.Ctx) error {
 		return err
 	}
 	if !ok {
-		page.Error = "The current password is not right."
+		page.Error = a.tr(c).T("account.wrong_current")
 		return render(c, http.StatusUnauthorized, views.Account(page))
 	}
 	a.loginNames.Undo(nameKey, now)
 	next := c.FormValue("new_password")
-	if msg := validatePassword(next); msg != "" {
+	if msg := validatePassword(a.tr(c), next); msg != "" {
 		page.Error = msg
 		return render(c, http.StatusUnprocessableEntity, views.Account(page))
 	}

@@ -65,7 +65,7 @@ func (a *App) adminDone(c *fiber.Ctx) (string, error) {
 	done := c.Query("done")
 	var u store.User
 	if name := c.Query("user"); name != "" {
-		if validateUsername(name) != "" {
+		if validateUsername(a.tr(c), name) != "" {
 			return "", nil
 		}
 		var err error

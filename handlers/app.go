@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -409,39 +410,54 @@ func render(c *fiber.Ctx, status int, comp templ.Component) error {
 
 func isHTMX(c *fiber.Ctx) bool { return c.Get("HX-Request") == "true" }
 
+// refusal is an answer of a status whose words are a key of the catalog:
+// handleError says them in the reader's language (in English to the bots'
+// API). Middleware that runs before the language is chosen refuses so.
+type refusal struct {
+	status int
+	key    string
+}
+
+func (r *refusal) Error() string { return r.key }
+
 // handleError is the one place errors become answers: a status, and a page
-// or (to htmx) a fragment. Server faults are logged once, with the request
-// id; their details never reach the user.
+// or (to htmx) a fragment, in the reader's language. Server faults are
+// logged once, with the request id; their details never reach the user.
 func (a *App) handleError(c *fiber.Ctx, err error) error {
 	// The server's own answers (a malformed request, a body or headers
 	// too large) reach here without the middleware.
 	setSecurityHeaders(c)
 	a.giveBackUpload(c)
+	l := a.tr(c)
+	c.SetUserContext(views.WithHere(i18n.With(c.UserContext(), l), herePath(c)))
 	status := http.StatusInternalServerError
 	msg := ""
 	var fe *fiber.Error
+	var r *refusal
 	switch {
+	case errors.As(err, &r):
+		status, msg = r.status, l.T(r.key)
 	case errors.As(err, &fe) && fe.Code == http.StatusRequestEntityTooLarge && c.Get(uploadHeader) == uploadRefused:
 		c.Set(fiber.HeaderRetryAfter, "30")
-		status, msg = http.StatusTooManyRequests, "Too many uploads are on their way right now. Nothing was changed; try again in a moment."
+		status, msg = http.StatusTooManyRequests, l.T("errors.uploads_busy")
 	case errors.As(err, &fe) && fe.Code == http.StatusBadRequest && strings.HasPrefix(fe.Message, "cannot read multipart/form-data body"):
 		// The server's own words on a form it could not parse.
-		status, msg = fe.Code, "The form could not be read, so nothing of it was stored. Reload the page and try again."
+		status, msg = fe.Code, l.T("errors.form_unreadable")
 	case errors.As(err, &fe):
 		status, msg = fe.Code, fe.Message
 	case errors.Is(err, store.ErrNotFound):
 		status = http.StatusNotFound
 	case errors.Is(err, store.ErrNotMember):
-		status, msg = http.StatusForbidden, "Join the room first."
+		status, msg = http.StatusForbidden, l.T("errors.join_first")
 	case errors.Is(err, store.ErrArchived):
-		status, msg = http.StatusForbidden, archivedReason
+		status, msg = http.StatusForbidden, l.T("errors.archived")
 	case errors.Is(err, store.ErrForbidden):
-		status, msg = http.StatusForbidden, "That is not open to you."
+		status, msg = http.StatusForbidden, l.T("errors.not_open")
 	case errors.Is(err, errBusy):
 		c.Set(fiber.HeaderRetryAfter, "5")
-		status, msg = http.StatusServiceUnavailable, "The server is busy right now. Nothing was done; try again in a moment."
+		status, msg = http.StatusServiceUnavailable, l.T("errors.busy")
 	case errors.Is(err, posting.ErrShuttingDown):
-		status, msg = http.StatusServiceUnavailable, "The server is restarting. Nothing was stored; send it again in a moment."
+		status, msg = http.StatusServiceUnavailable, l.T("errors.restarting")
 	case errors.Is(err, context.Canceled):
 		status = 499
 	}
@@ -453,12 +469,10 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 		a.log.Log(c.UserContext(), level, "request failed", "request_id", c.Locals(localRequestID), "method", c.Method(), "route", routePattern(c), "err", err)
 		msg = ""
 	}
-	title := http.StatusText(status)
-	if title == "" {
-		title = "Error"
-	}
-	if msg == "" || msg == title {
-		msg = defaultMessage(status)
+	title := errorTitle(l, status)
+	// Fiber's own errors (fiber.ErrNotFound) say no more than the status.
+	if msg == "" || msg == title || msg == http.StatusText(status) {
+		msg = defaultMessage(l, status)
 	}
 	if strings.HasPrefix(c.Path(), "/api/") {
 		if status == http.StatusUnauthorized {
@@ -472,25 +486,26 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 	return render(c, status, views.Error(views.ErrorPage{Viewer: viewer(c), Status: status, Title: title, Message: msg}))
 }
 
-func defaultMessage(status int) string {
+// errorTitle is the name of a status in the reader's language ("Not
+// Found"), or "Error" for one the catalog does not name.
+func errorTitle(l *i18n.Lang, status int) string {
+	if key := "errors.title." + strconv.Itoa(status); l.Has(key) {
+		return l.T(key)
+	}
+	return l.T("errors.title")
+}
+
+// defaultMessage is what an error page says when nothing more was said.
+func defaultMessage(l *i18n.Lang, status int) string {
 	switch status {
-	case http.StatusNotFound:
-		return "There is nothing here. The room or page may never have existed."
-	case http.StatusForbidden:
-		return "You may not do that here."
-	case http.StatusBadRequest:
-		return "The request did not make sense to the server."
-	case http.StatusRequestEntityTooLarge:
-		return "That was more than the server takes in one request."
-	case http.StatusTooManyRequests:
-		return "Slow down a little, then try again."
-	case http.StatusRequestHeaderFieldsTooLarge:
-		return "The request's headers were larger than the server takes."
+	case http.StatusNotFound, http.StatusForbidden, http.StatusBadRequest, http.StatusRequestEntityTooLarge,
+		http.StatusTooManyRequests, http.StatusRequestHeaderFieldsTooLarge:
+		return l.T("errors.message." + strconv.Itoa(status))
 	}
 	if status >= 500 {
-		return "Something went wrong on our side. Try again in a moment."
+		return l.T("errors.message.5xx")
 	}
-	return http.StatusText(status)
+	return errorTitle(l, status)
 }
 
 func routePattern(c *fiber.Ctx) string {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"chat/hub"
+	"chat/i18n"
 	"chat/password"
 	"chat/store"
 	"chat/views"
@@ -51,11 +52,11 @@ func (a *App) handleRegister(c *fiber.Ctx) error {
 		form.Error, form.Closed, form.Invite = reason, true, ""
 		return render(c, status, views.Auth(form))
 	}
-	if msg := validateUsername(username); msg != "" {
+	if msg := validateUsername(a.tr(c), username); msg != "" {
 		form.Error = msg
 		return render(c, http.StatusUnprocessableEntity, views.Auth(form))
 	}
-	if msg := validatePassword(password); msg != "" {
+	if msg := validatePassword(a.tr(c), password); msg != "" {
 		form.Error = msg
 		return render(c, http.StatusUnprocessableEntity, views.Auth(form))
 	}
@@ -64,7 +65,7 @@ func (a *App) handleRegister(c *fiber.Ctx) error {
 	// the hash.
 	if wait := a.signups.Take(a.clientKey(c), a.now()); wait > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
-		form.Error = "Too many accounts were made from your network lately. Try again later."
+		form.Error = a.tr(c).T("auth.too_many_signups")
 		return render(c, http.StatusTooManyRequests, views.Auth(form))
 	}
 	hash, err := a.hash(c.UserContext(), password)
@@ -73,7 +74,7 @@ func (a *App) handleRegister(c *fiber.Ctx) error {
 	}
 	u, err := a.store.RegisterUser(c.UserContext(), username, hash, invite)
 	if errors.Is(err, store.ErrConflict) {
-		form.Error = "That username is taken. Choose another."
+		form.Error = a.tr(c).T("auth.name_taken")
 		return render(c, http.StatusConflict, views.Auth(form))
 	}
 	if status, reason := inviteRefusal(a.tr(c), err); status != 0 {
@@ -82,6 +83,12 @@ func (a *App) handleRegister(c *fiber.Ctx) error {
 	}
 	if err != nil {
 		return err
+	}
+	// A visitor who chose a language keeps it with the new account.
+	if l, ok := a.langs.Lookup(c.Cookies(langCookie)); ok {
+		if err := a.store.SetLanguage(c.UserContext(), u.ID, l.Tag); err != nil {
+			return err
+		}
 	}
 	a.log.Info("user registered", "user", u.Username, "request_id", c.Locals(localRequestID))
 	return a.startSession(c, u.ID)
@@ -132,7 +139,7 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 	password := c.FormValue("password")
 	// Fiber's values live only as long as the request: the key outlives it.
 	nameKey := strings.Clone(strings.ToLower(username))
-	if validateUsername(username) != "" {
+	if validateUsername(a.tr(c), username) != "" {
 		// No account has such a name: one key for them all, so that the
 		// limiter never holds what a client chose to send at length.
 		nameKey = "\x00not-a-name"
@@ -145,7 +152,7 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
 		return render(c, http.StatusTooManyRequests, views.Auth(views.AuthForm{
 			Username: username,
-			Error:    "Too many failed sign-ins. Wait a few minutes, then try again.",
+			Error:    a.tr(c).T("auth.too_many_failures"),
 		}))
 	}
 	// The wait holds no hashing slot, and ends with the request.
@@ -165,7 +172,7 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 	if !ok {
 		return render(c, http.StatusUnauthorized, views.Auth(views.AuthForm{
 			Username: username,
-			Error:    "That username and password do not match an account.",
+			Error:    a.tr(c).T("auth.no_match"),
 		}))
 	}
 	a.loginNames.Undo(nameKey, now)
@@ -175,7 +182,7 @@ func (a *App) handleLogin(c *fiber.Ctx) error {
 		a.log.Warn("login of a deactivated account", "user", u.Username, "request_id", c.Locals(localRequestID))
 		return render(c, http.StatusForbidden, views.Auth(views.AuthForm{
 			Username: username,
-			Error:    "This account has been deactivated. Ask an admin.",
+			Error:    a.tr(c).T("auth.deactivated"),
 		}))
 	}
 	return a.startSession(c, u.ID)
@@ -200,7 +207,7 @@ func (a *App) takeLoginSlots(nameKey, addrKey string, now time.Time) time.Durati
 // is false for a wrong password, a name no account has, and a bot (bots
 // sign in with their token alone), each after a hash of the same cost.
 func (a *App) checkLogin(ctx context.Context, username, password string) (u store.User, ok bool, err error) {
-	if validateUsername(username) == "" && len(password) <= passwordMax*4 {
+	if validateUsername(i18n.From(ctx), username) == "" && len(password) <= passwordMax*4 {
 		u, err = a.store.FindUserByUsername(ctx, username)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return store.User{}, false, err

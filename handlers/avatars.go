@@ -35,18 +35,19 @@ const (
 func (a *App) handleAvatarUpload(c *fiber.Ctx) error {
 	s, _ := session(c)
 	page := views.AccountPage{Viewer: viewer(c)}
-	fail := func(status int, msg string) error {
-		page.AvatarError = msg
+	// fail shows the form again with what is wrong: a key of the catalog.
+	fail := func(status int, key string) error {
+		page.AvatarError = a.tr(c).T(key)
 		_, _, err := a.store.FindAvatar(c.UserContext(), s.User.ID)
 		page.HasAvatar = err == nil
 		return render(c, status, views.Account(page))
 	}
 	fh, err := c.FormFile("avatar")
 	if err != nil {
-		return fail(http.StatusUnprocessableEntity, "Choose a picture to upload.")
+		return fail(http.StatusUnprocessableEntity, "account.picture_missing")
 	}
 	if fh.Size > avatarMaxBytes {
-		return fail(http.StatusRequestEntityTooLarge, "That picture is over 2 MB.")
+		return fail(http.StatusRequestEntityTooLarge, "account.picture_over_2mb")
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -56,14 +57,14 @@ func (a *App) handleAvatarUpload(c *fiber.Ctx) error {
 	var raw bytes.Buffer
 	raw.Grow(int(fh.Size) + bytes.MinRead) // one buffer of its size, not doublings
 	if _, err := raw.ReadFrom(http.MaxBytesReader(nil, f, avatarMaxBytes)); err != nil {
-		return fail(http.StatusRequestEntityTooLarge, "That picture is over 2 MB.")
+		return fail(http.StatusRequestEntityTooLarge, "account.picture_over_2mb")
 	}
 	format, msg := checkAvatar(raw.Bytes())
 	if msg != "" {
 		return fail(http.StatusUnprocessableEntity, msg)
 	}
 	if !a.decoding.acquire(c.UserContext()) {
-		return fail(http.StatusServiceUnavailable, "Many pictures are being read right now: try again in a moment.")
+		return fail(http.StatusServiceUnavailable, "account.picture_busy")
 	}
 	out, msg := reencodeAvatar(raw.Bytes(), format)
 	a.decoding.release()
@@ -115,15 +116,15 @@ func (d *decodeSlots) acquire(ctx context.Context) bool {
 func (d *decodeSlots) release() { <-d.slots }
 
 // checkAvatar reads a PNG's or JPEG's header, not its pixels, and says
-// what format it is, or what is wrong: a size past the limits, or a
-// decode that would take more than avatarDecodeBudget.
+// what format it is, or what is wrong (a key of the catalog): a size past
+// the limits, or a decode that would take more than avatarDecodeBudget.
 func checkAvatar(raw []byte) (format, problem string) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(raw))
 	if err != nil || (format != "png" && format != "jpeg") {
-		return "", "That is not a PNG or JPEG picture."
+		return "", "account.picture_not_png_jpeg"
 	}
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > avatarMaxPixels || cfg.Width > 10000 || cfg.Height > 10000 {
-		return "", "That picture is too large: at most 10,000 pixels a side."
+		return "", "account.picture_too_wide"
 	}
 	var cost int64
 	if format == "png" {
@@ -132,14 +133,14 @@ func checkAvatar(raw []byte) (format, problem string) {
 		var scans int
 		cost, scans = jpegCost(raw, cfg)
 		if scans > jpegMaxScans {
-			return "", "That JPEG is made of too many scans to read: save it again as an ordinary JPEG."
+			return "", "account.picture_too_many_scans"
 		}
 	}
 	// The scaler keeps four float64s for each of the picture's rows
 	// times each column of the avatar.
 	cost += int64(min(cfg.Width, cfg.Height)) * store.MaxAvatarSide * 32
 	if cost > avatarDecodeBudget {
-		return "", "That picture is too large to read: choose one of fewer pixels (about 12 megapixels at most, fewer for 16-bit colour or a progressive JPEG)."
+		return "", "account.picture_too_costly"
 	}
 	return format, ""
 }
@@ -258,7 +259,8 @@ func readJPEGFrame(raw []byte) jpegFrame {
 }
 
 // reencodeAvatar decodes a PNG or JPEG that checkAvatar took, crops it to
-// a centred square and scales it to MaxAvatarSide.
+// a centred square and scales it to MaxAvatarSide; its problem is a key
+// of the catalog, as checkAvatar's.
 func reencodeAvatar(raw []byte, format string) ([]byte, string) {
 	var img image.Image
 	var err error
@@ -268,7 +270,7 @@ func reencodeAvatar(raw []byte, format string) ([]byte, string) {
 		img, err = jpeg.Decode(bytes.NewReader(raw))
 	}
 	if err != nil {
-		return nil, "That picture could not be read."
+		return nil, "account.picture_unreadable"
 	}
 	b := img.Bounds()
 	side := min(b.Dx(), b.Dy())
@@ -279,7 +281,7 @@ func reencodeAvatar(raw []byte, format string) ([]byte, string) {
 	draw.CatmullRom.Scale(dst, dst.Bounds(), img, crop, draw.Src, nil)
 	var out bytes.Buffer
 	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, dst); err != nil {
-		return nil, "That picture could not be read."
+		return nil, "account.picture_unreadable"
 	}
 	return out.Bytes(), ""
 }

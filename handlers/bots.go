@@ -44,7 +44,7 @@ func (a *App) validWebhook(l *i18n.Lang, raw string) string {
 func (a *App) handleBotCreate(c *fiber.Ctx) error {
 	name := strings.TrimSpace(c.FormValue("name"))
 	hook := strings.TrimSpace(c.FormValue("webhook_url"))
-	problem := validateUsername(name)
+	problem := validateUsername(a.tr(c), name)
 	if problem == "" {
 		problem = a.validWebhook(a.tr(c), hook)
 	}

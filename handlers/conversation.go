@@ -155,7 +155,7 @@ func (a *App) handleMessageEdit(c *fiber.Ctx) error {
 			hasFiles = len(m.Files) > 0
 		}
 	}
-	text, problem := cleanPost(raw, hasFiles)
+	text, problem := cleanPost(a.tr(c), raw, hasFiles)
 	status := http.StatusUnprocessableEntity
 	if problem == "" && !a.posts.Allow(s.User.ID, a.now()) {
 		problem, status = "msg.too_fast", http.StatusTooManyRequests

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"chat/hub"
+	"chat/i18n"
 	"chat/internal/testdb"
 	"chat/store"
 )
@@ -81,24 +82,25 @@ func FuzzValidators(f *testing.F) {
 	for _, seed := range []string{"alice", "ab", "a b", "<script>", "Ünïcode", strings.Repeat("x", 33), "a.b-c_d", "  Room  ", "☕ café", "\t", "line\nbreak", "\xff", strings.Repeat("é", 65)} {
 		f.Add(seed)
 	}
+	en := i18n.Default().English()
 	f.Fuzz(func(t *testing.T, s string) {
-		if validateUsername(s) == "" {
+		if validateUsername(en, s) == "" {
 			if len(s) < 3 || len(s) > 32 || strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != "" {
 				t.Fatalf("username %q accepted", s)
 			}
 		}
-		if validatePassword(s) == "" {
+		if validatePassword(en, s) == "" {
 			if n := utf8.RuneCountInString(s); !utf8.ValidString(s) || n < 8 || n > 256 {
 				t.Fatalf("password %q accepted", s)
 			}
 		}
-		if name, problem := cleanRoomName(s); problem == "" {
+		if name, problem := cleanRoomName(en, s); problem == "" {
 			n := utf8.RuneCountInString(name)
 			if !utf8.ValidString(name) || n < 1 || n > 64 || strings.TrimSpace(name) != name || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 				t.Fatalf("room name %q accepted as %q", s, name)
 			}
 		}
-		if text, problem := cleanPost(s, false); problem == "" {
+		if text, problem := cleanPost(en, s, false); problem == "" {
 			if !utf8.ValidString(text) || text == "" || utf8.RuneCountInString(text) > 4000 || strings.Contains(text, "\r") {
 				t.Fatalf("post %q accepted as %q", s, text)
 			}

@@ -2,10 +2,12 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"chat/i18n"
+	"chat/views"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -24,8 +26,22 @@ func (a *App) chooseLanguage(c *fiber.Ctx) error {
 	if p := c.Path(); strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/files/") {
 		return c.Next()
 	}
-	c.SetUserContext(i18n.With(c.UserContext(), a.langOf(c)))
+	c.SetUserContext(views.WithHere(i18n.With(c.UserContext(), a.langOf(c)), herePath(c)))
 	return c.Next()
+}
+
+// herePath is the page a choice of language made on the answer comes
+// back to: the path asked for, or, for an answer to a form (a 422 shown
+// again at a POST-only address), the page the form was on, by its
+// Referer when it is this site's; else the lobby.
+func herePath(c *fiber.Ctx) string {
+	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+		return strings.Clone(c.Path())
+	}
+	if u, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && u.Host != "" && strings.EqualFold(u.Host, c.Hostname()) {
+		return localPath(u.EscapedPath(), "/")
+	}
+	return "/"
 }
 
 // langOf is the reader's language: the one their account chose, else the
@@ -34,6 +50,12 @@ func (a *App) chooseLanguage(c *fiber.Ctx) error {
 // says so (Vary) for caches.
 func (a *App) langOf(c *fiber.Ctx) *i18n.Lang {
 	if l, ok := c.Locals(localLang).(*i18n.Lang); ok {
+		return l
+	}
+	// The bots' API speaks English to every bot.
+	if strings.HasPrefix(c.Path(), "/api/") {
+		l := a.langs.English()
+		c.Locals(localLang, l)
 		return l
 	}
 	choice := ""

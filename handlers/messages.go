@@ -102,7 +102,7 @@ func (a *App) botReply(ctx context.Context, roomID int64, bot store.User, text s
 }
 
 func (a *App) storePost(ctx context.Context, roomID int64, user store.User, raw, clientID string, files []*multipart.FileHeader) (store.Message, bool, error) {
-	text, problem := cleanPost(raw, len(files) > 0) // a file needs no words
+	text, problem := cleanPost(i18n.From(ctx), raw, len(files) > 0) // a file needs no words
 	if problem == "" && !validClientID(clientID) {
 		problem = "msg.unreadable"
 	}

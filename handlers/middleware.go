@@ -67,7 +67,7 @@ func refuseEncodedBody(c *fiber.Ctx) error {
 	for _, h := range c.Request().Header.PeekAll(fiber.HeaderContentEncoding) {
 		for _, enc := range strings.Split(string(h), ",") {
 			if enc = strings.TrimSpace(enc); enc != "" && !strings.EqualFold(enc, "identity") {
-				return fiber.NewError(fiber.StatusUnsupportedMediaType, "Send the request uncompressed: the server takes no Content-Encoding.")
+				return &refusal{fiber.StatusUnsupportedMediaType, "errors.uncompressed"}
 			}
 		}
 	}
@@ -97,7 +97,7 @@ func crossOrigin(c *fiber.Ctx) error {
 		refused = true
 	}
 	if refused {
-		return fiber.NewError(fiber.StatusForbidden, "This form was sent from another site, so it was refused.")
+		return &refusal{fiber.StatusForbidden, "errors.other_site"}
 	}
 	return c.Next()
 }
@@ -153,7 +153,7 @@ func (a *App) requireSession(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	if strings.HasSuffix(p, "/ws") || c.Get(fiber.HeaderUpgrade) != "" || isEventStream(c) {
-		return fiber.NewError(fiber.StatusUnauthorized, "Sign in first.")
+		return &refusal{fiber.StatusUnauthorized, "errors.sign_in_first"}
 	}
 	if isHTMX(c) {
 		c.Set("HX-Redirect", "/login")

@@ -23,14 +23,16 @@ func (a *App) resetLink(token string) string {
 }
 
 // linkGone answers a reset link that does not work.
-const linkGone = "This link does not work: it was used or replaced by a newer one, the password was changed since, or it is over 24 hours old. Ask an admin for a new one."
+func (a *App) linkGone(c *fiber.Ctx) error {
+	return fiber.NewError(http.StatusNotFound, a.tr(c).T("auth.reset_link_gone"))
+}
 
 // handleResetForm is the page a reset link opens; anyone holding the link
 // may use it, once.
 func (a *App) handleResetForm(c *fiber.Ctx) error {
 	u, err := a.store.FindResetToken(c.UserContext(), c.Params("token"))
 	if errors.Is(err, store.ErrNotFound) {
-		return fiber.NewError(http.StatusNotFound, linkGone)
+		return a.linkGone(c)
 	}
 	if err != nil {
 		return err
@@ -48,13 +50,13 @@ func (a *App) handleReset(c *fiber.Ctx) error {
 	token := c.Params("token")
 	u, err := a.store.FindResetToken(c.UserContext(), token)
 	if errors.Is(err, store.ErrNotFound) {
-		return fiber.NewError(http.StatusNotFound, linkGone)
+		return a.linkGone(c)
 	}
 	if err != nil {
 		return err
 	}
 	password := c.FormValue("password")
-	if msg := validatePassword(password); msg != "" {
+	if msg := validatePassword(a.tr(c), password); msg != "" {
 		return render(c, http.StatusUnprocessableEntity, views.Reset(views.ResetPage{Token: token, Username: u.Username, Error: msg}))
 	}
 	hash, err := a.hash(c.UserContext(), password)
@@ -63,7 +65,7 @@ func (a *App) handleReset(c *fiber.Ctx) error {
 	}
 	u, ended, err := a.store.UseResetToken(c.UserContext(), token, hash)
 	if errors.Is(err, store.ErrNotFound) {
-		return fiber.NewError(http.StatusNotFound, linkGone)
+		return a.linkGone(c)
 	}
 	if err != nil {
 		return err

@@ -85,7 +85,7 @@ func (a *App) handleMemberAdd(c *fiber.Ctx) error {
 	name := strings.TrimSpace(c.FormValue("username"))
 	name = strings.TrimPrefix(name, "@")
 	var u store.User
-	problem := validateUsername(name)
+	problem := validateUsername(a.tr(c), name)
 	if problem == "" {
 		u, err = a.store.FindUserByUsername(ctx, name)
 		switch {
@@ -148,7 +148,7 @@ func (a *App) handleRoomRename(c *fiber.Ctx) error {
 		return err
 	}
 	raw := c.FormValue("name")
-	name, problem := cleanRoomName(raw)
+	name, problem := cleanRoomName(a.tr(c), raw)
 	status := http.StatusUnprocessableEntity
 	if problem == "" {
 		changed, err := a.changeRoom(c, by, func() (bool, error) {

@@ -65,7 +65,7 @@ func (a *App) handleLobby(c *fiber.Ctx) error {
 func (a *App) handleRoomCreate(c *fiber.Ctx) error {
 	s, _ := session(c)
 	raw := c.FormValue("name")
-	name, problem := cleanRoomName(raw)
+	name, problem := cleanRoomName(a.tr(c), raw)
 	status := http.StatusUnprocessableEntity
 	access := c.FormValue("access", store.AccessOpen)
 	if problem == "" && access != store.AccessOpen && access != store.AccessClosed {

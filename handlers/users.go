@@ -13,7 +13,7 @@ import (
 // findUserParam finds the user named in the path.
 func (a *App) findUserParam(c *fiber.Ctx) (store.User, error) {
 	name := c.Params("username")
-	if validateUsername(name) != "" {
+	if validateUsername(a.tr(c), name) != "" {
 		return store.User{}, fiber.ErrNotFound
 	}
 	return a.store.FindUserByUsername(c.UserContext(), name)

@@ -5,6 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"chat/i18n"
 	"chat/store"
 
 	"golang.org/x/text/unicode/norm"
@@ -20,57 +21,60 @@ const (
 	postMax     = 4000
 )
 
+// The validators say what is wrong in the reader's language (l): a
+// handler has it as a.tr(c), a job as i18n.From(ctx).
+
 // validateUsername returns what is wrong with a username, or "".
-func validateUsername(name string) string {
+func validateUsername(l *i18n.Lang, name string) string {
 	if len(name) < usernameMin || len(name) > usernameMax {
-		return "A username is 3 to 32 characters long."
+		return l.T("validate.username_length")
 	}
 	for i := 0; i < len(name); i++ {
 		if !store.IsNameByte(name[i]) {
-			return "A username may hold only letters A to Z, digits, and _ . -"
+			return l.T("validate.username_chars")
 		}
 	}
 	return ""
 }
 
 // validatePassword returns what is wrong with a new password, or "".
-func validatePassword(pw string) string {
+func validatePassword(l *i18n.Lang, pw string) string {
 	if !utf8.ValidString(pw) {
-		return "That password holds bytes that are not text."
+		return l.T("validate.password_not_text")
 	}
 	n := utf8.RuneCountInString(pw)
 	if n < passwordMin {
-		return "A password needs at least 8 characters."
+		return l.T("validate.password_short")
 	}
 	if n > passwordMax {
-		return "A password may have at most 256 characters."
+		return l.T("validate.password_long")
 	}
 	return ""
 }
 
 // cleanRoomName trims a room name and returns what is wrong with it, or "".
-func cleanRoomName(raw string) (string, string) {
+func cleanRoomName(l *i18n.Lang, raw string) (string, string) {
 	if !utf8.ValidString(raw) {
-		return "", "A room name must be text."
+		return "", l.T("validate.room_name_not_text")
 	}
 	name := strings.TrimSpace(raw)
 	n := utf8.RuneCountInString(name)
 	if n == 0 {
-		return name, "A room needs a name."
+		return name, l.T("validate.room_name_empty")
 	}
 	if n > roomNameMax {
-		return name, "A room name may have at most 64 characters."
+		return name, l.T("validate.room_name_long")
 	}
 	for _, r := range name {
 		if unicode.IsControl(r) {
-			return name, "A room name cannot hold line breaks or control characters."
+			return name, l.T("validate.room_name_control")
 		}
 	}
 	if hasBidiControl(name) {
-		return name, bidiProblem("A room name")
+		return name, l.T("validate.room_name_bidi")
 	}
 	if hasInvisible(name) {
-		return name, invisibleProblem("A room name")
+		return name, l.T("validate.room_name_invisible")
 	}
 	return name, ""
 }
@@ -98,12 +102,13 @@ func hasInvisible(s string) bool {
 }
 
 // invisibleProblem says why a short field with an invisible character is
-// refused.
+// refused, in English (a reaction's: its words are the messages' area).
 func invisibleProblem(what string) string {
 	return what + " cannot hold invisible characters."
 }
 
-// bidiProblem says why a short field with a direction control is refused.
+// bidiProblem says why a short field with a direction control is refused,
+// in English (a reaction's: its words are the messages' area).
 func bidiProblem(what string) string {
 	return what + " cannot hold characters that change the direction of text."
 }
@@ -112,22 +117,22 @@ func bidiProblem(what string) string {
 // is wrong with it, or "". Line breaks and tabs are kept; other control
 // characters are refused. It may come out empty only when mayBeEmpty (a
 // post that carries files).
-func cleanPost(raw string, mayBeEmpty bool) (string, string) {
+func cleanPost(l *i18n.Lang, raw string, mayBeEmpty bool) (string, string) {
 	if !utf8.ValidString(raw) {
-		return "", "The message is not valid text."
+		return "", l.T("validate.post_not_text")
 	}
 	text := strings.ReplaceAll(norm.NFC.String(raw), "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
 	text = strings.TrimSpace(text)
 	if text == "" && !mayBeEmpty {
-		return "", "The message is empty."
+		return "", l.T("validate.post_empty")
 	}
 	if utf8.RuneCountInString(text) > postMax {
-		return "", "The message is too long: at most 4000 characters."
+		return "", l.T("validate.post_long")
 	}
 	for _, r := range text {
 		if unicode.IsControl(r) && r != '\n' && r != '\t' {
-			return "", "The message holds control characters that cannot be shown."
+			return "", l.T("validate.post_control")
 		}
 	}
 	return text, ""
