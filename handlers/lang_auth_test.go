@@ -4,14 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"chat/i18n"
-
-	"github.com/PuerkitoBio/goquery"
 )
 
 // The language choice (contract "Languages") and the pages of the auth
@@ -273,81 +270,12 @@ func assertTranslatedBy(t *testing.T, name string, fetch func(lang string) respo
 	}
 }
 
-// ownPrefixes are the keys of this area's catalog (auth.en.json).
-var ownPrefixes = []string{"auth.", "account.", "layout.", "errors.", "language.", "validate."}
-
-// areaMerged reports whether the catalog has words of another area (keys
-// with one of prefixes): pages that hold that area's markup (the
-// switcher and the sound setting on every signed-in page, the reset form)
-// are wholly Spanish only once its words are merged in.
-func areaMerged(prefixes ...string) bool {
-	for _, k := range i18n.Default().English().Keys() {
-		for _, p := range prefixes {
-			if strings.HasPrefix(k, p) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// assertOwnTranslated checks the words of this area alone: no English
-// message of its catalog in the Spanish answer's visible text within
-// scope (a selector: what this area renders of the page), no missing key;
-// and the whole answer once the other areas it shows are merged (others).
+// assertOwnTranslated is assertTranslatedBy for a page of this area
+// (scope and others told which parts were this area's while the areas
+// were translated apart; every page is now checked whole).
 func assertOwnTranslated(t *testing.T, name string, others []string, scope string, fetch func(lang string) response, ignore ...string) {
 	t.Helper()
-	if areaMerged(others...) {
-		assertTranslatedBy(t, name, fetch, ignore...)
-		return
-	}
-	en, es := fetch("en"), fetch("es")
-	if en.StatusCode != es.StatusCode {
-		t.Fatalf("%s: %d in English, %d in Spanish", name, en.StatusCode, es.StatusCode)
-	}
-	if i := strings.Index(es.Body, i18n.MissingMark); i >= 0 {
-		t.Errorf("%s: a key with no message: %s", name, es.Body[i:min(len(es.Body), i+80)])
-	}
-	// Words Spanish shares with English ("Chat", "Error", the languages'
-	// own names) are no sign of English.
-	spanish := mustLang(t, "es")
-	shared := map[string]bool{}
-	for _, l := range i18n.Default().Langs() {
-		shared[l.Name] = true
-	}
-	for _, k := range spanish.Keys() {
-		for _, p := range spanish.Parts(k) {
-			shared[strings.TrimSpace(p.Text)] = true
-		}
-	}
-	var parts []string
-	es.doc(t).Find(scope).Each(func(_ int, sel *goquery.Selection) {
-		h, _ := goquery.OuterHtml(sel)
-		parts = append(parts, visibleText(t, h)...)
-	})
-	if len(parts) == 0 {
-		t.Fatalf("%s: nothing in %q", name, scope)
-	}
-	text := strings.Join(parts, "\n")
-	english := i18n.Default().English()
-	for _, k := range english.Keys() {
-		own := false
-		for _, p := range ownPrefixes {
-			own = own || strings.HasPrefix(k, p)
-		}
-		if !own {
-			continue
-		}
-		for _, p := range english.Parts(k) {
-			s := strings.TrimSpace(p.Text)
-			if letters(s) < 3 || shared[s] {
-				continue
-			}
-			if regexp.MustCompile(`(^|[^\pL])` + regexp.QuoteMeta(s) + `($|[^\pL])`).MatchString(text) {
-				t.Errorf("%s in Spanish still says %q (%s)", name, s, k)
-			}
-		}
-	}
+	assertTranslatedBy(t, name, fetch, ignore...)
 }
 
 // The other areas whose markup the auth area's pages hold.

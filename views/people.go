@@ -88,4 +88,3 @@ func dateShort(ctx context.Context, t time.Time) string {
 func dateTime(ctx context.Context, t time.Time) string {
 	return tf(ctx, "admin.date_time", "Date", dateShort(ctx, t), "Time", t.UTC().Format("15:04"))
 }
-
