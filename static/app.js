@@ -62,6 +62,10 @@
     return asked.filter(function (l) { return l && l.toLowerCase().split("-")[0] === base; }).concat([pageLang]);
   }
 
+  function dateFormat(options) {
+    try { return new Intl.DateTimeFormat(dateLocales(), options); } catch (err) { return new Intl.DateTimeFormat(pageLang, options); }
+  }
+
   function upperFirst(s) {
     return s.charAt(0).toLocaleUpperCase(pageLang) + s.slice(1);
   }
@@ -208,8 +212,8 @@
   // page's language. Only what differs is changed, so that running it
   // again changes nothing.
 
-  var dayName = new Intl.DateTimeFormat(dateLocales(), { weekday: "long", day: "numeric", month: "long" });
-  var dayNameYear = new Intl.DateTimeFormat(dateLocales(), { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+  var dayName = dateFormat({ weekday: "long", day: "numeric", month: "long" });
+  var dayNameYear = dateFormat({ weekday: "long", day: "numeric", month: "long", year: "numeric" });
 
   function isoDay(d) {
     return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
@@ -350,8 +354,8 @@
 
   // ---- Times in the reader's own zone -----------------------------------
 
-  var timeFormat = new Intl.DateTimeFormat(dateLocales(), { hour: "numeric", minute: "2-digit" });
-  var longFormat = new Intl.DateTimeFormat(dateLocales(), { dateStyle: "full", timeStyle: "short" });
+  var timeFormat = dateFormat({ hour: "numeric", minute: "2-digit" });
+  var longFormat = dateFormat({ dateStyle: "full", timeStyle: "short" });
 
   function localTimes(root) {
     if (!root || !root.querySelectorAll) return;
