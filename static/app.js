@@ -16,6 +16,60 @@
   // change the socket brought: a reconnect asks for the changes after it.
   var seenRev = 0;
 
+  // ---- Words ----------------------------------------------------------------
+  //
+  // What the script shows or says is in the page's language (<html lang>):
+  // the server puts the script's messages in a JSON block (#chat-words),
+  // each by its key without "script.", a plain message as a string, one
+  // that depends on a count as an object of its CLDR forms ("one",
+  // "many", "other", …). Values stand in them as {{.Name}}.
+
+  var pageLang = document.documentElement.lang || "en";
+  var wordsRead = null;
+  var pluralRules = null;
+
+  function words() {
+    if (wordsRead) return wordsRead;
+    var block = document.getElementById("chat-words");
+    try { wordsRead = block ? JSON.parse(block.textContent) || {} : {}; } catch (err) { wordsRead = {}; }
+    return wordsRead;
+  }
+
+  function pluralOf(n) {
+    if (!pluralRules) {
+      try { pluralRules = new Intl.PluralRules(pageLang); } catch (err) { pluralRules = new Intl.PluralRules("en"); }
+    }
+    return pluralRules.select(n);
+  }
+
+  // say is the message of key with its values filled in: say("files.count",
+  // {Count: 3}). A message with forms takes the one values.Count asks for;
+  // a key without a message shows as the server shows one, ⟦key⟧.
+  function say(key, values) {
+    var w = words()[key];
+    if (w && typeof w === "object") w = w[pluralOf(values && values.Count)] || w.other;
+    if (typeof w !== "string") return "⟦script." + key + "⟧";
+    return w.replace(/\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, function (all, name) {
+      return values && values[name] !== undefined ? String(values[name]) : "⟦." + name + "⟧";
+    });
+  }
+
+  // Dates and times are written in the page's language, the reader's own
+  // variety of it when their browser asks for one (es-MX, en-GB).
+  function dateLocales() {
+    var base = pageLang.toLowerCase().split("-")[0];
+    var asked = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+    return asked.filter(function (l) { return l && l.toLowerCase().split("-")[0] === base; }).concat([pageLang]);
+  }
+
+  function dateFormat(options) {
+    try { return new Intl.DateTimeFormat(dateLocales(), options); } catch (err) { return new Intl.DateTimeFormat(pageLang, options); }
+  }
+
+  function upperFirst(s) {
+    return s.charAt(0).toLocaleUpperCase(pageLang) + s.slice(1);
+  }
+
   function messages() { return document.getElementById("messages"); }
   function scroller() { return document.getElementById("scroller"); }
 
@@ -117,7 +171,7 @@
       var more = document.createElement("div");
       more.id = "history-more";
       more.className = "history-more";
-      more.textContent = "Loading older messages…";
+      more.textContent = say("history.loading");
       more.setAttribute("hx-get", "/rooms/" + room.getAttribute("data-room") + "/messages");
       more.setAttribute("hx-trigger", "intersect root:#scroller");
       more.setAttribute("hx-target", "#messages");
@@ -154,12 +208,12 @@
   // The server puts a divider before each day's first entry, by its own
   // clock (UTC). Here the days are the reader's: a divider goes before each
   // entry whose day (in the reader's zone) is not the one before it, and
-  // says "Today", "Yesterday" or the date in the reader's language. Only
-  // what differs is changed, so that running it again changes nothing.
+  // says "Today", "Yesterday" (the catalog's words) or the date, in the
+  // page's language. Only what differs is changed, so that running it
+  // again changes nothing.
 
-  var dayName = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" });
-  var dayNameYear = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
-  var relativeDay = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
+  var dayName = dateFormat({ weekday: "long", day: "numeric", month: "long" });
+  var dayNameYear = dateFormat({ weekday: "long", day: "numeric", month: "long", year: "numeric" });
 
   function isoDay(d) {
     return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
@@ -175,11 +229,11 @@
     var today = new Date();
     var start = new Date(today.getFullYear(), today.getMonth(), today.getDate());
     var ago = Math.round((start - new Date(d.getFullYear(), d.getMonth(), d.getDate())) / 86400000);
-    if (relativeDay && (ago === 0 || ago === 1)) {
-      var s = relativeDay.format(-ago, "day");
-      return s.charAt(0).toUpperCase() + s.slice(1);
-    }
-    return (d.getFullYear() === today.getFullYear() ? dayName : dayNameYear).format(d);
+    if (ago === 0) return say("day.today");
+    if (ago === 1) return say("day.yesterday");
+    // A heading: "Jueves, 26 de noviembre" where the language writes
+    // "jueves".
+    return upperFirst((d.getFullYear() === today.getFullYear() ? dayName : dayNameYear).format(d));
   }
 
   function divider(day, d) {
@@ -259,7 +313,7 @@
       var start = document.createElement("p");
       start.id = "history-more";
       start.className = "history-start";
-      start.textContent = "This is the start of the room.";
+      start.textContent = say("history.start");
       cfg.elt.replaceWith(start);
     }
     var sc = scroller(), keep = keepPlace;
@@ -300,8 +354,8 @@
 
   // ---- Times in the reader's own zone -----------------------------------
 
-  var timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
-  var longFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+  var timeFormat = dateFormat({ hour: "numeric", minute: "2-digit" });
+  var longFormat = dateFormat({ dateStyle: "full", timeStyle: "short" });
 
   function localTimes(root) {
     if (!root || !root.querySelectorAll) return;
@@ -380,7 +434,7 @@
     form.setAttribute("data-pending-text", area ? area.value : "");
     form.setAttribute("data-sent", via);
     // Sent over HTTP with nothing live, it is tried, but likely waits.
-    setPending(form, via === "open" || streamOpen ? "Sending…" : "Waiting for the connection…");
+    setPending(form, say(via === "open" || streamOpen ? "compose.sending" : "compose.waiting"));
     saveDraft();
   }
 
@@ -412,7 +466,7 @@
   function queued(form) {
     if (!form || form.id !== "compose" || !form.hasAttribute("data-pending")) return;
     form.setAttribute("data-sent", "queued");
-    setPending(form, "Waiting for the connection…");
+    setPending(form, say("compose.waiting"));
     saveDraft();
     clearTimeout(retryTimer);
     retryTimer = setTimeout(resend, RESEND_EVERY);
@@ -519,7 +573,7 @@
       b.id = "offline";
       b.className = "offline-banner";
       b.setAttribute("role", "status");
-      b.textContent = "Connection lost. Reconnecting…";
+      b.textContent = say("connection.lost");
       var conv = document.querySelector(".conversation");
       if (conv) conv.prepend(b);
     } else if (!show && b) {
@@ -528,9 +582,9 @@
   }
 
   var TRANSPORT_TITLES = {
-    ws: "Live (WebSocket)",
-    sse: "Live (event stream: WebSockets do not get through)",
-    none: "Connecting…"
+    ws: "connection.ws",
+    sse: "connection.sse",
+    none: "connection.connecting"
   };
 
   function showTransport() {
@@ -548,7 +602,7 @@
     }
     if (dot) {
       dot.setAttribute("data-transport", t);
-      var title = t === "none" && everLive ? "Offline: reconnecting…" : TRANSPORT_TITLES[t];
+      var title = say(t === "none" && everLive ? "connection.offline" : TRANSPORT_TITLES[t]);
       dot.title = title;
       dot.setAttribute("aria-label", title);
     }
@@ -725,7 +779,7 @@
   function composeReady() {
     var area = document.querySelector("#compose[ws-send] textarea");
     // The hint fits a wide screen; on a phone it would take a second line.
-    if (area && window.matchMedia("(min-width: 721px)").matches) area.placeholder = "Write a message · @ mentions someone";
+    if (area && window.matchMedia("(min-width: 721px)").matches) area.placeholder = say("compose.placeholder");
   }
 
   // ---- Edits, deletes and reactions --------------------------------------
@@ -874,7 +928,7 @@
         htmx.ajax("GET", url + "/edit", { target: entry.querySelector(".text"), swap: "outerHTML" });
         break;
       case "delete":
-        if (!confirm("Delete this message for everyone?")) return;
+        if (!confirm(say("entry.delete_confirm"))) return;
         htmx.ajax("POST", url + "/delete", { target: entry, swap: "outerHTML" });
         break;
     }
@@ -908,7 +962,7 @@
     var toast = document.createElement("p");
     toast.className = "toast";
     toast.setAttribute("role", "alert");
-    toast.textContent = msg ? msg.textContent.trim() : "That did not work. Try again.";
+    toast.textContent = msg ? msg.textContent.trim() : say("error.failed");
     document.body.appendChild(toast);
     setTimeout(function () { toast.remove(); }, 6000);
   });
@@ -1083,7 +1137,7 @@
     var url = el.getAttribute("data-url");
     if (window.Notification && Notification.permission === "granted") {
       // One per post, however many of the user's pages are hidden.
-      var n = new Notification(el.getAttribute("data-title") || "Chat", {
+      var n = new Notification(el.getAttribute("data-title") || say("notify.title"), {
         body: el.getAttribute("data-body") || "", tag: "chat-" + el.getAttribute("data-notice")
       });
       n.onclick = function () {
@@ -1203,7 +1257,7 @@
       var text = el.querySelector(".text");
       var t = text ? text.textContent.replace(/\s+/g, " ").trim() : "";
       if (t.length > 140) t = t.slice(0, 139) + "…";
-      return who + ": " + t;
+      return say("announce.post", { Name: who, Text: t });
     }
     var ev = el.querySelector(".event");
     return ev ? ev.textContent.replace(/\s+/g, " ").trim() : "";
@@ -1217,7 +1271,7 @@
       return entryId(n) && n.getAttribute("data-author") !== me && n.getAttribute("data-kind") !== "deleted";
     }).map(entrySaying).filter(Boolean);
     if (!said.length) return;
-    if (said.length > ANNOUNCE_KEEP) said = [said.length + " new messages"];
+    if (said.length > ANNOUNCE_KEEP) said = [say("announce.new", { Count: said.length })];
     said.forEach(function (s) {
       var p = document.createElement("p");
       p.textContent = s;
@@ -1278,13 +1332,13 @@
     var src = document.querySelector(b.getAttribute("data-copy"));
     if (!src) return;
     var status = b.parentNode.querySelector(".copy-status");
-    function say(s) { if (status) status.textContent = s; else b.textContent = s; }
+    function show(s) { if (status) status.textContent = s; else b.textContent = s; }
     function fallback() {
       selectText(src);
-      say("Selected: press Ctrl+C (⌘C) to copy");
+      show(say("copy.selected"));
     }
     if (!navigator.clipboard || !navigator.clipboard.writeText) { fallback(); return; }
-    navigator.clipboard.writeText(src.textContent.trim()).then(function () { say("Copied"); }, fallback);
+    navigator.clipboard.writeText(src.textContent.trim()).then(function () { show(say("copy.done")); }, fallback);
   });
 
   // Live room lists (frames of views/lists.templ): a room pushed again
@@ -1695,12 +1749,13 @@
     var ext = /\.([A-Za-z0-9]{1,8})$/.exec(f.name || "");
     if (ext) return ext[1].toUpperCase();
     var sub = (f.type || "").split("/")[1];
-    return sub ? sub.split(/[+.;]/)[0].toUpperCase() : "File";
+    return sub ? sub.split(/[+.;]/)[0].toUpperCase() : say("files.kind");
   }
 
   function isPicture(f) { return /^image\/(png|jpeg|gif|webp)$/.test(f.type || ""); }
 
-  function say(text) {
+  // tell says text to a screen reader, in #announce.
+  function tell(text) {
     var region = document.getElementById("announce");
     if (!region || !text) return;
     var p = document.createElement("p");
@@ -1711,7 +1766,7 @@
 
   function filesCount() {
     var n = attached.length;
-    return n === 0 ? "No files to send." : n === 1 ? "1 file to send." : n + " files to send.";
+    return n === 0 ? say("files.none") : say("files.count", { Count: n });
   }
 
   // fileProblem shows why files were not taken (or clears that), in the
@@ -1725,7 +1780,7 @@
         var again = document.createElement("button");
         again.type = "submit";
         again.className = "retry";
-        again.textContent = "Try again";
+        again.textContent = say("files.try_again");
         err.appendChild(again);
       }
       err.hidden = false;
@@ -1785,8 +1840,8 @@
     var remove = document.createElement("button");
     remove.type = "button";
     remove.className = "compose-file-remove";
-    remove.setAttribute("aria-label", "Remove " + f.name);
-    remove.title = "Remove " + f.name;
+    remove.setAttribute("aria-label", say("files.remove", { Name: f.name }));
+    remove.title = say("files.remove", { Name: f.name });
     remove.textContent = "×";
     li.appendChild(remove);
     a.li = li;
@@ -1812,23 +1867,23 @@
     var form = filesForm();
     if (!form || !files || !files.length) return;
     if (uploading) {
-      fileProblem("Wait until the files being sent are sent.");
+      fileProblem(say("files.busy"));
       return;
     }
     var limit = uploadLimit(form), most = maxFiles(form), problems = [], added = [], left = 0;
     Array.prototype.forEach.call(files, function (f) {
       if (attached.length >= most) { left++; return; }
-      if (f.size === 0) problems.push(f.name + " is empty.");
-      else if (f.size > limit) problems.push(f.name + " is larger than " + fileSize(limit) + ", the most a file may be.");
+      if (f.size === 0) problems.push(say("files.empty", { Name: f.name }));
+      else if (f.size > limit) problems.push(say("files.too_big", { Name: f.name, Size: fileSize(limit) }));
       else {
         attached.push({ file: f, key: ++attachKey, li: null });
         added.push(f.name);
       }
     });
-    if (left) problems.push("A message takes at most " + most + " files: " + left + (left === 1 ? " was" : " were") + " left out.");
+    if (left) problems.push(say("files.too_many", { Count: left, Most: most }));
     showFiles();
     fileProblem(problems.join(" "));
-    if (added.length) say((added.length === 1 ? added[0] + " attached. " : added.length + " files attached. ") + filesCount());
+    if (added.length) tell((added.length === 1 ? say("files.attached_name", { Name: added[0] }) : say("files.attached", { Count: added.length })) + " " + filesCount());
   }
 
   function removeFile(key) {
@@ -1843,7 +1898,7 @@
     var button = next && next.li && next.li.querySelector(".compose-file-remove");
     if (button) button.focus();
     else focusBox();
-    say(gone.file.name + " removed. " + filesCount());
+    tell(say("files.removed", { Name: gone.file.name }) + " " + filesCount());
   }
 
   // uploadState shows a send with files under way: its progress, and no
@@ -1884,10 +1939,10 @@
   }
 
   function refusedSaying(status) {
-    if (status === 413) return "That is too much to send at once: send fewer files, or smaller ones.";
-    if (status === 429) return "You are sending too much. Wait a little.";
-    if (status === 0) return "The files could not be sent: the connection failed.";
-    return "The files could not be sent.";
+    if (status === 413) return say("files.too_much");
+    if (status === 429) return say("files.too_fast");
+    if (status === 0) return say("files.connection_failed");
+    return say("files.failed");
   }
 
   function upload(form) {
@@ -1903,7 +1958,7 @@
     var err = document.getElementById("compose-error");
     if (err) { err.hidden = true; err.textContent = ""; err.removeAttribute("data-files-problem"); }
     uploadState(true, 0);
-    uploadStatus(attached.length === 1 ? "Sending 1 file…" : "Sending " + attached.length + " files…");
+    uploadStatus(say("files.sending", { Count: attached.length }));
     xhr.open("POST", form.getAttribute("hx-post"));
     xhr.setRequestHeader("HX-Request", "true");
     xhr.setRequestHeader("HX-Current-URL", location.href);
@@ -1937,7 +1992,7 @@
         saveDraft();
       }
       showFiles();
-      say(n === 1 ? "1 file sent." : n + " files sent.");
+      tell(say("files.sent", { Count: n }));
       return;
     }
     // Refused, or not answered: the files stay, to try again with the same
@@ -1993,7 +2048,7 @@
       zone.id = "drop-zone";
       zone.className = "drop-zone";
       var p = document.createElement("p");
-      p.textContent = "Drop files here to attach them to your message";
+      p.textContent = say("files.drop");
       zone.appendChild(p);
       conv.appendChild(zone);
     }
