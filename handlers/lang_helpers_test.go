@@ -37,7 +37,7 @@ func visibleText(t testing.TB, body string) []string {
 		case html.ElementNode:
 			for _, a := range n.Attr {
 				switch a.Key {
-				case "title", "aria-label", "placeholder", "alt", "aria-description", "aria-roledescription", "data-title", "data-body", "data-confirm", "hx-confirm":
+				case "title", "aria-label", "placeholder", "alt", "aria-description", "aria-roledescription", "data-title", "data-body", "data-confirm", "hx-confirm", "data-label":
 					add(a.Val)
 				case "value":
 					if n.Data == "input" && (attr(n, "type") == "submit" || attr(n, "type") == "button") {

@@ -1742,7 +1742,10 @@
     if (n < 1024) return n + " B";
     var v = n / 1024, units = ["KB", "MB", "GB"], u = 0;
     while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
-    return (v < 10 ? v.toFixed(1) : v.toFixed(0)) + " " + units[u];
+    // The page's language writes the number ("1.2 MB", "1,2 MB"), as the
+    // server does.
+    var digits = v < 10 ? 1 : 0;
+    return new Intl.NumberFormat(pageLang, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false }).format(v) + " " + units[u];
   }
 
   function fileKind(f) {
