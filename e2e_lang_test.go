@@ -122,6 +122,7 @@ func TestBrowserLanguage(t *testing.T) {
 	if len(en.LongTimes) != 2 || !strings.HasPrefix(en.LongTimes[0], earlier.Weekday().String()) {
 		t.Errorf("the English room's times: %q", en.LongTimes)
 	}
+	ed.shot("en-room")
 
 	// Files to send: listed, said and refused in Spanish, one form or
 	// another of a count as the number asks.
