@@ -91,7 +91,12 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The files are read with one bundle, and only the plural messages
+	// are kept in another, for N: a bundle holds every message it read
+	// parsed as a template, which the garbage collector would scan on
+	// every cycle for nothing.
 	bundle := goi18n.NewBundle(language.English)
+	plurals := goi18n.NewBundle(language.English)
 	c := &Catalog{byTag: make(map[string]*Lang)}
 	var tags []language.Tag
 	// A language's words may be split over several files (area.es.json):
@@ -115,7 +120,7 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		byTag[tag] = append(byTag[tag], mf.Messages...)
 	}
 	for _, tag := range order {
-		l, err := newLang(bundle, tag, byTag[tag])
+		l, err := newLang(plurals, tag, byTag[tag])
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %s: %w", tag, err)
 		}
@@ -155,6 +160,9 @@ func newLang(bundle *goi18n.Bundle, tag string, messages []*goi18n.Message) (*La
 		seen[m.ID] = true
 		if m.One != "" || m.Few != "" || m.Many != "" || m.Two != "" || m.Zero != "" {
 			l.plural[m.ID] = m
+			if err := bundle.AddMessages(language.Make(tag), m); err != nil {
+				return nil, fmt.Errorf("%s: %w", m.ID, err)
+			}
 			continue
 		}
 		if !strings.Contains(m.Other, "{{") {
@@ -284,6 +292,27 @@ func (l *Lang) F(id string, pairs ...any) string {
 		b.WriteString(lookupPair(pairs, p.name))
 	}
 	return b.String()
+}
+
+// AppendF appends the message of a key with values to dst, asking value
+// to append each value by its name: F without a string made for each
+// value, for words written on every message of a page.
+func (l *Lang) AppendF(dst []byte, id string, value func(dst []byte, name string) []byte) []byte {
+	pieces, ok := l.filled[id]
+	if !ok {
+		if s, ok := l.plain[id]; ok {
+			return append(dst, s...)
+		}
+		return append(dst, missing(id)...)
+	}
+	for _, p := range pieces {
+		if p.name == "" {
+			dst = append(dst, p.text...)
+		} else {
+			dst = value(dst, p.name)
+		}
+	}
+	return dst
 }
 
 func lookupPair(pairs []any, name string) string {

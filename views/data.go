@@ -239,9 +239,24 @@ func timeShort(t time.Time) string { return t.UTC().Format("15:04") }
 // it in the reader's zone).
 func timeLong(ctx context.Context, t time.Time) string {
 	t = t.UTC()
-	return i18n.From(ctx).F("date.time_long",
-		"Weekday", weekdayShort(ctx, t.Weekday()), "Day", t.Day(), "Month", monthShort(ctx, t.Month()),
-		"Year", t.Year(), "Time", t.Format("15:04"))
+	l := i18n.From(ctx)
+	// Every entry of a page has one: written straight into one buffer.
+	var buf [64]byte
+	return string(l.AppendF(buf[:0], "date.time_long", func(dst []byte, name string) []byte {
+		switch name {
+		case "Weekday":
+			return append(dst, l.T(weekdayAbbr[t.Weekday()])...)
+		case "Day":
+			return strconv.AppendInt(dst, int64(t.Day()), 10)
+		case "Month":
+			return append(dst, l.T(monthAbbr[t.Month()-1])...)
+		case "Year":
+			return strconv.AppendInt(dst, int64(t.Year()), 10)
+		case "Time":
+			return t.AppendFormat(dst, "15:04")
+		}
+		return append(dst, i18n.MissingMark+"."+name+"⟧"...)
+	}))
 }
 
 // dayOf is the day of t (UTC), as a <time> names a date: 2026-12-02.
