@@ -84,7 +84,11 @@ func TestBrowserConversation(t *testing.T) {
 		chromedp.Click(own+` [data-act=edit]`, chromedp.ByQuery),
 		chromedp.WaitVisible(own+` .edit-form textarea`, chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelector('`+own+` .edit-form textarea').value = ""`, nil),
-		chromedp.SendKeys(own+` .edit-form textarea`, "Meeting at 11, room 2", chromedp.ByQuery),
+		// Focus, then keys to the page: SendKeys reads the node's
+		// attributes while the page may be changing them (a race in
+		// chromedp that -race reports).
+		chromedp.Focus(own+` .edit-form textarea`, chromedp.ByQuery),
+		chromedp.KeyEvent("Meeting at 11, room 2"),
 	)
 	alice.shot("7-editing")
 	alice.do(pressEnter(false), chromedp.WaitNotPresent(own+` .edit-form`, chromedp.ByQuery))

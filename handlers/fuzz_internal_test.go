@@ -50,7 +50,9 @@ func FuzzWSFrame(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	p := wsParams{roomID: room.ID, roomName: room.Name, user: u, session: "s", after: -1}
+	// A Spanish reader: the refusals it is sent are worded in its language.
+	es, _ := a.langs.Lookup("es")
+	p := wsParams{roomID: room.ID, roomName: room.Name, user: u, session: "s", after: -1, lang: es}
 	var last int64
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		var typing time.Time
