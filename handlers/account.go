@@ -6,9 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"chat/store"
-
 	"chat/hub"
+	"chat/store"
 	"chat/views"
 
 	"github.com/gofiber/fiber/v2"

@@ -3,7 +3,6 @@
 package handlers
 
 import (
-	"chat/i18n"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"chat/hub"
+	"chat/i18n"
 	"chat/linkpreview"
 	"chat/lists"
 	"chat/media"

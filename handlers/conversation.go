@@ -91,7 +91,7 @@ func changeError(l *i18n.Lang, err error, change string) error {
 	case errors.Is(err, store.ErrNotMember):
 		return fiber.NewError(http.StatusForbidden, l.T("react.join_first"))
 	case errors.Is(err, store.ErrArchived):
-		return fiber.NewError(http.StatusForbidden, l.T("msg.archived"))
+		return fiber.NewError(http.StatusForbidden, l.T("errors.archived"))
 	}
 	return err
 }

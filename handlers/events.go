@@ -3,7 +3,6 @@ package handlers
 import (
 	"bufio"
 	"bytes"
-	"chat/i18n"
 	"context"
 	"errors"
 	"net"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"chat/hub"
+	"chat/i18n"
 	"chat/store"
 	"chat/unread"
 

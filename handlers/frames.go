@@ -2,10 +2,10 @@ package handlers
 
 import (
 	"bytes"
-	"chat/hub"
-	"chat/i18n"
 	"context"
 
+	"chat/hub"
+	"chat/i18n"
 	"chat/store"
 	"chat/views"
 

@@ -76,6 +76,9 @@ func TestLanguageChoice(t *testing.T) {
 		if varies(res) {
 			t.Errorf("a page chosen by the cookie says Vary: Accept-Language")
 		}
+		if vary := strings.Join(res.Header.Values("Vary"), ","); !strings.Contains(vary, "Cookie") {
+			t.Errorf("a page chosen by the cookie says Vary %q, not Cookie", vary)
+		}
 		if h1 := res.doc(t).Find("h1").Text(); h1 != "Crear una cuenta" {
 			t.Errorf("h1 %q", h1)
 		}
@@ -168,6 +171,9 @@ func TestLanguageChoice(t *testing.T) {
 			{"\\\\evil.example", "/"},
 			{"/%0d%0aSet-Cookie:x", "/%0d%0aSet-Cookie:x"},
 			{"/login\r\nX: y", "/"},
+			{"/a\x00b", "/"},
+			{"/a\x7fb", "/"},
+			{"/rooms/3?after=5", "/rooms/3?after=5"},
 			{"javascript:alert(1)", "/"},
 			{"", "/"},
 			{"/rooms/3", "/rooms/3"},

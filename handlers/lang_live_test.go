@@ -124,3 +124,23 @@ func foreignWords(t testing.TB, body, from, in string) []string {
 	}
 	return out
 }
+
+// A post refused over a socket is explained in the sender's language, as
+// over HTTP: the validators' words too.
+func TestSocketRefusalInReadersLanguage(t *testing.T) {
+	srv := newServer(t, withPostLimit(0))
+	ana := srv.register(t, "ana")
+	room := ana.createRoom("plaza")
+	if res := ana.post("/account/language", url.Values{"lang": {"es"}, "next": {"/"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("choose Spanish: %d", res.StatusCode)
+	}
+	es, _ := i18n.Default().Lookup("es")
+	ws := ana.dial(room, -1).settle()
+	for text, key := range map[string]string{"hola \u0007 mundo": "validate.post_control", "": "validate.post_empty"} {
+		ws.post(text)
+		got := strings.TrimSpace(ws.next("#compose-error", long).Contents().First().Text())
+		if want := es.T(key); got != want {
+			t.Errorf("post %q refused with %q, want %q", text, got, want)
+		}
+	}
+}

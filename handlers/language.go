@@ -36,7 +36,7 @@ func (a *App) chooseLanguage(c *fiber.Ctx) error {
 // Referer when it is this site's; else the lobby.
 func herePath(c *fiber.Ctx) string {
 	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
-		return strings.Clone(c.Path())
+		return strings.Clone(c.OriginalURL())
 	}
 	if u, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && u.Host != "" && strings.EqualFold(u.Host, c.Hostname()) {
 		return localPath(u.EscapedPath(), "/")
@@ -64,6 +64,9 @@ func (a *App) langOf(c *fiber.Ctx) *i18n.Lang {
 	}
 	if choice == "" {
 		choice = c.Cookies(langCookie)
+		// The cookie may decide: a cache must not give this answer to
+		// another visitor.
+		c.Vary(fiber.HeaderCookie)
 	}
 	if _, ok := a.langs.Lookup(choice); !ok {
 		c.Vary(fiber.HeaderAcceptLanguage)
@@ -104,9 +107,15 @@ func (a *App) handleLanguageChange(c *fiber.Ctx) error {
 // localPath is next when it is a path of this chat ("/rooms/3"), else
 // fallback: a form's "go back here" never leads off the site.
 func localPath(next, fallback string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n\t\\") || len(next) > 2048 {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || len(next) > 2048 {
 		return fallback
+	}
+	// No backslash (a browser reads "/\\host" as "//host"), and no control
+	// byte: a Location header carries none.
+	for i := 0; i < len(next); i++ {
+		if b := next[i]; b < 0x20 || b == 0x7f || b == '\\' {
+			return fallback
+		}
 	}
 	return next
 }

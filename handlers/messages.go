@@ -151,7 +151,7 @@ func refusedPost(err error) error {
 	case errors.Is(err, store.ErrNotMember):
 		return refusePost(http.StatusForbidden, "msg.join_to_post")
 	case errors.Is(err, store.ErrArchived):
-		return refusePost(http.StatusForbidden, "msg.archived")
+		return refusePost(http.StatusForbidden, "errors.archived")
 	case errors.Is(err, store.ErrConflict):
 		// The page gave this id to another post: in another room, or of
 		// other text.

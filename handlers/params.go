@@ -1,8 +1,9 @@
 package handlers
 
 import (
-	"chat/i18n"
 	"strconv"
+
+	"chat/i18n"
 
 	"github.com/gofiber/fiber/v2"
 )

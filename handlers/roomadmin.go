@@ -56,7 +56,7 @@ func (a *App) managedRoom(c *fiber.Ctx) (store.Room, store.User, error) {
 func roomChangeError(l *i18n.Lang, err error) error {
 	switch {
 	case errors.Is(err, store.ErrArchived):
-		return fiber.NewError(http.StatusForbidden, l.T("roomadmin.archived"))
+		return fiber.NewError(http.StatusForbidden, l.T("errors.archived"))
 	case errors.Is(err, store.ErrNotMember):
 		return fiber.NewError(http.StatusForbidden, l.T("roomadmin.members_only_add"))
 	case errors.Is(err, store.ErrForbidden):
@@ -64,10 +64,6 @@ func roomChangeError(l *i18n.Lang, err error) error {
 	}
 	return err
 }
-
-// archivedReason is why an archived room takes nothing: in English, as
-// the bots' API says it (and the log); a page says roomadmin.archived.
-const archivedReason = "This room is archived: it is read-only. Its creator or an admin may bring it back."
 
 // handleMemberAdd adds someone to the room, by a member: a join entry
 // says who added them, and a closed room appears in their room lists

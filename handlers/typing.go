@@ -31,7 +31,7 @@ func (a *App) handleTyping(c *fiber.Ctx) error {
 		return err
 	}
 	if room.Archived {
-		return fiber.NewError(http.StatusForbidden, archivedReason)
+		return fiber.NewError(http.StatusForbidden, a.tr(c).T("errors.archived"))
 	}
 	if a.typing.take(s.User.ID, id, time.Now()) {
 		a.hub.Publish(id, hub.Event{Text: frame(views.Typing(s.User.Username))})

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"chat/i18n"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"chat/hub"
+	"chat/i18n"
 	"chat/store"
 	"chat/unread"
 	"chat/views"
@@ -267,10 +267,12 @@ func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *tim
 	}
 	var f wsFrame
 	if err := json.Unmarshal(data, &f); err != nil {
-		a.sendTo(sub, views.ComposeError(p.lang.T("live.unreadable")))
+		a.sendTo(sub, views.ComposeError(p.lang.T("msg.unreadable")))
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// The reader's language rides in ctx, as in a request's: a refusal
+	// the validators word is worded for them.
+	ctx, cancel := context.WithTimeout(i18n.With(context.Background(), p.lang), 10*time.Second)
 	defer cancel()
 	if f.Text == nil && f.Typing {
 		now := time.Now()

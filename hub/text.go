@@ -45,15 +45,18 @@ func (t *Text) In(lang int) []byte {
 	if b := t.by[lang].Load(); b != nil {
 		return *b
 	}
+	if t.render == nil {
+		// Rendered text with a hole (never from what instances send
+		// each other, which has every language): the first's, or none.
+		if lang != 0 {
+			return t.In(0)
+		}
+		return nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if b := t.by[lang].Load(); b != nil {
 		return *b
-	}
-	if t.render == nil {
-		// Rendered text with a hole: no language but the first is
-		// missing from what instances send each other.
-		return t.In(0)
 	}
 	b := t.render(lang)
 	t.by[lang].Store(&b)

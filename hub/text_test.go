@@ -64,3 +64,14 @@ func TestTextOutOfRange(t *testing.T) {
 		t.Errorf("Bytes of Data = %q", got)
 	}
 }
+
+// A rendered event with nothing in a language gives the first's, and one
+// with nothing at all gives nothing, at once.
+func TestTextHoles(t *testing.T) {
+	if got := hub.Rendered(nil).In(0); got != nil {
+		t.Errorf("empty: %q", got)
+	}
+	if got := string(hub.Rendered([][]byte{[]byte("en"), nil}).In(1)); got != "" {
+		t.Errorf("a stored empty language: %q", got)
+	}
+}

@@ -83,9 +83,12 @@ func Default() *Catalog {
 	return defaultCat
 }
 
-// Load reads every locales/<tag>.json of fsys. English must be among them;
-// every message is checked: a message with values may use only
-// {{.Name}}, and each language needs what English has.
+// Load reads every locales/<tag>.json of fsys. English must be among them.
+// A message with values may use only {{.Name}}; a key that English gives
+// plural forms is plural in every language, even one whose rules have a
+// single form ("other"). That each language has all of English's keys is
+// checked by the tests (TestCatalogsAgree), so that a catalog missing a
+// word still serves the rest.
 func Load(fsys fs.FS) (*Catalog, error) {
 	names, err := fs.Glob(fsys, "locales/*.json")
 	if err != nil {
@@ -119,8 +122,12 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		}
 		byTag[tag] = append(byTag[tag], mf.Messages...)
 	}
+	plural := map[string]bool{}
+	for _, m := range byTag[English] {
+		plural[m.ID] = hasForms(m)
+	}
 	for _, tag := range order {
-		l, err := newLang(plurals, tag, byTag[tag])
+		l, err := newLang(plurals, tag, byTag[tag], plural)
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %s: %w", tag, err)
 		}
@@ -144,7 +151,12 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	return c, nil
 }
 
-func newLang(bundle *goi18n.Bundle, tag string, messages []*goi18n.Message) (*Lang, error) {
+// hasForms reports whether a message has plural forms besides "other".
+func hasForms(m *goi18n.Message) bool {
+	return m.One != "" || m.Few != "" || m.Many != "" || m.Two != "" || m.Zero != ""
+}
+
+func newLang(bundle *goi18n.Bundle, tag string, messages []*goi18n.Message, plural map[string]bool) (*Lang, error) {
 	l := &Lang{
 		Tag:    tag,
 		plain:  make(map[string]string),
@@ -158,7 +170,7 @@ func newLang(bundle *goi18n.Bundle, tag string, messages []*goi18n.Message) (*La
 			return nil, fmt.Errorf("%q twice", m.ID)
 		}
 		seen[m.ID] = true
-		if m.One != "" || m.Few != "" || m.Many != "" || m.Two != "" || m.Zero != "" {
+		if hasForms(m) || plural[m.ID] {
 			l.plural[m.ID] = m
 			if err := bundle.AddMessages(language.Make(tag), m); err != nil {
 				return nil, fmt.Errorf("%s: %w", m.ID, err)

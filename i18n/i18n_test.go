@@ -143,3 +143,22 @@ func TestLookupsAndContext(t *testing.T) {
 		t.Error("a catalog without English was accepted")
 	}
 }
+
+// A language whose rules have one form gives a plural message as "other"
+// alone, and it is still plural there.
+func TestOneFormLanguage(t *testing.T) {
+	c, err := i18n.Load(fstest.MapFS{
+		"locales/en.json": {Data: []byte(`{"language.name":"English","n":{"one":"{{.Count}} message","other":"{{.Count}} messages"}}`)},
+		"locales/ja.json": {Data: []byte(`{"language.name":"日本語","n":{"other":"{{.Count}}件のメッセージ"}}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ja, _ := c.Lookup("ja")
+	if got := ja.N("n", 3); got != "3件のメッセージ" {
+		t.Errorf("N = %q", got)
+	}
+	if ja.Forms("n") == nil {
+		t.Error("the message is not plural in Japanese")
+	}
+}

@@ -92,3 +92,17 @@ func findUser(ctx context.Context, q querier, where string, arg any) (User, erro
 	}
 	return u, nil
 }
+
+// SetLanguage keeps the tag of the language the user chose for the chat's
+// words ("" to let the browser say); the caller checks it is one the chat
+// speaks.
+func (s *Store) SetLanguage(ctx context.Context, userID int64, tag string) error {
+	res, err := s.write.ExecContext(ctx, "UPDATE users SET language = ? WHERE id = ?", tag, userID)
+	if err != nil {
+		return fmt.Errorf("store: set language: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: set language of user %d: %w", userID, ErrNotFound)
+	}
+	return nil
+}

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/a-h/templ"
-
 	"chat/i18n"
 	"chat/views"
+
+	"github.com/a-h/templ"
 )
 
 // benchPost is an ordinary post: a line of text that needs escaping.
