@@ -49,6 +49,11 @@ type Lang struct {
 	script []byte
 	filled map[string][]piece
 	plural map[string]*goi18n.Message
+	// forms are the plural messages split where their values go, by
+	// form name; formOf the language's form of each count below
+	// formsKept, asked of go-i18n once at load (N asks it for others).
+	forms  map[string]map[string][]piece
+	formOf [formsKept]string
 	loc    *goi18n.Localizer
 }
 
@@ -156,13 +161,29 @@ func hasForms(m *goi18n.Message) bool {
 	return m.One != "" || m.Few != "" || m.Many != "" || m.Two != "" || m.Zero != ""
 }
 
+// formsKept is how many counts (from 0) a language knows the plural form
+// of without asking go-i18n.
+const formsKept = 256
+
+// formKey is the message each language's plural bundle holds to tell a
+// count's form: its forms say their own names.
+const formKey = "\x00form"
+
 func newLang(bundle *goi18n.Bundle, tag string, messages []*goi18n.Message, plural map[string]bool) (*Lang, error) {
 	l := &Lang{
 		Tag:    tag,
 		plain:  make(map[string]string),
 		filled: make(map[string][]piece),
 		plural: make(map[string]*goi18n.Message),
+		forms:  make(map[string]map[string][]piece),
 		loc:    goi18n.NewLocalizer(bundle, tag),
+	}
+	names := &goi18n.Message{ID: formKey, Zero: "zero", One: "one", Two: "two", Few: "few", Many: "many", Other: "other"}
+	if err := bundle.AddMessages(language.Make(tag), names); err != nil {
+		return nil, err
+	}
+	for n := range l.formOf {
+		l.formOf[n] = l.askForm(n)
 	}
 	seen := map[string]bool{}
 	for _, m := range messages {
@@ -172,8 +193,13 @@ func newLang(bundle *goi18n.Bundle, tag string, messages []*goi18n.Message, plur
 		seen[m.ID] = true
 		if hasForms(m) || plural[m.ID] {
 			l.plural[m.ID] = m
-			if err := bundle.AddMessages(language.Make(tag), m); err != nil {
-				return nil, fmt.Errorf("%s: %w", m.ID, err)
+			l.forms[m.ID] = map[string][]piece{}
+			for name, text := range formsOf(m) {
+				pieces, err := parsePieces(text)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", m.ID, err)
+				}
+				l.forms[m.ID][name] = pieces
 			}
 			continue
 		}
@@ -355,20 +381,53 @@ func format(v any) string {
 // language ("1 mensaje nuevo", "3 mensajes nuevos"); the count is
 // {{.Count}} in it, and other values are given as in F.
 func (l *Lang) N(id string, count int, pairs ...any) string {
-	if _, ok := l.plural[id]; !ok {
+	forms, ok := l.forms[id]
+	if !ok {
 		return missing(id)
 	}
-	data := map[string]any{"Count": count}
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if k, ok := pairs[i].(string); ok {
-			data[k] = format(pairs[i+1])
+	form := "other"
+	if count >= 0 && count < formsKept {
+		form = l.formOf[count]
+	} else {
+		form = l.askForm(count)
+	}
+	pieces, ok := forms[form]
+	if !ok {
+		pieces = forms["other"]
+	}
+	var b strings.Builder
+	for _, p := range pieces {
+		switch p.name {
+		case "":
+			b.WriteString(p.text)
+		case "Count":
+			b.WriteString(strconv.Itoa(count))
+		default:
+			b.WriteString(lookupPair(pairs, p.name))
 		}
 	}
-	s, err := l.loc.Localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: count, TemplateData: data})
-	if err != nil && s == "" {
-		return missing(id)
+	return b.String()
+}
+
+// askForm is the name of the plural form of a count in the language, by
+// go-i18n's rules (CLDR).
+func (l *Lang) askForm(count int) string {
+	form, err := l.loc.Localize(&goi18n.LocalizeConfig{MessageID: formKey, PluralCount: count})
+	if err != nil || form == "" {
+		return "other"
 	}
-	return s
+	return form
+}
+
+// formsOf is a message's forms by name, those it has.
+func formsOf(m *goi18n.Message) map[string]string {
+	out := map[string]string{}
+	for name, s := range map[string]string{"zero": m.Zero, "one": m.One, "two": m.Two, "few": m.Few, "many": m.Many, "other": m.Other} {
+		if s != "" {
+			out[name] = s
+		}
+	}
+	return out
 }
 
 // Forms is a plural message's forms by CLDR name ("one", "other", …), for
@@ -379,13 +438,7 @@ func (l *Lang) Forms(id string) map[string]string {
 	if !ok {
 		return nil
 	}
-	out := map[string]string{}
-	for name, s := range map[string]string{"zero": m.Zero, "one": m.One, "two": m.Two, "few": m.Few, "many": m.Many, "other": m.Other} {
-		if s != "" {
-			out[name] = s
-		}
-	}
-	return out
+	return formsOf(m)
 }
 
 // Keys is every key of the language, sorted.

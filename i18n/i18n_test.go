@@ -2,7 +2,9 @@ package i18n_test
 
 import (
 	"context"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -82,12 +84,47 @@ func TestPluralForms(t *testing.T) {
 			if l.Forms(k) == nil {
 				continue
 			}
-			for _, n := range []int{0, 1, 2, 5, 21, 1000000} {
-				s := l.N(k, n)
-				if strings.Contains(s, i18n.MissingMark) || s == "" {
+			// Every value its forms name, given.
+			var values []any
+			for _, form := range l.Forms(k) {
+				for _, m := range valueName.FindAllStringSubmatch(form, -1) {
+					values = append(values, m[1], "x")
+				}
+			}
+			for _, n := range []int{0, 1, 2, 5, 21, 255, 256, 1000000} {
+				s := l.N(k, n, values...)
+				if strings.Contains(s, i18n.MissingMark) || s == "" || !strings.Contains(s, strconv.Itoa(n)) && strings.Contains(l.Forms(k)["other"], "{{.Count}}") && n > 1 {
 					t.Errorf("%s %q with %d = %q", l.Tag, k, n, s)
 				}
 			}
+		}
+	}
+}
+
+var valueName = regexp.MustCompile(`\{\{\.([A-Za-z_][A-Za-z0-9_]*)\}\}`)
+
+// N picks each language's form by its rules, for small counts and large.
+func TestPluralChoice(t *testing.T) {
+	es, _ := i18n.Default().Lookup("es")
+	en := i18n.Default().English()
+	for _, tc := range []struct {
+		l    *i18n.Lang
+		n    int
+		want string
+	}{
+		{en, 1, "1 new message"}, {en, 0, "0 new messages"}, {en, 300, "300 new messages"},
+		{es, 1, "1 mensaje nuevo"}, {es, 3, "3 mensajes nuevos"}, {es, 1000000, "1000000 de mensajes nuevos"}, {es, 2000, "2000 mensajes nuevos"},
+	} {
+		c, err := i18n.Load(fstest.MapFS{
+			"locales/en.json": {Data: []byte(`{"language.name":"English","n":{"one":"{{.Count}} new message","other":"{{.Count}} new messages"}}`)},
+			"locales/es.json": {Data: []byte(`{"language.name":"Español","n":{"one":"{{.Count}} mensaje nuevo","many":"{{.Count}} de mensajes nuevos","other":"{{.Count}} mensajes nuevos"}}`)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, _ := c.Lookup(tc.l.Tag)
+		if got := l.N("n", tc.n); got != tc.want {
+			t.Errorf("%s N(%d) = %q, want %q", tc.l.Tag, tc.n, got, tc.want)
 		}
 	}
 }
@@ -161,4 +198,28 @@ func TestOneFormLanguage(t *testing.T) {
 	if ja.Forms("n") == nil {
 		t.Error("the message is not plural in Japanese")
 	}
+}
+
+// BenchmarkWords measures the lookups a page makes for each entry and
+// room link: a plain message, one with a value, one with a count.
+func BenchmarkWords(b *testing.B) {
+	es, _ := i18n.Default().Lookup("es")
+	b.Run("T", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = es.T("frames.try_again")
+		}
+	})
+	b.Run("F", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = es.F("entry.joined", "Name", "ana")
+		}
+	})
+	b.Run("N", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = es.N("unread.note", 7)
+		}
+	})
 }
