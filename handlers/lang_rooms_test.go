@@ -220,7 +220,7 @@ func TestLangRoomsNotify(t *testing.T) {
 		postIn(w.alice, w.general+"/notify", url.Values{"level": {"loud"}}), w.names...)
 	level := assertStatusTranslated(t, "unknown level, htmx", http.StatusUnprocessableEntity,
 		postIn(w.alice, w.general+"/notify", url.Values{"level": {"loud"}}, "HX-Request", "true"), w.names...)
-	if !strings.Contains(level.Body, "Elige qué te notifica") {
+	if !strings.Contains(level.Body, "Elige de qué quieres que te avisemos") {
 		t.Errorf("an unknown level, in Spanish, is not said so:\n%s", level.Body)
 	}
 	// The sound setting on the account page, saved and refused.
