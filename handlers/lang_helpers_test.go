@@ -155,17 +155,26 @@ func letters(s string) int {
 // on a key with no message in either.
 func assertTranslated(t testing.TB, c *client, path string, ignore ...string) {
 	t.Helper()
-	en := c.get(path, "Accept-Language", "en")
-	es := c.get(path, "Accept-Language", "es")
-	if en.StatusCode != es.StatusCode {
-		t.Fatalf("%s: %d in English, %d in Spanish", path, en.StatusCode, es.StatusCode)
+	assertTranslatedBy(t, path, 0, func(lang string) response { return c.get(path, "Accept-Language", lang) }, ignore...)
+}
+
+// assertTranslatedBy is assertTranslated for any request: fetch asks for
+// the answer in a language (its Accept-Language), once in English and
+// once in Spanish; want, unless 0, is the status both must have. It
+// returns the Spanish answer.
+func assertTranslatedBy(t testing.TB, what string, want int, fetch func(lang string) response, ignore ...string) response {
+	t.Helper()
+	en, es := fetch("en"), fetch("es")
+	if en.StatusCode != es.StatusCode || want != 0 && es.StatusCode != want {
+		t.Fatalf("%s: %d in English, %d in Spanish, want %d", what, en.StatusCode, es.StatusCode, want)
 	}
 	for _, body := range []string{en.Body, es.Body} {
 		if i := strings.Index(body, i18n.MissingMark); i >= 0 {
-			t.Errorf("%s: a key with no message: %s", path, body[i:min(len(body), i+80)])
+			t.Errorf("%s: a key with no message: %s", what, body[i:min(len(body), i+80)])
 		}
 	}
 	for _, s := range untranslated(t, "es", en.Body, es.Body, ignore...) {
-		t.Errorf("%s in Spanish: %s", path, s)
+		t.Errorf("%s in Spanish: %s", what, s)
 	}
+	return es
 }

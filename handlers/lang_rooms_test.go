@@ -5,30 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"chat/i18n"
 )
-
-// assertStatusTranslated is assertTranslated for any request: fetch asks for
-// the answer in a language (its Accept-Language), once in English and
-// once in Spanish, and the Spanish one must say nothing in English. It
-// returns the Spanish answer.
-func assertStatusTranslated(t *testing.T, what string, want int, fetch func(lang string) response, ignore ...string) response {
-	t.Helper()
-	en, es := fetch("en"), fetch("es")
-	if en.StatusCode != want || es.StatusCode != want {
-		t.Fatalf("%s: %d in English, %d in Spanish, want %d", what, en.StatusCode, es.StatusCode, want)
-	}
-	for _, body := range []string{en.Body, es.Body} {
-		if i := strings.Index(body, i18n.MissingMark); i >= 0 {
-			t.Errorf("%s: a key with no message: %s", what, body[i:min(len(body), i+80)])
-		}
-	}
-	for _, s := range untranslated(t, "es", en.Body, es.Body, ignore...) {
-		t.Errorf("%s in Spanish: %s", what, s)
-	}
-	return es
-}
 
 // roomsWorld is a chat with something of everything the rooms' pages
 // show: open, closed and archived rooms, a direct message, posts by
@@ -70,7 +47,7 @@ func newRoomsWorld(t *testing.T) roomsWorld {
 // assertPage is assertTranslated for a page of the given status.
 func assertPage(t *testing.T, c *client, path string, want int, ignore ...string) {
 	t.Helper()
-	assertStatusTranslated(t, path, want, getIn(c, path), ignore...)
+	assertTranslatedBy(t, path, want, getIn(c, path), ignore...)
 }
 
 // getIn is a GET in a language, with headers on top.
@@ -144,26 +121,26 @@ func TestLangRoomsRoomPage(t *testing.T) {
 func TestLangRoomsErrors(t *testing.T) {
 	w := newRoomsWorld(t)
 	// The room-create errors: an empty name (422), a taken one (409).
-	assertStatusTranslated(t, "empty room name", http.StatusUnprocessableEntity,
+	assertTranslatedBy(t, "empty room name", http.StatusUnprocessableEntity,
 		postIn(w.alice, "/rooms", url.Values{"name": {" "}}), w.names...)
-	taken := assertStatusTranslated(t, "taken room name", http.StatusConflict,
+	taken := assertTranslatedBy(t, "taken room name", http.StatusConflict,
 		postIn(w.alice, "/rooms", url.Values{"name": {"general"}}), w.names...)
 	if !strings.Contains(taken.Body, "Ya existe una sala con ese nombre.") {
 		t.Errorf("a taken room name, in Spanish, is not said so:\n%s", taken.Body)
 	}
-	access := assertStatusTranslated(t, "unknown access", http.StatusUnprocessableEntity,
+	access := assertTranslatedBy(t, "unknown access", http.StatusUnprocessableEntity,
 		postIn(w.alice, "/rooms", url.Values{"name": {"newer"}, "access": {"secret"}}), append(w.names, "newer")...)
 	if !strings.Contains(access.Body, "Una sala es abierta") {
 		t.Errorf("an unknown access, in Spanish, is not said so:\n%s", access.Body)
 	}
 	// A post too long: the room page again, or (htmx) the compose error.
 	long := url.Values{"text": {strings.Repeat("9", 4001)}}
-	assertStatusTranslated(t, "too long a post", http.StatusUnprocessableEntity,
+	assertTranslatedBy(t, "too long a post", http.StatusUnprocessableEntity,
 		postIn(w.alice, w.general+"/messages", long), w.names...)
-	assertStatusTranslated(t, "too long a post, htmx", http.StatusUnprocessableEntity,
+	assertTranslatedBy(t, "too long a post, htmx", http.StatusUnprocessableEntity,
 		postIn(w.alice, w.general+"/messages", long, "HX-Request", "true"), w.names...)
 	// A post sent with htmx: a fresh compose form comes back.
-	sent := assertStatusTranslated(t, "a post, htmx", http.StatusOK,
+	sent := assertTranslatedBy(t, "a post, htmx", http.StatusOK,
 		postIn(w.alice, w.general+"/messages", url.Values{"text": {"hello"}}, "HX-Request", "true"), w.names...)
 	if !strings.Contains(sent.Body, `placeholder="Escribe un mensaje"`) {
 		t.Errorf("no Spanish compose form after a post sent with htmx:\n%s", sent.Body)
@@ -180,12 +157,12 @@ func TestLangRoomsSwitch(t *testing.T) {
 	w := newRoomsWorld(t)
 	for _, q := range []string{"", "?q=e", "?q=nothing-like-it"} {
 		assertPage(t, w.alice, "/switch"+q, http.StatusOK, append(w.names, "nothing-like-it")...)
-		assertStatusTranslated(t, "/switch"+q+" to htmx", http.StatusOK,
+		assertTranslatedBy(t, "/switch"+q+" to htmx", http.StatusOK,
 			getIn(w.alice, "/switch"+q, "HX-Request", "true"), append(w.names, "nothing-like-it")...)
 	}
 	// A reader in no room yet.
 	dave := w.srv.register(t, "dave")
-	assertStatusTranslated(t, "/switch of one in no room", http.StatusOK, getIn(dave, "/switch", "HX-Request", "true"), "dave")
+	assertTranslatedBy(t, "/switch of one in no room", http.StatusOK, getIn(dave, "/switch", "HX-Request", "true"), "dave")
 	res := w.alice.get("/switch", "Accept-Language", "es", "HX-Request", "true")
 	res2 := w.bob.get("/switch?q=carol", "Accept-Language", "es", "HX-Request", "true")
 	for _, want := range []string{">sala cerrada<", ">mensajes directos<", ">sala<"} {
@@ -196,19 +173,19 @@ func TestLangRoomsSwitch(t *testing.T) {
 	if !strings.Contains(res2.Body, ">enviarle un mensaje<") {
 		t.Errorf("the Spanish matches do not offer to write to carol:\n%s", res2.Body)
 	}
-	assertStatusTranslated(t, "/switch?q=carol", http.StatusOK, getIn(w.bob, "/switch?q=carol", "HX-Request", "true"), w.names...)
+	assertTranslatedBy(t, "/switch?q=carol", http.StatusOK, getIn(w.bob, "/switch?q=carol", "HX-Request", "true"), w.names...)
 	long := "?q=" + strings.Repeat("9", 101)
-	tooLong := assertStatusTranslated(t, "too long a query", http.StatusUnprocessableEntity, getIn(w.alice, "/switch"+long), w.names...)
+	tooLong := assertTranslatedBy(t, "too long a query", http.StatusUnprocessableEntity, getIn(w.alice, "/switch"+long), w.names...)
 	if !strings.Contains(tooLong.Body, "Escribe como mucho 100 caracteres") {
 		t.Errorf("too long a query, in Spanish, is not said so:\n%s", tooLong.Body)
 	}
-	assertStatusTranslated(t, "too long a query, htmx", http.StatusUnprocessableEntity, getIn(w.alice, "/switch"+long, "HX-Request", "true"), w.names...)
+	assertTranslatedBy(t, "too long a query, htmx", http.StatusUnprocessableEntity, getIn(w.alice, "/switch"+long, "HX-Request", "true"), w.names...)
 }
 
 func TestLangRoomsNotify(t *testing.T) {
 	w := newRoomsWorld(t)
 	// The level saved, to htmx: the form in place, with "Saved.".
-	assertStatusTranslated(t, "notify form", http.StatusOK,
+	assertTranslatedBy(t, "notify form", http.StatusOK,
 		postIn(w.alice, w.general+"/notify", url.Values{"level": {"all"}}, "HX-Request", "true"))
 	saved := w.alice.post(w.general+"/notify", url.Values{"level": {"mentions"}}, "HX-Request", "true", "Accept-Language", "es")
 	for _, want := range []string{"Guardado.", "Notificarme de", "Mis menciones y mensajes directos", "Activar notificaciones"} {
@@ -216,16 +193,16 @@ func TestLangRoomsNotify(t *testing.T) {
 			t.Errorf("the Spanish notification form does not say %q:\n%s", want, saved.Body)
 		}
 	}
-	assertStatusTranslated(t, "unknown level", http.StatusUnprocessableEntity,
+	assertTranslatedBy(t, "unknown level", http.StatusUnprocessableEntity,
 		postIn(w.alice, w.general+"/notify", url.Values{"level": {"loud"}}), w.names...)
-	level := assertStatusTranslated(t, "unknown level, htmx", http.StatusUnprocessableEntity,
+	level := assertTranslatedBy(t, "unknown level, htmx", http.StatusUnprocessableEntity,
 		postIn(w.alice, w.general+"/notify", url.Values{"level": {"loud"}}, "HX-Request", "true"), w.names...)
 	if !strings.Contains(level.Body, "Elige de qué quieres que te avisemos") {
 		t.Errorf("an unknown level, in Spanish, is not said so:\n%s", level.Body)
 	}
 	// The sound setting on the account page, saved and refused.
 	assertPage(t, w.alice, "/account/password?sound=1", http.StatusOK, w.names...)
-	sound := assertStatusTranslated(t, "sound refused", http.StatusUnprocessableEntity,
+	sound := assertTranslatedBy(t, "sound refused", http.StatusUnprocessableEntity,
 		postIn(w.alice, "/account/sound", url.Values{"sound": {"loud"}}), w.names...)
 	if !strings.Contains(sound.Body, "El sonido solo puede estar activado o desactivado.") {
 		t.Errorf("a refused sound setting, in Spanish, is not said so:\n%s", sound.Body)
