@@ -646,8 +646,20 @@ func TestWSReplay(t *testing.T) {
 				time.Sleep(time.Millisecond) // the pace of the load, no synchronization
 			}
 		}()
-		defer wg.Wait()
-		defer close(stop)
+		defer func() {
+			close(stop)
+			wg.Wait()
+			// Frames the poster wrote may still be on their way to the
+			// store: a last post through the same socket is stored after
+			// them, so once it is the newest, none is left to land in the
+			// subtests after this one.
+			last := fmt.Sprintf("poster done %d", markers.Add(1))
+			poster.post(last)
+			testutil.Eventually(t, long, func() bool {
+				msgs, err := srv.Store.ListLatestMessages(context.Background(), 1, 1)
+				return err == nil && len(msgs) == 1 && msgs[0].Text == last
+			}, "the poster's last post is not the newest stored")
+		}()
 		for range 10 {
 			msgs, _ := srv.Store.ListLatestMessages(context.Background(), 1, 1)
 			from := msgs[0].ID - 5
