@@ -2,10 +2,13 @@ package posting
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"chat/hub"
 	"chat/internal/testdb"
@@ -121,4 +124,81 @@ func BenchmarkEntryWriter(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "posts/s")
 	b.ReportMetric(float64(w.writes.Load())/float64(w.commits.Load()), "posts/commit")
+}
+
+// BenchmarkBurstIndexed: a burst of posts from 256 senders at once, each
+// durable before it is answered, then the search index catching up behind
+// it. It reports how long the burst took to be stored and how long after
+// its last post the index held every post (search reads the posts the
+// index has not taken yet, so a post is found at once either way; what the
+// wait costs is searches reading that tail). SQLite only: it reads the
+// index's progress from the file.
+func BenchmarkBurstIndexed(b *testing.B) {
+	if testdb.Postgres() {
+		b.Skip("reads the SQLite file")
+	}
+	path := testdb.New(b)
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	probe, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer probe.Close()
+	h := hub.New(hub.Config{})
+	w := New(Config{Store: db, Hub: h, Metrics: metrics.New(h), Log: slog.New(slog.DiscardHandler), Frame: func(m store.Message) *hub.Text { return hub.Same([]byte(m.Text)) }})
+	w.Start()
+	defer w.Close()
+	ctx := context.Background()
+	u, _ := db.CreateUser(ctx, "alice", "x")
+	room, _, _ := db.CreateRoom(ctx, "general", u.ID)
+	const burst, senders = 20000, 256
+	var stored, indexed time.Duration
+	for range b.N {
+		start := time.Now()
+		var last atomic.Int64
+		var wg sync.WaitGroup
+		for s := range senders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := s; i < burst; i += senders {
+					m, _, err := w.Write(ctx, room.ID, func(ctx context.Context, bt *store.Batch) (store.Message, bool, error) {
+						return bt.CreatePost(ctx, room.ID, u.ID, fmt.Sprintf("a post of a usual length, number %d, with some words in it", i), "")
+					})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					for {
+						old := last.Load()
+						if m.ID <= old || last.CompareAndSwap(old, m.ID) {
+							break
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		done := time.Now()
+		stored += done.Sub(start)
+		for {
+			var upto int64
+			if err := probe.QueryRow("SELECT indexed_upto FROM search_state").Scan(&upto); err != nil {
+				b.Fatal(err)
+			}
+			if upto >= last.Load() {
+				break
+			}
+			time.Sleep(time.Millisecond) // polling the file; what is measured is the writer's work
+		}
+		indexed += time.Since(done)
+	}
+	b.ReportMetric(float64(burst*b.N)/stored.Seconds(), "stored/s")
+	b.ReportMetric(stored.Seconds()*1000/float64(b.N), "burst_ms")
+	b.ReportMetric(indexed.Seconds()*1000/float64(b.N), "indexed_after_ms")
+	b.ReportMetric(float64(burst*b.N)/(stored+indexed).Seconds(), "stored+indexed/s")
 }
