@@ -58,6 +58,10 @@ type wsParams struct {
 	// lang is the language the connection reads (nil: English).
 	lang   *i18n.Lang
 	giveUp *time.Timer
+	// upgrade is the upgrade's request context, which fasthttp keeps
+	// until the socket's handler returns; serveWS lets go of what it
+	// holds (see dropRequest).
+	upgrade *fasthttp.RequestCtx
 }
 
 // wsClaimWait is how long a subscription made before the upgrade waits for
@@ -155,7 +159,9 @@ func (a *App) subscribeWS(c *fiber.Ctx, p wsParams) error {
 	// soon as the server closes the connection, not after wsClaimWait.
 	conn := c.Context().Conn()
 	a.handshakes.Store(conn, release)
+	p.upgrade = c.Context()
 	c.Locals(localWS, &p)
+	trimForUpgrade(c)
 	if err := c.Next(); err != nil {
 		a.handshakes.Delete(conn)
 		p.giveUp.Stop()
@@ -163,6 +169,43 @@ func (a *App) subscribeWS(c *fiber.Ctx, p wsParams) error {
 		return err
 	}
 	return nil
+}
+
+// handshakeHeaders are the request headers the upgrade reads.
+var handshakeHeaders = []string{fiber.HeaderConnection, fiber.HeaderUpgrade, "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions"}
+
+// trimForUpgrade leaves the request nothing but what the upgrade reads.
+// The websocket package copies every header, cookie and query argument of
+// the request into maps that the connection keeps for its life, and the
+// socket reads none of them: wsParams holds what it needs.
+func trimForUpgrade(c *fiber.Ctx) {
+	h := &c.Request().Header
+	var drop []string
+	h.VisitAll(func(k, _ []byte) {
+		for _, keep := range handshakeHeaders {
+			if strings.EqualFold(keep, string(k)) {
+				return
+			}
+		}
+		drop = append(drop, string(k))
+	})
+	for _, k := range drop {
+		h.Del(k)
+	}
+	h.DelAllCookies()
+	c.Context().QueryArgs().Reset()
+}
+
+// dropRequest lets go of the upgrade's request and response, headers and
+// all, once the socket is open: fasthttp keeps their context until the
+// socket's handler returns, and nothing reads it any more (the websocket
+// package has copied what it wanted, wsParams holds copies, and the
+// server's goroutine that served the request has handed the connection
+// over). Zero values, not Reset, which would keep the buffers to reuse:
+// anything still pointing into them keeps only what it points to.
+func dropRequest(ctx *fasthttp.RequestCtx) {
+	ctx.Request = fasthttp.Request{}
+	ctx.Response = fasthttp.Response{}
 }
 
 // connState follows the server's connections for the sockets' handshakes:
@@ -188,10 +231,13 @@ func (a *App) connState(conn net.Conn, state fasthttp.ConnState) {
 func (a *App) serveWS(conn *websocket.Conn) {
 	p := conn.Locals(localWS).(*wsParams)
 	p.giveUp.Stop()
+	p.giveUp = nil
 	if !p.claimed.CompareAndSwap(false, true) {
 		closeNow(conn, hub.CloseTryAgainLater, "too slow to start")
 		return
 	}
+	dropRequest(p.upgrade)
+	p.upgrade = nil
 	sub := p.sub
 	a.log.Info("socket open", "room", p.roomID, "user", p.user.Username)
 	w := &socketWriter{a: a, conn: conn, sub: sub, p: p, timeout: a.writeTimeout, replay: p.after >= 0, reported: time.Now()}
