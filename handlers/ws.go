@@ -37,6 +37,10 @@ const (
 	// wsFrameMax bounds the events put in one frame, in bytes.
 	wsFrameMax  = 64 << 10
 	typingEvery = 2 * time.Second
+	// wsLinger is how long a socket's writer waits for more before it
+	// exits: in a busy room it stays, as a goroutine waiting on a channel
+	// would, and a writer starts anew only after a pause.
+	wsLinger = 250 * time.Millisecond
 )
 
 // wsParams is what a socket needs from its upgrade request, copied out of
@@ -381,6 +385,8 @@ type socketWriter struct {
 	running, again, pinging, ended bool
 	// idle is signalled when a writer stops running.
 	idle sync.Cond
+	// wake, while a writer lingers, has it look again (nil otherwise).
+	wake chan struct{}
 }
 
 // kick has a writer see to what waits: one starts, unless one runs (it
@@ -400,6 +406,13 @@ func (w *socketWriter) kickLocked() {
 	if !w.running {
 		w.running = true
 		go w.run()
+		return
+	}
+	if w.wake != nil {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -422,6 +435,12 @@ func (w *socketWriter) stop() {
 	w.mu.Lock()
 	w.ended = true
 	w.ping.Stop()
+	if w.wake != nil {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
 	for w.running {
 		w.idle.Wait()
 	}
@@ -437,13 +456,18 @@ const (
 	writeBroken                 // a write failed: the reader is woken
 )
 
-// run writes until nothing more waits, then stops; a socket closing, or a
-// write failing, ends the writing for good.
+// run writes until nothing more has come for wsLinger, then stops; a
+// socket closing, or a write failing, ends the writing for good.
 func (w *socketWriter) run() {
 	end := writeBroken // if a pass panics
 	stopped := false
 	var batch []hub.Event
+	var linger *time.Timer
+	var wake chan struct{}
 	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
 		if r := recover(); r != nil {
 			w.a.log.Error("socket writer panic", "room", w.p.roomID, "panic", r)
 		}
@@ -463,6 +487,25 @@ func (w *socketWriter) run() {
 	}()
 	for {
 		w.mu.Lock()
+		if !w.again && !w.ended {
+			// Wait a moment for more before stopping.
+			if wake == nil {
+				wake = make(chan struct{}, 1)
+			}
+			w.wake = wake
+			w.mu.Unlock()
+			if linger == nil {
+				linger = time.NewTimer(wsLinger)
+			} else {
+				linger.Reset(wsLinger)
+			}
+			select {
+			case <-wake:
+			case <-linger.C:
+			}
+			w.mu.Lock()
+			w.wake = nil
+		}
 		if !w.again || w.ended {
 			// Nothing more: the next kick starts another writer.
 			w.running = false
