@@ -56,7 +56,7 @@ func FuzzWSFrame(f *testing.F) {
 	var last int64
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		var typing time.Time
-		a.handleFrame(sub, p, frame, &typing)
+		a.handleFrame(sub, &p, frame, &typing)
 		sub.Take(nil)
 		msgs, err := db.ListMessagesAfter(ctx, room.ID, last, 100)
 		if err != nil {

@@ -113,8 +113,12 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Post("/rooms/:id/delete", a.handleRoomDelete)
 	sockets := websocket.New(a.serveWS, websocket.Config{
 		// Client frames are small; a read buffer is held by every idle
-		// connection. Write buffers are lent from a pool while writing.
-		ReadBufferSize:  512,
+		// connection, in front of the one fasthttp keeps for it (4 KiB,
+		// fiberConfig's ReadBufferSize): 128 bytes hold a control frame,
+		// the most the websocket package reads at once through it; longer
+		// payloads bypass it. Write buffers are lent from a pool while
+		// writing.
+		ReadBufferSize:  128,
 		WriteBufferSize: 16 << 10,
 		WriteBufferPool: &sync.Pool{},
 		RecoverHandler:  a.recoverWS,

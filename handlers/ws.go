@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -36,6 +37,10 @@ const (
 	// wsFrameMax bounds the events put in one frame, in bytes.
 	wsFrameMax  = 64 << 10
 	typingEvery = 2 * time.Second
+	// wsLinger is how long a socket's writer waits for more before it
+	// exits: in a busy room it stays, as a goroutine waiting on a channel
+	// would, and a writer starts anew only after a pause.
+	wsLinger = 250 * time.Millisecond
 )
 
 // wsParams is what a socket needs from its upgrade request, copied out of
@@ -57,6 +62,10 @@ type wsParams struct {
 	// lang is the language the connection reads (nil: English).
 	lang   *i18n.Lang
 	giveUp *time.Timer
+	// upgrade is the upgrade's request context, which fasthttp keeps
+	// until the socket's handler returns; serveWS lets go of what it
+	// holds (see dropRequest).
+	upgrade *fasthttp.RequestCtx
 }
 
 // wsClaimWait is how long a subscription made before the upgrade waits for
@@ -154,7 +163,9 @@ func (a *App) subscribeWS(c *fiber.Ctx, p wsParams) error {
 	// soon as the server closes the connection, not after wsClaimWait.
 	conn := c.Context().Conn()
 	a.handshakes.Store(conn, release)
-	c.Locals(localWS, p)
+	p.upgrade = c.Context()
+	c.Locals(localWS, &p)
+	trimForUpgrade(c)
 	if err := c.Next(); err != nil {
 		a.handshakes.Delete(conn)
 		p.giveUp.Stop()
@@ -162,6 +173,43 @@ func (a *App) subscribeWS(c *fiber.Ctx, p wsParams) error {
 		return err
 	}
 	return nil
+}
+
+// handshakeHeaders are the request headers the upgrade reads.
+var handshakeHeaders = []string{fiber.HeaderConnection, fiber.HeaderUpgrade, "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions"}
+
+// trimForUpgrade leaves the request nothing but what the upgrade reads.
+// The websocket package copies every header, cookie and query argument of
+// the request into maps that the connection keeps for its life, and the
+// socket reads none of them: wsParams holds what it needs.
+func trimForUpgrade(c *fiber.Ctx) {
+	h := &c.Request().Header
+	var drop []string
+	h.VisitAll(func(k, _ []byte) {
+		for _, keep := range handshakeHeaders {
+			if strings.EqualFold(keep, string(k)) {
+				return
+			}
+		}
+		drop = append(drop, string(k))
+	})
+	for _, k := range drop {
+		h.Del(k)
+	}
+	h.DelAllCookies()
+	c.Context().QueryArgs().Reset()
+}
+
+// dropRequest lets go of the upgrade's request and response, headers and
+// all, once the socket is open: fasthttp keeps their context until the
+// socket's handler returns, and nothing reads it any more (the websocket
+// package has copied what it wanted, wsParams holds copies, and the
+// server's goroutine that served the request has handed the connection
+// over). Zero values, not Reset, which would keep the buffers to reuse:
+// anything still pointing into them keeps only what it points to.
+func dropRequest(ctx *fasthttp.RequestCtx) {
+	ctx.Request = fasthttp.Request{}
+	ctx.Response = fasthttp.Response{}
 }
 
 // connState follows the server's connections for the sockets' handshakes:
@@ -178,26 +226,32 @@ func (a *App) connState(conn net.Conn, state fasthttp.ConnState) {
 	}
 }
 
-// serveWS runs one socket: this goroutine reads, one writer goroutine
-// writes. It returns only after the writer has exited and the hub has
+// serveWS runs one socket. Its goroutine reads; a writer goroutine runs
+// only while there is something to write (what the hub queues, a ping, a
+// close), so that an idle socket holds one goroutine and its stack, not
+// two. It returns only after the last writer has exited and the hub has
 // forgotten the connection, since the library hands the connection to
 // someone else once it returns.
 func (a *App) serveWS(conn *websocket.Conn) {
-	p := conn.Locals(localWS).(wsParams)
+	p := conn.Locals(localWS).(*wsParams)
 	p.giveUp.Stop()
+	p.giveUp = nil
 	if !p.claimed.CompareAndSwap(false, true) {
 		closeNow(conn, hub.CloseTryAgainLater, "too slow to start")
 		return
 	}
+	dropRequest(p.upgrade)
+	p.upgrade = nil
 	sub := p.sub
 	a.log.Info("socket open", "room", p.roomID, "user", p.user.Username)
-	readerDone := make(chan struct{})
-	writerDone := make(chan struct{})
-	go a.writeLoop(conn, sub, p, readerDone, writerDone)
+	w := &socketWriter{a: a, conn: conn, sub: sub, p: p, timeout: a.writeTimeout, replay: p.after >= 0, reported: time.Now()}
+	w.idle.L = &w.mu
+	w.ping = time.AfterFunc(a.pingEvery, w.pingDue)
 	reason := "client"
 	defer func() {
-		close(readerDone)
-		<-writerDone
+		w.stop()
+		// The newest entry this page was sent: what its user has seen.
+		a.unread.Seen(p.user.ID, p.roomID, w.seen)
 		a.hub.Unsubscribe(sub)
 		a.unread.Forget(p.user.Username)
 		select {
@@ -208,10 +262,14 @@ func (a *App) serveWS(conn *websocket.Conn) {
 		a.metrics.WSClosed(reason)
 		a.log.Info("socket closed", "room", p.roomID, "user", p.user.Username, "reason", reason)
 	}()
+	// The first writer replays what the page missed, then sends what is
+	// queued (the presence list, at least, for a room's socket).
+	w.kick()
+	sub.Notify(w.kick)
 	reason = a.readLoop(conn, sub, p)
 }
 
-func (a *App) readLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams) string {
+func (a *App) readLoop(conn *websocket.Conn, sub *hub.Sub, p *wsParams) string {
 	conn.SetReadLimit(wsReadLimit)
 	conn.SetReadDeadline(time.Now().Add(a.peerTimeout))
 	conn.SetPongHandler(func(string) error {
@@ -261,7 +319,7 @@ type wsFrame struct {
 	Typing   bool    `json:"typing"`
 }
 
-func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *time.Time) {
+func (a *App) handleFrame(sub *hub.Sub, p *wsParams, data []byte, lastTyping *time.Time) {
 	if p.roomID == hub.NoRoom {
 		return // a page that follows no room has nothing to send
 	}
@@ -302,81 +360,219 @@ func (a *App) handleFrame(sub *hub.Sub, p wsParams, data []byte, lastTyping *tim
 	}
 }
 
-// writeLoop is a socket's one writer: the replay, then what the hub
-// queues, until the socket closes. It tells the reader to stop on its way
-// out, unless the reader is the one stopping.
-func (a *App) writeLoop(conn *websocket.Conn, sub *hub.Sub, p wsParams, readerDone <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	// On the way out for any reason but the reader's, wake the reader.
-	wake := true
+// socketWriter is a socket's writer: one goroutine at a time, started by
+// kick when there is something to write and gone when there is not. It
+// keeps the newest entry it has sent.
+type socketWriter struct {
+	a       *App
+	conn    *websocket.Conn
+	sub     *hub.Sub
+	p       *wsParams
+	timeout time.Duration
+	ping    *time.Timer
+	// Touched by the writer that runs alone, and by the reader once the
+	// last writer has stopped. replay: the first writer replays; replayed
+	// is the newest entry the replay sent; seen the newest sent; reported
+	// when seen was last told to the unread marks.
+	replay         bool
+	replayed, seen int64
+	reported       time.Time
+
+	mu sync.Mutex
+	// running: a writer runs; again: there may be more for it to do;
+	// pinging: a ping is due; ended: no writer is to start any more (the
+	// reader stopped, the socket is closing, or a write failed).
+	running, again, pinging, ended bool
+	// idle is signalled when a writer stops running.
+	idle sync.Cond
+	// wake, while a writer lingers, has it look again (nil otherwise).
+	wake chan struct{}
+}
+
+// kick has a writer see to what waits: one starts, unless one runs (it
+// then looks again before it stops) or the socket is done with. It never
+// blocks: the hub calls it while it holds a room's lock.
+func (w *socketWriter) kick() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.kickLocked()
+}
+
+func (w *socketWriter) kickLocked() {
+	if w.ended {
+		return
+	}
+	w.again = true
+	if !w.running {
+		w.running = true
+		go w.run()
+		return
+	}
+	if w.wake != nil {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// pingDue runs when the ping timer fires: a ping is sent, the next one
+// set.
+func (w *socketWriter) pingDue() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ended {
+		return
+	}
+	w.pinging = true
+	w.ping.Reset(w.a.pingEvery)
+	w.kickLocked()
+}
+
+// stop is the reader's, on its way out: no writer starts any more, and
+// the one that runs, if any, is waited for.
+func (w *socketWriter) stop() {
+	w.mu.Lock()
+	w.ended = true
+	w.ping.Stop()
+	if w.wake != nil {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+	for w.running {
+		w.idle.Wait()
+	}
+	w.mu.Unlock()
+}
+
+// writeEnd is how a writer's pass ends.
+type writeEnd int
+
+const (
+	writeIdle   writeEnd = iota // all written; the socket goes on
+	writeClosed                 // the close frame is sent; the reader has a moment for the answer
+	writeBroken                 // a write failed: the reader is woken
+)
+
+// run writes until nothing more has come for wsLinger, then stops; a
+// socket closing, or a write failing, ends the writing for good.
+func (w *socketWriter) run() {
+	end := writeBroken // if a pass panics
+	stopped := false
+	var batch []hub.Event
+	var linger *time.Timer
+	var wake chan struct{}
 	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
 		if r := recover(); r != nil {
-			a.log.Error("socket writer panic", "room", p.roomID, "panic", r)
+			w.a.log.Error("socket writer panic", "room", w.p.roomID, "panic", r)
 		}
-		if wake {
-			conn.SetReadDeadline(time.Unix(1, 0))
-		}
-	}()
-	w := &socketWriter{conn: conn, timeout: a.writeTimeout}
-	if p.after >= 0 {
-		replayed, err := a.replay(p, func(part replayPart) error { return w.write(part.data) })
-		if err != nil {
+		if stopped {
 			return
+		}
+		if end == writeBroken {
+			// Wake the reader, which then ends the socket. Done while
+			// running, so that the reader is still there to be woken.
+			w.conn.SetReadDeadline(time.Unix(1, 0))
+		}
+		w.mu.Lock()
+		w.ended = true
+		w.running = false
+		w.idle.Broadcast()
+		w.mu.Unlock()
+	}()
+	for {
+		w.mu.Lock()
+		if !w.again && !w.ended {
+			// Wait a moment for more before stopping.
+			if wake == nil {
+				wake = make(chan struct{}, 1)
+			}
+			w.wake = wake
+			w.mu.Unlock()
+			if linger == nil {
+				linger = time.NewTimer(wsLinger)
+			} else {
+				linger.Reset(wsLinger)
+			}
+			select {
+			case <-wake:
+			case <-linger.C:
+			}
+			w.mu.Lock()
+			w.wake = nil
+		}
+		if !w.again || w.ended {
+			// Nothing more: the next kick starts another writer.
+			w.running = false
+			w.idle.Broadcast()
+			w.mu.Unlock()
+			stopped = true
+			return
+		}
+		ping := w.pinging
+		w.again, w.pinging = false, false
+		w.mu.Unlock()
+		end = writeBroken // should the pass panic
+		if end = w.pass(&batch, ping); end != writeIdle {
+			return
+		}
+	}
+}
+
+// pass writes what waits: the replay, the first time; the events queued;
+// a ping if one is due. Asked to close, the socket is sent what was queued
+// before (but a socket closed for being too slow) and its close frame.
+func (w *socketWriter) pass(batch *[]hub.Event, ping bool) writeEnd {
+	if w.replay {
+		w.replay = false
+		replayed, err := w.a.replay(*w.p, func(part replayPart) error { return w.write(part.data) })
+		if err != nil {
+			return writeBroken
 		}
 		w.replayed, w.seen = replayed, replayed
 	}
-	// The newest entry this page was sent: what its user has seen.
-	defer func() { a.unread.Seen(p.user.ID, p.roomID, w.seen) }()
-	wake = a.pump(w, sub, p, readerDone)
-}
-
-// pump writes what the hub queues for the socket, and pings it, until
-// the socket closes; it reports whether the reader is to be woken (it is
-// not when it stopped first, or is already told to close).
-func (a *App) pump(w *socketWriter, sub *hub.Sub, p wsParams, readerDone <-chan struct{}) (wake bool) {
-	reported := time.Now()
-	ping := time.NewTicker(a.pingEvery)
-	defer ping.Stop()
-	var batch []hub.Event
-	for {
-		select {
-		case <-sub.Ready():
-			batch = inLanguage(sub.Take(batch[:0]), sub.Lang)
-			if err := w.send(batch); err != nil {
-				return true
+	closing := false
+	select {
+	case <-w.sub.Closing():
+		closing = true
+	default:
+	}
+	code, why := 0, ""
+	if closing {
+		code, why = w.sub.CloseCode()
+	}
+	if code != hub.CloseTryAgainLater {
+		*batch = inLanguage(w.sub.Take((*batch)[:0]), w.sub.Lang)
+		if len(*batch) > 0 {
+			err := w.send(*batch)
+			clear(*batch)
+			if err != nil {
+				return writeBroken
 			}
-			if now := time.Now(); now.Sub(reported) > unread.FlushEvery {
-				a.unread.Seen(p.user.ID, p.roomID, w.seen)
-				reported = now
+			if now := time.Now(); now.Sub(w.reported) > unread.FlushEvery {
+				w.a.unread.Seen(w.p.user.ID, w.p.roomID, w.seen)
+				w.reported = now
 			}
-			clear(batch)
-			if cap(batch) > 256 {
-				batch = nil
-			}
-		case <-ping.C:
-			if err := w.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(w.timeout)); err != nil {
-				return true
-			}
-		case <-sub.Closing():
-			code, reason := sub.CloseCode()
-			w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(wsCloseGrace))
-			// Give the client a moment to answer the close, which the
-			// reader takes; then the reader gives up.
-			w.conn.SetReadDeadline(time.Now().Add(wsCloseGrace))
-			return false
-		case <-readerDone:
-			return false
 		}
 	}
-}
-
-// socketWriter writes a socket's frames, and keeps the newest entry it
-// has sent.
-type socketWriter struct {
-	conn    *websocket.Conn
-	timeout time.Duration
-	// replayed is the newest entry the replay sent; seen the newest sent.
-	replayed, seen int64
+	if closing {
+		w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, why), time.Now().Add(wsCloseGrace))
+		// Give the client a moment to answer the close, which the
+		// reader takes; then the reader gives up.
+		w.conn.SetReadDeadline(time.Now().Add(wsCloseGrace))
+		return writeClosed
+	}
+	if ping {
+		if err := w.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(w.timeout)); err != nil {
+			return writeBroken
+		}
+	}
+	return writeIdle
 }
 
 // write writes one frame.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -909,5 +910,41 @@ func TestWSPingAndSilentPeer(t *testing.T) {
 	alice.post(room+"/messages", url.Values{"text": {"still here"}})
 	if got := live.entriesUntil(1, long); len(got) != 1 {
 		t.Errorf("live peer got %v", got)
+	}
+}
+
+// An idle socket holds one goroutine, its reader: a writer runs only
+// while there is something to write, and the next post starts one again.
+func TestWSIdleSocketHasNoWriter(t *testing.T) {
+	srv := newServer(t)
+	alice := srv.register(t, "alice")
+	room := alice.createRoom("general")
+	var socks []*wsClient
+	for range 3 {
+		socks = append(socks, alice.dial(room, -1).settle())
+	}
+	running := func(fn string) int {
+		var b strings.Builder
+		pprof.Lookup("goroutine").WriteTo(&b, 1)
+		n := 0
+		for _, stack := range strings.Split(b.String(), "\n\n") {
+			if strings.Contains(stack, fn) {
+				// "N @ 0x…": N goroutines share this stack.
+				count, _, _ := strings.Cut(stack, " ")
+				c, _ := strconv.Atoi(count)
+				n += c
+			}
+		}
+		return n
+	}
+	testutil.Eventually(t, long, func() bool { return running("handlers.(*socketWriter).run") == 0 }, "idle sockets keep a writer goroutine")
+	if n := running("handlers.(*App).readLoop"); n != len(socks) {
+		t.Errorf("%d readers for %d sockets", n, len(socks))
+	}
+	alice.post(room+"/messages", url.Values{"text": {"wake up"}})
+	for i, ws := range socks {
+		if got := ws.entriesUntil(1, long); len(got) != 1 {
+			t.Errorf("socket %d got %v", i, got)
+		}
 	}
 }

@@ -179,6 +179,9 @@ type Sub struct {
 	pending []Event
 	max     int
 	ready   chan struct{}
+	// notify, once set, is called where ready is signalled, and on
+	// Close (see Notify).
+	notify func()
 
 	closing chan struct{}
 	once    sync.Once
@@ -188,6 +191,35 @@ type Sub struct {
 
 // Ready receives when events are waiting to be taken.
 func (s *Sub) Ready() <-chan struct{} { return s.ready }
+
+// Notify has f called whenever events are queued for the connection, and
+// when it is asked to close, as well as Ready and Closing being signalled;
+// and at once if events wait already, or it is closing. A connection's
+// writer then needs no goroutine waiting on Ready while nothing happens:
+// f starts one. f is called by whoever publishes, with the room's lock
+// held, so it must not block nor call into the hub; a call may find
+// nothing new to do.
+func (s *Sub) Notify(f func()) {
+	s.qmu.Lock()
+	s.notify = f
+	waiting := len(s.pending) > 0
+	s.qmu.Unlock()
+	select {
+	case <-s.closing:
+		waiting = true
+	default:
+	}
+	if waiting && f != nil {
+		f()
+	}
+}
+
+// notifier is the function Notify set, or nil.
+func (s *Sub) notifier() func() {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	return s.notify
+}
 
 // Take appends every waiting event, in the order the room published them,
 // to buf and returns it.
@@ -216,6 +248,9 @@ func (s *Sub) Close(code int, reason string) {
 	s.once.Do(func() {
 		s.code, s.reason = code, reason
 		close(s.closing)
+		if f := s.notifier(); f != nil {
+			f()
+		}
 	})
 }
 
@@ -591,10 +626,14 @@ func (s *Sub) deliverLocked(ev Event) {
 		return
 	}
 	s.pending = append(s.pending, ev)
+	notify := s.notify
 	s.qmu.Unlock()
 	select {
 	case s.ready <- struct{}{}:
 	default:
+	}
+	if notify != nil {
+		notify()
 	}
 }
 

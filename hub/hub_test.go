@@ -280,3 +280,46 @@ func TestSendEach(t *testing.T) {
 		}
 	}
 }
+
+// Notify stands in for a goroutine waiting on Ready and Closing: it is
+// called for what waits already, for each event queued, and on Close.
+func TestNotify(t *testing.T) {
+	h := hub.New(hub.Config{Presence: names{}})
+	s, _ := h.Subscribe(1, "alice", "s1")
+	calls := 0
+	s.Notify(func() { calls++ })
+	if calls != 1 {
+		t.Fatalf("the presence list waiting: %d calls, want 1", calls)
+	}
+	drain(s)
+	h.Publish(1, hub.Event{Data: []byte("one")})
+	h.Publish(1, hub.Event{Data: []byte("two")})
+	if calls != 3 {
+		t.Errorf("after two events: %d calls, want 3", calls)
+	}
+	s.Close(hub.ClosePolicy, "signed out")
+	if calls != 4 {
+		t.Errorf("after Close: %d calls, want 4", calls)
+	}
+	s.Close(hub.ClosePolicy, "twice")
+	if calls != 4 {
+		t.Errorf("a second Close: %d calls, want 4", calls)
+	}
+
+	// Set on a connection already asked to close, with nothing queued.
+	c, _ := h.Subscribe(2, "bob", "s2")
+	drain(c)
+	c.Close(hub.CloseServiceReboot, "restart")
+	late := 0
+	c.Notify(func() { late++ })
+	if late != 1 {
+		t.Errorf("set after Close: %d calls, want 1", late)
+	}
+	// Nothing waiting, nothing closing: no call.
+	d, _ := h.Subscribe(hub.NoRoom, "carol", "s3")
+	idle := 0
+	d.Notify(func() { idle++ })
+	if idle != 0 {
+		t.Errorf("nothing waiting: %d calls, want 0", idle)
+	}
+}
