@@ -53,7 +53,12 @@ func (d *dbPool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 		d.stmts.n.Add(-1)
 		return nil, nil
 	}
-	st, err := d.DB.PrepareContext(ctx, query)
+	text := query
+	if !d.pg {
+		// Prepared once for good: see toPlusParams.
+		text = toPlusParams(query)
+	}
+	st, err := d.DB.PrepareContext(ctx, text)
 	if err != nil {
 		d.stmts.n.Add(-1)
 		return nil, err
