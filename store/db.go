@@ -78,6 +78,9 @@ type dbTx struct {
 	*sql.Tx
 	pg    bool
 	rooms map[int64]int64
+	// pool, for a transaction of a pool that keeps statements (SQLite's
+	// reads: a search), is that pool: its reads use the statements kept.
+	pool *dbPool
 }
 
 // querier is what reads: the pool or a transaction.
@@ -193,7 +196,24 @@ func (d *dbPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*dbTx, error
 	if err != nil {
 		return nil, err
 	}
-	return &dbTx{Tx: tx, pg: d.pg}, nil
+	t := &dbTx{Tx: tx, pg: d.pg}
+	if d.stmts != nil {
+		t.pool = d
+	}
+	return t, nil
+}
+
+// stmt is the pool's kept statement for query, made the transaction's;
+// nil if the pool keeps none or has no room for it.
+func (t *dbTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if t.pool == nil {
+		return nil, nil
+	}
+	st, err := t.pool.stmt(ctx, query)
+	if st == nil || err != nil {
+		return nil, err
+	}
+	return t.Tx.StmtContext(ctx, st), nil
 }
 
 func (t *dbTx) postgres() bool { return t.pg }
@@ -211,6 +231,13 @@ func (t *dbTx) QueryContext(ctx context.Context, query string, args ...any) (*sq
 	if err != nil {
 		return nil, err
 	}
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return t.Tx.QueryContext(ctx, query, args...)
 }
 
@@ -218,6 +245,13 @@ func (t *dbTx) QueryRowContext(ctx context.Context, query string, args ...any) r
 	query, err := pgFlag(t.pg).q(query)
 	if err != nil {
 		return row{err: err}
+	}
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return row{err: err}
+	}
+	if st != nil {
+		return row{Row: st.QueryRowContext(ctx, args...)}
 	}
 	return row{Row: t.Tx.QueryRowContext(ctx, query, args...)}
 }
