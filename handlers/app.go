@@ -182,6 +182,8 @@ type App struct {
 	// entryMarkup keeps entries' markup for the pages that list them
 	// (views.EntryCache says what keeps it right), entryMarkupBytes of it.
 	entryMarkup *views.EntryCache
+	// zipped keeps pages compressed (pagezip.go).
+	zipped *zippedPages
 }
 
 // entryMarkupBytes bounds the entries' markup kept: about 8,000 entries
@@ -238,6 +240,7 @@ func newState(d Deps) *App {
 		swept:        make(chan struct{}),
 		cards:        newCards(d.LinkPreviews),
 		entryMarkup:  views.NewEntryCache(entryMarkupBytes),
+		zipped:       newZippedPages(zippedPagesBytes),
 	}
 	if a.now == nil {
 		a.now = time.Now
