@@ -79,8 +79,10 @@ type dbTx struct {
 	pg    bool
 	rooms map[int64]int64
 	// pool, for a transaction of a pool that keeps statements (SQLite's
-	// reads: a search), is that pool: its reads use the statements kept.
-	pool *dbPool
+	// reads: a search), is that pool: its reads use the statements kept,
+	// and missed are the queries it ran that were not kept yet.
+	pool   *dbPool
+	missed []string
 }
 
 // querier is what reads: the pool or a transaction.
@@ -204,16 +206,45 @@ func (d *dbPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*dbTx, error
 }
 
 // stmt is the pool's kept statement for query, made the transaction's;
-// nil if the pool keeps none or has no room for it.
-func (t *dbTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+// nil if the pool keeps none or has not kept it yet. It never prepares
+// through the pool: that needs a connection of the pool while this
+// transaction holds one, and with every connection held by such a
+// transaction none would ever come. A query missed is kept once the
+// transaction is over (keepMissed).
+func (t *dbTx) stmt(ctx context.Context, query string) *sql.Stmt {
 	if t.pool == nil {
-		return nil, nil
+		return nil
 	}
-	st, err := t.pool.stmt(ctx, query)
-	if st == nil || err != nil {
-		return nil, err
+	st, ok := t.pool.stmts.m.Load(query)
+	if !ok {
+		t.missed = append(t.missed, query)
+		return nil
 	}
-	return t.Tx.StmtContext(ctx, st), nil
+	return t.Tx.StmtContext(ctx, st.(*sql.Stmt))
+}
+
+// Commit commits, then keeps the statements the transaction missed.
+func (t *dbTx) Commit() error {
+	err := t.Tx.Commit()
+	t.keepMissed()
+	return err
+}
+
+// Rollback rolls back, then keeps the statements the transaction missed.
+func (t *dbTx) Rollback() error {
+	err := t.Tx.Rollback()
+	t.keepMissed()
+	return err
+}
+
+// keepMissed prepares through the pool the queries the transaction ran
+// that were not kept, now that its connection is back in the pool; one
+// that fails to prepare is prepared again next time, as before.
+func (t *dbTx) keepMissed() {
+	for _, q := range t.missed {
+		_, _ = t.pool.stmt(context.Background(), q)
+	}
+	t.missed = nil
 }
 
 func (t *dbTx) postgres() bool { return t.pg }
@@ -231,11 +262,7 @@ func (t *dbTx) QueryContext(ctx context.Context, query string, args ...any) (*sq
 	if err != nil {
 		return nil, err
 	}
-	st, err := t.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if st != nil {
+	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return t.Tx.QueryContext(ctx, query, args...)
@@ -246,11 +273,7 @@ func (t *dbTx) QueryRowContext(ctx context.Context, query string, args ...any) r
 	if err != nil {
 		return row{err: err}
 	}
-	st, err := t.stmt(ctx, query)
-	if err != nil {
-		return row{err: err}
-	}
-	if st != nil {
+	if st := t.stmt(ctx, query); st != nil {
 		return row{Row: st.QueryRowContext(ctx, args...)}
 	}
 	return row{Row: t.Tx.QueryRowContext(ctx, query, args...)}
