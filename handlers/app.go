@@ -179,7 +179,16 @@ type App struct {
 	// clustered: entries and room events reach this instance through
 	// its cluster link (ClusterHooks), on every instance.
 	clustered bool
+	// entryMarkup keeps entries' markup for the pages that list them
+	// (views.EntryCache says what keeps it right), entryMarkupBytes of it.
+	entryMarkup *views.EntryCache
+	// zipped keeps pages compressed (pagezip.go).
+	zipped *zippedPages
 }
+
+// entryMarkupBytes bounds the entries' markup kept: about 8,000 entries
+// of a kilobyte, in each language read.
+const entryMarkupBytes = 8 << 20
 
 // NewApp builds the Fiber application serving the chat.
 func NewApp(d Deps) *fiber.App {
@@ -230,6 +239,8 @@ func newState(d Deps) *App {
 		pictures:     cmp.Or(d.Pictures, NewPictures()),
 		swept:        make(chan struct{}),
 		cards:        newCards(d.LinkPreviews),
+		entryMarkup:  views.NewEntryCache(entryMarkupBytes),
+		zipped:       newZippedPages(zippedPagesBytes),
 	}
 	if a.now == nil {
 		a.now = time.Now

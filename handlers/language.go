@@ -26,7 +26,8 @@ func (a *App) chooseLanguage(c *fiber.Ctx) error {
 	if p := c.Path(); strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/files/") {
 		return c.Next()
 	}
-	c.SetUserContext(views.WithHere(i18n.With(c.UserContext(), a.langOf(c)), herePath(c)))
+	ctx := views.WithHere(i18n.With(c.UserContext(), a.langOf(c)), herePath(c))
+	c.SetUserContext(views.WithEntryCache(ctx, a.entryMarkup))
 	return c.Next()
 }
 

@@ -61,6 +61,7 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed, Next: func(c *fiber.Ctx) bool {
 		return isEventStream(c) || strings.HasPrefix(c.Path(), "/files/")
 	}}))
+	app.Use(a.compressPages)
 	app.Use(refuseEncodedBody)
 	app.Use(crossOrigin)
 	app.Use(a.loadSession)

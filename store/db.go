@@ -53,7 +53,12 @@ func (d *dbPool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 		d.stmts.n.Add(-1)
 		return nil, nil
 	}
-	st, err := d.DB.PrepareContext(ctx, query)
+	text := query
+	if !d.pg {
+		// Prepared once for good: see toPlusParams.
+		text = toPlusParams(query)
+	}
+	st, err := d.DB.PrepareContext(ctx, text)
 	if err != nil {
 		d.stmts.n.Add(-1)
 		return nil, err
@@ -73,6 +78,11 @@ type dbTx struct {
 	*sql.Tx
 	pg    bool
 	rooms map[int64]int64
+	// pool, for a transaction of a pool that keeps statements (SQLite's
+	// reads: a search), is that pool: its reads use the statements kept,
+	// and missed are the queries it ran that were not kept yet.
+	pool   *dbPool
+	missed []string
 }
 
 // querier is what reads: the pool or a transaction.
@@ -188,7 +198,53 @@ func (d *dbPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*dbTx, error
 	if err != nil {
 		return nil, err
 	}
-	return &dbTx{Tx: tx, pg: d.pg}, nil
+	t := &dbTx{Tx: tx, pg: d.pg}
+	if d.stmts != nil {
+		t.pool = d
+	}
+	return t, nil
+}
+
+// stmt is the pool's kept statement for query, made the transaction's;
+// nil if the pool keeps none or has not kept it yet. It never prepares
+// through the pool: that needs a connection of the pool while this
+// transaction holds one, and with every connection held by such a
+// transaction none would ever come. A query missed is kept once the
+// transaction is over (keepMissed).
+func (t *dbTx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if t.pool == nil {
+		return nil
+	}
+	st, ok := t.pool.stmts.m.Load(query)
+	if !ok {
+		t.missed = append(t.missed, query)
+		return nil
+	}
+	return t.Tx.StmtContext(ctx, st.(*sql.Stmt))
+}
+
+// Commit commits, then keeps the statements the transaction missed.
+func (t *dbTx) Commit() error {
+	err := t.Tx.Commit()
+	t.keepMissed()
+	return err
+}
+
+// Rollback rolls back, then keeps the statements the transaction missed.
+func (t *dbTx) Rollback() error {
+	err := t.Tx.Rollback()
+	t.keepMissed()
+	return err
+}
+
+// keepMissed prepares through the pool the queries the transaction ran
+// that were not kept, now that its connection is back in the pool; one
+// that fails to prepare is prepared again next time, as before.
+func (t *dbTx) keepMissed() {
+	for _, q := range t.missed {
+		_, _ = t.pool.stmt(context.Background(), q)
+	}
+	t.missed = nil
 }
 
 func (t *dbTx) postgres() bool { return t.pg }
@@ -206,6 +262,9 @@ func (t *dbTx) QueryContext(ctx context.Context, query string, args ...any) (*sq
 	if err != nil {
 		return nil, err
 	}
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return t.Tx.QueryContext(ctx, query, args...)
 }
 
@@ -213,6 +272,9 @@ func (t *dbTx) QueryRowContext(ctx context.Context, query string, args ...any) r
 	query, err := pgFlag(t.pg).q(query)
 	if err != nil {
 		return row{err: err}
+	}
+	if st := t.stmt(ctx, query); st != nil {
+		return row{Row: st.QueryRowContext(ctx, args...)}
 	}
 	return row{Row: t.Tx.QueryRowContext(ctx, query, args...)}
 }

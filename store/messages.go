@@ -196,14 +196,6 @@ func (s *Store) FindMessage(ctx context.Context, id int64) (Message, error) {
 	return msgs[0], nil
 }
 
-// ListLatestMessages returns the room's latest entries, up to limit, oldest
-// first.
-func (s *Store) ListLatestMessages(ctx context.Context, roomID int64, limit int) ([]Message, error) {
-	msgs, err := s.listMessages(ctx, s.read, selectMessages+"WHERE m.room_id = ? ORDER BY m.id DESC LIMIT ?", roomID, limit)
-	slices.Reverse(msgs)
-	return msgs, err
-}
-
 // ListMessagesBefore returns up to limit entries of the room older than the
 // entry beforeID, oldest first.
 func (s *Store) ListMessagesBefore(ctx context.Context, roomID, beforeID int64, limit int) ([]Message, error) {

@@ -29,10 +29,51 @@ var errPlaceholders = errors.New("store: query cannot be put in PostgreSQL's pla
 // over the query, whose states (in a string, a quoted name, a comment,
 // after an operand) are read best in one place.
 func toDollars(query string) (string, error) {
+	return placeholders(query, func(b *strings.Builder, n int, _, _ string) {
+		b.WriteString("$" + strconv.Itoa(n))
+	})
+}
+
+// toPlusParams is a query for SQLite's read pool, each parameter written
+// +? (or +?N) where it was ? (?N), but after LIKE, GLOB and MATCH, whose
+// patterns SQLite's planner reads. It is the same query: unary + changes
+// no value, type, affinity or collation of what it is applied to, and a
+// parameter keeps its number. What it changes is the plan's ties to the
+// bound values. SQLite marks a statement to be prepared again when a
+// parameter it planned with changes (a LIMIT ?, or col = ? weighed as 0
+// or 1), and go-sqlite3 clears every binding before each run, which
+// counts as such a change: those statements were parsed and planned
+// again at every run, prepared statements or not (most of a room list's
+// 160 µs). A +? is no bare parameter to the planner, so nothing marks
+// the statement. The planner then plans as it does for a parameter it
+// does not look at, which is what it did for any other one.
+//
+// It reads the query as toDollars does; what toDollars refuses is
+// returned as it is.
+func toPlusParams(query string) string {
+	out, err := placeholders(query, func(b *strings.Builder, _ int, text, before string) {
+		switch strings.ToUpper(before) {
+		case "LIKE", "GLOB", "MATCH":
+		default:
+			b.WriteByte('+')
+		}
+		b.WriteString(text)
+	})
+	if err != nil {
+		return query
+	}
+	return out
+}
+
+// placeholders copies query, giving each parameter to emit: its number,
+// its text as written (? or ?N), and the word just before it, if a word
+// was ("" otherwise).
+func placeholders(query string, emit func(b *strings.Builder, n int, text, before string)) (string, error) {
 	var b strings.Builder
 	b.Grow(len(query) + 16)
 	next := 0
 	operand := false // the last token was an operand: a ? now is an operator
+	word := ""       // the last token, if it was a word
 	for i := 0; i < len(query); {
 		c := query[i]
 		switch {
@@ -42,7 +83,7 @@ func toDollars(query string) (string, error) {
 				return "", refuse(query, i, "unterminated quote")
 			}
 			b.WriteString(query[i:j])
-			i, operand = j, true
+			i, operand, word = j, true, ""
 		case c == '-' && strings.HasPrefix(query[i:], "--"):
 			j := strings.IndexByte(query[i:], '\n')
 			if j < 0 {
@@ -77,14 +118,14 @@ func toDollars(query string) (string, error) {
 				return "", refuse(query, i, "? before an operand is an operator")
 			}
 			next = max(next, n)
-			b.WriteString("$" + strconv.Itoa(n))
-			i, operand = j, true
+			emit(&b, n, query[i:j], word)
+			i, operand, word = j, true, ""
 		case isWordStart(c):
 			j := i + 1
 			for j < len(query) && isWordPart(query[j]) {
 				j++
 			}
-			word := query[i:j]
+			word = query[i:j]
 			if j < len(query) && query[j] == '\'' && (word == "E" || word == "e") {
 				return "", refuse(query, i, "E'' string")
 			}
@@ -96,15 +137,15 @@ func toDollars(query string) (string, error) {
 				j++
 			}
 			b.WriteString(query[i:j])
-			i, operand = j, true
+			i, operand, word = j, true, ""
 		default:
 			b.WriteByte(c)
 			i++
 			switch {
 			case c == ')' || c == ']':
-				operand = true
+				operand, word = true, ""
 			case c != ' ' && c != '\t' && c != '\n' && c != '\r':
-				operand = false
+				operand, word = false, ""
 			}
 		}
 	}

@@ -58,6 +58,32 @@ func TestToDollars(t *testing.T) {
 	}
 }
 
+// TestToPlusParams: SQLite's read pool gets each parameter as +?, but the
+// patterns of LIKE, GLOB and MATCH, and what toDollars refuses, as
+// written.
+func TestToPlusParams(t *testing.T) {
+	for _, c := range []struct{ name, in, want string }{
+		{"Bare", "SELECT a FROM t WHERE b = ? AND c = ?", "SELECT a FROM t WHERE b = +? AND c = +?"},
+		{"Numbered", "WHERE room_id = ?1 AND user_id = ?2 OR room_id = ?1", "WHERE room_id = +?1 AND user_id = +?2 OR room_id = +?1"},
+		{"Limit", "ORDER BY id DESC LIMIT ? OFFSET ?", "ORDER BY id DESC LIMIT +? OFFSET +?"},
+		{"In", "WHERE id IN (?, ?,?)", "WHERE id IN (+?, +?,+?)"},
+		{"StringWithQuestionMark", "WHERE body = 'what?' AND id = ?", "WHERE body = 'what?' AND id = +?"},
+		{"Like", `WHERE name LIKE ? ESCAPE '\' AND id = ?`, `WHERE name LIKE ? ESCAPE '\' AND id = +?`},
+		{"LikeNumbered", "WHERE (x.mentions || ' ') like ?5", "WHERE (x.mentions || ' ') like ?5"},
+		{"Match", "WHERE post_search MATCH ? AND docid < ?", "WHERE post_search MATCH ? AND docid < +?"},
+		{"Glob", "WHERE name GLOB ?", "WHERE name GLOB ?"},
+		{"LikeThenBracket", "WHERE name LIKE (?)", "WHERE name LIKE (+?)"},
+		{"Refused", "WHERE id = ? /* the user's? */", "WHERE id = ? /* the user's? */"},
+		{"NoPlaceholder", "SELECT 1", "SELECT 1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := toPlusParams(c.in); got != c.want {
+				t.Errorf("toPlusParams(%q) = %q; want %q", c.in, got, c.want)
+			}
+		})
+	}
+}
+
 // TestStoreQueriesRewrite: every string of the store's code that holds a
 // placeholder is one the rewrite takes, so that no query is refused on
 // PostgreSQL alone, where a pass without a server would not see it.

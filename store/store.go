@@ -28,7 +28,9 @@ type Store struct {
 		insertEntry, insertPost, insertPostPG, findClientID, username, userByName, indexPost *sql.Stmt
 	}
 	// usernames caches the names of authors by id (a name never changes).
-	usernames   sync.Map
+	usernames sync.Map
+	// latest keeps rooms' latest entries (latest.go).
+	latest      latestEntries
 	read        *dbPool
 	now         func() time.Time
 	sessionIdle time.Duration

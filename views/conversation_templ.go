@@ -159,7 +159,7 @@ func Search(p SearchPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			for _, r := range p.Results {
-				templ_7745c5c3_Err = MessageItem(r.Entry).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = cachedMessageItem(r.Entry).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -1054,7 +1054,7 @@ func MessageListSince(entries []Entry, since int64) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = MessageItem(e).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = cachedMessageItem(e).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1088,7 +1088,7 @@ func entryItems(entries []Entry) templ.Component {
 		}
 		ctx = templ.ClearChildren(ctx)
 		for _, e := range entries {
-			templ_7745c5c3_Err = MessageItem(e).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = cachedMessageItem(e).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
