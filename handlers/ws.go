@@ -246,7 +246,11 @@ func (a *App) serveWS(conn *websocket.Conn) {
 	a.log.Info("socket open", "room", p.roomID, "user", p.user.Username)
 	w := &socketWriter{a: a, conn: conn, sub: sub, p: p, timeout: a.writeTimeout, replay: p.after >= 0, reported: time.Now()}
 	w.idle.L = &w.mu
+	// Set under the lock pingDue takes, so that it finds the timer set
+	// however soon it fires.
+	w.mu.Lock()
 	w.ping = time.AfterFunc(a.pingEvery, w.pingDue)
+	w.mu.Unlock()
 	reason := "client"
 	defer func() {
 		w.stop()

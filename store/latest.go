@@ -24,11 +24,14 @@ import (
 // reads again. What an entry shows that is not the room's (its author's
 // name) never changes.
 //
-// Bound: latestRoomsMax lists (of the page's 51 entries, about 25 KB
-// each: some 13 MB at most); past it, any one is dropped.
+// Bound: latestBytesMax bytes of entries, as messageSize counts them (a
+// page's 51 entries of long posts with many reactions weigh some 1 MB);
+// past it, lists are dropped, any ones, until the new one fits; a list
+// over a quarter of the bound is not kept.
 type latestEntries struct {
-	mu sync.Mutex
-	m  map[latestKey]latestList
+	mu    sync.Mutex
+	m     map[latestKey]latestList
+	bytes int
 }
 
 type latestKey struct {
@@ -39,9 +42,32 @@ type latestKey struct {
 type latestList struct {
 	newest, rev int64
 	msgs        []Message
+	size        int
 }
 
-const latestRoomsMax = 512
+const latestBytesMax = 16 << 20
+
+// messageSize is about what a kept entry holds: its strings, and a fixed
+// share for its fields and slices' headers.
+func messageSize(m Message) int {
+	n := 256 + len(m.Author) + len(m.Kind) + len(m.Text) + len(m.ClientID)
+	for _, mn := range m.Mentions {
+		n += 48 + len(mn.Username)
+	}
+	for _, b := range m.Boosts {
+		n += 48 + len(b.Emoji)
+		for _, u := range b.Users {
+			n += 16 + len(u)
+		}
+	}
+	for _, f := range m.Files {
+		n += 200 + len(f.Name) + len(f.Type) + len(f.PreviewType) + len(f.ETag)
+	}
+	if c := m.Card; c != nil {
+		n += 64 + len(c.URL) + len(c.Title) + len(c.Description) + len(c.Site)
+	}
+	return n
+}
 
 // ListLatestMessages returns the room's latest entries, up to limit, oldest
 // first. The entries' own slices (boosts, mentions, files) may be shared
@@ -65,17 +91,34 @@ func (s *Store) ListLatestMessages(ctx context.Context, roomID int64, limit int)
 		return nil, err
 	}
 	slices.Reverse(msgs)
-	s.latest.mu.Lock()
-	defer s.latest.mu.Unlock()
-	if s.latest.m == nil {
-		s.latest.m = make(map[latestKey]latestList)
+	s.latest.keep(k, latestList{newest: newest, rev: rev, msgs: slices.Clone(msgs)})
+	return msgs, nil
+}
+
+// keep keeps the list in place of the key's, within the bound.
+func (l *latestEntries) keep(k latestKey, list latestList) {
+	for _, m := range list.msgs {
+		list.size += messageSize(m)
 	}
-	if _, ok := s.latest.m[k]; !ok && len(s.latest.m) >= latestRoomsMax {
-		for old := range s.latest.m {
-			delete(s.latest.m, old)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = make(map[latestKey]latestList)
+	}
+	if old, ok := l.m[k]; ok {
+		l.bytes -= old.size
+		delete(l.m, k)
+	}
+	if list.size > latestBytesMax/4 {
+		return
+	}
+	for old, kept := range l.m {
+		if l.bytes+list.size <= latestBytesMax {
 			break
 		}
+		l.bytes -= kept.size
+		delete(l.m, old)
 	}
-	s.latest.m[k] = latestList{newest: newest, rev: rev, msgs: slices.Clone(msgs)}
-	return msgs, nil
+	l.m[k] = list
+	l.bytes += list.size
 }
