@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -199,10 +200,16 @@ func TestBrowserAccessibility(t *testing.T) {
 		}},
 		{name: "room-panel", who: alice, open: visit(base, roomPath(short)+"#room-panel")},
 		{name: "room-new-since", who: alice, open: func() []chromedp.Action {
-			// Something new each time the room is opened.
-			sinceNews++
-			postForm(t, bob, since+"/messages", url.Values{"text": {fmt.Sprintf("more news, %d", sinceNews)}})
-			return []chromedp.Action{chromedp.Navigate(since), chromedp.WaitVisible(`#new-since`, chromedp.ByQuery)}
+			// Something new each time the room is opened, posted while
+			// alice is elsewhere: on the room's page her socket would take
+			// it live, and she would have seen it.
+			return []chromedp.Action{chromedp.Navigate(base + "/"), chromedp.WaitVisible(`#room-list`, chromedp.ByQuery),
+				chromedp.ActionFunc(func(context.Context) error {
+					sinceNews++
+					postForm(t, bob, since+"/messages", url.Values{"text": {fmt.Sprintf("more news, %d", sinceNews)}})
+					return nil
+				}),
+				chromedp.Navigate(since), chromedp.WaitVisible(`#new-since`, chromedp.ByQuery)}
 		}},
 		{name: "switch-page", who: alice, open: visit(base, "/switch?q=s")},
 		{name: "switcher-dialog", who: alice, open: func() []chromedp.Action {
