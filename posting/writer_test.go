@@ -95,21 +95,36 @@ func TestEntryWriterGroupsAndOrders(t *testing.T) {
 	t.Logf("%d writes in %d commits", w.writes.Load(), w.commits.Load())
 }
 
-// BenchmarkEntryWriter stores posts from many senders at once through the
-// group commit, each durable (synchronous=FULL) before it is answered.
-func BenchmarkEntryWriter(b *testing.B) {
-	db, err := store.Open(context.Background(), testdb.New(b))
+// benchWriter is a running writer on a store at path, with a user who is
+// a member of a room; all are closed when the benchmark ends.
+func benchWriter(b *testing.B, path string) (*Writer, store.User, store.Room) {
+	b.Helper()
+	db, err := store.Open(context.Background(), path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
+	b.Cleanup(func() { db.Close() })
 	h := hub.New(hub.Config{})
 	w := New(Config{Store: db, Hub: h, Metrics: metrics.New(h), Log: slog.New(slog.DiscardHandler), Frame: func(m store.Message) *hub.Text { return hub.Same([]byte(m.Text)) }})
 	w.Start()
-	defer w.Close()
+	b.Cleanup(w.Close)
 	ctx := context.Background()
-	u, _ := db.CreateUser(ctx, "alice", "x")
-	room, _, _ := db.CreateRoom(ctx, "general", u.ID)
+	u, err := db.CreateUser(ctx, "alice", "x")
+	if err != nil {
+		b.Fatal(err)
+	}
+	room, _, err := db.CreateRoom(ctx, "general", u.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w, u, room
+}
+
+// BenchmarkEntryWriter stores posts from many senders at once through the
+// group commit, each durable (synchronous=FULL) before it is answered.
+func BenchmarkEntryWriter(b *testing.B) {
+	w, u, room := benchWriter(b, testdb.New(b))
+	ctx := context.Background()
 	b.SetParallelism(128) // senders per core
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -138,23 +153,13 @@ func BenchmarkBurstIndexed(b *testing.B) {
 		b.Skip("reads the SQLite file")
 	}
 	path := testdb.New(b)
-	db, err := store.Open(context.Background(), path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	w, u, room := benchWriter(b, path)
 	probe, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer probe.Close()
-	h := hub.New(hub.Config{})
-	w := New(Config{Store: db, Hub: h, Metrics: metrics.New(h), Log: slog.New(slog.DiscardHandler), Frame: func(m store.Message) *hub.Text { return hub.Same([]byte(m.Text)) }})
-	w.Start()
-	defer w.Close()
 	ctx := context.Background()
-	u, _ := db.CreateUser(ctx, "alice", "x")
-	room, _, _ := db.CreateRoom(ctx, "general", u.ID)
 	const burst, senders = 20000, 256
 	var stored, indexed time.Duration
 	for range b.N {
