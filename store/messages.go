@@ -550,7 +550,15 @@ func (s *Store) findClientID(ctx context.Context, tx *dbTx, roomID, userID int64
 	if clientID == "" {
 		return Message{}, false, nil
 	}
-	rows, err := tx.StmtContext(ctx, s.stmts.findClientID).QueryContext(ctx, userID, clientID)
+	var id int64
+	err := tx.StmtContext(ctx, s.stmts.clientIDTaken).QueryRowContext(ctx, userID, clientID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Message{}, false, nil
+	}
+	if err != nil {
+		return Message{}, false, fmt.Errorf("store: create post: %w", err)
+	}
+	rows, err := tx.StmtContext(ctx, s.stmts.findClientID).QueryContext(ctx, id)
 	if err != nil {
 		return Message{}, false, fmt.Errorf("store: create post: %w", err)
 	}

@@ -25,7 +25,7 @@ type Store struct {
 	write *dbPool
 	// stmts are the hot writes, prepared once on the write connection.
 	stmts struct {
-		insertEntry, insertPost, insertPostPG, findClientID, username, userByName, indexPost *sql.Stmt
+		insertEntry, insertPost, insertPostPG, clientIDTaken, findClientID, username, userByName, indexPost *sql.Stmt
 	}
 	// usernames caches the names of authors by id (a name never changes).
 	usernames sync.Map
@@ -85,7 +85,10 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.stmts.username, "SELECT username FROM users WHERE id = ?"},
 		{&s.stmts.userByName, "SELECT username FROM users WHERE username = ?"},
 		{&s.stmts.indexPost, "INSERT INTO post_search (docid, tokens) VALUES (?, ?)"},
-		{&s.stmts.findClientID, selectMessages + "WHERE m.user_id = ? AND m.client_id = ?"},
+		// The id alone first: most ids are new, and this costs a tenth
+		// of the whole entry's query, which is read only for an id taken.
+		{&s.stmts.clientIDTaken, "SELECT id FROM messages WHERE user_id = ? AND client_id = ?"},
+		{&s.stmts.findClientID, selectMessages + "WHERE m.id = ?"},
 	} {
 		if p.stmt == &s.stmts.insertPost && s.write.pg || p.stmt == &s.stmts.insertPostPG && !s.write.pg {
 			continue // each engine's own way to store a post
