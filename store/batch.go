@@ -50,7 +50,7 @@ func (s *Store) writeBatchOn(ctx context.Context, conn *sql.Conn, fn func(b *Bat
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	return s.runBatch(ctx, &dbTx{Tx: tx, pg: s.write.pg}, fn)
+	return s.runBatch(ctx, &dbTx{Tx: tx, pg: s.write.pg, changes: s.write.changes, accounts: s.write.accounts}, fn)
 }
 
 func (s *Store) runBatch(ctx context.Context, tx *dbTx, fn func(b *Batch) error) error {

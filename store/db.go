@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -23,6 +24,32 @@ type dbPool struct {
 	// largest single cost of a room page. PostgreSQL's driver keeps its
 	// own per connection.
 	stmts *stmtCache
+	// changes, on the pool that writes, counts what it changed (see
+	// Store.Changes), and accounts what it changed of users and sessions
+	// (see sessionCache).
+	changes, accounts *atomic.Uint64
+}
+
+// changed counts a change of query's, once it is done (committed).
+func (d *dbPool) changed(query string) {
+	if d.changes != nil {
+		d.changes.Add(1)
+		if changesAccounts(query) {
+			d.accounts.Add(1)
+		}
+	}
+}
+
+// changesAccounts reports whether a statement may change a user or a
+// session that is not new: one that names either table, but a SELECT
+// (reads) and the insert of a new session (which no session kept can be).
+// The store's SQL names its tables in lower case.
+func changesAccounts(query string) bool {
+	q := strings.TrimSpace(query)
+	if len(q) >= 6 && strings.EqualFold(q[:6], "SELECT") || strings.HasPrefix(q, "INSERT INTO sessions ") {
+		return false
+	}
+	return strings.Contains(q, "users") || strings.Contains(q, "sessions")
 }
 
 // stmtCache holds the pool's prepared statements by query. Nothing
@@ -83,6 +110,11 @@ type dbTx struct {
 	// and missed are the queries it ran that were not kept yet.
 	pool   *dbPool
 	missed []string
+	// changes and accounts are the pool's (see dbPool.changes): a
+	// commit is counted, in accounts if a statement of the transaction
+	// changesAccounts (accountsChanged).
+	changes, accounts *atomic.Uint64
+	accountsChanged   bool
 }
 
 // querier is what reads: the pool or a transaction.
@@ -144,6 +176,16 @@ func (pg pgFlag) q(query string) (string, error) {
 func (d *dbPool) postgres() bool { return d.pg }
 
 func (d *dbPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := d.execQuiet(ctx, query, args...)
+	// Counted even when it failed: a count too many costs a page
+	// rendered again, never a page that misses a change.
+	d.changed(query)
+	return res, err
+}
+
+// execQuiet is ExecContext for a write that no page shows (a session's
+// last use): it is not counted in Store.Changes.
+func (d *dbPool) execQuiet(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	query, err := pgFlag(d.pg).q(query)
 	if err != nil {
 		return nil, err
@@ -198,7 +240,7 @@ func (d *dbPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*dbTx, error
 	if err != nil {
 		return nil, err
 	}
-	t := &dbTx{Tx: tx, pg: d.pg}
+	t := &dbTx{Tx: tx, pg: d.pg, changes: d.changes, accounts: d.accounts}
 	if d.stmts != nil {
 		t.pool = d
 	}
@@ -226,6 +268,12 @@ func (t *dbTx) stmt(ctx context.Context, query string) *sql.Stmt {
 // Commit commits, then keeps the statements the transaction missed.
 func (t *dbTx) Commit() error {
 	err := t.Tx.Commit()
+	if t.changes != nil {
+		t.changes.Add(1)
+		if t.accountsChanged {
+			t.accounts.Add(1)
+		}
+	}
 	t.keepMissed()
 	return err
 }
@@ -250,6 +298,7 @@ func (t *dbTx) keepMissed() {
 func (t *dbTx) postgres() bool { return t.pg }
 
 func (t *dbTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.accountsChanged = t.accountsChanged || changesAccounts(query)
 	query, err := pgFlag(t.pg).q(query)
 	if err != nil {
 		return nil, err
@@ -258,6 +307,7 @@ func (t *dbTx) ExecContext(ctx context.Context, query string, args ...any) (sql.
 }
 
 func (t *dbTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	t.accountsChanged = t.accountsChanged || changesAccounts(query)
 	query, err := pgFlag(t.pg).q(query)
 	if err != nil {
 		return nil, err
@@ -269,6 +319,7 @@ func (t *dbTx) QueryContext(ctx context.Context, query string, args ...any) (*sq
 }
 
 func (t *dbTx) QueryRowContext(ctx context.Context, query string, args ...any) row {
+	t.accountsChanged = t.accountsChanged || changesAccounts(query)
 	query, err := pgFlag(t.pg).q(query)
 	if err != nil {
 		return row{err: err}

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -27,7 +28,7 @@ func openPostgres(ctx context.Context, url string, opts ...Option) (*Store, erro
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	pool := &dbPool{DB: db, pg: true}
+	pool := &dbPool{DB: db, pg: true, changes: new(atomic.Uint64), accounts: new(atomic.Uint64)}
 	s := &Store{write: pool, read: pool, now: time.Now, sessionIdle: DefaultSessionIdle}
 	for _, o := range opts {
 		o(s)

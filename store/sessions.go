@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -62,13 +63,24 @@ func (s *Store) FindSession(ctx context.Context, token string) (Session, error) 
 	if token == "" {
 		return Session{}, fmt.Errorf("store: find session: %w", ErrNotFound)
 	}
-	hash := hashToken(token)
+	hash := sha256.Sum256([]byte(token))
 	now := s.now()
+	// Read before the session is: see sessionCache.
+	stamp := s.write.accounts.Load()
+	if kept, ok := s.sessions.get(hash, stamp, now.Add(-s.sessionIdle)); ok {
+		if now.Sub(kept.lastSeen) > sessionTouchEvery {
+			if err := s.touchSession(ctx, hash[:], now); err != nil {
+				return Session{}, err
+			}
+			s.sessions.touched(hash, now)
+		}
+		return kept.sess, nil
+	}
 	var u User
 	var lastSeen int64
 	err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+`, s.last_seen_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ? AND s.last_seen_at > ? AND u.deactivated_at IS NULL`, hash, now.Add(-s.sessionIdle).UnixMilli()),
+		WHERE s.token_hash = ? AND s.last_seen_at > ? AND u.deactivated_at IS NULL`, hash[:], now.Add(-s.sessionIdle).UnixMilli()),
 		&u, &lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, fmt.Errorf("store: find session: %w", ErrNotFound)
@@ -76,12 +88,95 @@ func (s *Store) FindSession(ctx context.Context, token string) (Session, error) 
 	if err != nil {
 		return Session{}, fmt.Errorf("store: find session: %w", err)
 	}
-	if now.Sub(fromMillis(lastSeen)) > sessionTouchEvery {
-		if _, err := s.write.ExecContext(ctx, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", now.UnixMilli(), hash); err != nil {
-			return Session{}, fmt.Errorf("store: touch session: %w", err)
+	seen := fromMillis(lastSeen)
+	if now.Sub(seen) > sessionTouchEvery {
+		if err := s.touchSession(ctx, hash[:], now); err != nil {
+			return Session{}, err
+		}
+		seen = now
+	}
+	sess := Session{ID: sessionID(hash[:]), User: u}
+	s.sessions.put(hash, keptSession{sess: sess, lastSeen: seen, stamp: stamp})
+	return sess, nil
+}
+
+// touchSession writes down that the session was used now.
+func (s *Store) touchSession(ctx context.Context, hash []byte, now time.Time) error {
+	// No page shows when a session was last used.
+	if _, err := s.write.execQuiet(ctx, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", now.UnixMilli(), hash); err != nil {
+		return fmt.Errorf("store: touch session: %w", err)
+	}
+	return nil
+}
+
+// sessionCache keeps the live sessions found, by their token's hash, so
+// that a request costs no query to know who makes it. It is SQLite's
+// alone (nil on PostgreSQL, where other instances end sessions): this
+// process is the only one that writes the file.
+//
+// What invalidates a kept session: any change of any user or session
+// (dbPool.accounts counts them: a sign-out, a password changed, a
+// deactivation, a user made admin, a setting, a language), which makes
+// every kept session be read again; and its idleness, checked as the
+// query checks it. A session is kept with the count read before it was
+// read, so a change made meanwhile is never missed. New sessions change
+// none kept, and are not counted.
+//
+// Bound: sessionCacheMax sessions; past it, any one is dropped.
+type sessionCache struct {
+	mu sync.Mutex
+	m  map[[sha256.Size]byte]keptSession
+}
+
+type keptSession struct {
+	sess     Session
+	lastSeen time.Time
+	stamp    uint64
+}
+
+const sessionCacheMax = 1 << 16
+
+func newSessionCache() *sessionCache {
+	return &sessionCache{m: make(map[[sha256.Size]byte]keptSession)}
+}
+
+// get is the kept session of hash, if it was kept at stamp and used after
+// idleSince.
+func (c *sessionCache) get(hash [sha256.Size]byte, stamp uint64, idleSince time.Time) (keptSession, bool) {
+	if c == nil {
+		return keptSession{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.m[hash]
+	if !ok || k.stamp != stamp || !k.lastSeen.After(idleSince) {
+		return keptSession{}, false
+	}
+	return k, true
+}
+
+func (c *sessionCache) touched(hash [sha256.Size]byte, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k, ok := c.m[hash]; ok {
+		k.lastSeen = now
+		c.m[hash] = k
+	}
+}
+
+func (c *sessionCache) put(hash [sha256.Size]byte, k keptSession) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[hash]; !ok && len(c.m) >= sessionCacheMax {
+		for old := range c.m {
+			delete(c.m, old)
+			break
 		}
 	}
-	return Session{ID: sessionID(hash), User: u}, nil
+	c.m[hash] = k
 }
 
 // DeleteSession ends the session of a token and returns its id. Ending a

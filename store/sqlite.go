@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -34,7 +35,7 @@ func openSQLite(ctx context.Context, path string, opts ...Option) (*Store, error
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	s := &Store{write: &dbPool{DB: write}, now: time.Now, sessionIdle: DefaultSessionIdle}
+	s := &Store{write: &dbPool{DB: write, changes: new(atomic.Uint64), accounts: new(atomic.Uint64)}, now: time.Now, sessionIdle: DefaultSessionIdle, sessions: newSessionCache()}
 	for _, o := range opts {
 		o(s)
 	}

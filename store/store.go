@@ -30,8 +30,10 @@ type Store struct {
 	// usernames caches the names of authors by id (a name never changes).
 	usernames sync.Map
 	// latest keeps rooms' latest entries (latest.go).
-	latest      latestEntries
-	read        *dbPool
+	latest latestEntries
+	read   *dbPool
+	// sessions keeps live sessions (sessions.go); nil on PostgreSQL.
+	sessions    *sessionCache
 	now         func() time.Time
 	sessionIdle time.Duration
 }
@@ -63,6 +65,16 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 func IsPostgres(path string) bool {
 	return strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://")
 }
+
+// Changes counts the writes this store has done: it moves, once a write
+// is committed, past every value it had before. A page made after
+// reading it shows every change it counts; so, kept with the count read
+// before it was made, the page stays right for as long as the count
+// stays the same (handlers' keptPages). Only the writes of this process
+// are counted: another instance on the same PostgreSQL database changes
+// what pages show without moving it. A write that no page shows (a
+// session's last use) is not counted.
+func (s *Store) Changes() uint64 { return s.write.changes.Load() }
 
 // Postgres reports whether the store is on PostgreSQL.
 func (s *Store) Postgres() bool { return s.write.pg }

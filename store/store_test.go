@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -461,5 +462,89 @@ func TestConstraintErrors(t *testing.T) {
 				t.Errorf("got %v, want %v", c.err, c.want)
 			}
 		})
+	}
+}
+
+// TestSessionsKeptRight: a session found is kept in memory (sessionCache,
+// on SQLite), and what is found from it is what the database says: a
+// change of its user is seen at once, idleness ends it as the query
+// would, and its use is still written down once a minute, kept or not.
+// It runs on both engines: PostgreSQL keeps nothing, and must say the
+// same.
+func TestSessionsKeptRight(t *testing.T) {
+	ctx := context.Background()
+	path := testdb.New(t)
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	const idle = time.Hour
+	s, err := store.Open(ctx, path, store.WithClock(clock), store.WithSessionIdle(idle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	u := mustUser(t, s, "alice")
+	token, _, err := s.CreateSession(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func() (store.Session, error) {
+		t.Helper()
+		// Twice: the second may be the one kept.
+		if _, err := s.FindSession(ctx, token); err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return s.FindSession(ctx, token)
+	}
+
+	if err := s.SetLanguage(ctx, u.ID, "es"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := find(); err != nil || got.User.Language != "es" {
+		t.Fatalf("after the language changed: %+v, %v", got.User, err)
+	}
+	if err := s.SetSound(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := find(); err != nil || !got.User.Sound {
+		t.Fatalf("after the sound changed: %+v, %v", got.User, err)
+	}
+
+	// Used every 50 minutes, kept or not, it lives on: each use past a
+	// minute is written, which another store on the file sees.
+	for range 3 {
+		now = now.Add(50 * time.Minute)
+		if _, err := find(); err != nil {
+			t.Fatalf("a session used every 50 minutes, idle an hour: %v", err)
+		}
+	}
+	if !testdb.Postgres() {
+		db, err := sql.Open("sqlite3", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last int64
+		err = db.QueryRow("SELECT last_seen_at FROM sessions").Scan(&last)
+		db.Close()
+		if err != nil || last != now.UnixMilli() {
+			t.Fatalf("its last use, at %d, was written as %d (%v)", now.UnixMilli(), last, err)
+		}
+	}
+	now = now.Add(idle + time.Second)
+	if _, err := find(); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a session idle past its time: %v", err)
+	}
+
+	token, _, err = s.CreateSession(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := find(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeactivateUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := find(); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a deactivated user's session: %v", err)
 	}
 }
