@@ -184,6 +184,8 @@ type App struct {
 	entryMarkup *views.EntryCache
 	// zipped keeps pages compressed (pagezip.go).
 	zipped *zippedPages
+	// kept keeps pages as made for each session (keptpages.go).
+	kept *keptPages
 }
 
 // entryMarkupBytes bounds the entries' markup kept: about 8,000 entries
@@ -241,6 +243,7 @@ func newState(d Deps) *App {
 		cards:        newCards(d.LinkPreviews),
 		entryMarkup:  views.NewEntryCache(entryMarkupBytes),
 		zipped:       newZippedPages(zippedPagesBytes),
+		kept:         newKeptPages(keptPagesBytes),
 	}
 	if a.now == nil {
 		a.now = time.Now

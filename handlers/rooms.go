@@ -154,10 +154,18 @@ func (a *App) showRoomWith(c *fiber.Ctx, id int64, status int, compose views.Com
 	if hasOlder {
 		msgs = msgs[1:]
 	}
+	var lastID int64
 	if len(msgs) > 0 {
-		a.unread.Seen(s.User.ID, id, msgs[len(msgs)-1].ID)
+		lastID = msgs[len(msgs)-1].ID
 	}
-	a.unread.Opened(s.User.Username, views.RoomLink{ID: id, Name: page.RoomName, Member: true, DM: page.DM, Closed: page.Closed, Archived: page.Archived})
+	opened := views.RoomLink{ID: id, Name: page.RoomName, Member: true, DM: page.DM, Closed: page.Closed, Archived: page.Archived}
+	seen := func() {
+		a.unread.Seen(s.User.ID, id, lastID)
+		a.unread.Opened(s.User.Username, opened)
+	}
+	seen()
+	// Each visit is seen, the page kept or made.
+	afterPage(c, seen)
 	compose.RoomID, compose.UploadLimit = id, a.uploadLimit
 	page.Entries, page.HasOlder, page.Compose, page.Rev = entries(msgs), hasOlder, compose, rev
 	page.NewSince = newSince(msgs, lastRead, s.User.ID)

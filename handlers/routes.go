@@ -82,13 +82,14 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	// Visitors choose a language too (a cookie keeps it).
 	app.Post(pub.public("/account/language"), a.handleLanguageChange)
 
-	app.Get("/", a.handleLobby)
+	// The pages asked for again and again are kept (keptpages.go).
+	app.Get("/", a.keepPage, a.handleLobby)
 	app.Post("/rooms", a.handleRoomCreate)
-	app.Get("/rooms/:id", a.handleRoomShow)
+	app.Get("/rooms/:id", a.keepPage, a.handleRoomShow)
 	app.Post("/rooms/:id/join", a.handleRoomJoin)
 	app.Post("/rooms/:id/leave", a.handleRoomLeave)
 	app.Post("/rooms/:id/notify", a.handleRoomNotify)
-	app.Get("/rooms/:id/messages", a.handleMessageList)
+	app.Get("/rooms/:id/messages", a.keepPage, a.handleMessageList)
 	app.Get("/rooms/:id/at/:msgid", a.handlePermalink)
 	app.Get("/rooms/:id/mentions", a.handleMentionOptions)
 	app.Get("/messages/:id", a.handleMessageShow)
@@ -98,7 +99,7 @@ func (a *App) routes(app *fiber.App, metrics bool) {
 	app.Get("/messages/:id/react", a.handleReactForm)
 	app.Post("/messages/:id/boosts", a.handleBoost)
 	app.Post("/messages/:id/card/remove", a.handleCardRemove)
-	app.Get("/search", a.handleSearch)
+	app.Get("/search", a.keepPage, a.handleSearch)
 	app.Get("/switch", a.handleSwitch)
 	app.Post("/rooms/:id/messages", a.handleMessageCreate)
 	app.Get("/files/:id/preview/:name", a.handleFile)

@@ -135,7 +135,15 @@ type Hub struct {
 	live sync.WaitGroup
 	// relay, once Link set it, links this hub to the other instances'.
 	relay atomic.Pointer[Relay]
+	// presence counts the changes of who is online, in any room
+	// (Presence).
+	presence atomic.Uint64
 }
+
+// Presence counts the changes of who is online in the rooms: it moves
+// each time someone arrives in a room or leaves it (after Online says
+// so), and at no other time.
+func (h *Hub) Presence() uint64 { return h.presence.Load() }
 
 type room struct {
 	id int64
@@ -358,6 +366,7 @@ func (in *Inbound) SetRemote(roomID int64, user string, n int) {
 	now := n > 0 || r.users[user] > 0
 	if was != now {
 		r.list = nil
+		h.presence.Add(1)
 		if h.cfg.Presence != nil {
 			if now {
 				r.publishLocked(Event{Text: h.cfg.Presence.Joined(roomID, user)}, nil)
@@ -430,6 +439,7 @@ func (h *Hub) SubscribeIn(roomID int64, user, session string, lang int) (*Sub, e
 	arrived := first && r.remote[user] == 0
 	if arrived {
 		r.list = nil
+		h.presence.Add(1)
 	}
 	if relay := h.linked(); first && relay != nil {
 		relay.Present(roomID, user, true)
@@ -464,6 +474,8 @@ func (h *Hub) Unsubscribe(s *Sub) {
 		}
 		if r.remote[s.User] == 0 {
 			r.list = nil
+			h.presence.Add(1)
+			h.presence.Add(1)
 			if h.cfg.Presence != nil && r.id != NoRoom {
 				r.publishLocked(Event{Text: h.cfg.Presence.Left(r.id, s.User)}, nil)
 			}

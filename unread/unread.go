@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"chat/hub"
@@ -46,8 +47,10 @@ type Rooms struct {
 	here bool
 
 	mu sync.Mutex
-	// pending are read marks not yet written, by user and room.
+	// pending are read marks not yet written, by user and room; seen
+	// counts their moves (Changes).
 	pending map[readKey]int64
+	seen    atomic.Uint64
 	// marked are, by user and room, what this instance knows of the
 	// user's unread posts there, and whether their open pages show the
 	// room unread.
@@ -209,9 +212,15 @@ func (u *Rooms) Seen(userID, roomID, lastID int64) {
 	k := readKey{userID, roomID}
 	if lastID > u.pending[k] {
 		u.pending[k] = lastID
+		u.seen.Add(1)
 	}
 	u.mu.Unlock()
 }
+
+// Changes counts the changes of what LastSeen answers that pages show:
+// it moves each time a user is known to have seen more of a room. (A
+// mark let go once written answers the same through the database.)
+func (u *Rooms) Changes() uint64 { return u.seen.Load() }
 
 // LastSeen is the newest entry the user is known to have seen, of those
 // not written yet (0: none).

@@ -1,0 +1,204 @@
+package handlers
+
+import (
+	"strings"
+	"sync"
+
+	"chat/i18n"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// keptPages keeps the pages people ask for again and again (the lobby, a
+// room, its history, a search), as they were made for each session, so
+// that asking again while nothing they show has changed costs a look-up
+// instead of a dozen queries and a rendering.
+//
+// What invalidates a kept page: a change of anything it could show. A
+// page is kept with the stamp read before it was made: the store's count
+// of its writes (Store.Changes: every post, edit, reaction, rename,
+// membership, deactivation, sign-out, read mark, setting, on any room),
+// the count of what users were seen to read (unread.Rooms.Changes) and
+// of who is online (hub.Hub.Presence). It is given again only while the
+// stamp is the same: any change at all, made after the page was read,
+// moves the stamp, and the next request makes the page afresh. Its key
+// is the session (a session ended, or its user deactivated, finds no
+// session and no page), the address with its query, the language and
+// whether htmx asks; nothing else of a request changes these pages.
+//
+// Only the one process that writes the database can count every write:
+// pages are kept on SQLite alone, whose file one chat serves. On
+// PostgreSQL, which other instances may write, they are made each time.
+//
+// What a page's making did beside the page (the room page tells the
+// user's other pages the room is read) is done again when it is given
+// again: see afterPage.
+//
+// Bound: maxBytes of pages; past it, kept pages are dropped, any, until
+// there is room. A page larger than maxPage is not kept.
+type keptPages struct {
+	mu       sync.Mutex
+	m        map[pageKey]*keptPage
+	bytes    int
+	maxBytes int
+}
+
+type pageKey struct {
+	session string
+	uri     string
+	lang    *i18n.Lang
+	htmx    bool
+}
+
+// pageStamp is what a kept page was made from: see keptPages.
+type pageStamp struct {
+	store, seen, presence uint64
+}
+
+type keptPage struct {
+	stamp   pageStamp
+	headers [][2]string
+	body    []byte
+	after   func()
+}
+
+// keptPagesBytes bounds the pages kept: a room page is about 30 KB, so
+// about a thousand of them.
+const keptPagesBytes = 32 << 20
+
+// maxPage is the largest page kept.
+const maxPage = 1 << 20
+
+func newKeptPages(maxBytes int) *keptPages {
+	return &keptPages{m: make(map[pageKey]*keptPage), maxBytes: maxBytes}
+}
+
+// localAfter is the func() a handler leaves for afterPage.
+const localAfter = "afterpage"
+
+// afterPage records what making the page did beside it, to be done again
+// each time the page kept is given: it must hold only values, and do
+// what the handler did with them.
+func afterPage(c *fiber.Ctx, f func()) { c.Locals(localAfter, f) }
+
+// stamp is the stamp of a page made from now on.
+func (a *App) stamp() pageStamp {
+	return pageStamp{store: a.store.Changes(), seen: a.unread.Changes(), presence: a.hub.Presence()}
+}
+
+// keepPage gives the kept page of the request when its stamp still
+// holds, and otherwise lets the handler make it, keeping it if it is a
+// whole page (200, no cookie set).
+func (a *App) keepPage(c *fiber.Ctx) error {
+	s, ok := session(c)
+	if a.clustered || a.store.Postgres() || !ok || c.Method() != fiber.MethodGet {
+		return c.Next()
+	}
+	key := pageKey{session: s.ID, uri: c.OriginalURL(), lang: a.langOf(c), htmx: isHTMX(c)}
+	stamp := a.stamp()
+	if p := a.kept.get(key, stamp); p != nil {
+		res := c.Response()
+		res.SetStatusCode(fiber.StatusOK)
+		for i, h := range p.headers {
+			if i > 0 && p.headers[i-1][0] == h[0] {
+				res.Header.Add(h[0], h[1])
+			} else {
+				res.Header.Set(h[0], h[1])
+			}
+		}
+		res.SetBodyRaw(p.body)
+		if p.after != nil {
+			p.after()
+		}
+		return nil
+	}
+	if err := c.Next(); err != nil {
+		return err
+	}
+	res := c.Response()
+	if res.StatusCode() != fiber.StatusOK || res.IsBodyStream() || len(res.Header.PeekCookie(sessionCookie)) > 0 {
+		return nil
+	}
+	p := &keptPage{stamp: stamp, body: append([]byte(nil), res.Body()...)}
+	if len(p.body) > maxPage {
+		return nil
+	}
+	cookie := false
+	res.Header.VisitAll(func(k, v []byte) {
+		switch name := string(k); {
+		case strings.EqualFold(name, fiber.HeaderSetCookie):
+			cookie = true
+		case strings.EqualFold(name, "X-Request-Id"), strings.EqualFold(name, fiber.HeaderContentLength),
+			strings.EqualFold(name, fiber.HeaderDate), strings.EqualFold(name, fiber.HeaderServer):
+		default:
+			p.headers = append(p.headers, [2]string{name, string(v)})
+		}
+	})
+	if cookie {
+		return nil
+	}
+	// Headers of one name given again are added, not set: kept together.
+	sortHeaders(p.headers)
+	p.after, _ = c.Locals(localAfter).(func())
+	key.uri = strings.Clone(key.uri)
+	a.kept.put(key, p)
+	return nil
+}
+
+// sortHeaders puts headers of the same name next to each other, keeping
+// their order otherwise.
+func sortHeaders(h [][2]string) {
+	for i := 1; i < len(h); i++ {
+		for j := i; j > 0 && h[j-1][0] > h[j][0]; j-- {
+			h[j-1], h[j] = h[j], h[j-1]
+		}
+	}
+}
+
+func (k *keptPages) get(key pageKey, stamp pageStamp) *keptPage {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	p := k.m[key]
+	if p == nil {
+		return nil
+	}
+	if p.stamp != stamp {
+		// Made before a change: made again, then replaced (put).
+		return nil
+	}
+	return p
+}
+
+func (k *keptPages) put(key pageKey, p *keptPage) {
+	size := pageSize(key, p)
+	if size > k.maxBytes {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if old := k.m[key]; old != nil {
+		k.dropLocked(key, old)
+	}
+	for old, v := range k.m {
+		if k.bytes+size <= k.maxBytes {
+			break
+		}
+		k.dropLocked(old, v)
+	}
+	k.m[key] = p
+	k.bytes += size
+}
+
+func (k *keptPages) dropLocked(key pageKey, p *keptPage) {
+	k.bytes -= pageSize(key, p)
+	delete(k.m, key)
+}
+
+// pageSize is about what a kept page holds in memory.
+func pageSize(key pageKey, p *keptPage) int {
+	n := len(key.session) + len(key.uri) + len(p.body) + 128
+	for _, h := range p.headers {
+		n += len(h[0]) + len(h[1]) + 32
+	}
+	return n
+}
