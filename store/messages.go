@@ -78,12 +78,6 @@ func (s *Store) CreatePost(ctx context.Context, roomID, userID int64, text, clie
 
 func (s *Store) createPost(ctx context.Context, b *Batch, roomID, userID int64, text, clientID string) (Message, bool, error) {
 	tx := b.tx
-	if m, found, err := s.findClientID(ctx, tx, roomID, userID, clientID, text); found || err != nil {
-		if err == nil {
-			err = stillMember(ctx, tx, roomID, userID)
-		}
-		return m, false, err
-	}
 	mentions, err := s.findMentions(ctx, tx, text)
 	if err != nil {
 		return Message{}, false, err
@@ -94,6 +88,14 @@ func (s *Store) createPost(ctx context.Context, b *Batch, roomID, userID int64, 
 		return Message{}, false, fmt.Errorf("store: create post: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
+		// Not stored: the client id was given a post before (sent
+		// again), or the user may not post here.
+		if m, found, err := s.findClientID(ctx, tx, roomID, userID, clientID, text); found || err != nil {
+			if err == nil {
+				err = stillMember(ctx, tx, roomID, userID)
+			}
+			return m, false, err
+		}
 		if err := notArchived(ctx, tx, roomID); err != nil {
 			return Message{}, false, err
 		}

@@ -67,7 +67,8 @@ func IsPostgres(path string) bool {
 }
 
 // Changes counts the writes this store has done: it moves, once a write
-// is committed, past every value it had before. A page made after
+// is committed, past every value it had before (on PostgreSQL, where one
+// pool reads and writes, at every statement of that pool). A page made after
 // reading it shows every change it counts; so, kept with the count read
 // before it was made, the page stays right for as long as the count
 // stays the same (handlers' keptPages). Only the writes of this process
@@ -87,12 +88,14 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.stmts.insertEntry, `INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))
 			RETURNING id, room_id, user_id, (SELECT username FROM users WHERE id = user_id), kind, body, created_at, COALESCE(client_id, ''),
 				rev, COALESCE(edited_at, 0), deleted_at IS NOT NULL, mentions, 0 = 1`},
-		// A post of a member, in one statement: no row comes back for
-		// anyone else.
+		// A post of a member, in one statement: no row is stored for
+		// anyone else, nor for a client id the user gave a post already
+		// (the unique index looks for it as it inserts).
 		{&s.stmts.insertPost, `INSERT INTO messages (room_id, user_id, kind, body, created_at, client_id, mentions)
 			SELECT ?1, ?2, 'post', ?3, ?4, NULLIF(?5, ''), ?6
 			WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = ?1 AND user_id = ?2)
-				AND NOT EXISTS (SELECT 1 FROM rooms WHERE id = ?1 AND archived_at IS NOT NULL)`},
+				AND NOT EXISTS (SELECT 1 FROM rooms WHERE id = ?1 AND archived_at IS NOT NULL)
+			ON CONFLICT (user_id, client_id) WHERE client_id IS NOT NULL DO NOTHING`},
 		{&s.stmts.insertPostPG, insertPostPG},
 		{&s.stmts.username, "SELECT username FROM users WHERE id = ?"},
 		{&s.stmts.userByName, "SELECT username FROM users WHERE username = ?"},
