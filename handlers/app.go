@@ -243,7 +243,7 @@ func newState(d Deps) *App {
 		cards:        newCards(d.LinkPreviews),
 		entryMarkup:  views.NewEntryCache(entryMarkupBytes),
 		zipped:       newZippedPages(zippedPagesBytes),
-		kept:         newKeptPages(keptPagesBytes),
+		kept:         newKeptPages(keptPagesBytes, keptPerSession),
 	}
 	if a.now == nil {
 		a.now = time.Now

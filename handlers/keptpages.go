@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"slices"
 	"strings"
 	"sync"
 
@@ -35,12 +36,23 @@ import (
 // again: see afterPage.
 //
 // Bound: maxBytes of pages; past it, kept pages are dropped, any, until
-// there is room. A page larger than maxPage is not kept.
+// there is room. One session keeps at most perSession of them (its
+// oldest dropped first), so that one user asking for address after
+// address cannot push out everyone else's. A page larger than maxPage is
+// not kept.
 type keptPages struct {
-	mu       sync.Mutex
-	m        map[pageKey]*keptPage
-	bytes    int
-	maxBytes int
+	mu         sync.Mutex
+	m          map[pageKey]*keptPage
+	sessions   map[string]*sessionPages
+	bytes      int
+	maxBytes   int
+	perSession int
+}
+
+// sessionPages are the pages a session keeps, the oldest first.
+type sessionPages struct {
+	keys  []pageKey
+	bytes int
 }
 
 type pageKey struct {
@@ -50,7 +62,8 @@ type pageKey struct {
 	htmx    bool
 }
 
-// pageStamp is what a kept page was made from: see keptPages.
+// pageStamp is what a kept page was made from: see keptPages. It is read
+// before the request's session (loadSession).
 type pageStamp struct {
 	store, seen, presence uint64
 }
@@ -63,15 +76,22 @@ type keptPage struct {
 }
 
 // keptPagesBytes bounds the pages kept: a room page is about 30 KB, so
-// about a thousand of them.
-const keptPagesBytes = 32 << 20
+// about a thousand of them; keptPerSession, about thirty a session.
+const (
+	keptPagesBytes = 32 << 20
+	keptPerSession = 1 << 20
+)
 
 // maxPage is the largest page kept.
 const maxPage = 1 << 20
 
-func newKeptPages(maxBytes int) *keptPages {
-	return &keptPages{m: make(map[pageKey]*keptPage), maxBytes: maxBytes}
+func newKeptPages(maxBytes, perSession int) *keptPages {
+	return &keptPages{m: make(map[pageKey]*keptPage), sessions: make(map[string]*sessionPages),
+		maxBytes: maxBytes, perSession: perSession}
 }
+
+// localStamp is the pageStamp loadSession read.
+const localStamp = "pagestamp"
 
 // localAfter is the func() a handler leaves for afterPage.
 const localAfter = "afterpage"
@@ -91,11 +111,11 @@ func (a *App) stamp() pageStamp {
 // whole page (200, no cookie set).
 func (a *App) keepPage(c *fiber.Ctx) error {
 	s, ok := session(c)
-	if a.clustered || a.store.Postgres() || !ok || c.Method() != fiber.MethodGet {
+	stamp, stamped := c.Locals(localStamp).(pageStamp)
+	if a.clustered || a.store.Postgres() || !ok || !stamped || c.Method() != fiber.MethodGet {
 		return c.Next()
 	}
 	key := pageKey{session: s.ID, uri: c.OriginalURL(), lang: a.langOf(c), htmx: isHTMX(c)}
-	stamp := a.stamp()
 	if p := a.kept.get(key, stamp); p != nil {
 		res := c.Response()
 		res.SetStatusCode(fiber.StatusOK)
@@ -112,10 +132,14 @@ func (a *App) keepPage(c *fiber.Ctx) error {
 		}
 		return nil
 	}
+	// What the middleware before set is set again on every request:
+	// only what the handler adds is kept.
+	res := c.Response()
+	before := make(map[[2]string]bool)
+	res.Header.VisitAll(func(k, v []byte) { before[[2]string{string(k), string(v)}] = true })
 	if err := c.Next(); err != nil {
 		return err
 	}
-	res := c.Response()
 	if res.StatusCode() != fiber.StatusOK || res.IsBodyStream() || len(res.Header.PeekCookie(sessionCookie)) > 0 {
 		return nil
 	}
@@ -125,13 +149,13 @@ func (a *App) keepPage(c *fiber.Ctx) error {
 	}
 	cookie := false
 	res.Header.VisitAll(func(k, v []byte) {
-		switch name := string(k); {
-		case strings.EqualFold(name, fiber.HeaderSetCookie):
+		switch h := [2]string{string(k), string(v)}; {
+		case strings.EqualFold(h[0], fiber.HeaderSetCookie):
 			cookie = true
-		case strings.EqualFold(name, "X-Request-Id"), strings.EqualFold(name, fiber.HeaderContentLength),
-			strings.EqualFold(name, fiber.HeaderDate), strings.EqualFold(name, fiber.HeaderServer):
+		case before[h], strings.EqualFold(h[0], fiber.HeaderContentLength),
+			strings.EqualFold(h[0], fiber.HeaderDate), strings.EqualFold(h[0], fiber.HeaderServer):
 		default:
-			p.headers = append(p.headers, [2]string{name, string(v)})
+			p.headers = append(p.headers, h)
 		}
 	})
 	if cookie {
@@ -171,13 +195,18 @@ func (k *keptPages) get(key pageKey, stamp pageStamp) *keptPage {
 
 func (k *keptPages) put(key pageKey, p *keptPage) {
 	size := pageSize(key, p)
-	if size > k.maxBytes {
+	if size > k.maxBytes || size > k.perSession {
 		return
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if old := k.m[key]; old != nil {
 		k.dropLocked(key, old)
+	}
+	if sp := k.sessions[key.session]; sp != nil {
+		for sp.bytes+size > k.perSession {
+			k.dropLocked(sp.keys[0], k.m[sp.keys[0]])
+		}
 	}
 	for old, v := range k.m {
 		if k.bytes+size <= k.maxBytes {
@@ -187,11 +216,26 @@ func (k *keptPages) put(key pageKey, p *keptPage) {
 	}
 	k.m[key] = p
 	k.bytes += size
+	sp := k.sessions[key.session]
+	if sp == nil {
+		sp = &sessionPages{}
+		k.sessions[key.session] = sp
+	}
+	sp.keys = append(sp.keys, key)
+	sp.bytes += size
 }
 
 func (k *keptPages) dropLocked(key pageKey, p *keptPage) {
-	k.bytes -= pageSize(key, p)
+	size := pageSize(key, p)
+	k.bytes -= size
 	delete(k.m, key)
+	sp := k.sessions[key.session]
+	if i := slices.Index(sp.keys, key); i >= 0 {
+		sp.keys = slices.Delete(sp.keys, i, i+1)
+	}
+	if sp.bytes -= size; len(sp.keys) == 0 {
+		delete(k.sessions, key.session)
+	}
 }
 
 // pageSize is about what a kept page holds in memory.

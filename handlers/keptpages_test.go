@@ -7,9 +7,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"chat/internal/testdb"
+	"chat/internal/testutil"
 
 	"github.com/PuerkitoBio/goquery"
 	_ "github.com/mattn/go-sqlite3"
@@ -151,12 +151,8 @@ func TestKeptPagesShowEveryChange(t *testing.T) {
 			t.Error("root's room page misses carol, online")
 		}
 		ws.conn.Close()
-		for deadline := time.Now().Add(long); has(doc(root, room), "#presence", "carol"); {
-			if time.Now().After(deadline) {
-				t.Fatal("root's room page still shows carol online, gone")
-			}
-			time.Sleep(10 * time.Millisecond) // a poll of the page, not a wait for time to pass
-		}
+		testutil.Eventually(t, long, func() bool { return !has(doc(root, room), "#presence", "carol") },
+			"root's room page still shows carol online, gone")
 	})
 	t.Run("settings", func(t *testing.T) {
 		doc(bob, "/")

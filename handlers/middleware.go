@@ -131,6 +131,9 @@ func (a *App) loadSession(c *fiber.Ctx) error {
 	if token == "" {
 		return c.Next()
 	}
+	// Read before the session is: a page kept (keepPage) must not show a
+	// user older than its stamp.
+	c.Locals(localStamp, a.stamp())
 	s, err := a.store.FindSession(c.UserContext(), token)
 	switch {
 	case err == nil:

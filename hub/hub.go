@@ -474,8 +474,9 @@ func (h *Hub) Unsubscribe(s *Sub) {
 		}
 		if r.remote[s.User] == 0 {
 			r.list = nil
-			h.presence.Add(1)
-			h.presence.Add(1)
+			if r.id != NoRoom {
+				h.presence.Add(1)
+			}
 			if h.cfg.Presence != nil && r.id != NoRoom {
 				r.publishLocked(Event{Text: h.cfg.Presence.Left(r.id, s.User)}, nil)
 			}

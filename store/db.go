@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -25,31 +24,25 @@ type dbPool struct {
 	// own per connection.
 	stmts *stmtCache
 	// changes, on the pool that writes, counts what it changed (see
-	// Store.Changes), and accounts what it changed of users and sessions
-	// (see sessionCache).
+	// Store.Changes), and accounts the changes of users and sessions that
+	// the writes making them count (accountsChanged; see sessionCache).
 	changes, accounts *atomic.Uint64
 }
 
-// changed counts a change of query's, once it is done (committed).
-func (d *dbPool) changed(query string) {
+// changed counts a change, once it is done (committed).
+func (d *dbPool) changed() {
 	if d.changes != nil {
 		d.changes.Add(1)
-		if changesAccounts(query) {
-			d.accounts.Add(1)
-		}
 	}
 }
 
-// changesAccounts reports whether a statement may change a user or a
-// session that is not new: one that names either table, but a SELECT
-// (reads) and the insert of a new session (which no session kept can be).
-// The store's SQL names its tables in lower case.
-func changesAccounts(query string) bool {
-	q := strings.TrimSpace(query)
-	if len(q) >= 6 && strings.EqualFold(q[:6], "SELECT") || strings.HasPrefix(q, "INSERT INTO sessions ") {
-		return false
+// accountsChanged counts a change of a user or a session that is not new,
+// once it is committed: the writes that make one call it (see
+// sessionCache).
+func (d *dbPool) accountsChanged() {
+	if d.accounts != nil {
+		d.accounts.Add(1)
 	}
-	return strings.Contains(q, "users") || strings.Contains(q, "sessions")
 }
 
 // stmtCache holds the pool's prepared statements by query. Nothing
@@ -111,8 +104,8 @@ type dbTx struct {
 	pool   *dbPool
 	missed []string
 	// changes and accounts are the pool's (see dbPool.changes): a
-	// commit is counted, in accounts if a statement of the transaction
-	// changesAccounts (accountsChanged).
+	// commit is counted, in accounts if the transaction was marked so
+	// (changesAccounts).
 	changes, accounts *atomic.Uint64
 	accountsChanged   bool
 }
@@ -129,6 +122,9 @@ type querier interface {
 type row struct {
 	*sql.Row
 	err error
+	// pool, for a row of the pool that writes, counts it once scanned,
+	// when a write that returns a row is committed.
+	pool *dbPool
 }
 
 // Scan is sql.Row's Scan, or the query's error.
@@ -136,7 +132,11 @@ func (r row) Scan(dest ...any) error {
 	if r.err != nil {
 		return r.err
 	}
-	return r.Row.Scan(dest...)
+	err := r.Row.Scan(dest...)
+	if r.pool != nil {
+		r.pool.changed()
+	}
+	return err
 }
 
 // rewrittenMax bounds the queries whose PostgreSQL form is kept. The
@@ -179,7 +179,7 @@ func (d *dbPool) ExecContext(ctx context.Context, query string, args ...any) (sq
 	res, err := d.execQuiet(ctx, query, args...)
 	// Counted even when it failed: a count too many costs a page
 	// rendered again, never a page that misses a change.
-	d.changed(query)
+	d.changed()
 	return res, err
 }
 
@@ -207,7 +207,13 @@ func (d *dbPool) QueryContext(ctx context.Context, query string, args ...any) (*
 			return st.QueryContext(ctx, args...)
 		}
 	}
-	return d.DB.QueryContext(ctx, query, args...)
+	rows, err := d.DB.QueryContext(ctx, query, args...)
+	// On the pool that writes, counted as a write, though a write's rows
+	// commit when they are closed, after this: the chat writes through
+	// ExecContext, QueryRowContext and transactions, never through rows
+	// outside one.
+	d.changed()
+	return rows, err
 }
 
 func (d *dbPool) QueryRowContext(ctx context.Context, query string, args ...any) row {
@@ -224,7 +230,8 @@ func (d *dbPool) QueryRowContext(ctx context.Context, query string, args ...any)
 			return row{Row: st.QueryRowContext(ctx, args...)}
 		}
 	}
-	return row{Row: d.DB.QueryRowContext(ctx, query, args...)}
+	// On the pool that writes, counted once scanned (row.Scan).
+	return row{Row: d.DB.QueryRowContext(ctx, query, args...), pool: d}
 }
 
 func (d *dbPool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -297,8 +304,11 @@ func (t *dbTx) keepMissed() {
 
 func (t *dbTx) postgres() bool { return t.pg }
 
+// changesAccounts marks the transaction as one that changes a user or a
+// session that is not new: its commit is counted so (see sessionCache).
+func (t *dbTx) changesAccounts() { t.accountsChanged = true }
+
 func (t *dbTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	t.accountsChanged = t.accountsChanged || changesAccounts(query)
 	query, err := pgFlag(t.pg).q(query)
 	if err != nil {
 		return nil, err
@@ -307,7 +317,6 @@ func (t *dbTx) ExecContext(ctx context.Context, query string, args ...any) (sql.
 }
 
 func (t *dbTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	t.accountsChanged = t.accountsChanged || changesAccounts(query)
 	query, err := pgFlag(t.pg).q(query)
 	if err != nil {
 		return nil, err
@@ -319,7 +328,6 @@ func (t *dbTx) QueryContext(ctx context.Context, query string, args ...any) (*sq
 }
 
 func (t *dbTx) QueryRowContext(ctx context.Context, query string, args ...any) row {
-	t.accountsChanged = t.accountsChanged || changesAccounts(query)
 	query, err := pgFlag(t.pg).q(query)
 	if err != nil {
 		return row{err: err}

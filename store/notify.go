@@ -140,6 +140,7 @@ func (s *Store) SetSound(ctx context.Context, userID int64, on bool) error {
 		v = 1
 	}
 	res, err := s.write.ExecContext(ctx, "UPDATE users SET sound = ? WHERE id = ?", v, userID)
+	s.write.accountsChanged()
 	if err != nil {
 		return fmt.Errorf("store: set sound: %w", err)
 	}

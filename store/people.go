@@ -42,6 +42,7 @@ func (s *Store) DeactivateUser(ctx context.Context, userID int64) ([]string, err
 		return nil, fmt.Errorf("store: deactivate user: %w", err)
 	}
 	defer tx.Rollback()
+	tx.changesAccounts()
 	res, err := tx.ExecContext(ctx, "UPDATE users SET deactivated_at = COALESCE(deactivated_at, ?) WHERE id = ?", s.now().UnixMilli(), userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: deactivate user: %w", err)
@@ -62,6 +63,7 @@ func (s *Store) DeactivateUser(ctx context.Context, userID int64) ([]string, err
 // SetAdmin makes the user an admin.
 func (s *Store) SetAdmin(ctx context.Context, userID int64) error {
 	res, err := s.write.ExecContext(ctx, "UPDATE users SET is_admin = 1 WHERE id = ? AND is_bot = 0", userID)
+	s.write.accountsChanged()
 	if err != nil {
 		return fmt.Errorf("store: set admin: %w", err)
 	}
@@ -182,6 +184,7 @@ func (s *Store) UseResetToken(ctx context.Context, token, passwordHash string) (
 	if err := endResetTokens(ctx, tx, u.ID, now); err != nil {
 		return User{}, nil, err
 	}
+	tx.changesAccounts()
 	if _, err := tx.ExecContext(ctx, "UPDATE users SET password_hash = ? WHERE id = ?", passwordHash, u.ID); err != nil {
 		return User{}, nil, fmt.Errorf("store: use reset token: %w", err)
 	}

@@ -115,12 +115,14 @@ func (s *Store) touchSession(ctx context.Context, hash []byte, now time.Time) er
 // process is the only one that writes the file.
 //
 // What invalidates a kept session: any change of any user or session
-// (dbPool.accounts counts them: a sign-out, a password changed, a
-// deactivation, a user made admin, a setting, a language), which makes
-// every kept session be read again; and its idleness, checked as the
-// query checks it. A session is kept with the count read before it was
-// read, so a change made meanwhile is never missed. New sessions change
-// none kept, and are not counted.
+// (dbPool.accounts counts them, as each write that makes one says with
+// accountsChanged or changesAccounts: a sign-out, a password changed, a
+// deactivation, a user made admin, a sound, a language), which makes every
+// kept session be read again; and its idleness, checked as the query
+// checks it. A session is kept with the count read before it was read, so
+// a change made meanwhile is never missed. New users and new sessions
+// change none kept, and are not counted. Only this process's writes are
+// counted: nothing else may write the file while the chat runs.
 //
 // Bound: sessionCacheMax sessions; past it, any one is dropped.
 type sessionCache struct {
@@ -184,6 +186,7 @@ func (c *sessionCache) put(hash [sha256.Size]byte, k keptSession) {
 func (s *Store) DeleteSession(ctx context.Context, token string) (string, error) {
 	hash := hashToken(token)
 	res, err := s.write.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", hash)
+	s.write.accountsChanged()
 	if err != nil {
 		return "", fmt.Errorf("store: delete session: %w", err)
 	}
@@ -203,6 +206,7 @@ func (s *Store) ChangePassword(ctx context.Context, userID int64, passwordHash, 
 		return nil, fmt.Errorf("store: change password: %w", err)
 	}
 	defer tx.Rollback()
+	tx.changesAccounts()
 	res, err := tx.ExecContext(ctx, "UPDATE users SET password_hash = ? WHERE id = ?", passwordHash, userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: change password: %w", err)
@@ -226,6 +230,7 @@ func (s *Store) ChangePassword(ctx context.Context, userID int64, passwordHash, 
 // endSessions ends every session of the user but keep (a session id, or
 // ""), and returns the ids of those it ended.
 func endSessions(ctx context.Context, tx *dbTx, userID int64, keep string) ([]string, error) {
+	tx.changesAccounts()
 	rows, err := tx.QueryContext(ctx, "SELECT token_hash FROM sessions WHERE user_id = ?", userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: end sessions: %w", err)

@@ -98,6 +98,7 @@ func findUser(ctx context.Context, q querier, where string, arg any) (User, erro
 // speaks.
 func (s *Store) SetLanguage(ctx context.Context, userID int64, tag string) error {
 	res, err := s.write.ExecContext(ctx, "UPDATE users SET language = ? WHERE id = ?", tag, userID)
+	s.write.accountsChanged()
 	if err != nil {
 		return fmt.Errorf("store: set language: %w", err)
 	}

@@ -200,6 +200,11 @@ func (u *Rooms) flushWithin(bound time.Duration) {
 			delete(u.pending, k)
 		}
 	}
+	if err != nil {
+		// Let go unwritten, they no longer answer for what was seen:
+		// pages kept from before are made again.
+		u.seen.Add(1)
+	}
 	u.mu.Unlock()
 }
 
