@@ -36,8 +36,8 @@ import (
 // again: see afterPage.
 //
 // Bound: maxBytes of pages; past it, kept pages are dropped, any, until
-// there is room. One session keeps at most perSession of them (its
-// oldest dropped first), so that one user asking for address after
+// there is room. One session keeps at most perSession of them (the one
+// it asked for least lately dropped first), so that one user asking for address after
 // address cannot push out everyone else's. A page larger than maxPage is
 // not kept.
 type keptPages struct {
@@ -49,7 +49,8 @@ type keptPages struct {
 	perSession int
 }
 
-// sessionPages are the pages a session keeps, the oldest first.
+// sessionPages are the pages a session keeps, the one asked for least
+// lately first.
 type sessionPages struct {
 	keys  []pageKey
 	bytes int
@@ -120,7 +121,8 @@ func (a *App) keepPage(c *fiber.Ctx) error {
 		res := c.Response()
 		res.SetStatusCode(fiber.StatusOK)
 		for i, h := range p.headers {
-			if i > 0 && p.headers[i-1][0] == h[0] {
+			// A name given again is added to, not set over.
+			if slices.ContainsFunc(p.headers[:i], func(e [2]string) bool { return e[0] == h[0] }) {
 				res.Header.Add(h[0], h[1])
 			} else {
 				res.Header.Set(h[0], h[1])
@@ -161,22 +163,10 @@ func (a *App) keepPage(c *fiber.Ctx) error {
 	if cookie {
 		return nil
 	}
-	// Headers of one name given again are added, not set: kept together.
-	sortHeaders(p.headers)
 	p.after, _ = c.Locals(localAfter).(func())
 	key.uri = strings.Clone(key.uri)
 	a.kept.put(key, p)
 	return nil
-}
-
-// sortHeaders puts headers of the same name next to each other, keeping
-// their order otherwise.
-func sortHeaders(h [][2]string) {
-	for i := 1; i < len(h); i++ {
-		for j := i; j > 0 && h[j-1][0] > h[j][0]; j-- {
-			h[j-1], h[j] = h[j], h[j-1]
-		}
-	}
 }
 
 func (k *keptPages) get(key pageKey, stamp pageStamp) *keptPage {
@@ -189,6 +179,11 @@ func (k *keptPages) get(key pageKey, stamp pageStamp) *keptPage {
 	if p.stamp != stamp {
 		// Made before a change: made again, then replaced (put).
 		return nil
+	}
+	// The session's page asked last goes last in its turn to be dropped.
+	sp := k.sessions[key.session]
+	if i := slices.Index(sp.keys, key); i >= 0 && i < len(sp.keys)-1 {
+		sp.keys = append(slices.Delete(sp.keys, i, i+1), key)
 	}
 	return p
 }

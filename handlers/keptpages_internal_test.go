@@ -77,8 +77,9 @@ func TestKeptPageNotOlderThanItsSession(t *testing.T) {
 	}
 }
 
-// One session asking for page after page drops its own oldest pages, not
-// another session's; and all of them stay within the whole bound.
+// One session asking for page after page drops its own pages asked for
+// least lately, not another session's, nor the one it keeps asking for;
+// and all of them stay within the whole bound.
 func TestKeptPagesBounds(t *testing.T) {
 	const page = 10 << 10
 	k := newKeptPages(100*page, 10*page)
@@ -90,9 +91,13 @@ func TestKeptPagesBounds(t *testing.T) {
 	}
 	stamp := pageStamp{}
 	other := put("bob", 0)
+	lobby := put("alice", 5000)
 	var alices []pageKey
 	for i := range 1000 {
 		alices = append(alices, put("alice", i))
+		if k.get(lobby, stamp) == nil {
+			t.Fatalf("alice's page asked for after each other was dropped, at %d", i)
+		}
 	}
 	if k.get(other, stamp) == nil {
 		t.Error("alice's thousand pages pushed out bob's one")
@@ -101,8 +106,8 @@ func TestKeptPagesBounds(t *testing.T) {
 	for i, key := range alices {
 		if k.get(key, stamp) != nil {
 			kept++
-			if i < len(alices)-10 {
-				t.Errorf("alice's page %d kept, older than her last ten", i)
+			if i < len(alices)-9 {
+				t.Errorf("alice's page %d kept, older than her last nine", i)
 			}
 		}
 	}
