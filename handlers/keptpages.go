@@ -37,9 +37,9 @@ import (
 //
 // Bound: maxBytes of pages; past it, kept pages are dropped, any, until
 // there is room. One session keeps at most perSession of them (the one
-// it asked for least lately dropped first), so that one user asking for address after
-// address cannot push out everyone else's. A page larger than maxPage is
-// not kept.
+// it asked for least lately is dropped first), so that one user asking
+// for address after address cannot push out everyone else's. A page
+// larger than maxPage is not kept.
 type keptPages struct {
 	mu         sync.Mutex
 	m          map[pageKey]*keptPage
