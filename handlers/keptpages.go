@@ -74,6 +74,12 @@ type keptPage struct {
 	headers [][2]string
 	body    []byte
 	after   func()
+	// html: the page is HTML, which is sent compressed (pagezip.go);
+	// br and gzip are its body so, once asked for (guarded by
+	// keptPages.mu), so that a page given again is not even looked for
+	// among the compressed pages.
+	html     bool
+	br, gzip []byte
 }
 
 // keptPagesBytes bounds the pages kept: a room page is about 30 KB, so
@@ -128,7 +134,13 @@ func (a *App) keepPage(c *fiber.Ctx) error {
 				res.Header.Set(h[0], h[1])
 			}
 		}
-		res.SetBodyRaw(p.body)
+		if enc := pageEncoding(c); enc != "" && p.html && len(p.body) >= minZipLen {
+			res.SetBodyRaw(a.kept.zippedOf(key, p, enc, a.zipped))
+			res.Header.Set(fiber.HeaderContentEncoding, enc)
+			c.Vary(fiber.HeaderAcceptEncoding)
+		} else {
+			res.SetBodyRaw(p.body)
+		}
 		if p.after != nil {
 			p.after()
 		}
@@ -163,6 +175,7 @@ func (a *App) keepPage(c *fiber.Ctx) error {
 	if cookie {
 		return nil
 	}
+	p.html = strings.HasPrefix(string(res.Header.ContentType()), fiber.MIMETextHTML)
 	p.after, _ = c.Locals(localAfter).(func())
 	key.uri = strings.Clone(key.uri)
 	a.kept.put(key, p)
@@ -186,6 +199,37 @@ func (k *keptPages) get(key pageKey, stamp pageStamp) *keptPage {
 		sp.keys = append(slices.Delete(sp.keys, i, i+1), key)
 	}
 	return p
+}
+
+// zippedOf is the kept page's body compressed in enc: compressed (or
+// found among the compressed pages) the first time, kept with it after,
+// and counted in its size (the next put makes room).
+func (k *keptPages) zippedOf(key pageKey, p *keptPage, enc string, zipped *zippedPages) []byte {
+	k.mu.Lock()
+	z := p.gzip
+	if enc == "br" {
+		z = p.br
+	}
+	k.mu.Unlock()
+	if z != nil {
+		return z
+	}
+	z = zipped.get(enc, p.body)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m[key] != p {
+		return z // dropped or replaced meanwhile
+	}
+	old := pageSize(key, p)
+	if enc == "br" {
+		p.br = z
+	} else {
+		p.gzip = z
+	}
+	grown := pageSize(key, p) - old
+	k.bytes += grown
+	k.sessions[key.session].bytes += grown
+	return z
 }
 
 func (k *keptPages) put(key pageKey, p *keptPage) {
@@ -235,7 +279,7 @@ func (k *keptPages) dropLocked(key pageKey, p *keptPage) {
 
 // pageSize is about what a kept page holds in memory.
 func pageSize(key pageKey, p *keptPage) int {
-	n := len(key.session) + len(key.uri) + len(p.body) + 128
+	n := len(key.session) + len(key.uri) + len(p.body) + len(p.br) + len(p.gzip) + 128
 	for _, h := range p.headers {
 		n += len(h[0]) + len(h[1]) + 32
 	}

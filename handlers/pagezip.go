@@ -69,13 +69,8 @@ func (a *App) compressPages(c *fiber.Ctx) error {
 		len(res.Header.ContentEncoding()) > 0 || !strings.HasPrefix(string(res.Header.ContentType()), fiber.MIMETextHTML) {
 		return nil
 	}
-	var enc string
-	switch {
-	case c.Request().Header.HasAcceptEncoding("br"):
-		enc = "br"
-	case c.Request().Header.HasAcceptEncoding("gzip"):
-		enc = "gzip"
-	default:
+	enc := pageEncoding(c)
+	if enc == "" {
 		return nil
 	}
 	body := res.Body()
@@ -87,6 +82,18 @@ func (a *App) compressPages(c *fiber.Ctx) error {
 	res.Header.Set(fiber.HeaderContentEncoding, enc)
 	c.Vary(fiber.HeaderAcceptEncoding)
 	return nil
+}
+
+// pageEncoding is the encoding a page is sent in, as the compress
+// middleware would choose it: br, else gzip, else none ("").
+func pageEncoding(c *fiber.Ctx) string {
+	switch {
+	case c.Request().Header.HasAcceptEncoding("br"):
+		return "br"
+	case c.Request().Header.HasAcceptEncoding("gzip"):
+		return "gzip"
+	}
+	return ""
 }
 
 // get is body compressed in enc, kept or made (and kept). What it gives
