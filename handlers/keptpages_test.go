@@ -225,3 +225,49 @@ func TestPagesKeptUntilAChange(t *testing.T) {
 		t.Error("the lobby was kept past a write")
 	}
 }
+
+// TestKeptPageAsMade: a page given again is the page as made, byte for
+// byte, with the same headers (but the request's own id and date), in
+// each encoding, to htmx and to a plain request.
+func TestKeptPageAsMade(t *testing.T) {
+	srv := newServer(t, withPostLimit(0))
+	root := srv.register(t, "root")
+	bob := srv.register(t, "bob")
+	room := root.createRoom("general")
+	first := postID(t, root, room, "about coffee")
+	for i := range 60 {
+		postID(t, root, room, fmt.Sprintf("filler %d", i))
+	}
+	history := room + "/messages?before=" + fmt.Sprint(first+40)
+	for _, path := range []string{"/", room, history, "/search?q=coffee"} {
+		for _, enc := range []string{"identity", "gzip", "br"} {
+			for _, htmx := range []string{"", "true"} {
+				ask := func() response {
+					res := root.get(path, "Accept-Encoding", enc, "HX-Request", htmx)
+					if res.StatusCode != http.StatusOK {
+						t.Fatalf("GET %s (%s, htmx %q): %d", path, enc, htmx, res.StatusCode)
+					}
+					return res
+				}
+				ask()
+				ask()
+				// A write that changes nothing of root's pages: the next
+				// page is made afresh, the one after it is kept.
+				if res := bob.post("/account/sound", url.Values{"sound": {"on"}}); res.StatusCode != http.StatusSeeOther {
+					t.Fatalf("bob's sound: %d", res.StatusCode)
+				}
+				made, kept := ask(), ask()
+				if made.Body != kept.Body {
+					t.Errorf("GET %s (%s, htmx %q): the page kept is not the page made", path, enc, htmx)
+				}
+				for _, h := range []http.Header{made.Header, kept.Header} {
+					h.Del("Date")
+					h.Del("X-Request-Id")
+				}
+				if fmt.Sprint(made.Header) != fmt.Sprint(kept.Header) {
+					t.Errorf("GET %s (%s, htmx %q): headers made %v, kept %v", path, enc, htmx, made.Header, kept.Header)
+				}
+			}
+		}
+	}
+}
