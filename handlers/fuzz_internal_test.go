@@ -10,7 +10,6 @@ import (
 
 	"chat/hub"
 	"chat/i18n"
-	"chat/internal/testdb"
 	"chat/store"
 )
 
@@ -26,17 +25,8 @@ func FuzzWSFrame(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	db, err := store.Open(context.Background(), testdb.New(f))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
 	h := hub.New(hub.Config{QueueLen: 1 << 16})
-	a, app := newApp(Deps{Store: db, Hub: h, Argon2: Argon2Params{Memory: 64, Time: 1, Threads: 1}})
-	if a == nil || app == nil {
-		f.Fatal("no app")
-	}
-	f.Cleanup(func() { app.Shutdown() })
+	a, _, db := newTestApp(f, h)
 	ctx := context.Background()
 	u, err := db.CreateUser(ctx, "alice", "x")
 	if err != nil {

@@ -8,9 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"chat/hub"
 	"chat/internal/testdb"
-	"chat/store"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -24,12 +22,7 @@ func TestKeptPageNotOlderThanItsSession(t *testing.T) {
 	if testdb.Postgres() {
 		t.Skip("pages are kept on SQLite alone")
 	}
-	db, err := store.Open(context.Background(), testdb.New(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	a, _ := newApp(Deps{Store: db, Hub: hub.New(hub.Config{}), Argon2: Argon2Params{Memory: 64, Time: 1, Threads: 1}})
+	a, _, db := newTestApp(t, nil)
 	ctx := context.Background()
 	u, err := db.CreateUser(ctx, "alice", "x")
 	if err != nil {

@@ -7,22 +7,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"chat/hub"
-	"chat/internal/testdb"
-	"chat/store"
 )
 
 // A post that arrives while the server stops is refused with 503 and
 // stores nothing, rather than answering a server fault.
 func TestPostWhileShuttingDown(t *testing.T) {
-	db, err := store.Open(context.Background(), testdb.New(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	h := hub.New(hub.Config{})
-	a, app := newApp(Deps{Store: db, Hub: h, Argon2: Argon2Params{Memory: 64, Time: 1, Threads: 1}})
+	a, app, db := newTestApp(t, nil)
 	ctx := context.Background()
 	u, _ := db.CreateUser(ctx, "alice", "x")
 	room, _, _ := db.CreateRoom(ctx, "general", u.ID)
