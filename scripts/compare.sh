@@ -9,6 +9,12 @@
 #   OUT=docs/bench/$(date +%F)-compare.md scripts/compare.sh
 #   RATES="100" DURATION=30s IDLE=0 HTTP=0 scripts/compare.sh
 #
+# Both servers and the load tool share this machine's cores, and other
+# programs on the host move the figures from run to run; so each live row
+# is run REPEAT (3) times, the chat and the hub taking turns, and the table
+# gives the median run with every run's p99 beside it, and how busy the
+# machine's cores were.
+#
 # What it runs, each server started afresh for each row:
 #   - live delivery: CONNS (1,000) sockets in one room, SENDERS (10)
 #     posting at each of RATES posts/s for DURATION; each post reaches
@@ -26,6 +32,7 @@ CONNS=${CONNS:-1000}
 RATES=${RATES:-"50 100 200 250"}
 DURATION=${DURATION:-10s}
 SENDERS=${SENDERS:-10}
+REPEAT=${REPEAT:-3}
 SSE_RATE=${SSE_RATE:-100}
 IDLE=${IDLE:-10000}
 HTTP=${HTTP:-1}
@@ -76,19 +83,23 @@ load() { # name label chatload-args...: one run, its JSON kept as name-label.jso
 uptime_before=$(uptime)
 
 for rate in $RATES; do
-  for name in chat barehub; do
-    start "$name"
-    load "$name" "ws-$rate" -conns "$CONNS" -senders "$SENDERS" -rate "$rate" -duration "$DURATION"
-    stop
+  for round in $(seq "$REPEAT"); do
+    for name in chat barehub; do
+      start "$name"
+      load "$name" "ws-$rate-$round" -conns "$CONNS" -senders "$SENDERS" -rate "$rate" -duration "$DURATION"
+      stop
+    done
   done
 done
 
 if [ "$SSE_RATE" != 0 ]; then
-  for transport in ws sse; do
-    start chat
-    load chat "$transport-sse$SSE_RATE" -transport "$transport" -conns "$CONNS" -senders "$SENDERS" \
-      -rate "$SSE_RATE" -duration "$DURATION"
-    stop
+  for round in $(seq "$REPEAT"); do
+    for transport in ws sse; do
+      start chat
+      load chat "$transport-sse$SSE_RATE-$round" -transport "$transport" -conns "$CONNS" -senders "$SENDERS" \
+        -rate "$SSE_RATE" -duration "$DURATION"
+      stop
+    done
   done
 fi
 
@@ -113,9 +124,9 @@ fi
 
 uptime_after=$(uptime)
 
-python3 - "$work" "$CONNS" "$RATES" "$SSE_RATE" "$IDLE" >"$work/table.md" <<'PY'
+python3 - "$work" "$CONNS" "$RATES" "$SSE_RATE" "$IDLE" "$REPEAT" >"$work/table.md" <<'PY'
 import json, os, sys
-work, conns, rates, sse_rate, idle = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4], int(sys.argv[5])
+work, conns, rates, sse_rate, idle, repeat = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
 
 def get(name):
     path = os.path.join(work, name + ".json")
@@ -128,22 +139,44 @@ def live(r):
             f"{r['deliveries_per_second']:,.0f}/s delivered; "
             f"missing {r['deliveries_missing']:,}, doubled {r['deliveries_duplicated']:,}")
 
-print(f"Live delivery: {conns:,} connections in one room.\n")
+def median_run(prefix):
+    """The run of median p99 among the runs named prefix-1, prefix-2...,
+    and every run's p99 (None for a failed run)."""
+    runs = [get(f"{prefix}-{i}") for i in range(1, repeat + 1)]
+    done = sorted((r for r in runs if r), key=lambda r: r["latency_p99_ms"])
+    mid = done[(len(done) - 1) // 2] if done else None
+    return mid, [r["latency_p99_ms"] if r else None for r in runs]
+
+def cores(r):
+    if r is None or not r.get("machine_busy_cores"):
+        return ""
+    return (f"; cores busy: server {r.get('server_cores', 0):.2f}, load tool {r.get('tool_cores', 0):.2f}, "
+            f"machine {r['machine_busy_cores']:.2f} of {r.get('cores', 0)}, host steal {r.get('steal_cores', 0):.2f}")
+
+print(f"Live delivery: {conns:,} connections in one room; the median of {repeat} runs by p99, "
+      "the chat and the hub taking turns, and every run's p99 in order.\n")
 print("| offered deliveries/s | chat | bare hub |")
 print("|---|---|---|")
 for rate in rates:
     offered = int(float(rate) * conns)
-    print(f"| {offered:,} | {live(get('chat-ws-' + rate))} | {live(get('barehub-ws-' + rate))} |")
+    cells = []
+    for name in ("chat", "barehub"):
+        mid, p99s = median_run(f"{name}-ws-{rate}")
+        each = ", ".join("failed" if p is None else f"{p:.1f}" for p in p99s)
+        cells.append(f"{live(mid)}{cores(mid)}; p99 of each run: {each} ms")
+    print(f"| {offered:,} | {cells[0]} | {cells[1]} |")
 
 if sse_rate != "0":
-    ws, sse = get(f"chat-ws-sse{sse_rate}"), get(f"chat-sse-sse{sse_rate}")
-    print(f"\nThe chat's transports at {sse_rate} posts/s ({int(float(sse_rate) * conns):,} deliveries/s):\n")
+    print(f"\nThe chat's transports at {sse_rate} posts/s ({int(float(sse_rate) * conns):,} deliveries/s), "
+          f"the median of {repeat} runs by p99, taking turns:\n")
     print("| transport | result |")
     print("|---|---|")
-    print(f"| WebSocket | {live(ws)} |")
-    print(f"| event stream | {live(sse)} |")
+    (ws, ws_p99s), (sse, sse_p99s) = median_run(f"chat-ws-sse{sse_rate}"), median_run(f"chat-sse-sse{sse_rate}")
+    for label, mid, p99s in (("WebSocket", ws, ws_p99s), ("event stream", sse, sse_p99s)):
+        each = ", ".join("failed" if p is None else f"{p:.1f}" for p in p99s)
+        print(f"| {label} | {live(mid)}{cores(mid)}; p99 of each run: {each} ms |")
     if ws and sse and ws["latency_p99_ms"] > 0:
-        print(f"\nEvent stream p99 / WebSocket p99 = {sse['latency_p99_ms'] / ws['latency_p99_ms']:.2f}")
+        print(f"\nEvent stream p99 / WebSocket p99, medians = {sse['latency_p99_ms'] / ws['latency_p99_ms']:.2f}")
 
 if idle:
     print(f"\nMemory per idle connection, {idle:,} connections:\n")
@@ -176,7 +209,7 @@ if [ -n "${OUT:-}" ]; then
   {
     echo "# The chat beside a bare hub, $(date -u '+%F %H:%M UTC')"
     echo
-    echo "Command: \`OUT=$OUT CONNS=$CONNS RATES=\"$RATES\" DURATION=$DURATION SENDERS=$SENDERS SSE_RATE=$SSE_RATE IDLE=$IDLE HTTP=$HTTP scripts/compare.sh\`"
+    echo "Command: \`OUT=$OUT CONNS=$CONNS RATES=\"$RATES\" REPEAT=$REPEAT DURATION=$DURATION SENDERS=$SENDERS SSE_RATE=$SSE_RATE IDLE=$IDLE HTTP=$HTTP scripts/compare.sh\`"
     echo
     echo "- $(go version), $(nproc) cores, commit $(git rev-parse --short HEAD)"
     echo "- uptime before: $uptime_before"

@@ -344,21 +344,53 @@ func (o options) cpuTime() time.Duration {
 	}
 	var sum time.Duration
 	for _, pid := range o.pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
+		t := procCPU(strconv.Itoa(pid))
+		if t < 0 {
 			return -1
 		}
-		// The command's name, in parentheses, may hold spaces: the
-		// fields are counted after its closing one.
-		i := bytes.LastIndexByte(b, ')')
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 13 {
-			return -1
-		}
-		utime, _ := strconv.ParseInt(f[11], 10, 64)
-		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		// Clock ticks; 100 a second on Linux for every program.
-		sum += time.Duration(utime+stime) * 10 * time.Millisecond
+		sum += t
 	}
 	return sum
+}
+
+// procCPU is the processor time (user and system) a process has used, by
+// its id or "self"; -1 if /proc does not tell.
+func procCPU(pid string) time.Duration {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return -1
+	}
+	// The command's name, in parentheses, may hold spaces: the fields
+	// are counted after its closing one.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	// Clock ticks; 100 a second on Linux for every program.
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// machineCPU is the processor time the whole machine has spent busy, and
+// the time its virtual processors waited for the host (steal), over all
+// its cores; -1 if /proc does not tell.
+func machineCPU() (busy, steal time.Duration) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return -1, -1
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 9 || f[0] != "cpu" {
+		return -1, -1
+	}
+	var ticks [8]int64
+	for i := range ticks {
+		ticks[i], _ = strconv.ParseInt(f[i+1], 10, 64)
+	}
+	// user nice system idle iowait irq softirq steal
+	busy = time.Duration(ticks[0]+ticks[1]+ticks[2]+ticks[5]+ticks[6]) * 10 * time.Millisecond
+	return busy, time.Duration(ticks[7]) * 10 * time.Millisecond
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +41,16 @@ type loadResult struct {
 	RSSConnectedKiB  int64   `json:"rss_connected_kib"`
 	KiBPerConn       float64 `json:"kib_per_connection"`
 	RSSEndKiB        int64   `json:"rss_end_kib"`
+	// Processor use while posting, in cores (0 when /proc does not
+	// tell): the chat's (with -pid), this tool's, the whole machine's
+	// busy time, and the time the machine's processors waited for its
+	// host. Both programs share the machine's cores, so where the busy
+	// time nears the core count, latency is the queue for a core.
+	ServerCores  float64 `json:"server_cores,omitempty"`
+	ToolCores    float64 `json:"tool_cores,omitempty"`
+	MachineCores float64 `json:"machine_busy_cores,omitempty"`
+	StealCores   float64 `json:"steal_cores,omitempty"`
+	Cores        int     `json:"cores"`
 }
 
 // client is one connection, a socket or an event stream, and what its
@@ -57,13 +69,16 @@ type client struct {
 // tool's posts: the first arrival of each with its latency, and repeats.
 func (c *client) read(received *atomic.Int64) {
 	defer close(c.done)
+	// A socket's frames are read into one buffer, used again for the
+	// next: the tool's own garbage is then not what it measures.
+	var buf bytes.Buffer
 	for {
 		var data []byte
 		var err error
 		if c.stream != nil {
 			data, err = c.stream.next()
 		} else {
-			_, data, err = c.conn.ReadMessage()
+			data, err = readFrame(c.conn, &buf)
 		}
 		if err != nil {
 			return
@@ -76,6 +91,20 @@ func (c *client) read(received *atomic.Int64) {
 			}
 		})
 	}
+}
+
+// readFrame reads the next data frame into buf and returns its bytes,
+// which are good until the next call.
+func readFrame(conn *fws.Conn, buf *bytes.Buffer) ([]byte, error) {
+	_, r, err := conn.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	buf.Reset()
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func (c *client) post(n int) error {
@@ -198,6 +227,8 @@ func runLoad(ctx context.Context, o options, out io.Writer) error {
 	}
 
 	start := time.Now()
+	server0, tool0 := o.cpuTime(), procCPU("self")
+	busy0, steal0 := machineCPU()
 	postRoom := postAtRate(ctx, o, clients, start, &received, out)
 	res.PostsSent = len(postRoom)
 	expect := 0
@@ -206,6 +237,16 @@ func runLoad(ctx context.Context, o options, out io.Writer) error {
 	}
 	awaitDeliveries(&received, expect)
 	elapsed := time.Since(start)
+	cores := func(t0, t1 time.Duration) float64 {
+		if t0 < 0 || t1 < 0 {
+			return 0
+		}
+		return (t1 - t0).Seconds() / elapsed.Seconds()
+	}
+	res.Cores = runtime.NumCPU()
+	res.ServerCores, res.ToolCores = cores(server0, o.cpuTime()), cores(tool0, procCPU("self"))
+	busy1, steal1 := machineCPU()
+	res.MachineCores, res.StealCores = cores(busy0, busy1), cores(steal0, steal1)
 	res.RSSEndKiB = o.rss()
 	tallyClients(&res, clients, postRoom)
 	res.DeliveriesPerSec = float64(res.Received) / elapsed.Seconds()
@@ -284,6 +325,7 @@ func printLoad(out io.Writer, o options, res loadResult) {
 	fmt.Fprintf(t, "deliveries duplicated\t%d\n", res.Duplicated)
 	fmt.Fprintf(t, "latency p50 / p90 / p99 / max\t%.1f / %.1f / %.1f / %.1f ms\n", res.P50ms, res.P90ms, res.P99ms, res.MaxMs)
 	fmt.Fprintf(t, "deliveries per second\t%.0f\n", res.DeliveriesPerSec)
+	fmt.Fprintf(t, "cores busy: chat / this tool / machine (of %d); host steal\t%.2f / %.2f / %.2f; %.2f\n", res.Cores, res.ServerCores, res.ToolCores, res.MachineCores, res.StealCores)
 	if o.pid > 0 {
 		fmt.Fprintf(t, "server RSS before / connected / end\t%d / %d / %d KiB\n", res.RSSBeforeKiB, res.RSSConnectedKiB, res.RSSEndKiB)
 		fmt.Fprintf(t, "server RSS per connection\t%.1f KiB\n", res.KiBPerConn)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,12 @@ func TestRunLoad(t *testing.T) {
 	if res.ConnectionsHeld != 24 || res.PostsSent < 70 || res.Expected != res.PostsSent*12 ||
 		res.Received != res.Expected || res.Missing != 0 || res.Duplicated != 0 || res.P99ms <= 0 {
 		t.Errorf("result %+v", res)
+	}
+	// How busy the cores were: the machine's is read from /proc; the
+	// chat's is not, without -pid.
+	if res.Cores != runtime.NumCPU() || res.MachineCores <= 0 || res.MachineCores > float64(res.Cores)+0.5 ||
+		res.ToolCores < 0 || res.ServerCores != 0 || res.StealCores < 0 {
+		t.Errorf("cores busy: %+v", res)
 	}
 	// Again with the accounts kept from the first run.
 	if err := runLoad(context.Background(), o, io.Discard); err != nil {
@@ -111,6 +118,12 @@ func TestRunLoadStreams(t *testing.T) {
 	if res.Transport != "sse" || res.ConnectionsHeld != 24 || res.PostsSent < 70 || res.Expected != res.PostsSent*12 ||
 		res.Received != res.Expected || res.Missing != 0 || res.Duplicated != 0 || res.P99ms <= 0 {
 		t.Errorf("result %+v", res)
+	}
+	// How busy the cores were: the machine's is read from /proc; the
+	// chat's is not, without -pid.
+	if res.Cores != runtime.NumCPU() || res.MachineCores <= 0 || res.MachineCores > float64(res.Cores)+0.5 ||
+		res.ToolCores < 0 || res.ServerCores != 0 || res.StealCores < 0 {
+		t.Errorf("cores busy: %+v", res)
 	}
 	if h.Conns() != 0 {
 		testutil.Eventually(t, 30*time.Second, func() bool { return h.Conns() == 0 }, "the streams closed are still held")

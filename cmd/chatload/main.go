@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
@@ -439,12 +440,28 @@ func posts(frame []byte, found func(n int, sent int64)) {
 		if !ok {
 			continue
 		}
-		n, err1 := strconv.Atoi(string(num))
-		sent, err2 := strconv.ParseInt(string(at), 10, 64)
-		if err1 == nil && err2 == nil {
-			found(n, sent)
+		n, ok1 := digits(num)
+		sent, ok2 := digits(at)
+		if ok1 && ok2 {
+			found(int(n), sent)
 		}
 	}
+}
+
+// digits reads a decimal number that fits an int64, without the
+// allocation strconv would make of a string.
+func digits(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return int64(n), n <= math.MaxInt64
 }
 
 func writeJSON(path string, v any) error {

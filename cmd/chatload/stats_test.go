@@ -54,6 +54,19 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
+func TestDigits(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "12": 12, "1700000000000000001": 1700000000000000001, "9223372036854775807": 9223372036854775807} {
+		if got, ok := digits([]byte(in)); !ok || got != want {
+			t.Errorf("digits(%q) = %d, %v", in, got, ok)
+		}
+	}
+	for _, in := range []string{"", "-1", "1x", " 1", "9223372036854775808", "99999999999999999999"} {
+		if got, ok := digits([]byte(in)); ok {
+			t.Errorf("digits(%q) = %d, true; want false", in, got)
+		}
+	}
+}
+
 func TestPosts(t *testing.T) {
 	frame := []byte(`<div hx-swap-oob="beforeend:#messages"><li id="msg-9"><p class="text">cl 12 1700000000000000000</p></li>` +
 		`<li id="msg-10"><p class="text" dir="auto">someone else</p></li><li><p class="text" dir="auto">cl 13 1700000000000000001</p></li>` +
