@@ -238,7 +238,8 @@ func appendMeta(b []byte, m *hub.Meta) []byte {
 	b = binary.AppendVarint(b, m.AuthorID)
 	b = appendString(b, m.Author)
 	b = appendString(b, m.Kind)
-	return binary.AppendVarint(b, m.Opened)
+	b = binary.AppendVarint(b, m.Opened)
+	return binary.AppendVarint(b, m.OpenedSeen)
 }
 
 func appendString(b []byte, s string) []byte {
@@ -304,7 +305,7 @@ func (r *reader) meta() *hub.Meta {
 	if r.byte() != 1 {
 		return nil
 	}
-	m := &hub.Meta{AuthorID: r.varint(), Author: r.string(), Kind: r.string(), Opened: r.varint()}
+	m := &hub.Meta{AuthorID: r.varint(), Author: r.string(), Kind: r.string(), Opened: r.varint(), OpenedSeen: r.varint()}
 	if r.err != nil {
 		return nil
 	}

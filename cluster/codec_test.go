@@ -14,7 +14,7 @@ func TestRoomEventRoundTrip(t *testing.T) {
 		{Seq: 1, Data: []byte("first")},
 		{Rev: 9, Data: []byte("<li>changed</li>")},
 		{Data: []byte("typing")},
-		{Data: []byte("opened"), Meta: &hub.Meta{Opened: 3}},
+		{Data: []byte("opened"), Meta: &hub.Meta{Opened: 3, OpenedSeen: 41}},
 		{Meta: &hub.Meta{AuthorID: -1, Author: "ünï ✓", Kind: ""}},
 	} {
 		got, err := parseRoomEvent(appendRoomEvent(nil, ev))
@@ -42,7 +42,7 @@ func TestControlRoundTrip(t *testing.T) {
 		{kind: kindWant, from: "a1", target: "b2"},
 		{kind: kindBye, from: "a1"},
 		{kind: kindSession, from: "a1", session: "s-1", code: 1008, reason: "signed out"},
-		{kind: kindUser, from: "a1", user: "ann", room: 5, ev: hub.Event{Data: []byte("link"), Meta: &hub.Meta{Opened: 5}}},
+		{kind: kindUser, from: "a1", user: "ann", room: 5, ev: hub.Event{Data: []byte("link"), Meta: &hub.Meta{Opened: 5, OpenedSeen: 1 << 40}}},
 	} {
 		got, err := parseControl(appendControl(nil, m))
 		if err != nil {

@@ -161,7 +161,7 @@ func (a *App) showRoomWith(c *fiber.Ctx, id int64, status int, compose views.Com
 	opened := views.RoomLink{ID: id, Name: page.RoomName, Member: true, DM: page.DM, Closed: page.Closed, Archived: page.Archived}
 	seen := func() {
 		a.unread.Seen(s.User.ID, id, lastID)
-		a.unread.Opened(s.User.Username, opened)
+		a.unread.Opened(s.User.Username, opened, lastID)
 	}
 	seen()
 	// Each visit is seen, the page kept or made.

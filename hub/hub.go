@@ -80,7 +80,10 @@ type Meta struct {
 	Kind     string
 	// Opened is the room a user opened, on what is sent to the user's
 	// other pages: each instance clears its own unread mark of it.
-	Opened int64
+	// OpenedSeen is the newest entry of it the user was shown: an
+	// instance that takes an entry up to it late does not mark the room
+	// again for it.
+	Opened, OpenedSeen int64
 }
 
 // Relay carries what a hub publishes to the hubs of the chat's other

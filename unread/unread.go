@@ -74,6 +74,10 @@ type mark struct {
 	shown   bool
 	count   int
 	mention bool
+	// seen is the newest entry the user was shown when they opened the
+	// room: an entry up to it, taken after (the writer's pushing, or
+	// another instance, can be behind the page), is not unread.
+	seen int64
 }
 
 // levelsFresh is how long a room's notification levels, read, are used
@@ -235,16 +239,16 @@ func (u *Rooms) LastSeen(userID, roomID int64) int64 {
 	return u.pending[readKey{userID, roomID}]
 }
 
-// Opened records that the user looks at the room now: their other open
-// pages stop showing it unread.
-func (u *Rooms) Opened(user string, link views.RoomLink) {
-	was := u.unmark(user, link.ID)
+// Opened records that the user looks at the room now, shown its entries
+// up to seen: their other open pages stop showing it unread.
+func (u *Rooms) Opened(user string, link views.RoomLink, seen int64) {
+	was := u.unmark(user, link.ID, seen)
 	link.Unread, link.Current = false, false
 	switch {
 	case u.here:
 		// Other instances may have marked the user's pages there: each
 		// clears its own (see OpenedElsewhere).
-		ev := hub.Event{Text: u.link(link), Meta: openedMeta(link.ID)}
+		ev := hub.Event{Text: u.link(link), Meta: openedMeta(link.ID, seen)}
 		if was {
 			u.hub.SendUser(user, link.ID, ev, hub.Everywhere)
 		} else {
@@ -267,14 +271,18 @@ func (u *Rooms) Counted(user string, roomID int64) (count int, mention bool) {
 	return 0, false
 }
 
-// unmark records that the user has seen all of the room (the count
-// starts again from zero), and reports whether their pages showed it
-// unread.
-func (u *Rooms) unmark(user string, roomID int64) bool {
+// unmark records that the user has seen the room up to the entry seen
+// (the count starts again from zero), and reports whether their pages
+// showed it unread.
+func (u *Rooms) unmark(user string, roomID, seen int64) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	rooms := u.marked[user]
 	was := rooms[roomID] != nil && rooms[roomID].shown
+	if old := rooms[roomID]; old != nil && old.seen > seen {
+		// Opened twice, the later page the older: what was shown holds.
+		seen = old.seen
+	}
 	if !u.hub.UserOnline(user) {
 		// No page of theirs to count for (Forget would not come):
 		// the count is read again at the room's next entry.
@@ -285,7 +293,7 @@ func (u *Rooms) unmark(user string, roomID int64) bool {
 		rooms = make(map[int64]*mark)
 		u.marked[user] = rooms
 	}
-	rooms[roomID] = &mark{}
+	rooms[roomID] = &mark{seen: seen}
 	return was
 }
 
@@ -295,11 +303,13 @@ func (u *Rooms) unmark(user string, roomID int64) bool {
 // room's next entry marks it again.
 func (u *Rooms) OpenedElsewhere(user string, ev hub.Event) {
 	if ev.Meta != nil && ev.Meta.Opened != 0 {
-		u.unmark(user, ev.Meta.Opened)
+		u.unmark(user, ev.Meta.Opened, ev.Meta.OpenedSeen)
 	}
 }
 
-func openedMeta(roomID int64) *hub.Meta { return &hub.Meta{Opened: roomID} }
+func openedMeta(roomID, seen int64) *hub.Meta {
+	return &hub.Meta{Opened: roomID, OpenedSeen: seen}
+}
 
 // Entry marks the entry's room unread on the open pages of its members who
 // are not following it, with the count of posts by others they have not
@@ -370,6 +380,9 @@ func (u *Rooms) Entry(m store.Message) *Room {
 		if mk == nil {
 			fresh = append(fresh, name)
 			continue
+		}
+		if m.ID <= mk.seen {
+			continue // shown on the page that opened the room
 		}
 		changed := !mk.shown
 		if post {

@@ -59,3 +59,81 @@ func TestRoomsBounded(t *testing.T) {
 		t.Error("the room read again does not have its new member")
 	}
 }
+
+// A room opened on a page that shows its entries up to some post is not
+// marked again for that post when the writer's pushing (or another
+// instance) takes it only afterwards; the next post marks it, counted
+// from the opening.
+func TestOpenedBeforeItsEntryIsTaken(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, testdb.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h := hub.New(hub.Config{})
+	var links []views.RoomLink
+	u := New(Config{Store: db, Hub: h, Link: func(l views.RoomLink) *hub.Text {
+		links = append(links, l)
+		return hub.Same([]byte(fmt.Sprintf("link %d %v %d", l.ID, l.Unread, l.Count)))
+	}})
+	alice, _ := db.CreateUser(ctx, "alice", "x")
+	bob, _ := db.CreateUser(ctx, "bob", "x")
+	room, _, err := db.CreateRoom(ctx, "side", alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.WriteBatch(ctx, func(b *store.Batch) error {
+		_, _, err := b.JoinRoom(ctx, room.ID, bob.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// bob's lobby is open: he is online, on no room's page.
+	lobby, err := h.Subscribe(hub.NoRoom, "bob", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Unsubscribe(lobby)
+	post := func(text string) store.Message {
+		var m store.Message
+		if err := db.WriteBatch(ctx, func(b *store.Batch) error {
+			var err error
+			m, _, err = b.CreatePost(ctx, room.ID, alice.ID, text, "")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		m.Author, m.Kind = "alice", store.KindPost
+		return m
+	}
+	unread := func() (bool, int) {
+		if len(links) == 0 {
+			return false, 0
+		}
+		l := links[len(links)-1]
+		return l.Unread, l.Count
+	}
+
+	first := post("one")
+	u.Entry(first) // marks the room: one unread
+	if on, n := unread(); !on || n != 1 {
+		t.Fatalf("after the first post: unread %v, count %d; want true, 1", on, n)
+	}
+	// A second post is stored; bob opens the room and is shown both,
+	// before the writer's pushing has taken the second.
+	second := post("two")
+	u.Opened("bob", views.RoomLink{ID: room.ID, Name: "side", Member: true}, second.ID)
+	if on, _ := unread(); on {
+		t.Fatal("opening the room did not clear its mark")
+	}
+	told := len(links)
+	u.Entry(second)
+	if len(links) != told {
+		t.Errorf("a post bob was shown on opening marked the room again: %+v", links[told:])
+	}
+	u.Entry(post("three"))
+	if on, n := unread(); !on || n != 1 {
+		t.Errorf("after a post newer than the opening: unread %v, count %d; want true, 1", on, n)
+	}
+}
