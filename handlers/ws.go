@@ -498,15 +498,20 @@ func (w *socketWriter) run() {
 			}
 			w.wake = wake
 			w.mu.Unlock()
+			// The linger's end comes on the kicks' channel: one channel
+			// to wait on. (A late one may end a later wait early: the
+			// writer then stops sooner, and the next kick starts one.)
 			if linger == nil {
-				linger = time.NewTimer(wsLinger)
+				linger = time.AfterFunc(wsLinger, func() {
+					select {
+					case wake <- struct{}{}:
+					default:
+					}
+				})
 			} else {
 				linger.Reset(wsLinger)
 			}
-			select {
-			case <-wake:
-			case <-linger.C:
-			}
+			<-wake
 			w.mu.Lock()
 			w.wake = nil
 		}
@@ -606,13 +611,19 @@ func (w *socketWriter) send(batch []hub.Event) error {
 // frame writes events as one frame, but for those the replay sent.
 func (w *socketWriter) frame(evs []hub.Event) error {
 	var out io.WriteCloser
-	for _, ev := range evs {
+	for i, ev := range evs {
 		if ev.Seq != 0 && ev.Seq <= w.replayed {
 			continue // the replay sent it already
 		}
 		w.seen = max(w.seen, ev.Seq)
 		if out == nil {
 			w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
+			if i == len(evs)-1 {
+				// One event alone: the library writes a whole message
+				// straight into its buffer, with no message writer to
+				// allocate.
+				return w.conn.WriteMessage(websocket.TextMessage, ev.Data)
+			}
 			var err error
 			if out, err = w.conn.NextWriter(websocket.TextMessage); err != nil {
 				return err
