@@ -377,10 +377,11 @@ type socketWriter struct {
 	// Touched by the writer that runs alone, and by the reader once the
 	// last writer has stopped. replay: the first writer replays; replayed
 	// is the newest entry the replay sent; seen the newest sent; reported
-	// when seen was last told to the unread marks.
+	// when seen was last told to the unread marks, and told what it told.
 	replay         bool
 	replayed, seen int64
 	reported       time.Time
+	told           int64
 
 	mu sync.Mutex
 	// running: a writer runs; again: there may be more for it to do;
@@ -516,11 +517,23 @@ func (w *socketWriter) run() {
 			w.wake = nil
 		}
 		if !w.again || w.ended {
-			// Nothing more: the next kick starts another writer.
+			// Nothing more: the next kick starts another writer. What
+			// this one sent is read: told to the unread marks now, so
+			// that a page asked after the burst shows it so (during one,
+			// every FlushEvery).
+			tell := w.seen
+			if tell > w.told {
+				w.told, w.reported = tell, time.Now()
+			} else {
+				tell = 0
+			}
 			w.running = false
 			w.idle.Broadcast()
 			w.mu.Unlock()
 			stopped = true
+			if tell > 0 {
+				w.a.unread.Seen(w.p.user.ID, w.p.roomID, tell)
+			}
 			return
 		}
 		ping := w.pinging
@@ -565,7 +578,7 @@ func (w *socketWriter) pass(batch *[]hub.Event, ping bool) writeEnd {
 			}
 			if now := time.Now(); now.Sub(w.reported) > unread.FlushEvery {
 				w.a.unread.Seen(w.p.user.ID, w.p.roomID, w.seen)
-				w.reported = now
+				w.reported, w.told = now, w.seen
 			}
 		}
 	}
