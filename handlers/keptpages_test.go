@@ -207,21 +207,31 @@ func TestPagesKeptUntilAChange(t *testing.T) {
 	srv := newServer(t, withPostLimit(0))
 	root := srv.register(t, "root")
 	room := root.createRoom("general")
-	root.get("/")
-	root.get("/")
 	behind, err := sql.Open("sqlite3", srv.DB)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer behind.Close()
-	if _, err := behind.Exec("UPDATE rooms SET name = 'behind the back' WHERE id = ?", roomNumber(t, room)); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(root.get("/").Body, "behind the back") {
-		t.Fatal("the lobby was made again with nothing counted: pages are not kept")
+	// The chat's own writes in the background (the read marks, written
+	// every two seconds) may land between two requests and rightly make
+	// the lobby again: a few tries tell that apart from pages not kept.
+	name := ""
+	for try := 0; ; try++ {
+		root.get("/")
+		root.get("/")
+		name = fmt.Sprintf("behind the back %d", try)
+		if _, err := behind.Exec("UPDATE rooms SET name = ? WHERE id = ?", name, roomNumber(t, room)); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(root.get("/").Body, name) {
+			break
+		}
+		if try == 4 {
+			t.Fatal("the lobby was made again with nothing counted, five times: pages are not kept")
+		}
 	}
 	postID(t, root, room, "any write at all")
-	if !strings.Contains(root.get("/").Body, "behind the back") {
+	if !strings.Contains(root.get("/").Body, name) {
 		t.Error("the lobby was kept past a write")
 	}
 }
