@@ -34,7 +34,7 @@ func TestLiveReadShowsInTheLobby(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return d.Find(`a[href="` + room + `"][data-unread]`).Length() > 0
+		return d.Find(`a[href="`+room+`"][data-unread]`).Length() > 0
 	}
 	testutil.Eventually(t, long, func() bool { return !unread() },
 		"bob's lobby marks unread the room whose post his open page received")
