@@ -37,9 +37,9 @@ const (
 	// wsFrameMax bounds the events put in one frame, in bytes.
 	wsFrameMax  = 64 << 10
 	typingEvery = 2 * time.Second
-	// wsLinger is how long a socket's writer waits for more before it
-	// exits: in a busy room it stays, as a goroutine waiting on a channel
-	// would, and a writer starts anew only after a pause.
+	// wsLinger is how long, at most, a socket's writer waits for more
+	// before it exits: in a busy room it stays, as a goroutine waiting on
+	// a channel would, and a writer starts anew only after a pause.
 	wsLinger = 250 * time.Millisecond
 )
 
@@ -377,7 +377,8 @@ type socketWriter struct {
 	// Touched by the writer that runs alone, and by the reader once the
 	// last writer has stopped. replay: the first writer replays; replayed
 	// is the newest entry the replay sent; seen the newest sent; reported
-	// when seen was last told to the unread marks, and told what it told.
+	// when seen was last told to the unread marks; told the newest entry
+	// told to them.
 	replay         bool
 	replayed, seen int64
 	reported       time.Time
@@ -516,24 +517,24 @@ func (w *socketWriter) run() {
 			w.mu.Lock()
 			w.wake = nil
 		}
-		if !w.again || w.ended {
-			// Nothing more: the next kick starts another writer. What
-			// this one sent is read: told to the unread marks now, so
-			// that a page asked after the burst shows it so (during one,
-			// every FlushEvery).
+		if !w.again && !w.ended && w.seen > w.told {
+			// The burst is over: what this writer sent is read, told to
+			// the unread marks now (during a burst, every FlushEvery),
+			// so that a page asked next shows it so. Told without the
+			// lock; a kick meanwhile is written below. (A socket ending
+			// is told by its reader.)
 			tell := w.seen
-			if tell > w.told {
-				w.told, w.reported = tell, time.Now()
-			} else {
-				tell = 0
-			}
+			w.told, w.reported = tell, time.Now()
+			w.mu.Unlock()
+			w.a.unread.Seen(w.p.user.ID, w.p.roomID, tell)
+			w.mu.Lock()
+		}
+		if !w.again || w.ended {
+			// Nothing more: the next kick starts another writer.
 			w.running = false
 			w.idle.Broadcast()
 			w.mu.Unlock()
 			stopped = true
-			if tell > 0 {
-				w.a.unread.Seen(w.p.user.ID, w.p.roomID, tell)
-			}
 			return
 		}
 		ping := w.pinging

@@ -398,9 +398,14 @@ func (u *Rooms) Entry(m store.Message) *Room {
 	u.mu.Unlock()
 	for _, name := range fresh {
 		id := r.ids[name]
+		if m.ID <= u.LastSeen(id, m.RoomID) {
+			continue // seen already: the room opened since showed it
+		}
 		n, err := u.countUnread(m.RoomID, id, name, m.ID)
 		if err != nil {
 			u.log.Error("unread marks: count not read", "room", m.RoomID, "err", err)
+		} else if post && n.Count == 0 {
+			continue // seen already: the read mark written is at or past it
 		}
 		mk := &mark{shown: true, count: n.Count, mention: n.Mention}
 		u.mu.Lock()

@@ -137,3 +137,70 @@ func TestOpenedBeforeItsEntryIsTaken(t *testing.T) {
 		t.Errorf("after a post newer than the opening: unread %v, count %d; want true, 1", on, n)
 	}
 }
+
+// The same with bob's pages all closed when he opens the room (no mark
+// of his is kept then): a page of his that opens before the entry is
+// taken does not show the room unread for a post he was shown, whether
+// what he saw is still in memory or already written.
+func TestOpenedOfflineBeforeItsEntryIsTaken(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, testdb.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h := hub.New(hub.Config{})
+	var links []views.RoomLink
+	u := New(Config{Store: db, Hub: h, Link: func(l views.RoomLink) *hub.Text {
+		links = append(links, l)
+		return hub.Same([]byte(fmt.Sprintf("link %d %v %d", l.ID, l.Unread, l.Count)))
+	}})
+	alice, _ := db.CreateUser(ctx, "alice", "x")
+	bob, _ := db.CreateUser(ctx, "bob", "x")
+	room, _, err := db.CreateRoom(ctx, "side", alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(text string) store.Message {
+		var m store.Message
+		if err := db.WriteBatch(ctx, func(b *store.Batch) error {
+			_, _, err := b.JoinRoom(ctx, room.ID, bob.ID)
+			if err != nil {
+				return err
+			}
+			m, _, err = b.CreatePost(ctx, room.ID, alice.ID, text, "")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		m.Author, m.Kind = "alice", store.KindPost
+		return m
+	}
+	for _, written := range []bool{false, true} {
+		links = nil
+		m := post(fmt.Sprintf("shown on opening, written %v", written))
+		// bob opens the room, no other page of his open: as the room
+		// page does, what he saw, then the opening.
+		u.Seen(bob.ID, room.ID, m.ID)
+		u.Opened("bob", views.RoomLink{ID: room.ID, Name: "side", Member: true}, m.ID)
+		if written {
+			u.flush()
+		}
+		lobby, err := h.Subscribe(hub.NoRoom, "bob", "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Entry(m)
+		for _, l := range links {
+			if l.Unread {
+				t.Errorf("written %v: a post bob was shown on opening marked the room: %+v", written, l)
+			}
+		}
+		u.Entry(post("after the opening"))
+		if n := len(links); n == 0 || !links[n-1].Unread || links[n-1].Count != 1 {
+			t.Errorf("written %v: after a newer post, links %+v; want the room unread, 1", written, links)
+		}
+		h.Unsubscribe(lobby)
+		u.Forget("bob")
+	}
+}
