@@ -143,8 +143,9 @@ def median_run(prefix):
     """The run of median p99 among the runs named prefix-1, prefix-2...,
     and every run's p99 (None for a failed run)."""
     runs = [get(f"{prefix}-{i}") for i in range(1, repeat + 1)]
-    done = sorted((r for r in runs if r), key=lambda r: r["latency_p99_ms"])
-    mid = done[(len(done) - 1) // 2] if done else None
+    # A failed run ranks worst: it cannot make the median look better.
+    ranked = sorted(runs, key=lambda r: r["latency_p99_ms"] if r else float("inf"))
+    mid = ranked[(len(ranked) - 1) // 2] if ranked else None
     return mid, [r["latency_p99_ms"] if r else None for r in runs]
 
 def cores(r):
