@@ -60,80 +60,106 @@ func TestRoomsBounded(t *testing.T) {
 	}
 }
 
-// A room opened on a page that shows its entries up to some post is not
-// marked again for that post when the writer's pushing (or another
-// instance) takes it only afterwards; the next post marks it, counted
-// from the opening.
-func TestOpenedBeforeItsEntryIsTaken(t *testing.T) {
+// openFixture is a room "side" of alice's that bob has joined, the marks
+// over it, and every room link they render, in order.
+type openFixture struct {
+	t          *testing.T
+	db         *store.Store
+	h          *hub.Hub
+	u          *Rooms
+	alice, bob store.User
+	room       store.Room
+	links      []views.RoomLink
+}
+
+func newOpenFixture(t *testing.T) *openFixture {
 	ctx := context.Background()
 	db, err := store.Open(ctx, testdb.New(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	h := hub.New(hub.Config{})
-	var links []views.RoomLink
-	u := New(Config{Store: db, Hub: h, Link: func(l views.RoomLink) *hub.Text {
-		links = append(links, l)
+	t.Cleanup(func() { db.Close() })
+	f := &openFixture{t: t, db: db, h: hub.New(hub.Config{})}
+	f.u = New(Config{Store: db, Hub: f.h, Link: func(l views.RoomLink) *hub.Text {
+		f.links = append(f.links, l)
 		return hub.Same([]byte(fmt.Sprintf("link %d %v %d", l.ID, l.Unread, l.Count)))
 	}})
-	alice, _ := db.CreateUser(ctx, "alice", "x")
-	bob, _ := db.CreateUser(ctx, "bob", "x")
-	room, _, err := db.CreateRoom(ctx, "side", alice.ID)
-	if err != nil {
+	f.alice, _ = db.CreateUser(ctx, "alice", "x")
+	f.bob, _ = db.CreateUser(ctx, "bob", "x")
+	if f.room, _, err = db.CreateRoom(ctx, "side", f.alice.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.WriteBatch(ctx, func(b *store.Batch) error {
-		_, _, err := b.JoinRoom(ctx, room.ID, bob.ID)
+		_, _, err := b.JoinRoom(ctx, f.room.ID, f.bob.ID)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
+	return f
+}
+
+// post stores a post of alice's in the room, as the entry the writer's
+// pushing takes.
+func (f *openFixture) post(text string) store.Message {
+	var m store.Message
+	if err := f.db.WriteBatch(context.Background(), func(b *store.Batch) error {
+		var err error
+		m, _, err = b.CreatePost(context.Background(), f.room.ID, f.alice.ID, text, "")
+		return err
+	}); err != nil {
+		f.t.Fatal(err)
+	}
+	m.Author, m.Kind = "alice", store.KindPost
+	return m
+}
+
+// opened is bob opening the room, shown its entries up to seen: as the
+// room page does, what he saw, then the opening.
+func (f *openFixture) opened(seen int64) {
+	f.u.Seen(f.bob.ID, f.room.ID, seen)
+	f.u.Opened("bob", views.RoomLink{ID: f.room.ID, Name: "side", Member: true}, seen)
+}
+
+// last is the room link told last: unread, and its count.
+func (f *openFixture) last() (bool, int) {
+	if len(f.links) == 0 {
+		return false, 0
+	}
+	l := f.links[len(f.links)-1]
+	return l.Unread, l.Count
+}
+
+// A room opened on a page that shows its entries up to some post is not
+// marked again for that post when the writer's pushing (or another
+// instance) takes it only afterwards; the next post marks it, counted
+// from the opening.
+func TestOpenedBeforeItsEntryIsTaken(t *testing.T) {
+	f := newOpenFixture(t)
 	// bob's lobby is open: he is online, on no room's page.
-	lobby, err := h.Subscribe(hub.NoRoom, "bob", "s")
+	lobby, err := f.h.Subscribe(hub.NoRoom, "bob", "s")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Unsubscribe(lobby)
-	post := func(text string) store.Message {
-		var m store.Message
-		if err := db.WriteBatch(ctx, func(b *store.Batch) error {
-			var err error
-			m, _, err = b.CreatePost(ctx, room.ID, alice.ID, text, "")
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		m.Author, m.Kind = "alice", store.KindPost
-		return m
-	}
-	unread := func() (bool, int) {
-		if len(links) == 0 {
-			return false, 0
-		}
-		l := links[len(links)-1]
-		return l.Unread, l.Count
-	}
+	defer f.h.Unsubscribe(lobby)
 
-	first := post("one")
-	u.Entry(first) // marks the room: one unread
-	if on, n := unread(); !on || n != 1 {
+	f.u.Entry(f.post("one")) // marks the room: one unread
+	if on, n := f.last(); !on || n != 1 {
 		t.Fatalf("after the first post: unread %v, count %d; want true, 1", on, n)
 	}
 	// A second post is stored; bob opens the room and is shown both,
 	// before the writer's pushing has taken the second.
-	second := post("two")
-	u.Opened("bob", views.RoomLink{ID: room.ID, Name: "side", Member: true}, second.ID)
-	if on, _ := unread(); on {
+	second := f.post("two")
+	f.opened(second.ID)
+	if on, _ := f.last(); on {
 		t.Fatal("opening the room did not clear its mark")
 	}
-	told := len(links)
-	u.Entry(second)
-	if len(links) != told {
-		t.Errorf("a post bob was shown on opening marked the room again: %+v", links[told:])
+	told := len(f.links)
+	f.u.Entry(second)
+	if len(f.links) != told {
+		t.Errorf("a post bob was shown on opening marked the room again: %+v", f.links[told:])
 	}
-	u.Entry(post("three"))
-	if on, n := unread(); !on || n != 1 {
+	f.u.Entry(f.post("three"))
+	if on, n := f.last(); !on || n != 1 {
 		t.Errorf("after a post newer than the opening: unread %v, count %d; want true, 1", on, n)
 	}
 }
@@ -143,64 +169,29 @@ func TestOpenedBeforeItsEntryIsTaken(t *testing.T) {
 // taken does not show the room unread for a post he was shown, whether
 // what he saw is still in memory or already written.
 func TestOpenedOfflineBeforeItsEntryIsTaken(t *testing.T) {
-	ctx := context.Background()
-	db, err := store.Open(ctx, testdb.New(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	h := hub.New(hub.Config{})
-	var links []views.RoomLink
-	u := New(Config{Store: db, Hub: h, Link: func(l views.RoomLink) *hub.Text {
-		links = append(links, l)
-		return hub.Same([]byte(fmt.Sprintf("link %d %v %d", l.ID, l.Unread, l.Count)))
-	}})
-	alice, _ := db.CreateUser(ctx, "alice", "x")
-	bob, _ := db.CreateUser(ctx, "bob", "x")
-	room, _, err := db.CreateRoom(ctx, "side", alice.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	post := func(text string) store.Message {
-		var m store.Message
-		if err := db.WriteBatch(ctx, func(b *store.Batch) error {
-			_, _, err := b.JoinRoom(ctx, room.ID, bob.ID)
-			if err != nil {
-				return err
-			}
-			m, _, err = b.CreatePost(ctx, room.ID, alice.ID, text, "")
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		m.Author, m.Kind = "alice", store.KindPost
-		return m
-	}
+	f := newOpenFixture(t)
 	for _, written := range []bool{false, true} {
-		links = nil
-		m := post(fmt.Sprintf("shown on opening, written %v", written))
-		// bob opens the room, no other page of his open: as the room
-		// page does, what he saw, then the opening.
-		u.Seen(bob.ID, room.ID, m.ID)
-		u.Opened("bob", views.RoomLink{ID: room.ID, Name: "side", Member: true}, m.ID)
+		f.links = nil
+		m := f.post(fmt.Sprintf("shown on opening, written %v", written))
+		f.opened(m.ID)
 		if written {
-			u.flush()
+			f.u.flush()
 		}
-		lobby, err := h.Subscribe(hub.NoRoom, "bob", "s")
+		lobby, err := f.h.Subscribe(hub.NoRoom, "bob", "s")
 		if err != nil {
 			t.Fatal(err)
 		}
-		u.Entry(m)
-		for _, l := range links {
+		f.u.Entry(m)
+		for _, l := range f.links {
 			if l.Unread {
 				t.Errorf("written %v: a post bob was shown on opening marked the room: %+v", written, l)
 			}
 		}
-		u.Entry(post("after the opening"))
-		if n := len(links); n == 0 || !links[n-1].Unread || links[n-1].Count != 1 {
-			t.Errorf("written %v: after a newer post, links %+v; want the room unread, 1", written, links)
+		f.u.Entry(f.post("after the opening"))
+		if on, n := f.last(); !on || n != 1 {
+			t.Errorf("written %v: after a newer post, links %+v; want the room unread, 1", written, f.links)
 		}
-		h.Unsubscribe(lobby)
-		u.Forget("bob")
+		f.h.Unsubscribe(lobby)
+		f.u.Forget("bob")
 	}
 }
