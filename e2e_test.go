@@ -157,15 +157,41 @@ func nextFrame() chromedp.Action {
 		func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) })
 }
 
+// do runs the actions in order. An action whose node went away before it
+// acted is run again: the browser forgets every node id it handed out
+// when the page's tree is read afresh (a document committed just before,
+// or an htmx swap that replaced the node), and a query action fails on
+// such an id before it types, clicks or submits anything, so running it
+// again is what a person would do: look again and act.
 func (p *person) do(actions ...chromedp.Action) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, browserWait)
 	defer cancel()
-	if err := chromedp.Run(ctx, actions...); err != nil {
+	var err error
+	for _, a := range actions {
+		for tries := 1; ; tries++ {
+			err = chromedp.Run(ctx, a)
+			if err == nil || tries == 3 || !nodeGone(err) {
+				break
+			}
+			p.t.Logf("%s: a node went away under an action, looking again: %v", p.name, err)
+		}
+		if err != nil {
+			break
+		}
+	}
+	if err != nil {
 		var url, html string
 		chromedp.Run(p.ctx, chromedp.Location(&url), chromedp.OuterHTML("body", &html, chromedp.ByQuery))
 		p.t.Fatalf("%s at %s: %v\n%.3000s", p.name, url, err, html)
 	}
+}
+
+// nodeGone tells whether the browser refused a node id it no longer knows.
+func nodeGone(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Could not find node with given id") ||
+		strings.Contains(msg, "No node with given id found")
 }
 
 func (p *person) shot(name string) {
