@@ -468,8 +468,16 @@ func (w *socketWriter) run() {
 	end := writeBroken // if a pass panics
 	stopped := false
 	var batch []hub.Event
+	// The linger: the writer stops once wsLinger has gone by since its
+	// last pass began with nothing new. Its timer is set when the writer
+	// first waits and left to run while passes come and go, rather than
+	// set again at every wait: it then fires about once a linger in a
+	// busy room, and the writer, woken, waits on for what is left.
 	var linger *time.Timer
 	var wake chan struct{}
+	var fired atomic.Bool // the timer fired: it is not set any more
+	armed := false
+	var began time.Time // when the last pass began
 	defer func() {
 		if linger != nil {
 			linger.Stop()
@@ -499,22 +507,39 @@ func (w *socketWriter) run() {
 				wake = make(chan struct{}, 1)
 			}
 			w.wake = wake
-			w.mu.Unlock()
-			// The linger's end comes on the kicks' channel: one channel
-			// to wait on. (A late one may end a later wait early: the
-			// writer then stops sooner, and the next kick starts one.)
-			if linger == nil {
-				linger = time.AfterFunc(wsLinger, func() {
-					select {
-					case wake <- struct{}{}:
-					default:
+			for {
+				left := wsLinger - time.Since(began)
+				if left <= 0 {
+					break
+				}
+				w.mu.Unlock()
+				// The linger's end comes on the kicks' channel: one
+				// channel to wait on. The timer says so before it sends,
+				// so a wake that finds fired set knows the timer is not
+				// set any more, whichever sent it.
+				if !armed {
+					armed = true
+					if linger == nil {
+						linger = time.AfterFunc(left, func() {
+							fired.Store(true)
+							select {
+							case wake <- struct{}{}:
+							default:
+							}
+						})
+					} else {
+						linger.Reset(left)
 					}
-				})
-			} else {
-				linger.Reset(wsLinger)
+				}
+				<-wake
+				if fired.Swap(false) {
+					armed = false
+				}
+				w.mu.Lock()
+				if w.again || w.ended {
+					break
+				}
 			}
-			<-wake
-			w.mu.Lock()
 			w.wake = nil
 		}
 		if !w.again && !w.ended && w.seen > w.told {
@@ -541,7 +566,8 @@ func (w *socketWriter) run() {
 		w.again, w.pinging = false, false
 		w.mu.Unlock()
 		end = writeBroken // should the pass panic
-		if end = w.pass(&batch, ping); end != writeIdle {
+		began = time.Now()
+		if end = w.pass(&batch, ping, began); end != writeIdle {
 			return
 		}
 	}
@@ -549,8 +575,9 @@ func (w *socketWriter) run() {
 
 // pass writes what waits: the replay, the first time; the events queued;
 // a ping if one is due. Asked to close, the socket is sent what was queued
-// before (but a socket closed for being too slow) and its close frame.
-func (w *socketWriter) pass(batch *[]hub.Event, ping bool) writeEnd {
+// before (but a socket closed for being too slow) and its close frame. now
+// is when the pass began.
+func (w *socketWriter) pass(batch *[]hub.Event, ping bool, now time.Time) writeEnd {
 	if w.replay {
 		w.replay = false
 		replayed, err := w.a.replay(*w.p, func(part replayPart) error { return w.write(part.data) })
@@ -559,12 +586,7 @@ func (w *socketWriter) pass(batch *[]hub.Event, ping bool) writeEnd {
 		}
 		w.replayed, w.seen = replayed, replayed
 	}
-	closing := false
-	select {
-	case <-w.sub.Closing():
-		closing = true
-	default:
-	}
+	closing := w.sub.Asked()
 	code, why := 0, ""
 	if closing {
 		code, why = w.sub.CloseCode()
@@ -577,7 +599,7 @@ func (w *socketWriter) pass(batch *[]hub.Event, ping bool) writeEnd {
 			if err != nil {
 				return writeBroken
 			}
-			if now := time.Now(); now.Sub(w.reported) > unread.FlushEvery {
+			if now.Sub(w.reported) > unread.FlushEvery {
 				w.a.unread.Seen(w.p.user.ID, w.p.roomID, w.seen)
 				w.reported, w.told = now, w.seen
 			}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"chat/handlers"
+	"chat/hub"
 	"chat/internal/testutil"
 
 	"github.com/PuerkitoBio/goquery"
@@ -601,6 +602,33 @@ func TestWSSlowConsumer(t *testing.T) {
 	testutil.Eventually(t, long, func() bool { return srv.Hub.Conns() == 1 }, "the hub still holds the stuck connection")
 }
 
+// A client that stops reading is let go once a write to it has waited
+// longer than the write timeout, though its queue never fills.
+func TestWSWriteTimeout(t *testing.T) {
+	srv := newServer(t, withPostLimit(0), withQueueLen(100000), func(d *handlers.Deps) { d.WriteTimeout = 300 * time.Millisecond })
+	alice := srv.register(t, "alice")
+	room := alice.createRoom("general")
+	h := http.Header{"Origin": {srv.URL}, "Cookie": {"chat_session=" + alice.cookie("chat_session").Value}}
+	stuck, _, err := fws.DefaultDialer.Dial("ws://"+srv.Host+room+"/ws", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	testutil.Eventually(t, long, func() bool { return srv.Hub.Conns() == 1 }, "the socket is not subscribed")
+
+	// Frames of 60 KB until the socket's buffers are full and a write
+	// waits: far fewer than the queue holds, so only the timeout can end
+	// it. A write that waits forever would keep it in the hub.
+	frame := hub.Event{Data: []byte(`<div id="flood" hx-swap-oob="true">` + strings.Repeat("x", 60<<10) + `</div>`)}
+	id := roomIDOf(t, room)
+	testutil.Eventually(t, long, func() bool {
+		for range 20 {
+			srv.Hub.Publish(id, frame)
+		}
+		return srv.Hub.Conns() == 0
+	}, "the hub still holds a socket whose writes wait")
+}
+
 func TestWSReplay(t *testing.T) {
 	srv := newServer(t, withPostLimit(0))
 	alice := srv.register(t, "alice")
@@ -941,10 +969,15 @@ func TestWSIdleSocketHasNoWriter(t *testing.T) {
 	if n := running("handlers.(*App).readLoop"); n != len(socks) {
 		t.Errorf("%d readers for %d sockets", n, len(socks))
 	}
+	// Two posts close together: the second comes while the writers wait
+	// on the first's linger, whose timer, set then, fires before the new
+	// linger is over; they still stop once it is.
 	alice.post(room+"/messages", url.Values{"text": {"wake up"}})
+	alice.post(room+"/messages", url.Values{"text": {"and again"}})
 	for i, ws := range socks {
-		if got := ws.entriesUntil(1, long); len(got) != 1 {
+		if got := ws.entriesUntil(2, long); len(got) != 2 {
 			t.Errorf("socket %d got %v", i, got)
 		}
 	}
+	testutil.Eventually(t, long, func() bool { return running("handlers.(*socketWriter).run") == 0 }, "sockets keep a writer goroutine after a burst")
 }

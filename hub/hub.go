@@ -189,7 +189,11 @@ type Sub struct {
 	qmu     sync.Mutex
 	pending []Event
 	max     int
-	ready   chan struct{}
+	// asked is set when the connection is asked to close, before
+	// closing is closed: what the paths of every event look at, beside
+	// the queue they touch anyway, rather than the channel.
+	asked atomic.Bool
+	ready chan struct{}
 	// notify, once set, is called where ready is signalled, and on
 	// Close (see Notify).
 	notify func()
@@ -250,6 +254,10 @@ func (s *Sub) Take(buf []Event) []Event {
 // Closing is closed when the connection is asked to close.
 func (s *Sub) Closing() <-chan struct{} { return s.closing }
 
+// Asked tells whether the connection is asked to close: Closing, for who
+// does not wait on it.
+func (s *Sub) Asked() bool { return s.asked.Load() }
+
 // CloseCode is the WebSocket close code and reason the connection was asked
 // to close with; read it after Closing is closed.
 func (s *Sub) CloseCode() (int, string) { return s.code, s.reason }
@@ -258,6 +266,7 @@ func (s *Sub) CloseCode() (int, string) { return s.code, s.reason }
 func (s *Sub) Close(code int, reason string) {
 	s.once.Do(func() {
 		s.code, s.reason = code, reason
+		s.asked.Store(true)
 		close(s.closing)
 		if f := s.notifier(); f != nil {
 			f()
@@ -630,10 +639,8 @@ func (s *Sub) deliverLocked(ev Event) {
 	// A connection asked to close takes nothing more: what is published
 	// after a member's removal (or a room's closing, or a sign-out) must
 	// not reach it, even before it has gone.
-	select {
-	case <-s.closing:
+	if s.asked.Load() {
 		return
-	default:
 	}
 	s.qmu.Lock()
 	if len(s.pending) >= s.max {
