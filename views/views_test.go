@@ -197,3 +197,27 @@ func TestPostTextMentionsAndMarks(t *testing.T) {
 		t.Error("bad spans changed the text, or made a mention or a mark")
 	}
 }
+
+// An admin's header reads: Go to, Admin, then who is signed in (avatar and
+// name together), then Sign out.
+func TestTopbarOrder(t *testing.T) {
+	doc, html := render(t, views.Layout("Rooms", views.Viewer{Username: "root", Admin: true}))
+	var got []string
+	doc.Find(".topbar .whoami").Children().Each(func(_ int, s *goquery.Selection) {
+		switch {
+		case s.Is("a.switch-open"):
+			got = append(got, "goto")
+		case s.Is(`a[href="/admin"]`):
+			got = append(got, "admin")
+		case s.Is("img.avatar"):
+			got = append(got, "avatar")
+		case s.Is("a.whoami-name"):
+			got = append(got, "name")
+		case s.Is(`form[action="/logout"]`):
+			got = append(got, "signout")
+		}
+	})
+	if want := "goto admin avatar name signout"; strings.Join(got, " ") != want {
+		t.Errorf("header order %q, want %q: %s", strings.Join(got, " "), want, html)
+	}
+}
