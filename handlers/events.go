@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"chat/hub"
@@ -200,7 +201,18 @@ func (a *App) serveStream(w *streamWriter, sub *hub.Sub, p wsParams, beat time.D
 		a.log.Info("stream closed", "room", p.roomID, "user", p.user.Username, "reason", reason)
 	}()
 	a.log.Info("stream open", "room", p.roomID, "user", p.user.Username)
-	gone := watchGone(w.conn)
+	// One channel wakes the writer: the hub's events or its closing
+	// (Notify), the keep-alive's timer and the reader's going, each of
+	// which sets its flag first.
+	wake := make(chan struct{}, 1)
+	poke := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	var gone atomic.Bool
+	watchGone(w.conn, func() { gone.Store(true); poke() })
 	w.retry()
 	if p.after >= 0 {
 		replayed, err := a.replay(p, func(part replayPart) error {
@@ -215,71 +227,96 @@ func (a *App) serveStream(w *streamWriter, sub *hub.Sub, p wsParams, beat time.D
 	} else if err := w.flush(); err != nil {
 		return
 	}
-	reason = a.pumpStream(w, sub, p, beat, gone)
+	reason = a.pumpStream(w, sub, p, beat, wake, poke, &gone)
 }
 
-// watchGone reports when the reader of a stream closes its connection: a
-// browser sends nothing on it while the stream lasts, so a read returns
+// watchGone calls gone when the reader of a stream closes its connection:
+// a browser sends nothing on it while the stream lasts, so a read returns
 // only when it is gone. The read ends when the server closes the
 // connection after the stream.
-func watchGone(conn net.Conn) <-chan struct{} {
-	gone := make(chan struct{})
+func watchGone(conn net.Conn, gone func()) {
 	if conn == nil {
-		return gone
+		return
 	}
 	go func() {
-		defer close(gone)
+		defer gone()
 		conn.SetReadDeadline(time.Time{})
 		var b [1]byte
 		conn.Read(b[:])
 	}()
-	return gone
 }
 
-// pumpStream writes what the hub queues until the subscription closes or
-// a write fails, and says why it stopped.
-func (a *App) pumpStream(w *streamWriter, sub *hub.Sub, p wsParams, beat time.Duration, gone <-chan struct{}) string {
+// pumpStream writes what the hub queues until the subscription closes, the
+// reader goes or a write fails, and says why it stopped. It waits on wake
+// alone (see serveStream); poke wakes it.
+func (a *App) pumpStream(w *streamWriter, sub *hub.Sub, p wsParams, beat time.Duration, wake <-chan struct{}, poke func(), gone *atomic.Bool) string {
 	reported := time.Now()
-	idle := time.NewTicker(beat)
+	// The keep-alive: a comment when a beat went by with nothing sent. Its
+	// timer is set once a beat, for when a beat will have gone by since
+	// the last send, not again at every event.
+	var ticked atomic.Bool
+	idle := time.AfterFunc(beat, func() { ticked.Store(true); poke() })
 	defer idle.Stop()
+	lastSent := reported
 	var batch []hub.Event
-	for {
-		select {
-		case <-sub.Ready():
+	sub.Notify(poke)
+	for range wake {
+		if gone.Load() {
+			return "client"
+		}
+		closing := sub.Asked()
+		code, why := 0, ""
+		if closing {
+			code, why = sub.CloseCode()
+		}
+		// What was queued before the closing is sent first, but to a
+		// reader closed for being too slow.
+		if code != hub.CloseTryAgainLater {
 			batch = inLanguage(sub.Take(batch[:0]), sub.Lang)
+		}
+		if len(batch) > 0 {
 			for _, ev := range batch {
 				w.send(ev)
-			}
-			if err := w.flush(); err != nil {
-				return "client"
-			}
-			if now := time.Now(); now.Sub(reported) > unread.FlushEvery {
-				a.unread.Seen(p.user.ID, p.roomID, w.seen)
-				reported = now
 			}
 			clear(batch)
 			if cap(batch) > 256 {
 				batch = nil
 			}
-			idle.Reset(beat)
-		case <-idle.C:
-			w.comment()
+			if closing {
+				w.timeout = wsCloseGrace
+			}
 			if err := w.flush(); err != nil {
 				return "client"
 			}
-		case <-gone:
-			return "client"
-		case <-sub.Closing():
+			now := time.Now()
+			lastSent = now
+			if now.Sub(reported) > unread.FlushEvery {
+				a.unread.Seen(p.user.ID, p.roomID, w.seen)
+				reported = now
+			}
+		}
+		if closing {
 			// The page learns why (1008: signed out; else it reconnects by
 			// itself when the stream ends). A reader too slow to take it
 			// has a moment, not the whole write timeout.
-			code, why := sub.CloseCode()
 			w.timeout = wsCloseGrace
 			w.closeEvent(code)
 			w.flush()
 			return closeReason(code, why)
 		}
+		if ticked.Swap(false) {
+			quiet := time.Since(lastSent)
+			if quiet >= beat {
+				w.comment()
+				if err := w.flush(); err != nil {
+					return "client"
+				}
+				lastSent, quiet = time.Now(), 0
+			}
+			idle.Reset(beat - quiet)
+		}
 	}
+	return "client"
 }
 
 // streamWriter writes one stream's events, and keeps where its reader

@@ -287,6 +287,21 @@ func TestEventStreamHeadersAndHeartbeat(t *testing.T) {
 	case <-time.After(long):
 		t.Fatal("no comment on an idle stream")
 	}
+	// Quiet again after a post, it gets one again.
+	alice.post(room+"/messages", url.Values{"text": {"between beats"}})
+	s.next(`[data-kind="post"]`, long)
+	for drained := false; !drained; {
+		select {
+		case <-s.comments:
+		default:
+			drained = true
+		}
+	}
+	select {
+	case <-s.comments:
+	case <-time.After(long):
+		t.Fatal("no comment on a stream gone quiet after a post")
+	}
 	// The user's own stream too.
 	u := alice.stream("/events", "Accept-Encoding", "gzip")
 	if u.res.Header.Get("Content-Type") != "text/event-stream" || u.res.Uncompressed {
