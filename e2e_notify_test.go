@@ -115,6 +115,21 @@ func TestBrowserNotify(t *testing.T) {
 	bob.do(chromedp.Poll(link+`.getAttribute("data-count") === "31" && `+link+`.hasAttribute("data-mention") && document.title === "(31) Rooms · Chat"`, nil))
 	shots(bob, "room-list-counts", "")
 
+	// Ada's room page offers one control to ask, wide or narrow: the
+	// sidebar's, or on a phone the room panel's.
+	shown := `[...document.querySelectorAll("[data-notify-enable]")].filter(b => !b.hidden && getComputedStyle(b).display !== "none").map(b => b.id).join(" ")`
+	for _, size := range []struct {
+		w, h int64
+		want string
+	}{{1280, 800, "notify-enable"}, {390, 844, "notify-enable-room"}} {
+		var got string
+		ada.do(chromedp.EmulateViewport(size.w, size.h), nextFrame(), chromedp.Evaluate(shown, &got))
+		if got != size.want {
+			t.Errorf("at %d px wide the room page shows the controls %q, want %q", size.w, got, size.want)
+		}
+	}
+	ada.do(chromedp.EmulateViewport(1280, 800), nextFrame())
+
 	// The permission, on a click.
 	bob.do(chromedp.Click(`#notify-enable`, chromedp.ByQuery), chromedp.Poll(`window.chatAsked === 1`, nil),
 		chromedp.WaitNotVisible(`#notify-enable`, chromedp.ByQuery))

@@ -1160,6 +1160,8 @@
       new MutationObserver(showUnreadTotal).observe(sidebar, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-count"] });
     }
     showUnreadTotal();
+    // The level's form, swapped in by htmx, brings a control of its own.
+    document.addEventListener("htmx:afterSwap", notifyControl);
     var sink = document.getElementById("notify-sink");
     if (sink) {
       new MutationObserver(function () {
