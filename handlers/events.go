@@ -271,6 +271,7 @@ func (a *App) pumpStream(w *streamWriter, sub *hub.Sub, p wsParams, beat time.Du
 		}
 		// What was queued before the closing is sent first, but to a
 		// reader closed for being too slow.
+		batch = batch[:0]
 		if code != hub.CloseTryAgainLater {
 			batch = inLanguage(sub.Take(batch[:0]), sub.Lang)
 		}

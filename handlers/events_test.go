@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"chat/handlers"
+	"chat/hub"
 	"chat/internal/testutil"
 	"chat/views"
 
@@ -588,6 +589,43 @@ func TestEventStreamSlowReader(t *testing.T) {
 	}
 	if got != sent+1 {
 		t.Errorf("the reading stream got %d of %d posts", got-1, sent)
+	}
+}
+
+// A stream closed for being too slow is sent its close event and nothing
+// more: no event after the last whole one, empty or not.
+func TestEventStreamTooSlowEndsClean(t *testing.T) {
+	srv := newServer(t, withQueueLen(4))
+	alice := srv.register(t, "alice")
+	room := alice.createRoom("general")
+	s := alice.stream(room + "/events").settle()
+	frame := hub.Event{Data: []byte(`<div id="flood" hx-swap-oob="true">x</div>`)}
+	id := roomIDOf(t, room)
+	testutil.Eventually(t, long, func() bool {
+		for range 50 {
+			srv.Hub.Publish(id, frame)
+		}
+		return srv.Hub.Conns() == 0
+	}, "the stream is not closed as too slow")
+	deadline := time.After(long)
+	for {
+		select {
+		case ev, ok := <-s.events:
+			if !ok {
+				t.Fatal("the stream ended without its close event")
+			}
+			if ev.name == "close" {
+				if ev.data != "1013" {
+					t.Errorf("close event %q, want 1013", ev.data)
+				}
+				return
+			}
+			if ev.data != string(frame.Data) && !strings.Contains(ev.data, `id="presence"`) {
+				t.Fatalf("an event the room did not publish: %+v", ev)
+			}
+		case <-deadline:
+			t.Fatal("no close event")
+		}
 	}
 }
 

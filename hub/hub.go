@@ -259,7 +259,7 @@ func (s *Sub) Closing() <-chan struct{} { return s.closing }
 func (s *Sub) Asked() bool { return s.asked.Load() }
 
 // CloseCode is the WebSocket close code and reason the connection was asked
-// to close with; read it after Closing is closed.
+// to close with; read it after Closing is closed, or once Asked says so.
 func (s *Sub) CloseCode() (int, string) { return s.code, s.reason }
 
 // Close asks the connection to close with the code; the first call wins.
